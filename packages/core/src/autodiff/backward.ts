@@ -1,0 +1,63 @@
+import { InternalError } from '../errors.js';
+import { add } from '../ops/arithmetic.js';
+import { sum } from '../ops/reduce.js';
+import { reshape } from '../ops/shape-ops.js';
+import { formatShape, shapesEqual, type Shape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+import type { Tape } from './tape.js';
+
+/**
+ * Sums a cotangent computed at a broadcast shape back to its input's shape. This is the single place where
+ * broadcasting is undone, so no VJP rule needs to think about it.
+ */
+export function sumToShape(g: Tensor, shape: Shape, context: () => string): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const offset = g.rank - shape.length;
+  const axes: number[] = [];
+  let fits = offset >= 0;
+  for (let i = 0; i < g.rank && fits; i++) {
+    if (i < offset) axes.push(i);
+    else if (shape[i - offset] === 1 && g.shape[i] !== 1) axes.push(i);
+    else if (shape[i - offset] !== g.shape[i]) fits = false;
+  }
+  if (!fits) {
+    throw new InternalError(`internal: ${context()} returned a gradient of shape ${formatShape(g.shape)}, which does not match ${formatShape(shape)}`);
+  }
+  return reshape(sum(g, axes, true), shape);
+}
+
+/**
+ * Reverse mode: walks the tape once from the end, calling each node's VJP and accumulating cotangents per
+ * slot. `seeds` gives the cotangents of the output values (by slot). Returns the cotangent of every slot
+ * (undefined where none flowed). The VJPs run on ordinary ops, so enclosing tapes record them (higher order).
+ */
+export function backward(tape: Tape, seeds: Map<number, Tensor>): (Tensor | undefined)[] {
+  const nodes = tape.nodes;
+  const cts: (Tensor | undefined)[] = new Array(nodes.length);
+  for (const [slot, ct] of seeds) cts[slot] = cts[slot] === undefined ? ct : add(cts[slot]!, ct);
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i]!;
+    const ct = cts[i];
+    if (ct === undefined || node.primitive === null) continue;
+    const vjp = node.primitive.vjp!;
+    const grads = vjp(ct, node.inputs, node.output, node.attrs);
+    if (grads.length !== node.inputs.length) {
+      throw new InternalError(`internal: vjp of '${node.primitive.name}' returned ${grads.length} cotangents for ${node.inputs.length} inputs`);
+    }
+    for (let j = 0; j < grads.length; j++) {
+      const slot = node.inputSlots[j]!;
+      const g = grads[j];
+      if (slot < 0 || g === null || g === undefined) continue;
+      const input = node.inputs[j]!;
+      const shaped = sumToShape(g, input.shape, () => `vjp of '${node.primitive!.name}' for input ${j}`);
+      if (shaped.dtype !== input.dtype) {
+        throw new InternalError(`internal: vjp of '${node.primitive.name}' returned a ${shaped.dtype} gradient for a ${input.dtype} input ${j}`);
+      }
+      const previous = cts[slot];
+      cts[slot] = previous === undefined ? shaped : add(previous, shaped);
+    }
+    // free what this node held: the tape is walked once
+    cts[i] = undefined;
+  }
+  return cts;
+}

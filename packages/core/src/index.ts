@@ -1,0 +1,52 @@
+/**
+ * @tapestry/core — tensors, differentiable ops with their VJPs, a tape, and reverse-mode autodiff.
+ *
+ * @example
+ * ```ts
+ * import { tensor, grad, sum, tanh, matmul } from '@tapestry/core';
+ * const f = (w: Tensor) => sum(tanh(matmul(x, w)));
+ * const dw = grad(f)(w);
+ * ```
+ * @packageDocumentation
+ */
+export type { DType, TensorData } from './dtype.js';
+export { ShapeError, DTypeError, ArgumentError, InternalError } from './errors.js';
+export type { Shape } from './shape.js';
+export { broadcastShapes } from './shape.js';
+export {
+  Tensor, tensor, scalar, zeros, ones, full, zerosLike, onesLike, arange, eye,
+  type NestedArray, type TensorLike, type TensorOptions,
+} from './tensor.js';
+
+export { add, sub, mul, div } from './ops/arithmetic.js';
+export { pow } from './ops/pow.js';
+export { maximum, minimum } from './ops/min-max.js';
+export { neg, exp, log, log1p, sqrt, abs, square, sign } from './ops/unary.js';
+export { tanh, sigmoid, relu, leakyRelu, elu, softplus } from './ops/activations.js';
+export { where } from './ops/where.js';
+export { cast } from './ops/cast.js';
+export { greater, less, equal, greaterEqual, lessEqual, notEqual } from './ops/compare.js';
+export { isFinite } from './ops/finite.js';
+export { sum, max, min, mean } from './ops/reduce.js';
+export { logSumExp, softmax, logSoftmax } from './ops/softmax.js';
+export { matmul } from './ops/matmul.js';
+export { reshape, transpose, broadcastTo, expandDims, squeeze } from './ops/shape-ops.js';
+export { slice } from './ops/slice.js';
+export { concat, stack, split } from './ops/concat.js';
+export { gather, indexSelect } from './ops/gather.js';
+export { argmax, oneHot } from './ops/indexing.js';
+
+export { grad, valueAndGrad, vjp, type ValueAndGradOptions } from './autodiff/grad.js';
+export { stopGradient } from './autodiff/stop-gradient.js';
+export { customVjp, type CustomForward } from './autodiff/custom-vjp.js';
+export { checkGrad, type CheckGradOptions, type CheckGradResult } from './autodiff/check-grad.js';
+
+export {
+  treeMap, treeLeaves, treeFlatten, treeUnflatten, treeZip, treeFlattenWithPath, treeStructure, freezeTree, isContainer,
+  type Tree, type TreeDef,
+} from './tree/tree.js';
+
+export {
+  Key, randomKey, keyFromWords, split as splitKey, foldIn, uniform, normal, bernoulli, categorical,
+  type UniformOptions, type NormalOptions,
+} from './random/random.js';

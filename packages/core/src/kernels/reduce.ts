@@ -1,0 +1,90 @@
+import { allocate, type DType, type TensorData } from '../dtype.js';
+import type { Shape } from '../shape.js';
+
+/** Reductions over a set of axes. */
+export type ReduceCode = 'sum' | 'max' | 'min';
+
+/**
+ * Reduces `x` over the sorted `axes`. The input is viewed as [outer, reduced, inner] blocks where possible;
+ * otherwise each input element's output slot is tracked with an odometer (no per-element division).
+ * Returns the storage of the kept-dims result (same size as the result without kept dims).
+ */
+export function reduceKernel(code: ReduceCode, x: TensorData, shape: Shape, axes: readonly number[], dtype: DType): TensorData {
+  const rank = shape.length;
+  const reduced = new Array<boolean>(rank).fill(false);
+  for (const a of axes) reduced[a] = true;
+  let outSize = 1;
+  for (let i = 0; i < rank; i++) if (!reduced[i]) outSize *= shape[i]!;
+  const o = allocate(dtype, outSize);
+  const init = code === 'sum' ? 0 : code === 'max' ? -Infinity : Infinity;
+  if (init !== 0) o.fill(init);
+  if (x.length === 0) return o;
+
+  // Output strides for every input axis (0 on reduced axes).
+  const outStrides = new Array<number>(rank).fill(0);
+  let stride = 1;
+  for (let i = rank - 1; i >= 0; i--) {
+    if (!reduced[i]) {
+      outStrides[i] = stride;
+      stride *= shape[i]!;
+    }
+  }
+  const last = rank - 1;
+  const lastSize = rank === 0 ? 1 : shape[last]!;
+  const lastStride = rank === 0 ? 0 : outStrides[last]!;
+  const counter = new Array<number>(rank).fill(0);
+  let slot = 0;
+  let i = 0;
+  const n = x.length;
+  while (i < n) {
+    if (lastStride === 0) {
+      // The innermost axis is reduced: fold a contiguous run into one slot.
+      let acc = o[slot]!;
+      if (code === 'sum') for (let j = 0; j < lastSize; j++) acc += x[i + j]!;
+      else if (code === 'max') for (let j = 0; j < lastSize; j++) { const v = x[i + j]!; if (v > acc || v !== v) acc = v; }
+      else for (let j = 0; j < lastSize; j++) { const v = x[i + j]!; if (v < acc || v !== v) acc = v; }
+      o[slot] = acc;
+    } else if (code === 'sum') {
+      for (let j = 0; j < lastSize; j++) o[slot + j]! += x[i + j]!;
+    } else if (code === 'max') {
+      for (let j = 0; j < lastSize; j++) { const v = x[i + j]!; const m = o[slot + j]!; if (v > m || v !== v) o[slot + j] = v; }
+    } else {
+      for (let j = 0; j < lastSize; j++) { const v = x[i + j]!; const m = o[slot + j]!; if (v < m || v !== v) o[slot + j] = v; }
+    }
+    i += lastSize;
+    let axis = last - 1;
+    while (axis >= 0) {
+      counter[axis]!++;
+      slot += outStrides[axis]!;
+      if (counter[axis]! < shape[axis]!) break;
+      slot -= outStrides[axis]! * shape[axis]!;
+      counter[axis] = 0;
+      axis--;
+    }
+  }
+  return o;
+}
+
+/** Index of the largest element along `axis` (first one on ties; NaN counts as largest, as in PyTorch). */
+export function argmaxKernel(x: TensorData, shape: Shape, axis: number): Int32Array {
+  let outer = 1;
+  for (let i = 0; i < axis; i++) outer *= shape[i]!;
+  const n = shape[axis]!;
+  let inner = 1;
+  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i]!;
+  const o = new Int32Array(outer * inner);
+  for (let a = 0; a < outer; a++) {
+    for (let c = 0; c < inner; c++) {
+      const base = a * n * inner + c;
+      let best = x[base]!;
+      let arg = 0;
+      for (let k = 1; k < n; k++) {
+        const v = x[base + k * inner]!;
+        if (best !== best) break;
+        if (v > best || v !== v) { best = v; arg = k; }
+      }
+      o[a * inner + c] = arg;
+    }
+  }
+  return o;
+}

@@ -1,0 +1,90 @@
+/** Reductions over all or given axes: sum, max and min are primitives; mean and logSumExp compose them. */
+import { definePrimitive } from '../autodiff/primitive.js';
+import { bind } from '../autodiff/tape.js';
+import { reduceKernel, type ReduceCode } from '../kernels/reduce.js';
+import { normalizeAxes, type Shape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { div, mul } from './arithmetic.js';
+import { cast } from './cast.js';
+import { equal } from './compare.js';
+import { expectFloat, expectTensor } from './checks.js';
+import { broadcastTo, reshape } from './shape-ops.js';
+
+interface ReduceAttrs {
+  readonly axes: readonly number[];
+  readonly keepDims: boolean;
+}
+
+function keptShape(shape: Shape, axes: readonly number[]): number[] {
+  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+function reducedShape(shape: Shape, axes: readonly number[], keepDims: boolean): number[] {
+  return keepDims ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
+}
+
+function reducePrimitive(code: ReduceCode) {
+  return (inputs: readonly Tensor[], { axes, keepDims }: ReduceAttrs): Tensor => {
+    const x = inputs[0]!;
+    return new Tensor(reduceKernel(code, x.data, x.shape, axes, x.dtype), reducedShape(x.shape, axes, keepDims), x.dtype);
+  };
+}
+
+// d sum(x) = ct broadcast back over the reduced axes
+const sumPrimitive = definePrimitive<ReduceAttrs>({
+  name: 'sum',
+  forward: reducePrimitive('sum'),
+  vjp: (ct, [x], _out, { axes }) => [broadcastTo(reshape(ct, keptShape(x!.shape, axes)), x!.shape)],
+});
+
+// d max(x) = ct at the maximal elements, shared evenly among ties (PyTorch's amax rule)
+const extremumVjp = (ct: Tensor, [x]: readonly Tensor[], out: Tensor, { axes }: ReduceAttrs): Tensor[] => {
+  const kept = keptShape(x!.shape, axes);
+  const hits = cast(equal(x!, reshape(out, kept)), ct.dtype);
+  const count = sum(hits, axes, true);
+  return [mul(hits, div(reshape(ct, kept), count))];
+};
+const maxPrimitive = definePrimitive<ReduceAttrs>({ name: 'max', forward: reducePrimitive('max'), vjp: extremumVjp });
+const minPrimitive = definePrimitive<ReduceAttrs>({ name: 'min', forward: reducePrimitive('min'), vjp: extremumVjp });
+
+function reduce(
+  primitive: typeof sumPrimitive, x: Tensor, axis: number | readonly number[] | undefined, keepDims: boolean, allowInt: boolean,
+): Tensor {
+  expectTensor(primitive.name, 'x', x);
+  if (!allowInt) expectFloat(primitive.name, 'x', x);
+  const axes = normalizeAxes(primitive.name, axis, x.rank);
+  return bind(primitive, [x], { axes, keepDims: keepDims === true });
+}
+
+/**
+ * Sum over all axes (default) or the given ones; `keepDims` keeps reduced axes as size 1.
+ * @example
+ * ```ts
+ * sum(x);            // 0-d total
+ * sum(x, -1, true);  // row sums, shape [..., 1]
+ * sum(x, [0, 2]);
+ * ```
+ */
+export function sum(x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {
+  return reduce(sumPrimitive, x, axis, keepDims, true);
+}
+
+/** Largest element over all or the given axes (gradient shared evenly among ties). */
+export function max(x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {
+  return reduce(maxPrimitive, x, axis, keepDims, true);
+}
+
+/** Smallest element over all or the given axes (gradient shared evenly among ties). */
+export function min(x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {
+  return reduce(minPrimitive, x, axis, keepDims, true);
+}
+
+/** Arithmetic mean over all or the given axes. */
+export function mean(x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {
+  expectTensor('mean', 'x', x);
+  expectFloat('mean', 'x', x);
+  const axes = normalizeAxes('mean', axis, x.rank);
+  let count = 1;
+  for (const a of axes) count *= x.shape[a]!;
+  return div(sum(x, axes, keepDims), count);
+}

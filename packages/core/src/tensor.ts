@@ -1,0 +1,253 @@
+import { allocate, dtypeOfArray, DTYPES, DTYPE_ABBREVIATION, type DType, type TensorData } from './dtype.js';
+import { ArgumentError, DTypeError, ShapeError } from './errors.js';
+import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
+import type { Track } from './autodiff/track.js';
+
+/** Nested JS arrays of numbers, as accepted by {@link tensor} and returned by {@link Tensor.toArray}. */
+export type NestedArray = number | readonly NestedArray[];
+
+/** A tensor, or a plain number standing for a 0-d tensor of the other operand's dtype. */
+export type TensorLike = Tensor | number;
+
+/**
+ * An immutable n-dimensional array: a dtype, a shape and contiguous row-major storage. No op mutates a
+ * tensor; every op returns a new one. Tensors are created with {@link tensor}, {@link zeros} and friends.
+ *
+ * @example
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+ * x.shape;     // [2, 2]
+ * x.toArray(); // [[1, 2], [3, 4]]
+ * ```
+ */
+export class Tensor {
+  /** The element type. */
+  readonly dtype: DType;
+  /** The size of each axis, outermost first. */
+  readonly shape: Shape;
+  /** The number of elements. */
+  readonly size: number;
+  /**
+   * The storage, row-major. Exposed for kernels and serialisers: treat it as read-only (other tensors may
+   * share it). Use {@link Tensor.dataSync} for a copy you may change.
+   * @internal
+   */
+  readonly data: TensorData;
+  /**
+   * The tapes this value is recorded on (null outside any differentiation).
+   * @internal
+   */
+  readonly track: Track | null;
+
+  /** @internal Use {@link tensor} and the other creation functions. */
+  constructor(data: TensorData, shape: Shape, dtype: DType, track: Track | null = null) {
+    this.data = data;
+    this.shape = shape;
+    this.dtype = dtype;
+    this.size = data.length;
+    this.track = track;
+  }
+
+  /** The number of axes. */
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  /** The value as nested JS arrays (a plain number for a 0-d tensor). */
+  toArray(): NestedArray {
+    if (this.shape.length === 0) return this.data[0]!;
+    const build = (axis: number, offset: number, stride: number): NestedArray[] => {
+      const n = this.shape[axis]!;
+      const inner = stride / n;
+      const out: NestedArray[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        out[i] = axis === this.shape.length - 1 ? this.data[offset + i]! : build(axis + 1, offset + i * inner, inner);
+      }
+      return out;
+    };
+    return build(0, 0, this.size);
+  }
+
+  /** The single element of a tensor of size 1, as a number. */
+  item(): number {
+    if (this.size !== 1) {
+      throw new ShapeError(`item: expected a tensor with exactly one element, got shape ${formatShape(this.shape)}`);
+    }
+    return this.data[0]!;
+  }
+
+  /** A copy of the storage as a typed array of the tensor's dtype, safe to modify. */
+  dataSync(): TensorData {
+    return this.data.slice();
+  }
+
+  /** A short description such as `Tensor(f32[2, 3])`. */
+  toString(): string {
+    return `Tensor(${DTYPE_ABBREVIATION[this.dtype]}${formatShape(this.shape)})`;
+  }
+}
+
+/** @internal Builds a tensor around existing storage without copying it. */
+export function fromData(data: TensorData, shape: Shape, dtype: DType): Tensor {
+  return new Tensor(data, shape, dtype);
+}
+
+function checkDType(op: string, dtype: unknown): DType {
+  if (!DTYPES.includes(dtype as DType)) {
+    throw new DTypeError(`${op}: unknown dtype ${JSON.stringify(dtype)} (expected one of ${DTYPES.join(', ')})`);
+  }
+  return dtype as DType;
+}
+
+function inferShape(values: NestedArray): number[] {
+  const shape: number[] = [];
+  let level: NestedArray = values;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0]!;
+  }
+  return shape;
+}
+
+function flattenInto(op: string, values: NestedArray, shape: Shape, axis: number, out: TensorData, offset: number): number {
+  if (axis === shape.length) {
+    if (typeof values !== 'number') throw new ShapeError(`${op}: ragged nested array: expected a number at depth ${axis}`);
+    out[offset] = values;
+    return offset + 1;
+  }
+  if (!Array.isArray(values) || values.length !== shape[axis]) {
+    throw new ShapeError(
+      `${op}: ragged nested array: expected ${shape[axis]} entries at depth ${axis} (shape ${formatShape(shape)}), ` +
+        `got ${Array.isArray(values) ? values.length : typeof values}`,
+    );
+  }
+  for (const v of values) offset = flattenInto(op, v, shape, axis + 1, out, offset);
+  return offset;
+}
+
+/** Options of {@link tensor}. */
+export interface TensorOptions {
+  /** The dtype; defaults to `float32` for numbers and arrays, and to a typed array's own dtype. */
+  dtype?: DType;
+  /** The shape; defaults to the nesting of the array (or `[length]` for a typed array). */
+  shape?: readonly number[];
+}
+
+/**
+ * Creates a tensor from a number, nested arrays or a typed array (copied). An integer dtype requires
+ * integer values; a typed array must already have the requested dtype (no silent casts).
+ *
+ * @example
+ * ```ts
+ * tensor(3);                                         // 0-d float32
+ * tensor([[1, 2, 3]], { dtype: 'float64' });         // [1, 3]
+ * tensor(new Int32Array([0, 2, 1]));                 // int32 [3]
+ * tensor(new Float32Array(6), { shape: [2, 3] });   // reshaped view of a copy
+ * ```
+ */
+export function tensor(values: NestedArray | TensorData, options: TensorOptions = {}): Tensor {
+  const op = 'tensor';
+  const arrayDType = dtypeOfArray(values);
+  if (arrayDType !== undefined) {
+    const typed = values as TensorData;
+    const dtype = options.dtype === undefined ? arrayDType : checkDType(op, options.dtype);
+    if (dtype !== arrayDType) {
+      throw new DTypeError(`${op}: a ${arrayDType} array was given with dtype ${dtype}; convert it first or use cast()`);
+    }
+    const shape = options.shape === undefined ? [typed.length] : checkShape(op, 'shape', options.shape);
+    if (sizeOf(shape) !== typed.length) {
+      throw new ShapeError(`${op}: shape ${formatShape(shape)} holds ${sizeOf(shape)} elements but the array has ${typed.length}`);
+    }
+    return new Tensor(typed.slice(), shape, dtype);
+  }
+  if (typeof values !== 'number' && !Array.isArray(values)) {
+    throw new ArgumentError(`${op}: expected a number, nested arrays of numbers or a typed array, got ${Object.prototype.toString.call(values)}`);
+  }
+  const dtype = checkDType(op, options.dtype ?? 'float32');
+  const nested = values as NestedArray;
+  const natural = inferShape(nested);
+  const data = allocate(dtype, sizeOf(natural));
+  flattenInto(op, nested, natural, 0, data, 0);
+  if (dtype === 'int32') {
+    const source = nested;
+    const check = (v: NestedArray): void => {
+      if (typeof v === 'number') {
+        if (!Number.isInteger(v)) throw new DTypeError(`${op}: int32 tensors hold integers, got ${v}`);
+      } else v.forEach(check);
+    };
+    check(source);
+  }
+  const shape = options.shape === undefined ? natural : checkShape(op, 'shape', options.shape);
+  if (sizeOf(shape) !== data.length) {
+    throw new ShapeError(`${op}: shape ${formatShape(shape)} holds ${sizeOf(shape)} elements but the values have ${data.length}`);
+  }
+  return new Tensor(data, shape, dtype);
+}
+
+/** A 0-d tensor holding `value`. */
+export function scalar(value: number, dtype: DType = 'float32'): Tensor {
+  return full([], value, dtype);
+}
+
+/**
+ * A tensor of the given shape filled with `value`.
+ * @example
+ * ```ts
+ * full([2, 2], 0.5, 'float64');
+ * ```
+ */
+export function full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
+  const s = checkShape('full', 'shape', shape);
+  checkDType('full', dtype);
+  if (dtype === 'int32' && !Number.isInteger(value)) throw new DTypeError(`full: int32 tensors hold integers, got ${value}`);
+  const data = allocate(dtype, sizeOf(s));
+  if (value !== 0) data.fill(value);
+  return new Tensor(data, s, dtype);
+}
+
+/** A tensor of zeros. @example `zeros([3, 4], 'float64')` */
+export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  return full(shape, 0, dtype);
+}
+
+/** A tensor of ones. @example `ones([3], 'int32')` */
+export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  return full(shape, 1, dtype);
+}
+
+/** Zeros with the shape and dtype of `x`. */
+export function zerosLike(x: Tensor): Tensor {
+  return full(x.shape, 0, x.dtype);
+}
+
+/** Ones with the shape and dtype of `x`. */
+export function onesLike(x: Tensor): Tensor {
+  return full(x.shape, 1, x.dtype);
+}
+
+/**
+ * Evenly spaced values in `[start, stop)`: `arange(5)` is 0…4, `arange(2, 8, 2)` is 2, 4, 6.
+ */
+export function arange(start: number, stop?: number, step = 1, dtype: DType = 'float32'): Tensor {
+  checkDType('arange', dtype);
+  const [from, to] = stop === undefined ? [0, start] : [start, stop];
+  if (step === 0 || !Number.isFinite(step)) throw new ArgumentError(`arange: step must be a non-zero finite number, got ${step}`);
+  if (!Number.isFinite(from) || !Number.isFinite(to)) throw new ArgumentError(`arange: start and stop must be finite, got ${from} and ${to}`);
+  if (dtype === 'int32' && (!Number.isInteger(from) || !Number.isInteger(step))) {
+    throw new DTypeError(`arange: int32 needs integer start and step, got ${from} and ${step}`);
+  }
+  const n = Math.max(0, Math.ceil((to - from) / step));
+  const data = allocate(dtype, n);
+  for (let i = 0; i < n; i++) data[i] = from + i * step;
+  return new Tensor(data, [n], dtype);
+}
+
+/** The `n × n` identity matrix. */
+export function eye(n: number, dtype: DType = 'float32'): Tensor {
+  checkShape('eye', 'n', [n]);
+  checkDType('eye', dtype);
+  const data = allocate(dtype, n * n);
+  for (let i = 0; i < n; i++) data[i * n + i] = 1;
+  return new Tensor(data, [n, n], dtype);
+}

@@ -1,0 +1,21 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+// Tests run against the packages' sources, so a test never sees a stale build.
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@tapestry/core': src('core'),
+      '@tapestry/layers': src('layers'),
+      '@tapestry/optim': src('optim'),
+      '@tapestry/data': src('data'),
+    },
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+    testTimeout: 60_000,
+    pool: 'forks',
+  },
+});
