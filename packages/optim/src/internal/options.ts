@@ -1,0 +1,51 @@
+/** Option checks shared by the transformations: each throws an ArgumentError naming the function and option. */
+import { ArgumentError } from '@tapestry/core';
+import type { ScalarOrSchedule } from '../base.js';
+
+export function checkFiniteNumber(fn: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ArgumentError(`${fn}: ${name} must be a finite number, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function checkNonNegative(fn: string, name: string, value: unknown): number {
+  const v = checkFiniteNumber(fn, name, value);
+  if (v < 0) throw new ArgumentError(`${fn}: ${name} must be >= 0, got ${v}`);
+  return v;
+}
+
+export function checkPositive(fn: string, name: string, value: unknown): number {
+  const v = checkFiniteNumber(fn, name, value);
+  if (v <= 0) throw new ArgumentError(`${fn}: ${name} must be > 0, got ${v}`);
+  return v;
+}
+
+/** A decay rate such as a beta, alpha or momentum: 0 <= value < 1. */
+export function checkUnitInterval(fn: string, name: string, value: unknown): number {
+  const v = checkFiniteNumber(fn, name, value);
+  if (v < 0 || v >= 1) throw new ArgumentError(`${fn}: ${name} must be in [0, 1), got ${v}`);
+  return v;
+}
+
+export function checkPositiveInteger(fn: string, name: string, value: unknown): number {
+  const v = checkFiniteNumber(fn, name, value);
+  if (!Number.isInteger(v) || v <= 0) throw new ArgumentError(`${fn}: ${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+/** A learning rate: a non-negative number, or a schedule (checked when it is called). */
+export function checkLearningRate(fn: string, lr: unknown): ScalarOrSchedule {
+  if (typeof lr === 'function') return lr as ScalarOrSchedule;
+  return checkNonNegative(fn, 'lr', lr);
+}
+
+/** Evaluates a number-or-schedule at `step`, rejecting a schedule that returns a non-number. */
+export function valueAt(fn: string, name: string, value: ScalarOrSchedule, step: number): number {
+  if (typeof value === 'number') return value;
+  const v = value(step);
+  if (typeof v !== 'number' || Number.isNaN(v)) {
+    throw new ArgumentError(`${fn}: the ${name} schedule returned ${String(v)} at step ${step}; a schedule must return a number`);
+  }
+  return v;
+}

@@ -1,0 +1,43 @@
+import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
+import { chain, type ChainState } from '../chain.js';
+import { checkLearningRate, checkNonNegative, valueAt } from '../internal/options.js';
+import { addDecayedWeights } from '../transforms/add-decayed-weights.js';
+import { scaleByAdagrad } from '../transforms/scale-by-adagrad.js';
+import { scaleByLearningRate } from '../transforms/scale.js';
+
+/** Options of {@link adagrad} (PyTorch's `torch.optim.Adagrad` arguments). */
+export interface AdagradOptions {
+  /** Learning rate: a number or a schedule of the 0-based update count (default 1e-2). */
+  lr?: ScalarOrSchedule;
+  /** Learning-rate decay: update k (0-based) uses `lr / (1 + k·lrDecay)` (default 0). */
+  lrDecay?: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay?: number;
+  /** Starting value of the squared-gradient accumulator (default 0). */
+  initialAccumulatorValue?: number;
+  /** Added to the denominator for numerical stability (default 1e-10). */
+  eps?: number;
+}
+
+/**
+ * Adagrad with the numbers of `torch.optim.Adagrad`. Built as
+ * `chain(addDecayedWeights(weightDecay), scaleByAdagrad({ eps, initialAccumulatorValue }), scaleByLearningRate(k ↦ lr(k) / (1 + k·lrDecay)))`.
+ *
+ * @example
+ * ```ts
+ * const opt = adagrad({ lr: 0.1, lrDecay: 1e-3 });
+ * ```
+ */
+export function adagrad(options: AdagradOptions = {}): GradientTransformation<ChainState> {
+  const fn = 'adagrad';
+  const lr = checkLearningRate(fn, options.lr ?? 1e-2);
+  const lrDecay = checkNonNegative(fn, 'lrDecay', options.lrDecay ?? 0);
+  const weightDecay = checkNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
+  // PyTorch: clr = lr / (1 + (step - 1) * lr_decay) with a 1-based step, i.e. the 0-based count here.
+  const decayed = lrDecay === 0 ? lr : (step: number) => valueAt(fn, 'lr', lr, step) / (1 + step * lrDecay);
+  return chain(
+    ...(weightDecay !== 0 ? [addDecayedWeights(weightDecay)] : []),
+    scaleByAdagrad({ eps: options.eps, initialAccumulatorValue: options.initialAccumulatorValue }),
+    scaleByLearningRate(decayed),
+  );
+}

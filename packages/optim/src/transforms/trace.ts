@@ -1,0 +1,70 @@
+import { ArgumentError, add, freezeTree, mul, zerosLike } from '@tapestry/core';
+import type { GradientTransformation } from '../base.js';
+import { checkNonNegative, checkUnitInterval } from '../internal/options.js';
+import { stateCount, stateField } from '../internal/state.js';
+import { mapTensors } from '../internal/trees.js';
+
+/** Options of {@link trace}. */
+export interface TraceOptions {
+  /** The momentum factor: the buffer decays by this much each step. */
+  decay: number;
+  /** Dampening: new updates enter the buffer scaled by `1 - dampening` (default 0; not on the first step). */
+  dampening?: number;
+  /** Nesterov momentum: emit `update + decay * buffer` instead of the buffer (default false). */
+  nesterov?: boolean;
+}
+
+/** The state of {@link trace}. */
+export interface TraceState {
+  /** The number of updates made so far (the first update seeds the buffer). */
+  readonly count: number;
+  /** The momentum buffer, shaped like the params (zeros before the first update). */
+  readonly momentum: unknown;
+}
+
+/**
+ * Momentum with PyTorch SGD's arithmetic: the first update seeds the buffer with the update itself
+ * (`buf = d_p`), later ones do `buf = decay * buf + (1 - dampening) * d_p`; the output is the buffer,
+ * or `d_p + decay * buf` with Nesterov. With zero dampening the first step equals decaying a zero buffer,
+ * so this is also RMSprop's momentum buffer.
+ *
+ * @example
+ * ```ts
+ * const heavyBall = chain(trace({ decay: 0.9 }), scaleByLearningRate(0.1)); // sgd({ lr: 0.1, momentum: 0.9 })
+ * ```
+ */
+export function trace(options: TraceOptions): GradientTransformation<TraceState> {
+  const fn = 'trace';
+  const decay = checkNonNegative(fn, 'decay', options.decay);
+  const dampening = checkUnitInterval(fn, 'dampening', options.dampening ?? 0);
+  const nesterov = options.nesterov ?? false;
+  if (nesterov && (decay <= 0 || dampening !== 0)) {
+    throw new ArgumentError(
+      `${fn}: Nesterov momentum needs decay > 0 and dampening 0, got decay ${decay} and dampening ${dampening}`,
+    );
+  }
+  return {
+    init: (params) =>
+      freezeTree({ count: 0, momentum: mapTensors(`${fn}.init`, (p) => zerosLike(p), ['params', params]) }) as TraceState,
+    update: (updates, state) => {
+      const count = stateCount(`${fn}.update`, state);
+      const buffer = stateField(`${fn}.update`, state, 'momentum');
+      const momentum =
+        count === 0
+          ? mapTensors(`${fn}.update`, (u) => u, ['updates', updates], ['state.momentum', buffer])
+          : mapTensors(
+              `${fn}.update`,
+              (u, b) => add(mul(b, decay), mul(u, 1 - dampening)),
+              ['updates', updates],
+              ['state.momentum', buffer],
+            );
+      const out = nesterov
+        ? mapTensors(`${fn}.update`, (u, b) => add(u, mul(b, decay)), ['updates', updates], ['momentum', momentum])
+        : momentum;
+      return {
+        updates: out as typeof updates,
+        state: freezeTree({ count: count + 1, momentum }) as TraceState,
+      };
+    },
+  };
+}
