@@ -1,0 +1,172 @@
+/**
+ * char-rnn: a character-level language model on Moby-Dick (or any text), trained with tapestry.
+ *
+ *   tsx src/cli.ts train [options]     train (default budget: 5 minutes), then report and sample
+ *   tsx src/cli.ts sample [options]    write text from a checkpoint
+ *   tsx src/cli.ts eval [options]      test bits per character of a checkpoint
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { foldIn, randomKey } from '@tapestry/core';
+import cliProgress from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { prepareCorpus, readText } from './corpus.js';
+import { bitsPerCharacter } from './evaluate.js';
+import { sampleText } from './generate-text.js';
+import { loadCheckpoint, readCheckpointHeader, saveCheckpoint } from './checkpoint.js';
+import { lossPlotSvg } from './plot.js';
+import { DEFAULT_CONFIG, initialTrainingState, makeModel, makeOptimizer, trainLoop, type TrainConfig } from './training.js';
+
+const int = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got ${value}`);
+  return n;
+};
+const positive = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got ${value}`);
+  return n;
+};
+const fraction = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError(`${name} must be in [0, 1), got ${value}`);
+  return n;
+};
+
+const program = new Command('char-rnn').description('A character-level recurrent language model, trained with tapestry.');
+
+program
+  .command('train')
+  .description('train a model (resumes from --checkpoint if it exists), then print validation and test bits/char and a sample')
+  .addOption(new Option('--cell <type>', 'recurrent cell').choices(['lstm', 'gru', 'rnn']).default(DEFAULT_CONFIG.cell))
+  .option('--hidden <n>', 'hidden size', int('--hidden'), DEFAULT_CONFIG.hiddenSize)
+  .option('--layers <n>', 'stacked recurrent layers', int('--layers'), DEFAULT_CONFIG.numLayers)
+  .option('--embedding <n>', 'character embedding size', int('--embedding'), DEFAULT_CONFIG.embeddingDim)
+  .option('--dropout <p>', 'dropout between recurrent layers', fraction('--dropout'), DEFAULT_CONFIG.dropout)
+  .option('--seq-len <n>', 'truncated-BPTT window length', int('--seq-len'), DEFAULT_CONFIG.seqLen)
+  .option('--batch <n>', 'parallel streams per step', int('--batch'), DEFAULT_CONFIG.batchSize)
+  .option('--lr <x>', 'peak Adam learning rate', positive('--lr'), DEFAULT_CONFIG.lr)
+  .option('--warmup <steps>', 'linear learning-rate warm-up steps', int('--warmup'), DEFAULT_CONFIG.warmupSteps)
+  .option('--clip <x>', 'clip gradients to this global L2 norm', positive('--clip'), DEFAULT_CONFIG.clip)
+  .option('--seed <n>', 'random seed', int('--seed'), DEFAULT_CONFIG.seed)
+  .option('--minutes <x>', 'training-time budget in minutes', positive('--minutes'), 5)
+  .option('--epochs <n>', 'stop after this many epochs', int('--epochs'))
+  .option('--steps <n>', 'stop after this many optimiser steps', int('--steps'))
+  .option('--eval-minutes <x>', 'validate every this many minutes of training', positive('--eval-minutes'), 1)
+  .option('--eval-chars <n>', 'validation characters used during training (all at the end)', int('--eval-chars'), 20000)
+  .option('--data <file>', 'train on this UTF-8 text file instead of Moby-Dick')
+  .option('--max-chars <n>', 'use only the first n characters of the text', int('--max-chars'))
+  .option('--checkpoint <dir>', 'checkpoint directory (resumed from if present)', 'out/char-rnn')
+  .option('--fresh', 'ignore an existing checkpoint and start over')
+  .option('--sample-length <n>', 'characters in the final sample', int('--sample-length'), 400)
+  .option('--temperature <x>', 'sampling temperature', positive('--temperature'), 0.8)
+  .action(async (o) => {
+    const { text, source } = readText(o.data, o.maxChars);
+    const resuming = !o.fresh && existsSync(join(o.checkpoint, 'checkpoint.json'));
+    const header = resuming ? readCheckpointHeader(o.checkpoint) : undefined;
+    const config: TrainConfig = header?.config ?? {
+      cell: o.cell, hiddenSize: o.hidden, numLayers: o.layers, embeddingDim: o.embedding, dropout: o.dropout, seqLen: o.seqLen,
+      batchSize: o.batch, lr: o.lr, warmupSteps: o.warmup, clip: o.clip, seed: o.seed,
+    };
+    const corpus = prepareCorpus(text, source, header?.vocab);
+    const model = makeModel(config, corpus.vocab.size);
+    const optimizer = makeOptimizer(config);
+    let state = resuming ? loadCheckpoint(o.checkpoint, model, optimizer) : initialTrainingState(config, model, optimizer);
+    console.log(
+      `char-rnn: ${corpus.source}\n  ${corpus.train.length} training / ${corpus.valid.length} validation / ${corpus.test.length} test characters, vocabulary ${corpus.vocab.size}\n` +
+        `  ${config.numLayers}×${config.hiddenSize} ${config.cell.toUpperCase()}, embedding ${config.embeddingDim}, batch ${config.batchSize}×${config.seqLen}, ` +
+        `Adam ${config.lr} (warm-up ${config.warmupSteps}), clip ${config.clip}, seed ${config.seed}` +
+        (resuming ? `\n  resuming at step ${state.step} (epoch ${state.epoch}, ${(state.elapsedMs / 60000).toFixed(1)} min trained)` : ''),
+    );
+    const budgetMs = o.minutes * 60000;
+    const bar = new cliProgress.SingleBar(
+      {
+        format: 'train |{bar}| {percentage}% | step {step} | loss {loss} bits/char | {speed} char/s | ETA {eta_formatted}',
+        hideCursor: true,
+        noTTYOutput: true,
+        notTTYSchedule: 15000,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    const total = o.steps ?? (o.epochs === undefined ? Math.round(budgetMs / 1000) : o.epochs);
+    bar.start(total, 0, { step: state.step, loss: '-', speed: '-' });
+    let windowStart = performance.now();
+    let windowChars = state.charsSeen;
+    const progressOf = (s: typeof state): number =>
+      o.steps !== undefined ? s.step : o.epochs !== undefined ? s.epoch : Math.min(total, Math.round(s.elapsedMs / 1000));
+    state = trainLoop(config, corpus, model, optimizer, state, {
+      budgetMs: o.steps === undefined && o.epochs === undefined ? budgetMs : undefined,
+      maxSteps: o.steps,
+      maxEpochs: o.epochs,
+      evalEveryMs: o.evalMinutes * 60000,
+      evalChars: o.evalChars,
+      onStep: (s, loss) => {
+        const now = performance.now();
+        const speed = ((s.charsSeen - windowChars) / ((now - windowStart) / 1000)).toFixed(0);
+        if (now - windowStart > 5000) {
+          windowStart = now;
+          windowChars = s.charsSeen;
+        }
+        bar.update(progressOf(s), { step: s.step, loss: (loss / Math.LN2).toFixed(3), speed });
+      },
+      onEval: (s, bpc) => {
+        bar.stop();
+        const sample = sampleText(model, s.params, corpus.vocab, { prompt: 'The ', length: 120, temperature: o.temperature, key: foldIn(randomKey(config.seed), 1000 + s.step) });
+        console.log(`  validation ${bpc.toFixed(3)} bits/char after ${s.charsSeen} characters | ${JSON.stringify(sample)}`);
+        bar.start(total, progressOf(s), { step: s.step, loss: '-', speed: '-' });
+      },
+    });
+    bar.update(progressOf(state));
+    bar.stop();
+    saveCheckpoint(o.checkpoint, config, corpus.vocab, model, state);
+    const evalOptions = { batchSize: config.batchSize, seqLen: config.seqLen };
+    const validBpc = bitsPerCharacter(model, state.params, corpus.valid, evalOptions);
+    const testBpc = bitsPerCharacter(model, state.params, corpus.test, evalOptions);
+    state = { ...state, history: { ...state.history, valid: [...state.history.valid, { chars: state.charsSeen, bpc: validBpc }] } };
+    saveCheckpoint(o.checkpoint, config, corpus.vocab, model, state);
+    mkdirSync(o.checkpoint, { recursive: true });
+    const plotPath = join(o.checkpoint, 'loss.svg');
+    writeFileSync(plotPath, await lossPlotSvg(state.history.train, state.history.valid, `char-rnn ${config.numLayers}×${config.hiddenSize} ${config.cell}`));
+    const sample = sampleText(model, state.params, corpus.vocab, { prompt: 'Call me ', length: o.sampleLength, temperature: o.temperature, key: randomKey(config.seed + 1) });
+    console.log(`\ntrained ${state.step} steps, ${state.charsSeen} characters, ${(state.elapsedMs / 60000).toFixed(1)} min (${(state.charsSeen / (state.elapsedMs / 1000)).toFixed(0)} char/s)`);
+    console.log(`checkpoint: ${o.checkpoint}   loss plot: ${plotPath}`);
+    console.log(`test bits/char: ${testBpc.toFixed(3)}`);
+    console.log(`validation bits/char: ${validBpc.toFixed(3)}`);
+    console.log(`sample (temperature ${o.temperature}):\n${sample}`);
+  });
+
+program
+  .command('sample')
+  .description('write text from a checkpoint')
+  .option('--checkpoint <dir>', 'checkpoint directory', 'out/char-rnn')
+  .option('--prompt <text>', 'text to start from', 'Call me ')
+  .option('--length <n>', 'characters to generate', int('--length'), 500)
+  .option('--temperature <x>', 'sampling temperature', positive('--temperature'), 0.8)
+  .option('--top-k <n>', 'sample among the k most likely characters only', int('--top-k'))
+  .option('--seed <n>', 'random seed', int('--seed'), 0)
+  .action((o) => {
+    const { config, vocab } = readCheckpointHeader(o.checkpoint);
+    const model = makeModel(config, vocab.size);
+    const state = loadCheckpoint(o.checkpoint, model, makeOptimizer(config));
+    console.log(sampleText(model, state.params, vocab, { prompt: o.prompt, length: o.length, temperature: o.temperature, topK: o.topK, key: randomKey(o.seed) }));
+  });
+
+program
+  .command('eval')
+  .description('test (and validation) bits per character of a checkpoint')
+  .option('--checkpoint <dir>', 'checkpoint directory', 'out/char-rnn')
+  .option('--data <file>', 'the text the checkpoint was trained on (default Moby-Dick)')
+  .option('--max-chars <n>', 'use only the first n characters of the text', int('--max-chars'))
+  .action((o) => {
+    const { config, vocab } = readCheckpointHeader(o.checkpoint);
+    const { text, source } = readText(o.data, o.maxChars);
+    const corpus = prepareCorpus(text, source, vocab);
+    const model = makeModel(config, vocab.size);
+    const state = loadCheckpoint(o.checkpoint, model, makeOptimizer(config));
+    const evalOptions = { batchSize: config.batchSize, seqLen: config.seqLen };
+    console.log(`validation bits/char: ${bitsPerCharacter(model, state.params, corpus.valid, evalOptions).toFixed(3)}`);
+    console.log(`test bits/char: ${bitsPerCharacter(model, state.params, corpus.test, evalOptions).toFixed(3)}`);
+  });
+
+await program.parseAsync(process.argv);

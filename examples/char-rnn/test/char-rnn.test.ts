@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { treeLeaves, type Tensor } from '@tapestry/core';
+import { prepareCorpus, readText } from '../src/corpus.js';
+import { bitsPerCharacter } from '../src/evaluate.js';
+import { loadCheckpoint, readCheckpointHeader, saveCheckpoint } from '../src/checkpoint.js';
+import { sampleText } from '../src/generate-text.js';
+import { DEFAULT_CONFIG, initialTrainingState, makeModel, makeOptimizer, trainLoop, type TrainConfig, type TrainingState } from '../src/training.js';
+import { randomKey } from '@tapestry/core';
+
+const { text, source } = readText(undefined, 60_000);
+const corpus = prepareCorpus(text, source);
+const config: TrainConfig = { ...DEFAULT_CONFIG, hiddenSize: 48, numLayers: 1, embeddingDim: 16, batchSize: 16, seqLen: 32, lr: 1e-2, warmupSteps: 5 };
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'char-rnn-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function losses(state: TrainingState, steps: number, model = makeModel(config, corpus.vocab.size), optimizer = makeOptimizer(config)) {
+  const seen: number[] = [];
+  const end = trainLoop(config, corpus, model, optimizer, state, { maxSteps: state.step + steps, onStep: (_s, l) => seen.push(l) });
+  return { seen, end };
+}
+
+describe('char-rnn', () => {
+  it('reads Moby-Dick from node_modules and splits it 90/5/5 with a training-split vocabulary', () => {
+    expect(text.startsWith('CHAPTER 1. Loomings.')).toBe(true);
+    expect(corpus.train.length).toBe(54_000);
+    expect(corpus.valid.length).toBe(3_000);
+    expect(corpus.test.length).toBe(3_000);
+    expect(corpus.vocab.unkId).toBe(corpus.vocab.size - 1);
+  });
+
+  it('learns: the training loss falls and validation beats the uniform model within 60 steps', () => {
+    const model = makeModel(config, corpus.vocab.size);
+    const optimizer = makeOptimizer(config);
+    const start = initialTrainingState(config, model, optimizer);
+    const before = bitsPerCharacter(model, start.params, corpus.valid, { batchSize: 8, seqLen: 32 });
+    const { seen, end } = losses(start, 60, model, optimizer);
+    const first = seen.slice(0, 5).reduce((a, b) => a + b, 0) / 5;
+    const last = seen.slice(-5).reduce((a, b) => a + b, 0) / 5;
+    expect(last).toBeLessThan(first - 1);
+    const after = bitsPerCharacter(model, end.params, corpus.valid, { batchSize: 8, seqLen: 32 });
+    expect(after).toBeLessThan(before - 1.5);
+    expect(after).toBeLessThan(Math.log2(corpus.vocab.size) - 1.5);
+  }, 60_000);
+
+  it('is deterministic: the same seed gives identical losses', () => {
+    const model = makeModel(config, corpus.vocab.size);
+    const optimizer = makeOptimizer(config);
+    const a = losses(initialTrainingState(config, model, optimizer), 4).seen;
+    const b = losses(initialTrainingState(config, model, optimizer), 4).seen;
+    expect(a).toEqual(b);
+  });
+
+  it('checkpoints round-trip and resuming equals an uninterrupted run', () => {
+    const model = makeModel(config, corpus.vocab.size);
+    const optimizer = makeOptimizer(config);
+    const uninterrupted = losses(initialTrainingState(config, model, optimizer), 6).seen;
+    const firstHalf = losses(initialTrainingState(config, model, optimizer), 3);
+    const dir = tempDir();
+    saveCheckpoint(dir, config, corpus.vocab, model, firstHalf.end);
+    const header = readCheckpointHeader(dir);
+    expect(header.config).toEqual(config);
+    expect(header.vocab.tokens).toEqual(corpus.vocab.tokens);
+    const restored = loadCheckpoint(dir, model, optimizer);
+    const a = treeLeaves<Tensor>(firstHalf.end.params).map((t) => Array.from(t.dataSync()));
+    const b = treeLeaves<Tensor>(restored.params).map((t) => Array.from(t.dataSync()));
+    expect(b).toEqual(a);
+    expect(restored.step).toBe(3);
+    const secondHalf = losses(restored, 3).seen;
+    expect([...firstHalf.seen, ...secondHalf]).toEqual(uninterrupted);
+    // the weights file is plain safetensors with PyTorch names for the recurrent layer
+    const bytes = readFileSync(join(dir, 'model.safetensors'));
+    const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+    const names = Object.keys(JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))));
+    expect(names).toContain('rnn.weight_ih_l0');
+    expect(names).toContain('rnn.bias_hh_l0');
+  });
+
+  it('samples text from a prompt', () => {
+    const model = makeModel(config, corpus.vocab.size);
+    const state = initialTrainingState(config, model, makeOptimizer(config));
+    const s = sampleText(model, state.params, corpus.vocab, { prompt: 'Call me ', length: 20, temperature: 1, key: randomKey(3) });
+    expect(s.startsWith('Call me ')).toBe(true);
+    expect(Array.from(s).length).toBe(28);
+  });
+});
