@@ -182,7 +182,10 @@ export function categorical(key: Key, logits: Tensor, axis = -1): Tensor {
   normalizeAxis('categorical', axis, logits.rank);
   const u = unitUniform(key, logits.size, 'float64');
   const gumbel = allocate(logits.dtype, u.length);
-  // shift u from [0, 1) into (0, 1) so both logarithms stay finite
-  for (let i = 0; i < u.length; i++) gumbel[i] = -Math.log(-Math.log(u[i]! + 1.1102230246251565e-16));
+  // centre u on a 2^-52 grid: strictly inside (0, 1), so both logarithms stay finite
+  for (let i = 0; i < u.length; i++) {
+    const open = (Math.floor(u[i]! * 4503599627370496) + 0.5) / 4503599627370496;
+    gumbel[i] = -Math.log(-Math.log(open));
+  }
   return argmax(add(logits, new Tensor(gumbel, logits.shape, logits.dtype)), axis);
 }
