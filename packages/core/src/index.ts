@@ -29,7 +29,7 @@ export { greater, less, equal, greaterEqual, lessEqual, notEqual } from './ops/c
 export { isFinite } from './ops/finite.js';
 export { sum, max, min, mean } from './ops/reduce.js';
 export { logSumExp, softmax, logSoftmax } from './ops/softmax.js';
-export { matmul } from './ops/matmul.js';
+export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { reshape, transpose, broadcastTo, expandDims, squeeze } from './ops/shape-ops.js';
 export { slice } from './ops/slice.js';
 export { concat, stack, split } from './ops/concat.js';

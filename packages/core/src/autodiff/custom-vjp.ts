@@ -36,11 +36,13 @@ let customCount = 0;
 export function customVjp<R = unknown>(
   fwd: (...xs: Tensor[]) => CustomForward<R>,
   bwd: (ct: Tensor, residuals: R, xs: readonly Tensor[]) => (Tensor | null)[],
-  name = `custom${customCount++}`,
+  name = `custom${customCount}`,
 ): (...xs: Tensor[]) => Tensor {
   if (typeof fwd !== 'function' || typeof bwd !== 'function') throw new ArgumentError('customVjp: fwd and bwd must be functions');
+  // the registry needs unique names, but users may reuse a name (a factory called twice): number each one
+  const id = customCount++;
   const primitive: Primitive<CustomAttrs> = definePrimitive<CustomAttrs>({
-    name: `customVjp:${name}`,
+    name: `customVjp:${name}#${id}`,
     forward: (_xs, attrs) => attrs.value,
     vjp: (ct, xs, _out, attrs) => {
       const grads = bwd(ct, attrs.residuals as R, xs);

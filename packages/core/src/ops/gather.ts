@@ -54,22 +54,27 @@ const scatterAddPrimitive: Primitive<ScatterAttrs> = definePrimitive<ScatterAttr
  * ```
  */
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
-  expectTensor('gather', 'x', x);
-  expectTensor('gather', 'indices', indices);
+  return bind(gatherPrimitive, [x, indices], { axis: checkGather('gather', x, indices, axis) });
+}
+
+/** Validates gather's arguments under the name of the op the user called; returns the normalised axis. */
+function checkGather(op: string, x: Tensor, indices: Tensor, axis: number): number {
+  expectTensor(op, 'x', x);
+  expectTensor(op, 'indices', indices);
   if (indices.dtype !== 'int32') {
-    throw new DTypeError(`gather: indices must be int32, got ${indices.dtype} ${formatShape(indices.shape)} (use cast(indices, 'int32'))`);
+    throw new DTypeError(`${op}: indices must be int32, got ${indices.dtype} ${formatShape(indices.shape)} (use cast(indices, 'int32'))`);
   }
-  if (x.rank === 0) throw new ShapeError(`gather: x must have at least one axis, got a scalar`);
-  const a = normalizeAxis('gather', axis, x.rank);
+  if (x.rank === 0) throw new ShapeError(`${op}: x must have at least one axis, got a scalar`);
+  const a = normalizeAxis(op, axis, x.rank);
   const n = x.shape[a]!;
   const data = indices.data;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v < 0 || v >= n) {
-      throw new ShapeError(`gather: index ${v} (at flat position ${i}) is out of range for axis ${a} of x ${formatShape(x.shape)} (size ${n})`);
+      throw new ShapeError(`${op}: index ${v} (at flat position ${i}) is out of range for axis ${a} of x ${formatShape(x.shape)} (size ${n})`);
     }
   }
-  return bind(gatherPrimitive, [x, indices], { axis: a });
+  return a;
 }
 
 /**
@@ -82,5 +87,5 @@ export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
 export function indexSelect(x: Tensor, axis: number, indices: Tensor): Tensor {
   expectTensor('indexSelect', 'indices', indices);
   if (indices.rank !== 1) throw new ShapeError(`indexSelect: indices must be 1-D, got ${formatShape(indices.shape)} (use gather for other shapes)`);
-  return gather(x, indices, axis);
+  return bind(gatherPrimitive, [x, indices], { axis: checkGather('indexSelect', x, indices, axis) });
 }

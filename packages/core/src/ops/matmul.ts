@@ -1,50 +1,79 @@
 import { definePrimitive } from '../autodiff/primitive.js';
 import { bind } from '../autodiff/tape.js';
 import { DTypeError, ShapeError } from '../errors.js';
-import { batchedMatmulKernel } from '../kernels/matmul.js';
+import { batchedGemm } from '../kernels/matmul.js';
 import { broadcastIndex } from '../kernels/strided.js';
 import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { expectTensor, sameDType } from './checks.js';
-import { reshape, transpose } from './shape-ops.js';
+import { reshape } from './shape-ops.js';
 
-function swapLast(x: Tensor): Tensor {
-  const perm = x.shape.map((_, i) => i);
-  perm[x.rank - 1] = x.rank - 2;
-  perm[x.rank - 2] = x.rank - 1;
-  return transpose(x, perm);
+/** Which operands enter the product transposed (their last two axes swapped). */
+interface MatmulAttrs {
+  readonly transA: boolean;
+  readonly transB: boolean;
 }
 
-// d(A·B) = ct·Bᵀ for A and Aᵀ·ct for B; broadcast batch axes are summed back by the engine
-const matmulPrimitive = definePrimitive<undefined>({
+// C = op(A)·op(B) with op(X) = X or Xᵀ over the last two axes. From dop(A) = ct·op(B)ᵀ, dop(B) = op(A)ᵀ·ct:
+//   dA = ct·op(B)ᵀ (A plain) or op(B)·ctᵀ (A transposed);  dB = op(A)ᵀ·ct (B plain) or ctᵀ·op(A) (B transposed)
+// and op(X)ᵀ is X with its flag flipped, so no rule copies a transpose. Broadcast batch axes are summed back by the engine.
+const matmulPrimitive = definePrimitive<MatmulAttrs>({
   name: 'matmul',
-  forward: ([a, b]) => {
-    const m = a!.shape[a!.rank - 2]!;
-    const k = a!.shape[a!.rank - 1]!;
-    const n = b!.shape[b!.rank - 1]!;
+  forward: ([a, b], { transA, transB }) => {
+    const [m, k] = lastTwo(a!, transA);
+    const n = lastTwo(b!, transB)[1];
     const aBatch = a!.shape.slice(0, -2);
     const bBatch = b!.shape.slice(0, -2);
     const batchShape = broadcastShapes('matmul', aBatch, bBatch);
     const batch = sizeOf(batchShape);
     const aIndex = broadcastIndex(aBatch, batchShape);
     const bIndex = broadcastIndex(bBatch, batchShape);
-    const data = batchedMatmulKernel(a!.data, b!.data, batch, aIndex, bIndex, m, k, n, a!.dtype);
+    const data = batchedGemm(a!.data, b!.data, batch, aIndex, bIndex, m, n, k, transA, transB, a!.dtype);
     return new Tensor(data, [...batchShape, m, n], a!.dtype);
   },
-  vjp: (ct, [a, b]) => [matmul(ct, swapLast(b!)), matmul(swapLast(a!), ct)],
+  vjp: (ct, [a, b], _out, { transA, transB }) => [
+    transA ? matmulT(b!, ct, transB, true) : matmulT(ct, b!, false, !transB),
+    transB ? matmulT(ct, a!, true, transA) : matmulT(a!, ct, !transA, false),
+  ],
 });
+
+/** The [rows, cols] of op(x) for a rank ≥ 2 tensor. */
+function lastTwo(x: Tensor, trans: boolean): [number, number] {
+  const r = x.shape[x.rank - 2]!;
+  const c = x.shape[x.rank - 1]!;
+  return trans ? [c, r] : [r, c];
+}
+
+/**
+ * op(a)·op(b), where op transposes the last two axes of an operand whose flag is set; batch axes broadcast as
+ * in `matmul`. Both operands must have rank ≥ 2 with matching inner dimensions (not re-checked here). This is
+ * the primitive the matmul VJP is written with, exported for its tests. @internal
+ */
+export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  return bind(matmulPrimitive, [a, b], { transA, transB });
+}
+
+/** Options of {@link matmul}. */
+export interface MatmulOptions {
+  /** Multiply by `a` with its last two axes swapped (no copy is made). Needs rank ≥ 2. */
+  transposeA?: boolean;
+  /** Multiply by `b` with its last two axes swapped (no copy is made), as in `x · Wᵀ`. Needs rank ≥ 2. */
+  transposeB?: boolean;
+}
 
 /**
  * Matrix product with NumPy's `matmul` semantics: the last two axes multiply, leading (batch) axes
  * broadcast, and a 1-D operand is treated as a row (left) or column (right) vector whose axis is then
- * dropped from the result.
+ * dropped from the result. `transposeA`/`transposeB` multiply by an operand's transpose without copying it
+ * (a PyTorch-layout weight `W [out, in]` is applied as `matmul(x, W, { transposeB: true })`).
  * @example
  * ```ts
- * matmul(x, w);           // [N, D] · [D, H] → [N, H]
- * matmul(batchA, b);      // [B, M, K] · [K, N] → [B, M, N]
+ * matmul(x, w);                            // [N, D] · [D, H] → [N, H]
+ * matmul(batchA, b);                       // [B, M, K] · [K, N] → [B, M, N]
+ * matmul(x, weight, { transposeB: true }); // [N, D] · [H, D]ᵀ → [N, H]
  * ```
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
+export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
   expectTensor('matmul', 'a', a);
   expectTensor('matmul', 'b', b);
   sameDType('matmul', [a, b], ['a', 'b']);
@@ -52,14 +81,23 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.rank === 0 || b.rank === 0) {
     throw new ShapeError(`matmul: operands must have at least one axis, got a ${formatShape(a.shape)} and b ${formatShape(b.shape)} (use mul for scalars)`);
   }
+  const transA = options.transposeA === true;
+  const transB = options.transposeB === true;
+  if ((transA && a.rank < 2) || (transB && b.rank < 2)) {
+    throw new ShapeError(
+      `matmul: transpose${transA && a.rank < 2 ? 'A needs a of rank ≥ 2, got' : 'B needs b of rank ≥ 2, got'} ${formatShape(transA && a.rank < 2 ? a.shape : b.shape)}`,
+    );
+  }
   const a2 = a.rank === 1 ? reshape(a, [1, a.shape[0]!]) : a;
   const b2 = b.rank === 1 ? reshape(b, [b.shape[0]!, 1]) : b;
-  const k = a2.shape[a2.rank - 1]!;
-  if (b2.shape[b2.rank - 2] !== k) {
-    throw new ShapeError(`matmul: inner dimensions differ: a ${formatShape(a.shape)} vs b ${formatShape(b.shape)}`);
+  const [, k] = lastTwo(a2, transA);
+  const [kb] = lastTwo(b2, transB);
+  if (kb !== k) {
+    const describe = (name: string, x: Tensor, t: boolean) => `${name} ${formatShape(x.shape)}${t ? ' (transposed)' : ''}`;
+    throw new ShapeError(`matmul: inner dimensions differ: ${describe('a', a, transA)} vs ${describe('b', b, transB)}`);
   }
   broadcastShapes('matmul (batch axes)', a2.shape.slice(0, -2), b2.shape.slice(0, -2));
-  const out = bind(matmulPrimitive, [a2, b2], undefined);
+  const out = matmulT(a2, b2, transA, transB);
   if (a.rank === 1 && b.rank === 1) return reshape(out, out.shape.slice(0, -2));
   if (a.rank === 1) return reshape(out, [...out.shape.slice(0, -2), out.shape[out.rank - 1]!]);
   if (b.rank === 1) return reshape(out, out.shape.slice(0, -1));

@@ -34,6 +34,7 @@ export function logSumExp(x: Tensor, axis?: number | readonly number[], keepDims
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   expectTensor('logSoftmax', 'x', x);
+  expectFloat('logSoftmax', 'x', x);
   const a = normalizeAxis('logSoftmax', axis, x.rank);
   return sub(x, logSumExp(x, a, true));
 }
@@ -41,6 +42,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 /** `exp(x) / sum(exp(x))` along `axis`, computed stably. */
 export function softmax(x: Tensor, axis = -1): Tensor {
   expectTensor('softmax', 'x', x);
+  expectFloat('softmax', 'x', x);
   const a = normalizeAxis('softmax', axis, x.rank);
   return exp(logSoftmax(x, a));
 }

@@ -1,0 +1,184 @@
+;; float32 GEMM with WebAssembly SIMD: C = op(A) · op(B), assembled by tools/wasm/build.ts.
+;;
+;; The structure is the GotoBLAS/BLIS one. The k axis is cut into chunks of KC = 256; for each chunk a
+;; KC × n slab of op(B) is packed into panels of 8 columns ([kc][8], contiguous), then m is cut into blocks
+;; of MC = 128 rows whose op(A) slab is packed into panels of 4 rows ([kc][4]). A 4 × 8 micro-kernel keeps
+;; its C tile in eight f32x4 registers for a whole chunk: per k it loads two vectors of B, broadcasts four
+;; values of A and does 8 multiplies and 8 adds, all from L1 (the B panel is 8 KB, the A block sits in L2).
+;; Packing makes transposed operands cost nothing extra, and pads edge panels with zeros so that the
+;; micro-kernel only ever sees whole tiles; C is therefore written with a row pitch `ldc` rounded up to 8
+;; columns and with rows rounded up to 4, and the caller copies the m × n result out.
+;;
+;; All addresses, strides and pitches are in bytes. Operand element (i, p) of op(A) is at
+;; a + i·ars + p·acs, element (p, j) of op(B) at b + p·brs + j·bcs, so a transpose is just swapped strides.
+(module
+  (memory (export "memory") 1)
+
+  ;; The 4 × 8 micro-kernel: C[4][8] (+)= Ap[kc][4] · Bp[kc][8]. Stores the tile when `accumulate` is 0
+  ;; (first k chunk) and adds to what is there otherwise, so C needs no zeroing.
+  (func $kernel (param $a i32) (param $b i32) (param $kc i32) (param $c i32) (param $ldc i32) (param $accumulate i32)
+    (local $end i32) (local $c1 i32) (local $c2 i32) (local $c3 i32)
+    (local $x v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $end (i32.add (local.get $b) (i32.shl (local.get $kc) (i32.const 5))))
+    (loop $k
+      (local.set $b0 (v128.load (local.get $b)))
+      (local.set $b1 (v128.load offset=16 (local.get $b)))
+      (local.set $x (v128.load32_splat (local.get $a)))
+      (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $x) (local.get $b0))))
+      (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $x) (local.get $b1))))
+      (local.set $x (v128.load32_splat offset=4 (local.get $a)))
+      (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $x) (local.get $b0))))
+      (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $x) (local.get $b1))))
+      (local.set $x (v128.load32_splat offset=8 (local.get $a)))
+      (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $x) (local.get $b0))))
+      (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $x) (local.get $b1))))
+      (local.set $x (v128.load32_splat offset=12 (local.get $a)))
+      (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $x) (local.get $b0))))
+      (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 32)))
+      (br_if $k (i32.lt_u (local.get $b) (local.get $end))))
+    (local.set $c1 (i32.add (local.get $c) (local.get $ldc)))
+    (local.set $c2 (i32.add (local.get $c1) (local.get $ldc)))
+    (local.set $c3 (i32.add (local.get $c2) (local.get $ldc)))
+    (if (local.get $accumulate)
+      (then
+        (local.set $c00 (f32x4.add (local.get $c00) (v128.load (local.get $c))))
+        (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 (local.get $c))))
+        (local.set $c10 (f32x4.add (local.get $c10) (v128.load (local.get $c1))))
+        (local.set $c11 (f32x4.add (local.get $c11) (v128.load offset=16 (local.get $c1))))
+        (local.set $c20 (f32x4.add (local.get $c20) (v128.load (local.get $c2))))
+        (local.set $c21 (f32x4.add (local.get $c21) (v128.load offset=16 (local.get $c2))))
+        (local.set $c30 (f32x4.add (local.get $c30) (v128.load (local.get $c3))))
+        (local.set $c31 (f32x4.add (local.get $c31) (v128.load offset=16 (local.get $c3))))))
+    (v128.store (local.get $c) (local.get $c00))
+    (v128.store offset=16 (local.get $c) (local.get $c01))
+    (v128.store (local.get $c1) (local.get $c10))
+    (v128.store offset=16 (local.get $c1) (local.get $c11))
+    (v128.store (local.get $c2) (local.get $c20))
+    (v128.store offset=16 (local.get $c2) (local.get $c21))
+    (v128.store (local.get $c3) (local.get $c30))
+    (v128.store offset=16 (local.get $c3) (local.get $c31)))
+
+  ;; Packs rows [0, rows) × columns [0, kc) of op(A) (element (i, p) at a + i·rs + p·cs) into panels of 4
+  ;; rows, [kc][4] each, padding the last panel with zero rows. Row by row: op(A) rows are contiguous when A
+  ;; is not transposed, and a transposed A's block is small enough to stay in L1 while it is gathered.
+  (func $packA (param $a i32) (param $rs i32) (param $cs i32) (param $rows i32) (param $kc i32) (param $dst i32)
+    (local $i i32) (local $padded i32) (local $src i32) (local $d i32) (local $end i32)
+    (local.set $padded (i32.and (i32.add (local.get $rows) (i32.const 3)) (i32.const -4)))
+    (loop $row
+      ;; destination of (i, 0): panel i / 4 (kc · 16 bytes each), lane i % 4
+      (local.set $d (i32.add (local.get $dst)
+        (i32.add (i32.mul (i32.shr_u (local.get $i) (i32.const 2)) (i32.shl (local.get $kc) (i32.const 4)))
+                 (i32.shl (i32.and (local.get $i) (i32.const 3)) (i32.const 2)))))
+      (local.set $end (i32.add (local.get $d) (i32.shl (local.get $kc) (i32.const 4))))
+      (if (i32.lt_u (local.get $i) (local.get $rows))
+        (then
+          (local.set $src (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rs))))
+          (loop $p
+            (f32.store (local.get $d) (f32.load (local.get $src)))
+            (local.set $src (i32.add (local.get $src) (local.get $cs)))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (br_if $p (i32.lt_u (local.get $d) (local.get $end)))))
+        (else
+          (loop $z
+            (f32.store (local.get $d) (f32.const 0))
+            (local.set $d (i32.add (local.get $d) (i32.const 16)))
+            (br_if $z (i32.lt_u (local.get $d) (local.get $end))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $row (i32.lt_u (local.get $i) (local.get $padded)))))
+
+  ;; Packs rows [0, kc) × columns [0, n) of op(B) (element (p, j) at b + p·rs + j·cs) into panels of 8
+  ;; columns, [kc][8] each, padding the last panel with zero columns. When rows of op(B) are contiguous
+  ;; (cs = 4) whole panels move as two vectors per row; the rest goes column by column, which reads a
+  ;; transposed B contiguously.
+  (func $packB (param $b i32) (param $rs i32) (param $cs i32) (param $n i32) (param $kc i32) (param $dst i32)
+    (local $j i32) (local $p i32) (local $full i32) (local $padded i32) (local $src i32) (local $d i32) (local $end i32)
+    (local.set $padded (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8)))
+    (if (i32.eq (local.get $cs) (i32.const 4))
+      (then
+        (local.set $full (i32.and (local.get $n) (i32.const -8)))
+        (if (local.get $full)
+          (then
+            (loop $row
+              (local.set $src (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $rs))))
+              (local.set $d (i32.add (local.get $dst) (i32.shl (local.get $p) (i32.const 5))))
+              (local.set $end (i32.add (local.get $src) (i32.shl (local.get $full) (i32.const 2))))
+              (loop $panel
+                (v128.store (local.get $d) (v128.load (local.get $src)))
+                (v128.store offset=16 (local.get $d) (v128.load offset=16 (local.get $src)))
+                (local.set $src (i32.add (local.get $src) (i32.const 32)))
+                (local.set $d (i32.add (local.get $d) (i32.shl (local.get $kc) (i32.const 5))))
+                (br_if $panel (i32.lt_u (local.get $src) (local.get $end))))
+              (local.set $p (i32.add (local.get $p) (i32.const 1)))
+              (br_if $row (i32.lt_u (local.get $p) (local.get $kc))))))
+        (local.set $j (local.get $full))))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $j) (local.get $padded)))
+      (loop $col
+        ;; destination of (0, j): panel j / 8 (kc · 32 bytes each), lane j % 8
+        (local.set $d (i32.add (local.get $dst)
+          (i32.add (i32.mul (i32.shr_u (local.get $j) (i32.const 3)) (i32.shl (local.get $kc) (i32.const 5)))
+                   (i32.shl (i32.and (local.get $j) (i32.const 7)) (i32.const 2)))))
+        (local.set $end (i32.add (local.get $d) (i32.shl (local.get $kc) (i32.const 5))))
+        (if (i32.lt_u (local.get $j) (local.get $n))
+          (then
+            (local.set $src (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $cs))))
+            (loop $p
+              (f32.store (local.get $d) (f32.load (local.get $src)))
+              (local.set $src (i32.add (local.get $src) (local.get $rs)))
+              (local.set $d (i32.add (local.get $d) (i32.const 32)))
+              (br_if $p (i32.lt_u (local.get $d) (local.get $end)))))
+          (else
+            (loop $z
+              (f32.store (local.get $d) (f32.const 0))
+              (local.set $d (i32.add (local.get $d) (i32.const 32)))
+              (br_if $z (i32.lt_u (local.get $d) (local.get $end))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if $col (i32.lt_u (local.get $j) (local.get $padded))))))
+
+  ;; C = op(A) · op(B) for m, n, k ≥ 1. C has pitch ldc (≥ 4·round8(n)) and room for round4(m) rows;
+  ;; packA needs 4·128·256 bytes and packB 4·256·round8(n).
+  (func (export "gemm")
+    (param $m i32) (param $n i32) (param $k i32)
+    (param $a i32) (param $ars i32) (param $acs i32)
+    (param $b i32) (param $brs i32) (param $bcs i32)
+    (param $c i32) (param $ldc i32) (param $packA i32) (param $packB i32)
+    (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32) (local $mcPadded i32) (local $nPadded i32)
+    (local $jr i32) (local $ir i32)
+    (local.set $nPadded (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8)))
+    (loop $chunk
+      (local.set $kc (select (i32.const 256) (i32.sub (local.get $k) (local.get $pc))
+        (i32.lt_u (i32.const 256) (i32.sub (local.get $k) (local.get $pc)))))
+      (call $packB (i32.add (local.get $b) (i32.mul (local.get $pc) (local.get $brs)))
+        (local.get $brs) (local.get $bcs) (local.get $n) (local.get $kc) (local.get $packB))
+      (local.set $ic (i32.const 0))
+      (loop $block
+        (local.set $mc (select (i32.const 128) (i32.sub (local.get $m) (local.get $ic))
+          (i32.lt_u (i32.const 128) (i32.sub (local.get $m) (local.get $ic)))))
+        (local.set $mcPadded (i32.and (i32.add (local.get $mc) (i32.const 3)) (i32.const -4)))
+        (call $packA
+          (i32.add (local.get $a) (i32.add (i32.mul (local.get $ic) (local.get $ars)) (i32.mul (local.get $pc) (local.get $acs))))
+          (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc) (local.get $packA))
+        (local.set $jr (i32.const 0))
+        (loop $panelB
+          (local.set $ir (i32.const 0))
+          (loop $panelA
+            (call $kernel
+              (i32.add (local.get $packA) (i32.mul (i32.shl (local.get $ir) (i32.const 2)) (local.get $kc)))
+              (i32.add (local.get $packB) (i32.mul (i32.shl (local.get $jr) (i32.const 2)) (local.get $kc)))
+              (local.get $kc)
+              (i32.add (local.get $c)
+                (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc)) (i32.shl (local.get $jr) (i32.const 2))))
+              (local.get $ldc)
+              (local.get $pc))
+            (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
+            (br_if $panelA (i32.lt_u (local.get $ir) (local.get $mcPadded))))
+          (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
+          (br_if $panelB (i32.lt_u (local.get $jr) (local.get $nPadded))))
+        (local.set $ic (i32.add (local.get $ic) (i32.const 128)))
+        (br_if $block (i32.lt_u (local.get $ic) (local.get $m))))
+      (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
+      (br_if $chunk (i32.lt_u (local.get $pc) (local.get $k))))))
