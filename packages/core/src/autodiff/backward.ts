@@ -4,7 +4,7 @@ import { sum } from '../ops/reduce.js';
 import { reshape } from '../ops/shape-ops.js';
 import { formatShape, shapesEqual, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import type { Tape } from './tape.js';
+import { recording, type Tape } from './tape.js';
 
 /**
  * Sums a cotangent computed at a broadcast shape back to its input's shape. This is the single place where
@@ -34,6 +34,7 @@ export function sumToShape(g: Tensor, shape: Shape, context: () => string): Tens
 export function backward(tape: Tape, seeds: Map<number, Tensor>): (Tensor | undefined)[] {
   const nodes = tape.nodes;
   const cts: (Tensor | undefined)[] = new Array(nodes.length);
+  const owned: boolean[] = new Array(nodes.length);
   for (const [slot, ct] of seeds) cts[slot] = cts[slot] === undefined ? ct : add(cts[slot]!, ct);
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i]!;
@@ -54,10 +55,24 @@ export function backward(tape: Tape, seeds: Map<number, Tensor>): (Tensor | unde
         throw new InternalError(`internal: vjp of '${node.primitive.name}' returned a ${shaped.dtype} gradient for a ${input.dtype} input ${j}`);
       }
       const previous = cts[slot];
-      cts[slot] = previous === undefined ? shaped : add(previous, shaped);
+      if (previous === undefined) cts[slot] = shaped;
+      else if (owned[slot] === true) accumulateInPlace(previous, shaped);
+      else {
+        cts[slot] = add(previous, shaped);
+        // a sum made here is ours alone until its node's VJP reads it; with no enclosing tape to record
+        // the accumulation, later contributions can be added into it in place (no allocation per step)
+        owned[slot] = !recording();
+      }
     }
     // free what this node held: the tape is walked once
     cts[i] = undefined;
   }
   return cts;
+}
+
+/** `acc += g` on storage the engine owns (same shape and dtype, checked by the caller). */
+function accumulateInPlace(acc: Tensor, g: Tensor): void {
+  const a = acc.data;
+  const b = g.data;
+  for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
 }

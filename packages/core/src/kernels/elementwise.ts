@@ -1,6 +1,6 @@
 import { allocate, type DType, type TensorData } from '../dtype.js';
-import { shapesEqual, sizeOf, type Shape } from '../shape.js';
-import { broadcastIndex } from './strided.js';
+import { sizeOf, type Shape } from '../shape.js';
+import { planBroadcast } from './broadcast-plan.js';
 
 /** Elementwise functions of one argument. */
 export type UnaryCode =
@@ -54,63 +54,59 @@ export type BinaryCode =
   | 'greater' | 'less' | 'equal' | 'greaterEqual' | 'lessEqual' | 'notEqual';
 
 /**
- * Applies a binary function with NumPy broadcasting to `outShape`. Equal shapes take a direct loop; other
- * cases read through precomputed index maps, so no loop divides or allocates per element.
+ * Applies a binary function with NumPy broadcasting to `outShape`, row by row through a
+ * {@link planBroadcast} plan: equal shapes are one contiguous row; bias-like and scalar operands are
+ * stride-0 or repeated rows. One loop per function, the switch outside it.
  */
 export function binaryKernel(
   code: BinaryCode, a: TensorData, aShape: Shape, b: TensorData, bShape: Shape, outShape: Shape, outDType: DType,
 ): TensorData {
-  const n = sizeOf(outShape);
-  const o = allocate(outDType, n);
-  const direct = shapesEqual(aShape, outShape) && shapesEqual(bShape, outShape);
-  if (direct) {
+  const o = allocate(outDType, sizeOf(outShape));
+  const { outer, inner, rows, strides } = planBroadcast([aShape, bShape], outShape);
+  const [aRows, bRows] = rows as [Int32Array | null, Int32Array | null];
+  const [as, bs] = strides as [number, number];
+  for (let r = 0; r < outer; r++) {
+    const base = r * inner;
+    const ao = aRows === null ? 0 : aRows[r]!;
+    const bo = bRows === null ? 0 : bRows[r]!;
     switch (code) {
-      case 'add': for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]!; break;
-      case 'sub': for (let i = 0; i < n; i++) o[i] = a[i]! - b[i]!; break;
-      case 'mul': for (let i = 0; i < n; i++) o[i] = a[i]! * b[i]!; break;
-      case 'div': for (let i = 0; i < n; i++) o[i] = a[i]! / b[i]!; break;
-      case 'pow': for (let i = 0; i < n; i++) o[i] = Math.pow(a[i]!, b[i]!); break;
-      case 'maximum': for (let i = 0; i < n; i++) { const x = a[i]!, y = b[i]!; o[i] = x > y || x !== x ? x : y; } break;
-      case 'minimum': for (let i = 0; i < n; i++) { const x = a[i]!, y = b[i]!; o[i] = x < y || x !== x ? x : y; } break;
-      case 'greater': for (let i = 0; i < n; i++) o[i] = a[i]! > b[i]! ? 1 : 0; break;
-      case 'less': for (let i = 0; i < n; i++) o[i] = a[i]! < b[i]! ? 1 : 0; break;
-      case 'equal': for (let i = 0; i < n; i++) o[i] = a[i]! === b[i]! ? 1 : 0; break;
-      case 'greaterEqual': for (let i = 0; i < n; i++) o[i] = a[i]! >= b[i]! ? 1 : 0; break;
-      case 'lessEqual': for (let i = 0; i < n; i++) o[i] = a[i]! <= b[i]! ? 1 : 0; break;
-      case 'notEqual': for (let i = 0; i < n; i++) o[i] = a[i]! !== b[i]! ? 1 : 0; break;
+      case 'add': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! + b[bo + j * bs]!; break;
+      case 'sub': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! - b[bo + j * bs]!; break;
+      case 'mul': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! * b[bo + j * bs]!; break;
+      case 'div': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! / b[bo + j * bs]!; break;
+      case 'pow': for (let j = 0; j < inner; j++) o[base + j] = Math.pow(a[ao + j * as]!, b[bo + j * bs]!); break;
+      case 'maximum':
+        for (let j = 0; j < inner; j++) { const x = a[ao + j * as]!, y = b[bo + j * bs]!; o[base + j] = x > y || x !== x ? x : y; }
+        break;
+      case 'minimum':
+        for (let j = 0; j < inner; j++) { const x = a[ao + j * as]!, y = b[bo + j * bs]!; o[base + j] = x < y || x !== x ? x : y; }
+        break;
+      case 'greater': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! > b[bo + j * bs]! ? 1 : 0; break;
+      case 'less': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! < b[bo + j * bs]! ? 1 : 0; break;
+      case 'equal': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! === b[bo + j * bs]! ? 1 : 0; break;
+      case 'greaterEqual': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! >= b[bo + j * bs]! ? 1 : 0; break;
+      case 'lessEqual': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! <= b[bo + j * bs]! ? 1 : 0; break;
+      case 'notEqual': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! !== b[bo + j * bs]! ? 1 : 0; break;
     }
-    return o;
-  }
-  const ia = broadcastIndex(aShape, outShape);
-  const ib = broadcastIndex(bShape, outShape);
-  switch (code) {
-    case 'add': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! + b[ib[i]!]!; break;
-    case 'sub': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! - b[ib[i]!]!; break;
-    case 'mul': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! * b[ib[i]!]!; break;
-    case 'div': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! / b[ib[i]!]!; break;
-    case 'pow': for (let i = 0; i < n; i++) o[i] = Math.pow(a[ia[i]!]!, b[ib[i]!]!); break;
-    case 'maximum': for (let i = 0; i < n; i++) { const x = a[ia[i]!]!, y = b[ib[i]!]!; o[i] = x > y || x !== x ? x : y; } break;
-    case 'minimum': for (let i = 0; i < n; i++) { const x = a[ia[i]!]!, y = b[ib[i]!]!; o[i] = x < y || x !== x ? x : y; } break;
-    case 'greater': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! > b[ib[i]!]! ? 1 : 0; break;
-    case 'less': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! < b[ib[i]!]! ? 1 : 0; break;
-    case 'equal': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! === b[ib[i]!]! ? 1 : 0; break;
-    case 'greaterEqual': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! >= b[ib[i]!]! ? 1 : 0; break;
-    case 'lessEqual': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! <= b[ib[i]!]! ? 1 : 0; break;
-    case 'notEqual': for (let i = 0; i < n; i++) o[i] = a[ia[i]!]! !== b[ib[i]!]! ? 1 : 0; break;
   }
   return o;
 }
 
-/** `cond ? a : b` elementwise with three-way broadcasting (cond nonzero = true). */
+/** `cond ? a : b` elementwise with three-way broadcasting (cond nonzero = true), row by row as {@link binaryKernel}. */
 export function whereKernel(
   cond: TensorData, condShape: Shape, a: TensorData, aShape: Shape, b: TensorData, bShape: Shape, outShape: Shape, dtype: DType,
 ): TensorData {
-  const n = sizeOf(outShape);
-  const o = allocate(dtype, n);
-  const ic = broadcastIndex(condShape, outShape);
-  const ia = broadcastIndex(aShape, outShape);
-  const ib = broadcastIndex(bShape, outShape);
-  for (let i = 0; i < n; i++) o[i] = cond[ic[i]!] !== 0 ? a[ia[i]!]! : b[ib[i]!]!;
+  const o = allocate(dtype, sizeOf(outShape));
+  const { outer, inner, rows, strides } = planBroadcast([condShape, aShape, bShape], outShape);
+  const [cRows, aRows, bRows] = rows as [Int32Array | null, Int32Array | null, Int32Array | null];
+  const [cs, as, bs] = strides as [number, number, number];
+  for (let r = 0; r < outer; r++) {
+    const base = r * inner;
+    const co = cRows === null ? 0 : cRows[r]!;
+    const ao = aRows === null ? 0 : aRows[r]!;
+    const bo = bRows === null ? 0 : bRows[r]!;
+    for (let j = 0; j < inner; j++) o[base + j] = cond[co + j * cs] !== 0 ? a[ao + j * as]! : b[bo + j * bs]!;
+  }
   return o;
 }
 
