@@ -1,0 +1,173 @@
+/**
+ * `recurrent(cell, options)`: any cell as a layer with stacking, both directions, batch-first inputs,
+ * initial states, variable lengths and inter-layer dropout. The machinery sees only the {@link Cell}
+ * contract, so the built-in layers and a user's cell go through exactly the same code.
+ */
+import { ArgumentError, concat, DTypeError, foldIn, freezeTree, ShapeError, slice, splitKey, stack, Tensor, transpose, treeLeaves, zeros } from '@tapestry/core';
+import type { DType, Key } from '@tapestry/core';
+import type { Cell, CellState } from './cell.js';
+import { expectPositiveInt, expectProbability, formatShape } from './checks.js';
+import { dropout as applyDropout } from './dropout.js';
+import { initialStatePieces } from './initial-state.js';
+import { lengthMask, readLengths } from './lengths.js';
+import { recurrentStateDict } from './recurrent-state-dict.js';
+import type { DirectionParams, RecurrentApplyOptions, RecurrentLayer, RecurrentOptions, RecurrentParams, RecurrentResult } from './recurrent-types.js';
+import { scan } from './scan.js';
+
+/**
+ * Turns any {@link Cell} into a layer: `numLayers` stacked layers (layer k > 0 reads layer k-1's output),
+ * optionally bidirectional (a second cell per layer, with its own parameters, reads the sequence from its
+ * end), batch-first input [N, T, D], initial states by name, variable `lengths` and dropout between layers.
+ * Each layer and direction is one {@link scan} of `cell.step` over time; the machinery never looks inside
+ * the cell, so a user's cell gets everything the built-in {@link lstm} gets, state-dict names included.
+ * @example
+ * ```ts
+ * const layer = recurrent(myCell, { inputSize: 8, numLayers: 2, bidirectional: true });
+ * const params = layer.init(randomKey(0));
+ * const { output, state } = layer.apply(params, x, { lengths: [9, 4, 7] }); // x: [3, 9, 8]
+ * ```
+ */
+export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: RecurrentOptions): RecurrentLayer<P, S> {
+  const name = options?.name ?? 'recurrent';
+  if (!cell || typeof cell.init !== 'function' || typeof cell.step !== 'function' || typeof cell.initialState !== 'function') {
+    throw new ArgumentError(`${name}: cell must be an object with init(key, inputSize), initialState(batch, dtype) and step(params, state, x)`);
+  }
+  const inputSize = expectPositiveInt(name, 'inputSize', options?.inputSize);
+  const numLayers = expectPositiveInt(name, 'numLayers', options.numLayers ?? 1);
+  const bidirectional = options.bidirectional ?? false;
+  const numDirections: 1 | 2 = bidirectional ? 2 : 1;
+  const dropoutP = expectProbability(name, 'dropout', options.dropout ?? 0);
+  const directions = bidirectional ? (['forward', 'reverse'] as const) : (['forward'] as const);
+  const cellName = cell.name ?? 'cell';
+
+  const paramDtype = (params: unknown): DType => {
+    const leaf = treeLeaves(params).find((l): l is Tensor => l instanceof Tensor);
+    return leaf ? leaf.dtype : 'float32';
+  };
+
+  let probedOutputSize: number | undefined;
+  // Features of one step's output; asked of the cell, or measured once by a step on a zero input.
+  const outputSize = (params: P, inSize: number): number => {
+    if (cell.outputSize !== undefined) return cell.outputSize;
+    if (probedOutputSize === undefined) {
+      const dtype = paramDtype(params);
+      const probe = cell.step(params, cell.initialState(1, dtype), zeros([1, inSize], dtype));
+      if (probe.output.rank !== 2) {
+        throw new ShapeError(`${name}: ${cellName}.step must return an output of shape [batch, features], got ${formatShape(probe.output.shape)}`);
+      }
+      probedOutputSize = probe.output.shape[1]!;
+    }
+    return probedOutputSize;
+  };
+
+  const init = (key: Key): RecurrentParams<P> => {
+    const keys = splitKey(key, numLayers * numDirections);
+    const layers: DirectionParams<P>[] = [];
+    let inSize = inputSize;
+    for (let k = 0; k < numLayers; k++) {
+      const forward = cell.init(keys[k * numDirections]!, inSize);
+      layers.push(bidirectional ? { forward, reverse: cell.init(keys[k * numDirections + 1]!, inSize) } : { forward });
+      if (k < numLayers - 1) inSize = outputSize(forward, inSize) * numDirections;
+    }
+    return freezeTree({ layers }) as RecurrentParams<P>;
+  };
+
+  const checkParams = (where: string, params: RecurrentParams<P>): void => {
+    if (!params || !Array.isArray(params.layers)) {
+      throw new ArgumentError(`${where}: params must be the tree { layers: [{ forward, reverse? }, …] } that ${name}.init returns`);
+    }
+    if (params.layers.length !== numLayers) {
+      throw new ArgumentError(`${where}: params has ${params.layers.length} layer(s) but ${name} was built with numLayers ${numLayers} (params from a different layer definition?)`);
+    }
+    params.layers.forEach((layer, k) => {
+      if (!layer || layer.forward === undefined) throw new ArgumentError(`${where}: params.layers[${k}].forward is missing`);
+      if (bidirectional && layer.reverse === undefined) {
+        throw new ArgumentError(`${where}: params.layers[${k}].reverse is missing but ${name} is bidirectional (params from a unidirectional layer?)`);
+      }
+      if (!bidirectional && layer.reverse !== undefined) {
+        throw new ArgumentError(`${where}: params.layers[${k}] has reverse parameters but ${name} is not bidirectional (build it with bidirectional: true?)`);
+      }
+    });
+  };
+
+  const checkInput = (x: Tensor, dtype: DType): void => {
+    if (!(x instanceof Tensor)) throw new ArgumentError(`${name}: x must be a Tensor [N, T, ${inputSize}], got ${x === null ? 'null' : typeof x}`);
+    if (x.rank !== 3) {
+      let hint = 'x must be batch first: [batch, time, features]';
+      if (x.rank === 2 && x.shape[1] === inputSize) {
+        hint = 'missing the time axis? for a batch of single steps use expandDims(x, 1); for one sequence [T, D] use expandDims(x, 0)';
+      } else if (x.rank === 1) hint = 'a single step of a single sequence? reshape it to [1, 1, D]';
+      throw new ShapeError(`${name}: x must be [N, T, D] = [N, T, ${inputSize}], got ${formatShape(x.shape)} (${hint})`);
+    }
+    if (x.shape[2] !== inputSize) {
+      throw new ShapeError(
+        `${name}: x has ${x.shape[2]} features per step but the layer was built with inputSize ${inputSize}: expected [N, T, ${inputSize}], got ${formatShape(x.shape)}` +
+          (x.shape[1] === inputSize ? ' (time-major input? x must be batch first [N, T, D]: transpose(x, [1, 0, 2]))' : ''),
+      );
+    }
+    if (x.shape[1] === 0) throw new ShapeError(`${name}: x has no time steps (shape ${formatShape(x.shape)})`);
+    if (x.dtype !== dtype) {
+      throw new DTypeError(`${name}: x has dtype ${x.dtype} but the parameters are ${dtype}; cast x with cast(x, '${dtype}') or build the layer with dtype '${x.dtype}'`);
+    }
+  };
+
+  const apply = (params: RecurrentParams<P>, x: Tensor, applyOptions: RecurrentApplyOptions<S> = {} as RecurrentApplyOptions<S>): RecurrentResult<S> => {
+    checkParams(name, params);
+    const dtype = paramDtype(params.layers[0]!.forward);
+    checkInput(x, dtype);
+    const [batch, steps] = [x.shape[0]!, x.shape[1]!];
+    const lengths = applyOptions.lengths === undefined ? undefined : readLengths(name, applyOptions.lengths, batch, steps);
+    const training = applyOptions.training ?? false;
+    const dropping = training && dropoutP > 0 && numLayers > 1;
+    if (dropping && applyOptions.key === undefined) {
+      throw new ArgumentError(`${name}: training with dropout ${dropoutP} between layers needs a random key: apply(params, x, { training: true, key })`);
+    }
+    const template = cell.initialState(batch, dtype);
+    const stateNames = Object.keys(template);
+    const pieces = initialStatePieces({ name, cellName, numLayers, numDirections }, template, applyOptions as never, dtype);
+
+    // Steps past the longest sequence are padding for everyone: they are not run at all.
+    const run = lengths ? Math.max(...lengths) : steps;
+    // Given lengths always mean a masked graph (even when every length equals `run`), so a sequence run
+    // alone with its length differentiates through exactly the graph it gets inside a padded batch.
+    const mask = lengths ? lengthMask(lengths, run) : undefined;
+    const finals = new Map<string, Tensor[]>(stateNames.map((n) => [n, []]));
+    // time-major [T, N, D]: scan runs over the leading axis
+    let input = transpose(run < steps ? slice(x, [0, 0, 0], [batch, run, inputSize]) : x, [1, 0, 2]);
+    for (let k = 0; k < numLayers; k++) {
+      const outputs: Tensor[] = [];
+      directions.forEach((direction, d) => {
+        const index = k * numDirections + d;
+        const state0 = Object.fromEntries(stateNames.map((n) => [n, pieces.get(n)?.[index] ?? template[n]!])) as S;
+        const cellParams = params.layers[k]![direction] as P;
+        const [final, ys] = scan(
+          (state: S, xt: Tensor) => {
+            const { state: next, output } = cell.step(cellParams, state, xt);
+            return [next, output] as const;
+          },
+          state0,
+          input,
+          { reverse: direction === 'reverse', ...(mask ? { mask } : {}) },
+        );
+        if (ys.rank !== 3) {
+          throw new ShapeError(`${name}: ${cellName}.step must return an output of shape [batch, features], got ${formatShape(ys.shape.slice(1))}`);
+        }
+        outputs.push(ys);
+        for (const n of stateNames) finals.get(n)!.push(final[n]!);
+      });
+      input = outputs.length === 1 ? outputs[0]! : concat(outputs, 2);
+      // PyTorch drops out every layer's output except the last's
+      if (dropping && k < numLayers - 1) input = applyDropout(input, dropoutP, { key: foldIn(applyOptions.key!, k) });
+    }
+    let output = transpose(input, [1, 0, 2]);
+    if (run < steps) output = concat([output, zeros([batch, steps - run, output.shape[2]!], dtype)], 1);
+    const state = Object.fromEntries(stateNames.map((n) => [n, stack(finals.get(n)!, 0)])) as S;
+    const result: Record<string, unknown> = { output, state };
+    if ('h' in state) result.hN = state.h;
+    if ('c' in state) result.cN = state.c;
+    return result as RecurrentResult<S>;
+  };
+
+  const { toStateDict, fromStateDict } = recurrentStateDict(name, directions, init, checkParams);
+  return { name, cell, inputSize, numLayers, bidirectional, numDirections, dropout: dropoutP, init, apply, toStateDict, fromStateDict };
+}
