@@ -29,6 +29,7 @@ export { greater, less, equal, greaterEqual, lessEqual, notEqual } from './ops/c
 export { isFinite } from './ops/finite.js';
 export { sum, max, min, mean } from './ops/reduce.js';
 export { logSumExp, softmax, logSoftmax } from './ops/softmax.js';
+export { maxout } from './ops/maxout.js';
 export { matmul, type MatmulOptions } from './ops/matmul.js';
 export { reshape, transpose, broadcastTo, expandDims, squeeze } from './ops/shape-ops.js';
 export { slice } from './ops/slice.js';

@@ -3,6 +3,39 @@ import { ArgumentError, DTypeError, ShapeError } from './errors.js';
 import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 import type { Track } from './autodiff/track.js';
 
+/**
+ * Where an abstract (traced) value lives: the trace recording it and its node there. Abstract values have
+ * a shape and a dtype but no data; they exist only while `trace` or `jit` runs a function.
+ * @internal
+ */
+export interface TraceRef {
+  /** The trace that created the value. */
+  readonly owner: object;
+  /** The value's node id in that trace's graph. */
+  readonly id: number;
+}
+
+function tracedReadMessage(what: string, x: Tensor): string {
+  return (
+    `${what}: traced value read: ${DTYPE_ABBREVIATION[x.dtype]}${formatShape(x.shape)} (%${x.traced!.id}) is an abstract value of trace/jit, ` +
+    'with a shape and a dtype but no data. Inside a traced function JS control flow may depend on shapes, not on values: ' +
+    'compute with ops instead (where() for a branch), or read the value outside the traced function (from its result)'
+  );
+}
+
+/**
+ * The storage of every abstract value: any read (a kernel, `item`, `toArray`) throws, naming the problem.
+ * A kernel only meets it when an abstract value escapes its trace and is used eagerly afterwards.
+ */
+const TRACED_DATA = new Proxy(new Float32Array(0), {
+  get(): never {
+    throw new ArgumentError(
+      'traced value read: a kernel tried to read the data of an abstract value (from trace/jit). Traced values have ' +
+        'shapes and dtypes but no data, and must not escape the traced function: return them instead',
+    );
+  },
+}) as unknown as TensorData;
+
 /** Nested JS arrays of numbers, as accepted by {@link tensor} and returned by {@link Tensor.toArray}. */
 export type NestedArray = number | readonly NestedArray[];
 
@@ -38,14 +71,21 @@ export class Tensor {
    * @internal
    */
   readonly track: Track | null;
+  /**
+   * Set on abstract values (data-less, made while tracing): the trace and node they stand for.
+   * @internal
+   */
+  readonly traced: TraceRef | null;
 
   /** @internal Use {@link tensor} and the other creation functions. */
-  constructor(data: TensorData, shape: Shape, dtype: DType, track: Track | null = null) {
+  constructor(data: TensorData, shape: Shape, dtype: DType, track: Track | null = null, traced: TraceRef | null = null) {
     this.data = data;
     this.shape = shape;
     this.dtype = dtype;
-    this.size = data.length;
+    // abstract values carry TRACED_DATA, which must not be read: their size comes from the shape
+    this.size = traced === null ? data.length : sizeOf(shape);
     this.track = track;
+    this.traced = traced;
   }
 
   /** The number of axes. */
@@ -55,6 +95,7 @@ export class Tensor {
 
   /** The value as nested JS arrays (a plain number for a 0-d tensor). */
   toArray(): NestedArray {
+    if (this.traced !== null) throw new ArgumentError(tracedReadMessage('toArray()', this));
     if (this.shape.length === 0) return this.data[0]!;
     const build = (axis: number, offset: number, stride: number): NestedArray[] => {
       const n = this.shape[axis]!;
@@ -70,6 +111,7 @@ export class Tensor {
 
   /** The single element of a tensor of size 1, as a number. */
   item(): number {
+    if (this.traced !== null) throw new ArgumentError(tracedReadMessage('item()', this));
     if (this.size !== 1) {
       throw new ShapeError(`item: expected a tensor with exactly one element, got shape ${formatShape(this.shape)}`);
     }
@@ -78,6 +120,7 @@ export class Tensor {
 
   /** A copy of the storage as a typed array of the tensor's dtype, safe to modify. */
   dataSync(): TensorData {
+    if (this.traced !== null) throw new ArgumentError(tracedReadMessage('dataSync()', this));
     return this.data.slice();
   }
 
@@ -85,6 +128,14 @@ export class Tensor {
   toString(): string {
     return `Tensor(${DTYPE_ABBREVIATION[this.dtype]}${formatShape(this.shape)})`;
   }
+}
+
+/**
+ * An abstract value of a trace: shape and dtype, no data.
+ * @internal
+ */
+export function abstractTensor(shape: Shape, dtype: DType, traced: TraceRef, track: Track | null = null): Tensor {
+  return new Tensor(TRACED_DATA, shape, dtype, track, traced);
 }
 
 /** @internal Builds a tensor around existing storage without copying it. */

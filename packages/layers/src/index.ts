@@ -31,6 +31,7 @@ export type {
 export { gru, lstm, rnn, type GruLayer, type LstmLayer, type RecurrentLayerOptions, type RnnLayer, type RnnLayerOptions } from './rnn-layers.js';
 export { snakeName, type StateDict, type StateDictInput } from './state-dict.js';
 export { linear, type LinearLayer, type LinearOptions, type LinearParams } from './linear.js';
+export { maxoutLinear, type MaxoutLinearLayer, type MaxoutLinearOptions } from './maxout.js';
 export { embedding, type EmbeddingLayer, type EmbeddingOptions, type EmbeddingParams } from './embedding.js';
 export { dropout, type DropoutOptions } from './dropout.js';
 export * as init from './init.js';

@@ -3,9 +3,9 @@
  * initial states, variable lengths and inter-layer dropout. The machinery sees only the {@link Cell}
  * contract, so the built-in layers and a user's cell go through exactly the same code.
  */
-import { ArgumentError, concat, DTypeError, foldIn, freezeTree, ShapeError, slice, splitKey, stack, Tensor, transpose, treeLeaves, zeros } from '@tapestry/core';
+import { ArgumentError, concat, DTypeError, foldIn, freezeTree, reshape, ShapeError, slice, splitKey, stack, Tensor, transpose, treeLeaves, where, zeros } from '@tapestry/core';
 import type { DType, Key } from '@tapestry/core';
-import type { Cell, CellState } from './cell.js';
+import type { Cell, CellState, CellStep } from './cell.js';
 import { expectPositiveInt, expectProbability, formatShape } from './checks.js';
 import { dropout as applyDropout } from './dropout.js';
 import { initialStatePieces } from './initial-state.js';
@@ -134,19 +134,27 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
     const finals = new Map<string, Tensor[]>(stateNames.map((n) => [n, []]));
     // time-major [T, N, D]: scan runs over the leading axis
     let input = transpose(run < steps ? slice(x, [0, 0, 0], [batch, run, inputSize]) : x, [1, 0, 2]);
+    // A cell that can project its inputs for all steps at once gets one matmul per layer and direction
+    // instead of one per step (its gradient too). Padded steps are zeroed first, as scan would do per step,
+    // so garbage (even NaN) padding cannot reach the parameters' gradients through the projection.
+    const projecting = typeof cell.projectInputs === 'function' && typeof cell.stepProjected === 'function';
+    const timeMask = mask && projecting ? reshape(mask, [run, batch, 1]) : undefined;
     for (let k = 0; k < numLayers; k++) {
       const outputs: Tensor[] = [];
+      const layerInput = timeMask ? where(timeMask, input, 0) : input;
       directions.forEach((direction, d) => {
         const index = k * numDirections + d;
         const state0 = Object.fromEntries(stateNames.map((n) => [n, pieces.get(n)?.[index] ?? template[n]!])) as S;
         const cellParams = params.layers[k]![direction] as P;
+        const stepOf = (state: S, xt: Tensor): CellStep<S> =>
+          projecting ? cell.stepProjected!(cellParams, state, xt) : cell.step(cellParams, state, xt);
         const [final, ys] = scan(
           (state: S, xt: Tensor) => {
-            const { state: next, output } = cell.step(cellParams, state, xt);
+            const { state: next, output } = stepOf(state, xt);
             return [next, output] as const;
           },
           state0,
-          input,
+          projecting ? cell.projectInputs!(cellParams, layerInput) : layerInput,
           { reverse: direction === 'reverse', ...(mask ? { mask } : {}) },
         );
         if (ys.rank !== 3) {

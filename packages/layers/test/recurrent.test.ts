@@ -1,7 +1,6 @@
-/** recurrent(cell) sees only the cell contract: any state names, output width found by a probe, frozen params. */
-import { add, checkGrad, matmul, mul, normal, randomKey, splitKey, sum, tanh, Tensor, zeros } from '@tapestry/core';
+import { add, checkGrad, matmul, mul, normal, randomKey, splitKey, square, sum, tanh, Tensor, treeLeaves, valueAndGrad, zeros } from '@tapestry/core';
 import type { DType } from '@tapestry/core';
-import { lstm, lstmCell, recurrent, type Cell } from '@tapestry/layers';
+import { gruCell, lstm, lstmCell, recurrent, type Cell } from '@tapestry/layers';
 import { describe, expect, it } from 'vitest';
 import { expectExact } from './helpers.js';
 
@@ -59,7 +58,11 @@ describe('steps past the longest sequence', () => {
   it('are not run at all, and their outputs are zeros', () => {
     let calls = 0;
     const inner = lstmCell({ hiddenSize: 2, dtype: 'float64' });
-    const counting: typeof inner = { ...inner, step: (p, s, x) => (calls++, inner.step(p, s, x)) };
+    const counting: typeof inner = {
+      ...inner,
+      step: (p, s, x) => (calls++, inner.step(p, s, x)),
+      stepProjected: (p, s, g) => (calls++, inner.stepProjected!(p, s, g)),
+    };
     const layer = recurrent(counting, { inputSize: 1, bidirectional: true });
     const params = layer.init(randomKey(0));
     const x = normal(randomKey(1), [2, 6, 1], { dtype: 'float64' });
@@ -79,5 +82,25 @@ describe('recurrent(lstmCell) is lstm', () => {
     const x = normal(randomKey(4), [2, 3, 3], { dtype: 'float64' });
     expectExact(b.apply(p, x).output, a.apply(p, x).output, 'output');
     expectExact(b.apply(p, x).cN, a.apply(p, x).cN, 'cN');
+  });
+});
+
+describe('input projection hoisted out of the time loop', () => {
+  it('gives the numbers and gradients of the per-step cell', () => {
+    for (const make of [lstmCell, gruCell] as const) {
+      const hoisted = make({ hiddenSize: 3, dtype: 'float64' });
+      const { projectInputs: _p, stepProjected: _s, ...plain } = hoisted;
+      const a = recurrent(hoisted, { inputSize: 2, numLayers: 2, bidirectional: true });
+      const b = recurrent(plain as typeof hoisted, { inputSize: 2, numLayers: 2, bidirectional: true });
+      const params = a.init(randomKey(4));
+      const x = normal(randomKey(5), [3, 5, 2], { dtype: 'float64' });
+      const loss = (layer: typeof a) => (p: typeof params, x: Tensor) => sum(square(layer.apply(p, x, { lengths: [5, 2, 4] }).output));
+      const [va, ga] = valueAndGrad(loss(a), [0, 1])(params, x);
+      const [vb, gb] = valueAndGrad(loss(b), [0, 1])(params, x);
+      expect(va.item()).toBeCloseTo(vb.item(), 12);
+      const la = treeLeaves<Tensor>(ga).flatMap((t) => Array.from(t.dataSync()));
+      const lb = treeLeaves<Tensor>(gb).flatMap((t) => Array.from(t.dataSync()));
+      la.forEach((v, i) => expect(Math.abs(v - lb[i]!)).toBeLessThan(1e-12 * Math.max(1, Math.abs(v))));
+    }
   });
 });

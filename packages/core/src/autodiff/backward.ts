@@ -3,8 +3,8 @@ import { add } from '../ops/arithmetic.js';
 import { sum } from '../ops/reduce.js';
 import { reshape } from '../ops/shape-ops.js';
 import { formatShape, shapesEqual, type Shape } from '../shape.js';
-import type { Tensor } from '../tensor.js';
-import { recording, type Tape } from './tape.js';
+import { Tensor, zeros } from '../tensor.js';
+import { recording, tracing, type Tape } from './tape.js';
 
 /**
  * Sums a cotangent computed at a broadcast shape back to its input's shape. This is the single place where
@@ -40,6 +40,19 @@ export function backward(tape: Tape, seeds: Map<number, Tensor>): (Tensor | unde
     const node = nodes[i]!;
     const ct = cts[i];
     if (ct === undefined || node.primitive === null) continue;
+    const fastSlot = node.inputSlots[0]!;
+    if (node.primitive.accumulateVjp !== undefined && fastSlot >= 0 && !recording() && !tracing()) {
+      const input = node.inputs[0]!;
+      let acc = cts[fastSlot];
+      if (acc === undefined || owned[fastSlot] !== true) {
+        acc = acc === undefined ? zeros(input.shape, input.dtype) : new Tensor(acc.data.slice(), acc.shape, acc.dtype);
+        cts[fastSlot] = acc;
+        owned[fastSlot] = true;
+      }
+      node.primitive.accumulateVjp(acc.data, ct, node.inputs, node.attrs);
+      cts[i] = undefined;
+      continue;
+    }
     const vjp = node.primitive.vjp!;
     const grads = vjp(ct, node.inputs, node.output, node.attrs);
     if (grads.length !== node.inputs.length) {
@@ -60,8 +73,9 @@ export function backward(tape: Tape, seeds: Map<number, Tensor>): (Tensor | unde
       else {
         cts[slot] = add(previous, shaped);
         // a sum made here is ours alone until its node's VJP reads it; with no enclosing tape to record
-        // the accumulation, later contributions can be added into it in place (no allocation per step)
-        owned[slot] = !recording();
+        // the accumulation, later contributions can be added into it in place (no allocation per step);
+        // abstract values of a trace have no storage to add into
+        owned[slot] = !recording() && !tracing();
       }
     }
     // free what this node held: the tape is walked once

@@ -44,6 +44,8 @@ export function customVjp<R = unknown>(
   const primitive: Primitive<CustomAttrs> = definePrimitive<CustomAttrs>({
     name: `customVjp:${name}#${id}`,
     forward: (_xs, attrs) => attrs.value,
+    // under trace the value is already in the graph (fwd's ops); the tape still uses bwd for the gradient
+    traceAs: (_xs, attrs) => attrs.value,
     vjp: (ct, xs, _out, attrs) => {
       const grads = bwd(ct, attrs.residuals as R, xs);
       if (!Array.isArray(grads) || grads.length !== xs.length) {

@@ -44,6 +44,31 @@ export function closeTape(tape: Tape): void {
   tape.active = false;
 }
 
+/**
+ * What a trace plugs into {@link bind}: it makes an abstract output (shape and dtype, no data) and a graph
+ * node instead of running the kernel. Tape recording is unchanged, so differentiation traces too.
+ * @internal
+ */
+export interface Tracer {
+  /** The abstract output of `primitive` applied to `inputs`, recorded as a graph node. */
+  bind(primitive: Primitive<unknown>, inputs: readonly Tensor[], attrs: unknown): Tensor;
+}
+
+/** The trace in progress, or null: eager execution costs one comparison with it per op. */
+let tracer: Tracer | null = null;
+
+/** Installs `next` as the active tracer (null: eager) and returns the previous one. @internal */
+export function setTracer(next: Tracer | null): Tracer | null {
+  const previous = tracer;
+  tracer = next;
+  return previous;
+}
+
+/** Whether a trace is in progress (values are abstract: nothing may be computed in place). @internal */
+export function tracing(): boolean {
+  return tracer !== null;
+}
+
 /** Whether any differentiation is in progress (the eager fast path checks this first). @internal */
 export function recording(): boolean {
   return activeTapes.length > 0;
@@ -52,7 +77,7 @@ export function recording(): boolean {
 /** Records `x` as an input of `tape`: a new value sharing x's storage, tracked there too. @internal */
 export function watch(tape: Tape, x: Tensor): Tensor {
   const id = tape.nodes.length;
-  const watched = new Tensor(x.data, x.shape, x.dtype, { tape, id, next: x.track });
+  const watched = new Tensor(x.data, x.shape, x.dtype, { tape, id, next: x.track }, x.traced);
   tape.nodes.push({ primitive: null, inputs: [], inputSlots: [], attrs: undefined, output: watched });
   return watched;
 }
@@ -63,7 +88,7 @@ export function watch(tape: Tape, x: Tensor): Tensor {
  * @internal
  */
 export function bind<Attrs>(primitive: Primitive<Attrs>, inputs: readonly Tensor[], attrs: Attrs): Tensor {
-  const output = primitive.forward(inputs, attrs);
+  const output = tracer === null ? primitive.forward(inputs, attrs) : tracer.bind(primitive as Primitive<unknown>, inputs, attrs);
   if (activeTapes.length === 0 || primitive.vjp === null || !isFloat(output.dtype)) return output;
   const hits: { tape: Tape; slots: number[] }[] = [];
   for (const tape of activeTapes) {
@@ -81,7 +106,7 @@ export function bind<Attrs>(primitive: Primitive<Attrs>, inputs: readonly Tensor
   let track: Track | null = null;
   for (const { tape } of hits) track = { tape, id: tape.nodes.length, next: track };
   // The node holds the tracked value, so VJPs that reuse the output stay differentiable on outer tapes.
-  const tracked = new Tensor(output.data, output.shape, output.dtype, track);
+  const tracked = new Tensor(output.data, output.shape, output.dtype, track, output.traced);
   for (const { tape, slots } of hits) {
     tape.nodes.push({ primitive: primitive as Primitive<unknown>, inputs, inputSlots: slots, attrs, output: tracked });
   }
@@ -90,5 +115,5 @@ export function bind<Attrs>(primitive: Primitive<Attrs>, inputs: readonly Tensor
 
 /** A value with the same storage that no tape records: the gradient stops here. @internal */
 export function untracked(x: Tensor): Tensor {
-  return x.track === null ? x : new Tensor(x.data, x.shape, x.dtype, null);
+  return x.track === null ? x : new Tensor(x.data, x.shape, x.dtype, null, x.traced);
 }

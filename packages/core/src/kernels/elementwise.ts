@@ -1,6 +1,6 @@
 import { allocate, type DType, type TensorData } from '../dtype.js';
 import { sizeOf, type Shape } from '../shape.js';
-import { planBroadcast } from './broadcast-plan.js';
+import { planBroadcast, type BroadcastPlan } from './broadcast-plan.js';
 
 /** Elementwise functions of one argument. */
 export type UnaryCode =
@@ -9,43 +9,53 @@ export type UnaryCode =
 
 /**
  * Applies a unary function. `p0`/`p1` carry the parameters of the parameterised ones (leaky slope, ELU alpha,
- * softplus beta and threshold). One loop per function: the switch is outside the hot loop.
+ * softplus beta and threshold).
  */
 export function unaryKernel(code: UnaryCode, x: TensorData, dtype: DType, p0 = 0, p1 = 0): TensorData {
-  const n = x.length;
-  const o = allocate(dtype, n);
+  const o = allocate(dtype, x.length);
+  unaryRange(code, x, 0, 1, o, 0, x.length, p0, p1);
+  return o;
+}
+
+/**
+ * The loop of {@link unaryKernel} over a range: `o[oo + i] = f(x[xo + i·xs])` for i < n (xs is 1, or 0 for a
+ * broadcast scalar). Eager kernels and compiled (fused) plans share it, so both round identically. One loop
+ * per function: the switch is outside the hot loop.
+ */
+export function unaryRange(
+  code: UnaryCode, x: TensorData, xo: number, xs: number, o: TensorData, oo: number, n: number, p0 = 0, p1 = 0,
+): void {
   switch (code) {
-    case 'neg': for (let i = 0; i < n; i++) o[i] = -x[i]!; break;
-    case 'exp': for (let i = 0; i < n; i++) o[i] = Math.exp(x[i]!); break;
-    case 'log': for (let i = 0; i < n; i++) o[i] = Math.log(x[i]!); break;
-    case 'sqrt': for (let i = 0; i < n; i++) o[i] = Math.sqrt(x[i]!); break;
-    case 'abs': for (let i = 0; i < n; i++) o[i] = Math.abs(x[i]!); break;
-    case 'square': for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v * v; } break;
-    case 'tanh': for (let i = 0; i < n; i++) o[i] = Math.tanh(x[i]!); break;
+    case 'neg': for (let i = 0; i < n; i++) o[oo + i] = -x[xo + i * xs]!; break;
+    case 'exp': for (let i = 0; i < n; i++) o[oo + i] = Math.exp(x[xo + i * xs]!); break;
+    case 'log': for (let i = 0; i < n; i++) o[oo + i] = Math.log(x[xo + i * xs]!); break;
+    case 'sqrt': for (let i = 0; i < n; i++) o[oo + i] = Math.sqrt(x[xo + i * xs]!); break;
+    case 'abs': for (let i = 0; i < n; i++) o[oo + i] = Math.abs(x[xo + i * xs]!); break;
+    case 'square': for (let i = 0; i < n; i++) { const v = x[xo + i * xs]!; o[oo + i] = v * v; } break;
+    case 'tanh': for (let i = 0; i < n; i++) o[oo + i] = Math.tanh(x[xo + i * xs]!); break;
     case 'sigmoid':
       // Two branches keep exp's argument non-positive, so neither overflows.
       for (let i = 0; i < n; i++) {
-        const v = x[i]!;
-        if (v >= 0) o[i] = 1 / (1 + Math.exp(-v));
-        else { const e = Math.exp(v); o[i] = e / (1 + e); }
+        const v = x[xo + i * xs]!;
+        if (v >= 0) o[oo + i] = 1 / (1 + Math.exp(-v));
+        else { const e = Math.exp(v); o[oo + i] = e / (1 + e); }
       }
       break;
-    case 'relu': for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? v : 0; } break;
-    case 'sign': for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? 1 : v < 0 ? -1 : v; } break;
-    case 'leakyRelu': for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? v : v * p0; } break;
-    case 'elu': for (let i = 0; i < n; i++) { const v = x[i]!; o[i] = v > 0 ? v : p0 * Math.expm1(v); } break;
+    case 'relu': for (let i = 0; i < n; i++) { const v = x[xo + i * xs]!; o[oo + i] = v > 0 ? v : 0; } break;
+    case 'sign': for (let i = 0; i < n; i++) { const v = x[xo + i * xs]!; o[oo + i] = v > 0 ? 1 : v < 0 ? -1 : v; } break;
+    case 'leakyRelu': for (let i = 0; i < n; i++) { const v = x[xo + i * xs]!; o[oo + i] = v > 0 ? v : v * p0; } break;
+    case 'elu': for (let i = 0; i < n; i++) { const v = x[xo + i * xs]!; o[oo + i] = v > 0 ? v : p0 * Math.expm1(v); } break;
     case 'softplus':
       // PyTorch: x where beta*x > threshold (linear regime), else log1p(exp(beta*x)) / beta.
       for (let i = 0; i < n; i++) {
-        const v = x[i]! * p0;
-        o[i] = v > p1 ? x[i]! : Math.log1p(Math.exp(v)) / p0;
+        const v = x[xo + i * xs]! * p0;
+        o[oo + i] = v > p1 ? x[xo + i * xs]! : Math.log1p(Math.exp(v)) / p0;
       }
       break;
-    case 'log1p': for (let i = 0; i < n; i++) o[i] = Math.log1p(x[i]!); break;
-    case 'expm1': for (let i = 0; i < n; i++) o[i] = Math.expm1(x[i]!); break;
-    case 'isFinite': for (let i = 0; i < n; i++) o[i] = Number.isFinite(x[i]!) ? 1 : 0; break;
+    case 'log1p': for (let i = 0; i < n; i++) o[oo + i] = Math.log1p(x[xo + i * xs]!); break;
+    case 'expm1': for (let i = 0; i < n; i++) o[oo + i] = Math.expm1(x[xo + i * xs]!); break;
+    case 'isFinite': for (let i = 0; i < n; i++) o[oo + i] = Number.isFinite(x[xo + i * xs]!) ? 1 : 0; break;
   }
-  return o;
 }
 
 /** Elementwise functions of two (broadcast) arguments; comparisons write 0/1. */
@@ -62,34 +72,47 @@ export function binaryKernel(
   code: BinaryCode, a: TensorData, aShape: Shape, b: TensorData, bShape: Shape, outShape: Shape, outDType: DType,
 ): TensorData {
   const o = allocate(outDType, sizeOf(outShape));
-  const { outer, inner, rows, strides } = planBroadcast([aShape, bShape], outShape);
+  binaryInto(code, a, b, o, planBroadcast([aShape, bShape], outShape));
+  return o;
+}
+
+/** {@link binaryKernel} into existing storage `o`, by a precomputed plan (no allocation). */
+export function binaryInto(code: BinaryCode, a: TensorData, b: TensorData, o: TensorData, plan: BroadcastPlan): void {
+  const { outer, inner, rows, strides } = plan;
   const [aRows, bRows] = rows as [Int32Array | null, Int32Array | null];
   const [as, bs] = strides as [number, number];
   for (let r = 0; r < outer; r++) {
-    const base = r * inner;
-    const ao = aRows === null ? 0 : aRows[r]!;
-    const bo = bRows === null ? 0 : bRows[r]!;
-    switch (code) {
-      case 'add': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! + b[bo + j * bs]!; break;
-      case 'sub': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! - b[bo + j * bs]!; break;
-      case 'mul': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! * b[bo + j * bs]!; break;
-      case 'div': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! / b[bo + j * bs]!; break;
-      case 'pow': for (let j = 0; j < inner; j++) o[base + j] = Math.pow(a[ao + j * as]!, b[bo + j * bs]!); break;
-      case 'maximum':
-        for (let j = 0; j < inner; j++) { const x = a[ao + j * as]!, y = b[bo + j * bs]!; o[base + j] = x > y || x !== x ? x : y; }
-        break;
-      case 'minimum':
-        for (let j = 0; j < inner; j++) { const x = a[ao + j * as]!, y = b[bo + j * bs]!; o[base + j] = x < y || x !== x ? x : y; }
-        break;
-      case 'greater': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! > b[bo + j * bs]! ? 1 : 0; break;
-      case 'less': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! < b[bo + j * bs]! ? 1 : 0; break;
-      case 'equal': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! === b[bo + j * bs]! ? 1 : 0; break;
-      case 'greaterEqual': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! >= b[bo + j * bs]! ? 1 : 0; break;
-      case 'lessEqual': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! <= b[bo + j * bs]! ? 1 : 0; break;
-      case 'notEqual': for (let j = 0; j < inner; j++) o[base + j] = a[ao + j * as]! !== b[bo + j * bs]! ? 1 : 0; break;
-    }
+    binaryRange(code, a, aRows === null ? 0 : aRows[r]!, as, b, bRows === null ? 0 : bRows[r]!, bs, o, r * inner, inner);
   }
-  return o;
+}
+
+/**
+ * One row of a binary function: `o[oo + j] = f(a[ao + j·as], b[bo + j·bs])` for j < n, strides 0 or 1.
+ * Shared by eager kernels and compiled (fused) plans, so both round identically.
+ */
+export function binaryRange(
+  code: BinaryCode, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number, o: TensorData, oo: number, n: number,
+): void {
+  switch (code) {
+    case 'add': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! + b[bo + j * bs]!; break;
+    case 'sub': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! - b[bo + j * bs]!; break;
+    case 'mul': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! * b[bo + j * bs]!; break;
+    case 'div': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! / b[bo + j * bs]!; break;
+    case 'pow': for (let j = 0; j < n; j++) o[oo + j] = Math.pow(a[ao + j * as]!, b[bo + j * bs]!); break;
+    case 'maximum':
+      for (let j = 0; j < n; j++) { const x = a[ao + j * as]!, y = b[bo + j * bs]!; o[oo + j] = x > y || x !== x ? x : y; }
+      break;
+    case 'minimum':
+      for (let j = 0; j < n; j++) { const x = a[ao + j * as]!, y = b[bo + j * bs]!; o[oo + j] = x < y || x !== x ? x : y; }
+      break;
+    case 'greater': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! > b[bo + j * bs]! ? 1 : 0; break;
+    case 'less': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! < b[bo + j * bs]! ? 1 : 0; break;
+    case 'equal': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! === b[bo + j * bs]! ? 1 : 0; break;
+    case 'greaterEqual': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! >= b[bo + j * bs]! ? 1 : 0; break;
+    case 'lessEqual': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! <= b[bo + j * bs]! ? 1 : 0; break;
+    case 'notEqual': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! !== b[bo + j * bs]! ? 1 : 0; break;
+  }
+
 }
 
 /** `cond ? a : b` elementwise with three-way broadcasting (cond nonzero = true), row by row as {@link binaryKernel}. */
@@ -97,23 +120,41 @@ export function whereKernel(
   cond: TensorData, condShape: Shape, a: TensorData, aShape: Shape, b: TensorData, bShape: Shape, outShape: Shape, dtype: DType,
 ): TensorData {
   const o = allocate(dtype, sizeOf(outShape));
-  const { outer, inner, rows, strides } = planBroadcast([condShape, aShape, bShape], outShape);
+  whereInto(cond, a, b, o, planBroadcast([condShape, aShape, bShape], outShape));
+  return o;
+}
+
+/** {@link whereKernel} into existing storage `o`, by a precomputed plan (no allocation). */
+export function whereInto(cond: TensorData, a: TensorData, b: TensorData, o: TensorData, plan: BroadcastPlan): void {
+  const { outer, inner, rows, strides } = plan;
   const [cRows, aRows, bRows] = rows as [Int32Array | null, Int32Array | null, Int32Array | null];
   const [cs, as, bs] = strides as [number, number, number];
   for (let r = 0; r < outer; r++) {
-    const base = r * inner;
     const co = cRows === null ? 0 : cRows[r]!;
     const ao = aRows === null ? 0 : aRows[r]!;
     const bo = bRows === null ? 0 : bRows[r]!;
-    for (let j = 0; j < inner; j++) o[base + j] = cond[co + j * cs] !== 0 ? a[ao + j * as]! : b[bo + j * bs]!;
+    whereRange(cond, co, cs, a, ao, as, b, bo, bs, o, r * inner, inner);
   }
-  return o;
+}
+
+/** One row of `cond ? a : b`: strides 0 or 1, as {@link binaryRange}. */
+export function whereRange(
+  cond: TensorData, co: number, cs: number, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number,
+  o: TensorData, oo: number, n: number,
+): void {
+  for (let j = 0; j < n; j++) o[oo + j] = cond[co + j * cs] !== 0 ? a[ao + j * as]! : b[bo + j * bs]!;
 }
 
 /** Converts storage to another dtype (float → int32 truncates toward zero, as PyTorch's `.to(torch.int32)`). */
 export function castKernel(x: TensorData, dtype: DType): TensorData {
   const o = allocate(dtype, x.length);
-  if (dtype === 'int32') for (let i = 0; i < x.length; i++) o[i] = Math.trunc(x[i]!);
-  else o.set(x);
+  castRange(x, 0, 1, o, 0, x.length, dtype === 'int32');
   return o;
+}
+
+/** One row of a cast: `o[oo + i] = x[xo + i·xs]`, truncated toward zero when `toInt`. */
+export function castRange(x: TensorData, xo: number, xs: number, o: TensorData, oo: number, n: number, toInt: boolean): void {
+  if (toInt) for (let i = 0; i < n; i++) o[oo + i] = Math.trunc(x[xo + i * xs]!);
+  else if (xs === 1) o.set(x.subarray(xo, xo + n), oo);
+  else for (let i = 0; i < n; i++) o[oo + i] = x[xo + i * xs]!;
 }

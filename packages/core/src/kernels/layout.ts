@@ -68,15 +68,8 @@ export function gatherKernel(x: TensorData, outer: number, n: number, inner: num
 
 /** The transpose of {@link gatherKernel}: adds each gathered row back to its source row (repeats accumulate). */
 export function scatterAddKernel(g: TensorData, outer: number, n: number, inner: number, indices: Int32Array, dtype: DType): TensorData {
-  const m = indices.length;
   const o = allocate(dtype, outer * n * inner);
-  for (let a = 0; a < outer; a++) {
-    for (let k = 0; k < m; k++) {
-      const dst = (a * n + indices[k]!) * inner;
-      const src = (a * m + k) * inner;
-      for (let c = 0; c < inner; c++) o[dst + c]! += g[src + c]!;
-    }
-  }
+  scatterAddInto(o, g, outer, n, inner, indices);
   return o;
 }
 
@@ -86,4 +79,25 @@ export function broadcastKernel(x: TensorData, shape: Shape, outShape: Shape, dt
   const o = allocate(dtype, index.length);
   for (let i = 0; i < index.length; i++) o[i] = x[index[i]!]!;
   return o;
+}
+
+/** `acc[begin : begin + size] += g` for a block of `acc` (shape `shape`): the in-place transpose of a slice. */
+export function addSliceInto(acc: TensorData, shape: Shape, begin: readonly number[], g: TensorData, size: Shape): void {
+  const strides = stridesOf(shape);
+  let base = 0;
+  for (let i = 0; i < shape.length; i++) base += begin[i]! * strides[i]!;
+  const index = stridedIndex(size, strides, base);
+  for (let i = 0; i < index.length; i++) acc[index[i]!]! += g[i]!;
+}
+
+/** Adds each gathered row of `g` back into its source row of `acc` (viewed as [outer, n, inner]). */
+export function scatterAddInto(acc: TensorData, g: TensorData, outer: number, n: number, inner: number, indices: Int32Array): void {
+  const m = indices.length;
+  for (let a = 0; a < outer; a++) {
+    for (let k = 0; k < m; k++) {
+      const dst = (a * n + indices[k]!) * inner;
+      const src = (a * m + k) * inner;
+      for (let c = 0; c < inner; c++) acc[dst + c]! += g[src + c]!;
+    }
+  }
 }

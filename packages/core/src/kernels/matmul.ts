@@ -127,6 +127,15 @@ export function batchedGemm(
   m: number, n: number, k: number, transA: boolean, transB: boolean, dtype: DType,
 ): TensorData {
   const c = allocate(dtype, batch * m * n);
+  batchedGemmInto(a, b, c, batch, aIndex, bIndex, m, n, k, transA, transB, dtype);
+  return c;
+}
+
+/** {@link batchedGemm} into existing storage `c` (overwritten); allocates nothing. */
+export function batchedGemmInto(
+  a: TensorData, b: TensorData, c: TensorData, batch: number, aIndex: Int32Array, bIndex: Int32Array,
+  m: number, n: number, k: number, transA: boolean, transB: boolean, dtype: DType,
+): void {
   const wasm = gemmBackend(dtype, m, n, k) === 'wasm';
   for (let t = 0; t < batch; t++) {
     const aOffset = aIndex[t]! * m * k;
@@ -134,5 +143,4 @@ export function batchedGemm(
     if (wasm) gemmWasm(a as Float32Array, aOffset, b as Float32Array, bOffset, c as Float32Array, t * m * n, m, n, k, transA, transB);
     else gemmTs(a, aOffset, b, bOffset, c, t * m * n, m, n, k, transA, transB);
   }
-  return c;
 }

@@ -10,15 +10,21 @@ export type ReduceCode = 'sum' | 'max' | 'min';
  * Returns the storage of the kept-dims result (same size as the result without kept dims).
  */
 export function reduceKernel(code: ReduceCode, x: TensorData, shape: Shape, axes: readonly number[], dtype: DType): TensorData {
+  let outSize = 1;
+  for (let i = 0; i < shape.length; i++) if (!axes.includes(i)) outSize *= shape[i]!;
+  const o = allocate(dtype, outSize);
+  reduceInto(code, x, shape, axes, o);
+  return o;
+}
+
+/** {@link reduceKernel} into existing storage `o` (overwritten), in the same order of arithmetic. */
+export function reduceInto(code: ReduceCode, x: TensorData, shape: Shape, axes: readonly number[], o: TensorData): void {
   const rank = shape.length;
   const reduced = new Array<boolean>(rank).fill(false);
   for (const a of axes) reduced[a] = true;
-  let outSize = 1;
-  for (let i = 0; i < rank; i++) if (!reduced[i]) outSize *= shape[i]!;
-  const o = allocate(dtype, outSize);
   const init = code === 'sum' ? 0 : code === 'max' ? -Infinity : Infinity;
-  if (init !== 0) o.fill(init);
-  if (x.length === 0) return o;
+  o.fill(init);
+  if (x.length === 0) return;
 
   // Output strides for every input axis (0 on reduced axes).
   const outStrides = new Array<number>(rank).fill(0);
@@ -62,17 +68,22 @@ export function reduceKernel(code: ReduceCode, x: TensorData, shape: Shape, axes
       axis--;
     }
   }
-  return o;
 }
 
 /** Index of the largest element along `axis` (first one on ties; NaN counts as largest, as in PyTorch). */
 export function argmaxKernel(x: TensorData, shape: Shape, axis: number): Int32Array {
+  const o = new Int32Array(shape.length === 0 ? 1 : x.length / shape[axis]!);
+  argmaxInto(x, shape, axis, o);
+  return o;
+}
+
+/** {@link argmaxKernel} into existing storage `o`. */
+export function argmaxInto(x: TensorData, shape: Shape, axis: number, o: TensorData): void {
   let outer = 1;
   for (let i = 0; i < axis; i++) outer *= shape[i]!;
   const n = shape[axis]!;
   let inner = 1;
   for (let i = axis + 1; i < shape.length; i++) inner *= shape[i]!;
-  const o = new Int32Array(outer * inner);
   for (let a = 0; a < outer; a++) {
     for (let c = 0; c < inner; c++) {
       const base = a * n * inner + c;
@@ -86,5 +97,4 @@ export function argmaxKernel(x: TensorData, shape: Shape, axis: number): Int32Ar
       o[a * inner + c] = arg;
     }
   }
-  return o;
 }

@@ -10,6 +10,7 @@ import { expectTensor } from './checks.js';
 const castPrimitive = definePrimitive<{ dtype: DType }>({
   name: 'cast',
   forward: ([x], { dtype }) => new Tensor(castKernel(x!.data, dtype), x!.shape, dtype),
+  shape: ([x], { dtype }) => ({ shape: x!.shape, dtype }),
   vjp: (ct, [x]) => [isFloat(x!.dtype) ? cast(ct, x!.dtype) : null],
 });
 

@@ -22,6 +22,11 @@ const concatPrimitive = definePrimitive<{ axis: number }>({
     shape[axis] = xs.reduce((total, x) => total + x.shape[axis]!, 0);
     return new Tensor(concatKernel(xs.map((x) => x.data), outer, widths, first.dtype), shape, first.dtype);
   },
+  shape: (xs, { axis }) => {
+    const shape = xs[0]!.shape.slice();
+    shape[axis] = xs.reduce((total, x) => total + x.shape[axis]!, 0);
+    return { shape, dtype: xs[0]!.dtype };
+  },
   vjp: (ct, xs, _out, { axis }) => {
     let offset = 0;
     return xs.map((x) => {

@@ -19,6 +19,7 @@ export function unaryPrimitive(name: string, code: UnaryCode, vjp: Vjp<UnaryAttr
   return definePrimitive<UnaryAttrs>({
     name,
     forward: ([x], attrs) => new Tensor(unaryKernel(code, x!.data, x!.dtype, attrs.p0, attrs.p1), x!.shape, x!.dtype),
+    shape: ([x]) => ({ shape: x!.shape, dtype: x!.dtype }),
     vjp,
   });
 }
@@ -40,6 +41,7 @@ export function binaryPrimitive(name: string, code: BinaryCode, vjp: Vjp<undefin
       const dtype = comparison ? 'int32' : a!.dtype;
       return new Tensor(binaryKernel(code, a!.data, a!.shape, b!.data, b!.shape, shape, dtype), shape, dtype);
     },
+    shape: ([a, b]) => ({ shape: broadcastShapes(name, a!.shape, b!.shape), dtype: comparison ? 'int32' : a!.dtype }),
     vjp,
   });
 }

@@ -7,6 +7,7 @@ import { expectTensor } from './checks.js';
 const isFinitePrimitive = definePrimitive<undefined>({
   name: 'isFinite',
   forward: ([x]) => new Tensor(unaryKernel('isFinite', x!.data, 'int32'), x!.shape, 'int32'),
+  shape: ([x]) => ({ shape: x!.shape, dtype: 'int32' }),
   vjp: null,
 });
 

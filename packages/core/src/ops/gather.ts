@@ -2,7 +2,7 @@
 import { definePrimitive, type Primitive } from '../autodiff/primitive.js';
 import { bind } from '../autodiff/tape.js';
 import { DTypeError, ShapeError } from '../errors.js';
-import { gatherKernel, scatterAddKernel } from '../kernels/layout.js';
+import { gatherKernel, scatterAddInto, scatterAddKernel } from '../kernels/layout.js';
 import { formatShape, normalizeAxis, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { expectTensor } from './checks.js';
@@ -31,7 +31,12 @@ const gatherPrimitive: Primitive<GatherAttrs> = definePrimitive<GatherAttrs>({
     const shape = [...x!.shape.slice(0, axis), ...indices!.shape, ...x!.shape.slice(axis + 1)];
     return new Tensor(gatherKernel(x!.data, outer, n, inner, indices!.data as Int32Array, x!.dtype), shape, x!.dtype);
   },
+  shape: ([x, indices], { axis }) => ({ shape: [...x!.shape.slice(0, axis), ...indices!.shape, ...x!.shape.slice(axis + 1)], dtype: x!.dtype }),
   vjp: (ct, [x, indices], _out, { axis }) => [bind(scatterAddPrimitive, [ct, indices!], { axis, shape: x!.shape }), null],
+  accumulateVjp: (acc, ct, [x, indices], { axis }) => {
+    const [outer, n, inner] = blocks(x!.shape, axis);
+    scatterAddInto(acc, ct.data, outer, n, inner, indices!.data as Int32Array);
+  },
 });
 
 // d scatterAdd(g, idx) = gather(ct, idx)
@@ -41,6 +46,7 @@ const scatterAddPrimitive: Primitive<ScatterAttrs> = definePrimitive<ScatterAttr
     const [outer, n, inner] = blocks(shape, axis);
     return new Tensor(scatterAddKernel(g!.data, outer, n, inner, indices!.data as Int32Array, g!.dtype), shape, g!.dtype);
   },
+  shape: ([g], { shape }) => ({ shape, dtype: g!.dtype }),
   vjp: (ct, [, indices], _out, { axis }) => [bind(gatherPrimitive, [ct, indices!], { axis }), null],
 });
 
@@ -67,6 +73,8 @@ function checkGather(op: string, x: Tensor, indices: Tensor, axis: number): numb
   if (x.rank === 0) throw new ShapeError(`${op}: x must have at least one axis, got a scalar`);
   const a = normalizeAxis(op, axis, x.rank);
   const n = x.shape[a]!;
+  // traced indices have no values yet: a compiled graph checks them when it runs
+  if (indices.traced !== null) return a;
   const data = indices.data;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;

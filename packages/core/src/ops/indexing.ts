@@ -14,6 +14,10 @@ const argmaxPrimitive = definePrimitive<{ axis: number; keepDims: boolean }>({
     const shape = keepDims ? x!.shape.map((d, i) => (i === axis ? 1 : d)) : x!.shape.filter((_, i) => i !== axis);
     return new Tensor(argmaxKernel(x!.data, x!.shape, axis), shape, 'int32');
   },
+  shape: ([x], { axis, keepDims }) => ({
+    shape: keepDims ? x!.shape.map((d, i) => (i === axis ? 1 : d)) : x!.shape.filter((_, i) => i !== axis),
+    dtype: 'int32',
+  }),
   vjp: null,
 });
 
@@ -24,6 +28,7 @@ const oneHotPrimitive = definePrimitive<{ depth: number; dtype: DType }>({
     for (let i = 0; i < indices!.size; i++) data[i * depth + indices!.data[i]!] = 1;
     return new Tensor(data, [...indices!.shape, depth], dtype);
   },
+  shape: ([indices], { depth, dtype }) => ({ shape: [...indices!.shape, depth], dtype }),
   vjp: null,
 });
 
@@ -54,7 +59,8 @@ export function oneHot(indices: Tensor, depth: number, dtype: DType = 'float32')
   if (indices.dtype !== 'int32') throw new DTypeError(`oneHot: indices must be int32, got ${indices.dtype}`);
   expectInteger('oneHot', 'depth', depth, 1);
   if (!DTYPES.includes(dtype)) throw new DTypeError(`oneHot: unknown dtype ${JSON.stringify(dtype)}`);
-  for (let i = 0; i < indices.size; i++) {
+  // traced indices have no values yet: a compiled graph checks them when it runs
+  for (let i = 0; indices.traced === null && i < indices.size; i++) {
     const v = indices.data[i]!;
     if (v < 0 || v >= depth) throw new ShapeError(`oneHot: index ${v} (at flat position ${i}) is out of range for depth ${depth}`);
   }

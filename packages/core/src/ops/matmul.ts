@@ -1,4 +1,4 @@
-import { definePrimitive } from '../autodiff/primitive.js';
+import { definePrimitive, type AbstractValue } from '../autodiff/primitive.js';
 import { bind } from '../autodiff/tape.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import { batchedGemm } from '../kernels/matmul.js';
@@ -31,6 +31,12 @@ const matmulPrimitive = definePrimitive<MatmulAttrs>({
     const data = batchedGemm(a!.data, b!.data, batch, aIndex, bIndex, m, n, k, transA, transB, a!.dtype);
     return new Tensor(data, [...batchShape, m, n], a!.dtype);
   },
+  shape: ([a, b], { transA, transB }) => {
+    const m = lastTwo(a!, transA)[0];
+    const n = lastTwo(b!, transB)[1];
+    const batchShape = broadcastShapes('matmul', a!.shape.slice(0, -2), b!.shape.slice(0, -2));
+    return { shape: [...batchShape, m, n], dtype: a!.dtype };
+  },
   vjp: (ct, [a, b], _out, { transA, transB }) => [
     transA ? matmulT(b!, ct, transB, true) : matmulT(ct, b!, false, !transB),
     transB ? matmulT(ct, a!, true, transA) : matmulT(a!, ct, !transA, false),
@@ -38,9 +44,9 @@ const matmulPrimitive = definePrimitive<MatmulAttrs>({
 });
 
 /** The [rows, cols] of op(x) for a rank ≥ 2 tensor. */
-function lastTwo(x: Tensor, trans: boolean): [number, number] {
-  const r = x.shape[x.rank - 2]!;
-  const c = x.shape[x.rank - 1]!;
+function lastTwo(x: AbstractValue, trans: boolean): [number, number] {
+  const r = x.shape[x.shape.length - 2]!;
+  const c = x.shape[x.shape.length - 1]!;
   return trans ? [c, r] : [r, c];
 }
 

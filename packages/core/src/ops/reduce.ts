@@ -1,5 +1,5 @@
 /** Reductions over all or given axes: sum, max and min are primitives; mean and logSumExp compose them. */
-import { definePrimitive } from '../autodiff/primitive.js';
+import { definePrimitive, type AbstractValue } from '../autodiff/primitive.js';
 import { bind } from '../autodiff/tape.js';
 import { reduceKernel, type ReduceCode } from '../kernels/reduce.js';
 import { normalizeAxes, type Shape } from '../shape.js';
@@ -30,10 +30,15 @@ function reducePrimitive(code: ReduceCode) {
   };
 }
 
+function reduceShape([x]: readonly AbstractValue[], { axes, keepDims }: ReduceAttrs): AbstractValue {
+  return { shape: reducedShape(x!.shape, axes, keepDims), dtype: x!.dtype };
+}
+
 // d sum(x) = ct broadcast back over the reduced axes
 const sumPrimitive = definePrimitive<ReduceAttrs>({
   name: 'sum',
   forward: reducePrimitive('sum'),
+  shape: reduceShape,
   vjp: (ct, [x], _out, { axes }) => [broadcastTo(reshape(ct, keptShape(x!.shape, axes)), x!.shape)],
 });
 
@@ -44,8 +49,8 @@ const extremumVjp = (ct: Tensor, [x]: readonly Tensor[], out: Tensor, { axes }: 
   const count = sum(hits, axes, true);
   return [mul(hits, div(reshape(ct, kept), count))];
 };
-const maxPrimitive = definePrimitive<ReduceAttrs>({ name: 'max', forward: reducePrimitive('max'), vjp: extremumVjp });
-const minPrimitive = definePrimitive<ReduceAttrs>({ name: 'min', forward: reducePrimitive('min'), vjp: extremumVjp });
+const maxPrimitive = definePrimitive<ReduceAttrs>({ name: 'max', forward: reducePrimitive('max'), shape: reduceShape, vjp: extremumVjp });
+const minPrimitive = definePrimitive<ReduceAttrs>({ name: 'min', forward: reducePrimitive('min'), shape: reduceShape, vjp: extremumVjp });
 
 function reduce(
   primitive: typeof sumPrimitive, x: Tensor, axis: number | readonly number[] | undefined, keepDims: boolean, allowInt: boolean,

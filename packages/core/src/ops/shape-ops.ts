@@ -11,6 +11,7 @@ import { expectTensor } from './checks.js';
 const reshapePrimitive = definePrimitive<{ shape: Shape }>({
   name: 'reshape',
   forward: ([x], { shape }) => new Tensor(x!.data, shape, x!.dtype),
+  shape: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
   vjp: (ct, [x]) => [reshape(ct, x!.shape)],
 });
 
@@ -18,6 +19,7 @@ const reshapePrimitive = definePrimitive<{ shape: Shape }>({
 const transposePrimitive = definePrimitive<{ perm: readonly number[] }>({
   name: 'transpose',
   forward: ([x], { perm }) => new Tensor(transposeKernel(x!.data, x!.shape, perm, x!.dtype), perm.map((p) => x!.shape[p]!), x!.dtype),
+  shape: ([x], { perm }) => ({ shape: perm.map((p) => x!.shape[p]!), dtype: x!.dtype }),
   vjp: (ct, _x, _out, { perm }) => {
     const inverse = new Array<number>(perm.length);
     perm.forEach((p, i) => (inverse[p] = i));
@@ -29,6 +31,7 @@ const transposePrimitive = definePrimitive<{ perm: readonly number[] }>({
 const broadcastPrimitive = definePrimitive<{ shape: Shape }>({
   name: 'broadcastTo',
   forward: ([x], { shape }) => new Tensor(broadcastKernel(x!.data, x!.shape, shape, x!.dtype), shape, x!.dtype),
+  shape: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
   vjp: (ct) => [ct],
 });
 

@@ -2,7 +2,7 @@
 import { definePrimitive, type Primitive } from '../autodiff/primitive.js';
 import { bind } from '../autodiff/tape.js';
 import { ShapeError } from '../errors.js';
-import { padKernel, sliceKernel } from '../kernels/layout.js';
+import { addSliceInto, padKernel, sliceKernel } from '../kernels/layout.js';
 import { formatShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { expectTensor } from './checks.js';
@@ -20,13 +20,16 @@ interface PadAttrs {
 const slicePrimitive: Primitive<SliceAttrs> = definePrimitive<SliceAttrs>({
   name: 'slice',
   forward: ([x], { begin, size }) => new Tensor(sliceKernel(x!.data, x!.shape, begin, size, x!.dtype), size, x!.dtype),
+  shape: ([x], { size }) => ({ shape: size, dtype: x!.dtype }),
   vjp: (ct, [x], _out, { begin }) => [bind(padPrimitive, [ct], { begin, shape: x!.shape })],
+  accumulateVjp: (acc, ct, [x], { begin, size }) => addSliceInto(acc, x!.shape, begin, ct.data, size),
 });
 
 // d pad(x) = the slice of ct where x sits
 const padPrimitive: Primitive<PadAttrs> = definePrimitive<PadAttrs>({
   name: 'pad',
   forward: ([x], { begin, shape }) => new Tensor(padKernel(x!.data, x!.shape, begin, shape, x!.dtype), shape, x!.dtype),
+  shape: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
   vjp: (ct, [x], _out, { begin }) => [bind(slicePrimitive, [ct], { begin, size: x!.shape })],
 });
 

@@ -14,6 +14,7 @@ const wherePrimitive = definePrimitive<undefined>({
     const shape = broadcastShapes('where', broadcastShapes('where', c!.shape, a!.shape), b!.shape);
     return new Tensor(whereKernel(c!.data, c!.shape, a!.data, a!.shape, b!.data, b!.shape, shape, a!.dtype), shape, a!.dtype);
   },
+  shape: ([c, a, b]) => ({ shape: broadcastShapes('where', broadcastShapes('where', c!.shape, a!.shape), b!.shape), dtype: a!.dtype }),
   vjp: (ct, [c]) => {
     const zero = zerosLike(ct);
     return [null, where(c!, ct, zero), where(c!, zero, ct)];

@@ -4,7 +4,7 @@
  * `x W_ihᵀ + b_ih` and `h W_hhᵀ + b_hh`. A user's cell needs none of this; it is only how the built-ins
  * avoid repeating themselves.
  */
-import { add, DTypeError, matmul, ShapeError, splitKey } from '@tapestry/core';
+import { add, DTypeError, matmul, reshape, ShapeError, splitKey } from '@tapestry/core';
 import type { DType, Key, Tensor } from '@tapestry/core';
 import { expectPositiveInt, formatShape } from '../checks.js';
 import { uniform, type Initializer } from '../init.js';
@@ -87,26 +87,47 @@ export function initGated(config: GatedCellConfig, key: Key, inputSize: number):
   return { ...weights, biasIh: config.biasInit(k3, [rows], config.dtype), biasHh: config.biasInit(k4, [rows], config.dtype) };
 }
 
-/**
- * The two affine projections of a step, each [batch, G·H]: `x W_ihᵀ + b_ih` and `h W_hhᵀ + b_hh`. Kept
- * apart because the GRU applies its reset gate to the hidden part of the candidate only.
- */
-export function projections(name: string, p: GatedCellParams, h: Tensor, x: Tensor): [Tensor, Tensor] {
+/** Checks a step's input x against the parameters: [batch, inputSize]. */
+export function checkStepInput(name: string, p: GatedCellParams, x: Tensor): void {
   const inputSize = p.weightIh.shape[1]!;
-  const hiddenSize = p.weightHh.shape[1]!;
   if (x.rank !== 2 || x.shape[1] !== inputSize) {
     throw new ShapeError(
       `${name}.step: x must be [batch, inputSize] = [N, ${inputSize}], got ${formatShape(x.shape)}` +
         (x.rank === 3 ? ' (a whole sequence? run it with scan or recurrent)' : ''),
     );
   }
-  if (h.rank !== 2 || h.shape[0] !== x.shape[0] || h.shape[1] !== hiddenSize) {
-    throw new ShapeError(`${name}.step: state.h must be [batch, hiddenSize] = [${x.shape[0]}, ${hiddenSize}], got ${formatShape(h.shape)}`);
+}
+
+/**
+ * The input projection `x W_ihᵀ + b_ih` for inputs of any leading shape [..., inputSize] → [..., G·H]: one
+ * matmul for a whole sequence when {@link recurrent} hoists it out of the time loop.
+ */
+export function inputProjection(name: string, p: GatedCellParams, x: Tensor): Tensor {
+  const inputSize = p.weightIh.shape[1]!;
+  if (x.rank < 1 || x.shape[x.rank - 1] !== inputSize) {
+    throw new ShapeError(`${name}: inputs must end in inputSize ${inputSize}, got ${formatShape(x.shape)}`);
   }
   // PyTorch layout [G·H, in]: multiply by the transpose without copying it
-  let gi = matmul(x, p.weightIh, { transposeB: true });
-  let gh = matmul(h, p.weightHh, { transposeB: true });
+  const flat = x.rank === 2 ? x : reshape(x, [-1, inputSize]);
+  let gi = matmul(flat, p.weightIh, { transposeB: true });
   if (p.biasIh) gi = add(gi, p.biasIh);
-  if (p.biasHh) gh = add(gh, p.biasHh);
-  return [gi, gh];
+  return x.rank === 2 ? gi : reshape(gi, [...x.shape.slice(0, -1), gi.shape[1]!]);
+}
+
+/**
+ * The hidden projection `h W_hhᵀ + b_hh` of a step, [batch, G·H], after checking `h` against the projected
+ * input `gi` [batch, G·H]. Kept apart from the input part because the GRU applies its reset gate to the
+ * hidden part of the candidate only.
+ */
+export function hiddenProjection(name: string, p: GatedCellParams, h: Tensor, gi: Tensor): Tensor {
+  const hiddenSize = p.weightHh.shape[1]!;
+  const rows = p.weightHh.shape[0]!;
+  if (gi.rank !== 2 || gi.shape[1] !== rows) {
+    throw new ShapeError(`${name}.stepProjected: the projected input must be [batch, ${rows}], got ${formatShape(gi.shape)}`);
+  }
+  if (h.rank !== 2 || h.shape[0] !== gi.shape[0] || h.shape[1] !== hiddenSize) {
+    throw new ShapeError(`${name}.step: state.h must be [batch, hiddenSize] = [${gi.shape[0]}, ${hiddenSize}], got ${formatShape(h.shape)}`);
+  }
+  const gh = matmul(h, p.weightHh, { transposeB: true });
+  return p.biasHh ? add(gh, p.biasHh) : gh;
 }

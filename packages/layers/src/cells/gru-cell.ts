@@ -1,7 +1,7 @@
 import { add, mul, sigmoid, split, sub, tanh, zeros } from '@tapestry/core';
 import type { Tensor } from '@tapestry/core';
-import type { Cell } from '../cell.js';
-import { gatedConfig, initGated, projections, type GatedCellOptions, type GatedCellParams } from './gated.js';
+import type { Cell, CellStep } from '../cell.js';
+import { checkStepInput, gatedConfig, hiddenProjection, initGated, inputProjection, type GatedCellOptions, type GatedCellParams } from './gated.js';
 import type { HiddenState } from './rnn-cell.js';
 
 /**
@@ -23,13 +23,9 @@ import type { HiddenState } from './rnn-cell.js';
  */
 export function gruCell(options: GatedCellOptions): Cell<GatedCellParams, HiddenState> {
   const config = gatedConfig('gruCell', 3, options);
-  return {
-    name: 'gruCell',
-    outputSize: config.hiddenSize,
-    init: (key, inputSize) => initGated(config, key, inputSize),
-    initialState: (batch, dtype) => ({ h: zeros([batch, config.hiddenSize], dtype) }),
-    step: (params, state, x) => {
-      const [gi, gh] = projections('gruCell', params, state.h, x);
+  // the step from an already projected input gi = x W_ihᵀ + b_ih (see Cell.projectInputs)
+  const stepFrom = (params: GatedCellParams, state: HiddenState, gi: Tensor): CellStep<HiddenState> => {
+      const gh = hiddenProjection('gruCell', params, state.h, gi);
       const [iR, iZ, iN] = split(gi, 3, 1) as [Tensor, Tensor, Tensor];
       const [hR, hZ, hN] = split(gh, 3, 1) as [Tensor, Tensor, Tensor];
       const r = sigmoid(add(iR, hR));
@@ -37,6 +33,17 @@ export function gruCell(options: GatedCellOptions): Cell<GatedCellParams, Hidden
       const n = tanh(add(iN, mul(r, hN)));
       const h = add(mul(sub(1, z), n), mul(z, state.h));
       return { state: { h }, output: h };
+  };
+  return {
+    name: 'gruCell',
+    outputSize: config.hiddenSize,
+    init: (key, inputSize) => initGated(config, key, inputSize),
+    initialState: (batch, dtype) => ({ h: zeros([batch, config.hiddenSize], dtype) }),
+    step: (params, state, x) => {
+      checkStepInput('gruCell', params, x);
+      return stepFrom(params, state, inputProjection('gruCell', params, x));
     },
+    projectInputs: (params, xs) => inputProjection('gruCell', params, xs),
+    stepProjected: (params, state, gi) => stepFrom(params, state, gi),
   };
 }

@@ -1,7 +1,7 @@
 import { add, relu, tanh, zeros, ArgumentError } from '@tapestry/core';
 import type { Tensor } from '@tapestry/core';
-import type { Cell } from '../cell.js';
-import { gatedConfig, initGated, projections, type GatedCellOptions, type GatedCellParams } from './gated.js';
+import type { Cell, CellStep } from '../cell.js';
+import { checkStepInput, gatedConfig, hiddenProjection, initGated, inputProjection, type GatedCellOptions, type GatedCellParams } from './gated.js';
 
 /** The state of an {@link rnnCell} (and of a {@link gruCell}): the hidden state h, [batch, H]. */
 export type HiddenState = {
@@ -35,15 +35,22 @@ export function rnnCell(options: RnnCellOptions): Cell<GatedCellParams, HiddenSt
     throw new ArgumentError(`rnnCell: nonlinearity must be 'tanh' or 'relu', got ${String(nonlinearity)}`);
   }
   const activation = nonlinearity === 'tanh' ? tanh : relu;
+  // the step from an already projected input gi = x W_ihᵀ + b_ih (see Cell.projectInputs)
+  const stepFrom = (params: GatedCellParams, state: HiddenState, gi: Tensor): CellStep<HiddenState> => {
+      const gh = hiddenProjection('rnnCell', params, state.h, gi);
+      const h = activation(add(gi, gh));
+      return { state: { h }, output: h };
+  };
   return {
     name: 'rnnCell',
     outputSize: config.hiddenSize,
     init: (key, inputSize) => initGated(config, key, inputSize),
     initialState: (batch, dtype) => ({ h: zeros([batch, config.hiddenSize], dtype) }),
     step: (params, state, x) => {
-      const [gi, gh] = projections('rnnCell', params, state.h, x);
-      const h = activation(add(gi, gh));
-      return { state: { h }, output: h };
+      checkStepInput('rnnCell', params, x);
+      return stepFrom(params, state, inputProjection('rnnCell', params, x));
     },
+    projectInputs: (params, xs) => inputProjection('rnnCell', params, xs),
+    stepProjected: (params, state, gi) => stepFrom(params, state, gi),
   };
 }
