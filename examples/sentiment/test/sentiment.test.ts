@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { randomKey } from '@tapestry/core';
+import { sentenceBatches } from '../src/batching.js';
+import { prepareData, readExamples, SOURCES } from '../src/dataset.js';
+import { bagOfWordsClassifier, recurrentClassifier } from '../src/model.js';
+import { evaluate, trainClassifier, type TrainConfig } from '../src/training.js';
+
+const examples = readExamples();
+const data = prepareData(examples);
+const padId = data.vocab.padId!;
+const small = prepareData(examples, { maxTrain: 300 });
+// a third of the validation split keeps the smoke runs fast
+const smallValid = { examples: small.valid.examples.slice(0, 150), ids: small.valid.ids.slice(0, 150), labels: small.valid.labels.slice(0, 150) };
+
+describe('sentiment data', () => {
+  it('reads the 3 × 1000 labelled sentences from node_modules, balanced, without the trailing empty records', () => {
+    expect(examples.length).toBe(3000);
+    for (const source of SOURCES) {
+      const part = examples.filter((e) => e.source === source);
+      expect(part.length).toBe(1000);
+      expect(part.filter((e) => e.label === 1).length).toBe(500);
+    }
+    expect(examples.every((e) => e.text.length > 0)).toBe(true);
+  });
+
+  it('splits 2100/450/450 with a fixed seed, disjoint, and builds the vocabulary from training sentences only', () => {
+    expect([data.train.labels.length, data.valid.labels.length, data.test.labels.length]).toEqual([2100, 450, 450]);
+    const texts = (s: typeof data.train) => new Set(s.examples);
+    const train = texts(data.train);
+    expect(data.test.examples.some((e) => train.has(e))).toBe(false);
+    expect(data.valid.examples.some((e) => train.has(e))).toBe(false);
+    expect(prepareData(examples).test.examples.map((e) => e.text)).toEqual(data.test.examples.map((e) => e.text));
+    // words only seen outside training are <unk>
+    const unk = data.vocab.unkId!;
+    expect(data.test.ids.some((ids) => ids.includes(unk))).toBe(true);
+    expect(small.train.labels.length).toBe(300);
+    expect(small.test.examples).toEqual(data.test.examples);
+  });
+
+  it('batches every sentence exactly once at full length, padded with the padding id', () => {
+    const batches = sentenceBatches(data.train.ids, { batchSize: 32, padId, key: randomKey(4) });
+    const seen = batches.flatMap((b) => Array.from(b.indices)).sort((a, b) => a - b);
+    expect(seen).toEqual(Array.from({ length: 2100 }, (_, i) => i));
+    for (const b of batches) {
+      const [n, steps] = b.ids.shape as [number, number];
+      const ids = b.ids.dataSync();
+      b.indices.forEach((i, row) => {
+        const sentence = data.train.ids[i]!;
+        expect(b.lengths[row]).toBe(sentence.length);
+        expect(Array.from(ids.subarray(row * steps, row * steps + sentence.length))).toEqual(Array.from(sentence));
+        expect(Array.from(ids.subarray(row * steps + sentence.length, (row + 1) * steps)).every((id) => id === padId)).toBe(true);
+      });
+      expect(steps).toBe(Math.max(...Array.from(b.lengths)));
+      expect(n).toBe(b.indices.length);
+    }
+  });
+});
+
+describe('sentiment models', () => {
+  it('give a sentence the same logit alone and inside a padded batch (lengths mask the padding)', () => {
+    for (const pooling of ['last', 'mean', 'both'] as const) {
+      const model = recurrentClassifier({ vocabSize: data.vocab.size, embeddingDim: 8, hiddenSize: 6, cell: 'gru', pooling, dropout: 0 });
+      const params = model.init(randomKey(1));
+      const seqs = data.train.ids.slice(0, 5);
+      const [batch] = sentenceBatches(seqs, { batchSize: 5, padId });
+      const together = Array.from(model.logits(params, batch!).dataSync());
+      seqs.forEach((seq, i) => {
+        const [alone] = sentenceBatches([seq], { batchSize: 1, padId });
+        expect(model.logits(params, alone!).item()).toBeCloseTo(together[i]!, 5);
+      });
+    }
+  });
+
+  const config: TrainConfig = { epochs: 5, batchSize: 32, lr: 1e-2, weightDecay: 1e-2, clip: 5, patience: 5, seed: 0 };
+
+  it('the bidirectional LSTM learns 300 sentences within a few epochs', () => {
+    const model = recurrentClassifier({ vocabSize: small.vocab.size, embeddingDim: 32, hiddenSize: 16, cell: 'lstm', pooling: 'mean', dropout: 0.2 });
+    const result = trainClassifier(model, small.train, smallValid, padId, config);
+    const losses = result.history.map((r) => r.trainLoss);
+    expect(losses[losses.length - 1]!).toBeLessThan(losses[0]! - 0.1);
+    expect(evaluate(model, result.params, small.train, padId).accuracy).toBeGreaterThan(0.8);
+    // and generalises above chance on held-out sentences after seeing only 300
+    expect(result.bestValidAccuracy).toBeGreaterThan(0.58);
+  }, 30_000);
+
+  it('the bag-of-words baseline learns with the same code, and training is deterministic', () => {
+    const model = bagOfWordsClassifier(small.vocab.size, padId);
+    const a = trainClassifier(model, small.train, smallValid, padId, config);
+    expect(evaluate(model, a.params, small.train, padId).accuracy).toBeGreaterThan(0.8);
+    expect(a.bestValidAccuracy).toBeGreaterThan(0.6);
+    const b = trainClassifier(model, small.train, smallValid, padId, config);
+    expect(b.history).toEqual(a.history);
+  });
+});
