@@ -93,6 +93,7 @@ program
     bar.start(total, 0, { step: state.step, loss: '-', speed: '-' });
     let windowStart = performance.now();
     let windowChars = state.charsSeen;
+    let lastLine = performance.now();
     const progressOf = (s: typeof state): number =>
       o.steps !== undefined ? s.step : o.epochs !== undefined ? s.epoch : Math.min(total, Math.round(s.elapsedMs / 1000));
     state = trainLoop(config, corpus, model, optimizer, state, {
@@ -109,6 +110,12 @@ program
           windowChars = s.charsSeen;
         }
         bar.update(progressOf(s), { step: s.step, loss: (loss / Math.LN2).toFixed(3), speed });
+        // a bar redraws on a timer, which a synchronous training loop never lets fire when stdout is not a
+        // terminal (CI, a log file): print a plain line instead every 15 s
+        if (!process.stdout.isTTY && now - lastLine > 15000) {
+          lastLine = now;
+          console.log(`  step ${s.step}  loss ${(loss / Math.LN2).toFixed(3)} bits/char  ${speed} char/s  ${(s.elapsedMs / 60000).toFixed(1)} min`);
+        }
       },
       onEval: (s, bpc) => {
         bar.stop();
