@@ -12,27 +12,41 @@ export function transposeKernel(x: TensorData, shape: Shape, perm: readonly numb
   return o;
 }
 
-/** The block of `x` starting at `begin` with `size` elements per axis. */
-export function sliceKernel(x: TensorData, shape: Shape, begin: readonly number[], size: readonly number[], dtype: DType): TensorData {
+/**
+ * A block of a row-major array as contiguous runs: the trailing axes the block spans whole, plus the last
+ * axis it cuts, form one run of `run` elements; `rows` holds each run's start. A scan's step slice of a
+ * [T, N, F] sequence is a single run, so copying it is one `set`, not an index per element.
+ */
+function blockRuns(shape: Shape, begin: readonly number[], size: readonly number[]): { rows: Int32Array; run: number } {
   const strides = stridesOf(shape);
+  let k = shape.length - 1;
+  while (k >= 0 && size[k] === shape[k]) k--;
   let base = 0;
   for (let i = 0; i < shape.length; i++) base += begin[i]! * strides[i]!;
-  const index = stridedIndex(size, strides, base);
-  const o = allocate(dtype, index.length);
-  for (let i = 0; i < index.length; i++) o[i] = x[index[i]!]!;
+  if (k < 0) return { rows: Int32Array.of(base), run: sizeOfShape(size) };
+  const run = size[k]! * strides[k]!;
+  return { rows: stridedIndex(size.slice(0, k), strides.slice(0, k), base), run };
+}
+
+function sizeOfShape(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** The block of `x` starting at `begin` with `size` elements per axis. */
+export function sliceKernel(x: TensorData, shape: Shape, begin: readonly number[], size: readonly number[], dtype: DType): TensorData {
+  const { rows, run } = blockRuns(shape, begin, size);
+  const o = allocate(dtype, rows.length * run);
+  for (let r = 0; r < rows.length; r++) o.set(x.subarray(rows[r]!, rows[r]! + run), r * run);
   return o;
 }
 
 /** `x` placed at offset `begin` inside zeros of `outShape` (the transpose of a slice). */
 export function padKernel(x: TensorData, shape: Shape, begin: readonly number[], outShape: Shape, dtype: DType): TensorData {
-  const outStrides = stridesOf(outShape);
-  let base = 0;
-  for (let i = 0; i < outShape.length; i++) base += begin[i]! * outStrides[i]!;
-  const index = stridedIndex(shape, outStrides, base);
-  let size = 1;
-  for (const d of outShape) size *= d;
-  const o = allocate(dtype, size);
-  for (let i = 0; i < index.length; i++) o[index[i]!] = x[i]!;
+  const { rows, run } = blockRuns(outShape, begin, shape);
+  const o = allocate(dtype, sizeOfShape(outShape));
+  for (let r = 0; r < rows.length; r++) o.set(x.subarray(r * run, (r + 1) * run), rows[r]!);
   return o;
 }
 
@@ -55,15 +69,21 @@ export function concatKernel(parts: readonly TensorData[], outer: number, rowWid
  * Gathers rows along an axis: x viewed as [outer, n, inner]; output [outer, indices.length, inner].
  */
 export function gatherKernel(x: TensorData, outer: number, n: number, inner: number, indices: Int32Array, dtype: DType): TensorData {
+  const o = allocate(dtype, outer * indices.length * inner);
+  gatherInto(x, outer, n, inner, indices, o);
+  return o;
+}
+
+/** {@link gatherKernel} into existing storage `o` (allocates nothing). */
+export function gatherInto(x: TensorData, outer: number, n: number, inner: number, indices: Int32Array, o: TensorData): void {
   const m = indices.length;
-  const o = allocate(dtype, outer * m * inner);
   for (let a = 0; a < outer; a++) {
     for (let k = 0; k < m; k++) {
       const src = (a * n + indices[k]!) * inner;
-      o.set(x.subarray(src, src + inner), (a * m + k) * inner);
+      const dst = (a * m + k) * inner;
+      for (let c = 0; c < inner; c++) o[dst + c] = x[src + c]!;
     }
   }
-  return o;
 }
 
 /** The transpose of {@link gatherKernel}: adds each gathered row back to its source row (repeats accumulate). */
@@ -83,11 +103,12 @@ export function broadcastKernel(x: TensorData, shape: Shape, outShape: Shape, dt
 
 /** `acc[begin : begin + size] += g` for a block of `acc` (shape `shape`): the in-place transpose of a slice. */
 export function addSliceInto(acc: TensorData, shape: Shape, begin: readonly number[], g: TensorData, size: Shape): void {
-  const strides = stridesOf(shape);
-  let base = 0;
-  for (let i = 0; i < shape.length; i++) base += begin[i]! * strides[i]!;
-  const index = stridedIndex(size, strides, base);
-  for (let i = 0; i < index.length; i++) acc[index[i]!]! += g[i]!;
+  const { rows, run } = blockRuns(shape, begin, size);
+  for (let r = 0; r < rows.length; r++) {
+    const dst = rows[r]!;
+    const src = r * run;
+    for (let j = 0; j < run; j++) acc[dst + j]! += g[src + j]!;
+  }
 }
 
 /** Adds each gathered row of `g` back into its source row of `acc` (viewed as [outer, n, inner]). */

@@ -1,0 +1,114 @@
+/** Runs the selected workloads and collects a {@link BenchResult}; the CLI and the smoke test both call it. */
+import { cpus, loadavg } from 'node:os';
+import { version } from '@tensorflow/tfjs';
+import { timeRunners } from './harness.js';
+import { measureMemory, measureMemoryIsolated, type MemoryMeasurement } from './memory.js';
+import type { BenchResult, MemoryCase, TimedCase, WorkloadResult } from './results.js';
+import type { BenchSizes } from './sizes.js';
+import { LIBRARIES, WORKLOAD_TITLES, WORKLOADS, workloadCases, type Library, type WorkloadId } from './workloads.js';
+
+/** What to run. */
+export interface BenchOptions {
+  readonly mode: BenchResult['mode'];
+  readonly sizes: BenchSizes;
+  /** Untimed steps per library before timing (≥ 2 for training workloads, so the check covers an Adam update). */
+  readonly warmup: number;
+  /** Timed steps per library. */
+  readonly steps: number;
+  readonly workloads?: readonly WorkloadId[];
+  readonly libraries?: readonly Library[];
+  /** Run each W6 measurement in a fresh process (default true). */
+  readonly isolateMemory?: boolean;
+  /** Training steps per W6 measurement (default 2). */
+  readonly memoryTrainSteps?: number;
+  /** Progress lines. */
+  readonly log?: (line: string) => void;
+}
+
+async function timedWorkload(id: Exclude<WorkloadId, 'W6'>, options: BenchOptions, libraries: readonly Library[]): Promise<TimedCase[]> {
+  const out: TimedCase[] = [];
+  for (const c of await workloadCases(id, options.sizes, libraries)) {
+    try {
+      const timing = await timeRunners(c.runners, { warmup: options.warmup, steps: options.steps, tolerance: c.tolerance });
+      const first = timing.runners[0]!;
+      out.push({
+        label: c.label,
+        checked: c.checked,
+        tolerance: c.tolerance,
+        maxDifference: timing.maxDifference,
+        agree: timing.agree,
+        rows: timing.runners.map((r) => ({
+          library: r.library,
+          medianMs: r.medianMs,
+          times: r.times,
+          ...(c.tokens === undefined ? {} : { tokensPerSec: c.tokens / (r.medianMs / 1000) }),
+          gflops: c.flops / (r.medianMs / 1000) / 1e9,
+          firstOverThis: r.medianMs / first.medianMs,
+          warmupValues: r.warmupValues,
+        })),
+      });
+    } finally {
+      c.dispose();
+    }
+  }
+  return out;
+}
+
+async function memoryWorkload(options: BenchOptions, libraries: readonly Library[]): Promise<MemoryCase[]> {
+  const out: MemoryCase[] = [];
+  const trainSteps = options.memoryTrainSteps ?? 2;
+  for (const steps of options.sizes.memorySteps) {
+    const rows: MemoryMeasurement[] = [];
+    for (const library of libraries) {
+      options.log?.(`  W6 ${library} T=${steps}`);
+      rows.push(
+        options.isolateMemory === false
+          ? await measureMemory(library, options.sizes, steps, trainSteps)
+          : await measureMemoryIsolated(library, options.sizes, steps, trainSteps),
+      );
+    }
+    const reference = rows[0]!;
+    const diffs = rows.slice(1).map((r) => Math.abs(r.loss - reference.loss));
+    const maxDifference = Math.max(0, ...diffs);
+    out.push({
+      label: `T=${steps} (N=${options.sizes.batch} H=${options.sizes.hidden})`,
+      maxDifference,
+      agree: diffs.every((d) => d <= 1e-4 * Math.max(1, Math.abs(reference.loss))),
+      rows: rows.map((r) => ({ ...r, tapestryPeakOverThis: reference.peakRssMB / r.peakRssMB })),
+    });
+  }
+  return out;
+}
+
+/** Runs the benchmark. A workload that throws is reported with its error; the others still run. */
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const libraries = options.libraries ?? LIBRARIES;
+  const date = new Date().toISOString();
+  const loadAverage = loadavg();
+  const workloads: WorkloadResult[] = [];
+  for (const id of options.workloads ?? WORKLOADS) {
+    const title = WORKLOAD_TITLES[id];
+    options.log?.(`${id} ${title} …`);
+    const started = performance.now();
+    try {
+      const cases = id === 'W6' ? await memoryWorkload(options, libraries) : await timedWorkload(id, options, libraries);
+      workloads.push({ id, title, cases });
+    } catch (error) {
+      workloads.push({ id, title, cases: [], error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    }
+    options.log?.(`${id} done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  }
+  return {
+    date,
+    mode: options.mode,
+    node: process.versions.node,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    loadAverage,
+    tfjsVersion: version.tfjs,
+    sizes: options.sizes,
+    warmup: options.warmup,
+    steps: options.steps,
+    workloads,
+  };
+}
