@@ -22,8 +22,16 @@ export function isFloat(dtype: DType): boolean {
   return dtype !== 'int32';
 }
 
+/**
+ * How many times {@link allocate} has run: tests read it to show that a compiled plan allocates no
+ * working memory after its first call.
+ * @internal
+ */
+export const allocations = { count: 0 };
+
 /** Allocates zeroed storage of `size` elements for `dtype`. */
 export function allocate(dtype: DType, size: number): TensorData {
+  allocations.count++;
   switch (dtype) {
     case 'float32':
       return new Float32Array(size);

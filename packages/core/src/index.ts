@@ -42,6 +42,19 @@ export { stopGradient } from './autodiff/stop-gradient.js';
 export { customVjp, type CustomForward } from './autodiff/custom-vjp.js';
 export { checkGrad, type CheckGradOptions, type CheckGradResult } from './autodiff/check-grad.js';
 
+export { Graph, type GraphNode, type GraphLeaf, type StaticLeaf } from './graph/graph.js';
+export { trace } from './graph/trace.js';
+export { evaluate } from './graph/evaluate.js';
+export { jit, type Jitted, type JitOptions } from './graph/jit.js';
+export { optimize, type OptimizeOptions } from './graph/optimize.js';
+export { eliminateDeadCode } from './graph/passes/dead-code.js';
+export { eliminateCommonSubexpressions } from './graph/passes/common-subexpressions.js';
+export { foldConstants } from './graph/passes/constant-folding.js';
+export { hoistStepInvariant } from './graph/passes/hoist.js';
+export { accumulatePads } from './graph/passes/pad-accumulation.js';
+export { accumulateProducts } from './graph/passes/product-accumulation.js';
+export { findFusionGroups, type FusionGroup } from './graph/passes/fusion.js';
+
 export {
   treeMap, treeLeaves, treeFlatten, treeUnflatten, treeZip, treeFlattenWithPath, treeStructure, freezeTree, isContainer,
   type Tree, type TreeDef,

@@ -95,7 +95,7 @@ function gemmNT(a: TensorData, aOffset: number, b: TensorData, bOffset: number, 
 
 /** C = Aᵀ·Bᵀ with A stored [k, m] and B stored [n, k]: column j of C is Σ_p Bs[j, p] · As[p, :]. */
 function gemmTT(a: TensorData, aOffset: number, b: TensorData, bOffset: number, c: TensorData, cOffset: number, m: number, n: number, k: number): void {
-  const column = new Float64Array(m);
+  const column = allocate('float64', m) as Float64Array;
   for (let j = 0; j < n; j++) {
     column.fill(0);
     const bRow = bOffset + j * k;

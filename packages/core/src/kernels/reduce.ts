@@ -72,7 +72,7 @@ export function reduceInto(code: ReduceCode, x: TensorData, shape: Shape, axes: 
 
 /** Index of the largest element along `axis` (first one on ties; NaN counts as largest, as in PyTorch). */
 export function argmaxKernel(x: TensorData, shape: Shape, axis: number): Int32Array {
-  const o = new Int32Array(shape.length === 0 ? 1 : x.length / shape[axis]!);
+  const o = allocate('int32', shape.length === 0 ? 1 : x.length / shape[axis]!) as Int32Array;
   argmaxInto(x, shape, axis, o);
   return o;
 }

@@ -1,0 +1,47 @@
+/** The pass pipeline jit runs before compiling. */
+import type { Graph } from './graph.js';
+import { eliminateCommonSubexpressions } from './passes/common-subexpressions.js';
+import { foldConstants } from './passes/constant-folding.js';
+import { eliminateDeadCode } from './passes/dead-code.js';
+import { hoistStepInvariant } from './passes/hoist.js';
+import { accumulatePads } from './passes/pad-accumulation.js';
+import { accumulateProducts } from './passes/product-accumulation.js';
+
+/** Options of {@link optimize}: every pass is on by default. */
+export interface OptimizeOptions {
+  /** Compute nodes whose inputs are all constants at compile time. */
+  foldConstants?: boolean;
+  /** Merge duplicate computations. */
+  cse?: boolean;
+  /** Hoist per-step input projections out of unrolled loops. */
+  hoist?: boolean;
+  /** Turn sums of padded slabs (the gradients of slices) into concats. */
+  accumulatePads?: boolean;
+  /** Turn sums of matrix products (a shared weight's per-step gradients) into one product. */
+  accumulateProducts?: boolean;
+}
+
+/**
+ * Runs the graph passes: constant folding, common-subexpression elimination, pad accumulation (sums of the
+ * gradients of slices become concats), hoisting of step-invariant products, product accumulation (sums of
+ * products become one product), and dead-code elimination after each change. Fusion and the memory plan happen at compile time.
+ * @example
+ * ```ts
+ * const g = optimize(trace(valueAndGrad(loss), params, batch));
+ * console.log(g.opCounts());
+ * ```
+ */
+export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
+  let g = graph;
+  if (options.foldConstants !== false) g = foldConstants(g);
+  if (options.cse !== false) g = eliminateCommonSubexpressions(g);
+  g = eliminateDeadCode(g);
+  if (options.accumulatePads !== false) g = eliminateDeadCode(accumulatePads(g));
+  // hoisting first: a per-step input projection is better made once for all steps than concatenated
+  // with the recurrent product at every step, which is what product accumulation would do with it
+  if (options.hoist !== false) g = eliminateDeadCode(hoistStepInvariant(g));
+  if (options.accumulateProducts !== false) g = eliminateDeadCode(accumulateProducts(g));
+  // the passes above make new nodes (concats of the same weights, say) that may coincide
+  if (options.cse !== false) g = eliminateDeadCode(eliminateCommonSubexpressions(g));
+  return g;
+}

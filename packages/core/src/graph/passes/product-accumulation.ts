@@ -1,0 +1,73 @@
+/**
+ * Sums of matrix products become one product. Reverse mode gives a weight used at every step of an
+ * unrolled loop one gradient term per step, `dW = Σ_t h_tᵀ · dg_t`: T small products and T − 1 full-size
+ * adds. Stacking the operands along the contracted axis gives the same sum as one product,
+ * `[h_1; …; h_T]ᵀ · [dg_1; …; dg_T]`, which a GEMM runs far better than T thin ones. The additions are
+ * reassociated (each element is still the same sum of the same products, in another order), so float64
+ * results agree to rounding, not bit for bit.
+ */
+import type { Graph } from '../graph.js';
+import { consumerCounts, findAddTrees } from './add-trees.js';
+import { copyNode, rewrite } from './rewrite.js';
+
+interface Replacement {
+  readonly products: readonly number[];
+  readonly others: readonly number[];
+  readonly transA: boolean;
+  readonly transB: boolean;
+}
+
+/** The add trees with at least two rank-2 products of the same kind among their terms. */
+function findReplacements(graph: Graph): Map<number, Replacement> {
+  const consumers = consumerCounts(graph);
+  const replacements = new Map<number, Replacement>();
+  for (const { root, leaves } of findAddTrees(graph, consumers)) {
+    const byKind = new Map<string, number[]>();
+    for (const id of leaves) {
+      const n = graph.nodes[id]!;
+      if (n.op !== 'matmul' || consumers[id] !== 1) continue;
+      if (n.inputs.some((i) => graph.nodes[i]!.shape.length !== 2)) continue;
+      const { transA, transB } = n.attrs as { transA: boolean; transB: boolean };
+      const key = `${transA}|${transB}`;
+      byKind.set(key, [...(byKind.get(key) ?? []), id]);
+    }
+    let best: number[] | null = null;
+    for (const ids of byKind.values()) if (ids.length >= 2 && (best === null || ids.length > best.length)) best = ids;
+    if (best === null) continue;
+    const { transA, transB } = graph.nodes[best[0]!]!.attrs as { transA: boolean; transB: boolean };
+    const used = new Set(best);
+    replacements.set(root, { products: best, others: leaves.filter((id) => !used.has(id)), transA, transB });
+  }
+  return replacements;
+}
+
+/**
+ * Replaces each sum of at least two rank-2 products with the same transpose flags by one product of the
+ * operands concatenated along the contracted axis (plus whatever else the sum added).
+ * @example
+ * ```ts
+ * accumulateProducts(trace(grad(unrolledLoss), params, xs)).opCounts().matmul; // one per weight, not per step
+ * ```
+ */
+export function accumulateProducts(graph: Graph): Graph {
+  const replacements = findReplacements(graph);
+  if (replacements.size === 0) return graph;
+  return rewrite(graph, (node, inputs, builder, newId) => {
+    const rep = replacements.get(node.id);
+    if (rep === undefined) return copyNode(node, inputs, builder);
+    const stack = (operand: 0 | 1, axis: number): number => {
+      const parts = rep.products.map((p) => graph.nodes[graph.nodes[p]!.inputs[operand]!]!);
+      const shape = parts[0]!.shape.slice();
+      shape[axis] = parts.reduce((t, x) => t + x.shape[axis]!, 0);
+      const ids = parts.map((x) => newId(x.id));
+      return builder.add({ op: 'concat', inputs: ids, attrs: { axis }, shape, dtype: node.dtype });
+    };
+    // the contracted axis: A is [m, k] (or [k, m] transposed), B is [k, n] (or [n, k] transposed)
+    const a = stack(0, rep.transA ? 0 : 1);
+    const b = stack(1, rep.transB ? 1 : 0);
+    const attrs = { transA: rep.transA, transB: rep.transB };
+    let sum = builder.add({ op: 'matmul', inputs: [a, b], attrs, shape: node.shape, dtype: node.dtype });
+    for (const o of rep.others) sum = builder.add({ op: 'add', inputs: [sum, newId(o)], attrs: undefined, shape: node.shape, dtype: node.dtype });
+    return sum;
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * The order a compiled graph runs in, and which values need storage: each step is one node or one fusion
+ * group; a reshape is no step at all (it shares its input's storage); a fused value nothing outside its
+ * group reads lives only in the group's row registers.
+ */
+import type { Graph } from './graph.js';
+import type { FusionGroup } from './passes/fusion.js';
+
+/** One kernel call of a plan: a single node, or a fused group. */
+export type Step = { readonly kind: 'node'; readonly id: number } | { readonly kind: 'group'; readonly group: FusionGroup };
+
+/** Where each value's storage comes from. */
+export type StorageKind = 'input' | 'const' | 'output' | 'pooled' | 'register' | 'alias';
+
+/** The steps of a graph and the storage of its values. */
+export interface Schedule {
+  /** The kernel calls in order. */
+  readonly steps: readonly Step[];
+  /** Per node: the node whose storage it uses (itself, or for a reshape its input's root). */
+  readonly root: Int32Array;
+  /** Per node: its storage (`output`: fresh storage each call, as results are immutable values). */
+  readonly storage: readonly StorageKind[];
+  /** Per step: the root ids it reads (storage that must stay live until then). */
+  readonly reads: readonly (readonly number[])[];
+  /** Per step: the root ids it writes (materialised values). */
+  readonly writes: readonly (readonly number[])[];
+}
+
+/** Orders the graph's nodes into steps and classifies every value's storage. */
+export function buildSchedule(graph: Graph, groups: readonly FusionGroup[]): Schedule {
+  const n = graph.nodes.length;
+  const groupOf = new Int32Array(n).fill(-1);
+  groups.forEach((g, i) => g.members.forEach((m) => (groupOf[m] = i)));
+  const root = new Int32Array(n);
+  const storage: StorageKind[] = new Array(n);
+  for (const node of graph.nodes) {
+    root[node.id] = node.op === 'reshape' ? root[node.inputs[0]!]! : node.id;
+    storage[node.id] = node.op === 'input' ? 'input' : node.op === 'const' ? 'const' : node.op === 'reshape' ? 'alias' : 'pooled';
+  }
+  // a member read outside its group (or returned) is materialised; the others are registers
+  const readOutside = new Array<boolean>(n).fill(false);
+  for (const node of graph.nodes) {
+    for (const i of node.inputs) if (groupOf[i]! >= 0 && groupOf[i] !== groupOf[node.id]) readOutside[i] = true;
+  }
+  for (const id of graph.outputs) readOutside[id] = true;
+  groups.forEach((g) => g.members.forEach((m) => { if (!readOutside[m]) storage[m] = 'register'; }));
+  for (const id of graph.outputs) {
+    const r = root[id]!;
+    if (storage[r] === 'pooled') storage[r] = 'output';
+  }
+
+  const steps: Step[] = [];
+  const reads: number[][] = [];
+  const writes: number[][] = [];
+  const lastMember = new Set(groups.map((g) => g.members[g.members.length - 1]!));
+  for (const node of graph.nodes) {
+    if (node.op === 'input' || node.op === 'const' || node.op === 'reshape') continue;
+    const g = groupOf[node.id]!;
+    if (g < 0) {
+      steps.push({ kind: 'node', id: node.id });
+      reads.push([...new Set(node.inputs.map((i) => root[i]!))]);
+      writes.push([node.id]);
+    } else if (lastMember.has(node.id)) {
+      const group = groups[g]!;
+      const members = new Set(group.members);
+      const external = new Set<number>();
+      for (const m of group.members) for (const i of graph.nodes[m]!.inputs) if (!members.has(i)) external.add(root[i]!);
+      steps.push({ kind: 'group', group });
+      reads.push([...external]);
+      writes.push(group.members.filter((m) => storage[m] !== 'register'));
+    }
+  }
+  return { steps, root, storage, reads, writes };
+}

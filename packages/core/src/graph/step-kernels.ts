@@ -1,0 +1,221 @@
+/**
+ * The kernel call of one graph node inside a compiled plan: everything that depends only on shapes
+ * (broadcast plans, index tables, GEMM batch maps) is worked out once here, so the returned step only runs
+ * the loop, reading its operands from and writing its result into the plan's value table.
+ */
+import { primitiveNamed } from '../autodiff/primitive.js';
+import type { DType, TensorData } from '../dtype.js';
+import { InternalError } from '../errors.js';
+import { planBroadcast } from '../kernels/broadcast-plan.js';
+import { binaryInto, castRange, unaryRange, whereInto, type BinaryCode, type UnaryCode } from '../kernels/elementwise.js';
+import { gatherInto, scatterAddInto } from '../kernels/layout.js';
+import { batchedGemmInto } from '../kernels/matmul.js';
+import { argmaxInto, reduceInto, type ReduceCode } from '../kernels/reduce.js';
+import { broadcastIndex, stridedIndex } from '../kernels/strided.js';
+import { broadcastShapes, sizeOf, stridesOf, type Shape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import type { Graph, GraphNode } from './graph.js';
+import { checkIndexRange } from './index-checks.js';
+import { ELEMENTWISE } from './passes/fusion.js';
+
+/** A compiled kernel call. */
+export type StepFn = () => void;
+
+/**
+ * A strided copy as runs of contiguous elements: run r reads `length` elements from `starts[r]` (the
+ * innermost axis is contiguous in the source) or single elements when it is not.
+ */
+interface Runs {
+  readonly starts: Int32Array;
+  readonly length: number;
+}
+
+function runsOf(shape: Shape, strides: readonly number[], base: number): Runs {
+  const rank = shape.length;
+  if (rank > 0 && strides[rank - 1] === 1) {
+    return { starts: stridedIndex(shape.slice(0, -1), strides.slice(0, -1), base), length: shape[rank - 1]! };
+  }
+  return { starts: stridedIndex(shape, strides, base), length: 1 };
+}
+
+/** o (contiguous) ← the runs of x. */
+function gatherRuns(x: TensorData, o: TensorData, { starts, length }: Runs): void {
+  let k = 0;
+  for (let r = 0; r < starts.length; r++) {
+    const s = starts[r]!;
+    for (let j = 0; j < length; j++) o[k++] = x[s + j]!;
+  }
+}
+
+/** The runs of o ← x (contiguous). */
+function scatterRuns(x: TensorData, o: TensorData, { starts, length }: Runs): void {
+  let k = 0;
+  for (let r = 0; r < starts.length; r++) {
+    const s = starts[r]!;
+    for (let j = 0; j < length; j++) o[s + j] = x[k++]!;
+  }
+}
+
+function blocks(shape: Shape, axis: number): [number, number, number] {
+  let outer = 1;
+  for (let i = 0; i < axis; i++) outer *= shape[i]!;
+  let inner = 1;
+  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i]!;
+  return [outer, shape[axis]!, inner];
+}
+
+/**
+ * The step computing `node`: reads `values[slot(i)]` for each input i and writes `values[slot(node)]`.
+ * Primitives without a dedicated step run their eager forward and copy (correct, but allocating).
+ */
+export function nodeStep(graph: Graph, node: GraphNode, slot: (id: number) => number, values: TensorData[]): StepFn {
+  const ins = node.inputs.map(slot);
+  const shapes = node.inputs.map((i) => graph.nodes[i]!.shape);
+  const out = slot(node.id);
+  const size = sizeOf(node.shape);
+  const attrs = node.attrs as Record<string, any>;
+  const kind = ELEMENTWISE.get(node.op);
+  const [a, b, c] = ins as [number, number, number];
+  if (kind === 'unary') {
+    const code = node.op as UnaryCode;
+    const p0 = (attrs?.p0 as number | undefined) ?? 0;
+    const p1 = (attrs?.p1 as number | undefined) ?? 0;
+    return () => unaryRange(code, values[a]!, 0, 1, values[out]!, 0, size, p0, p1);
+  }
+  if (kind === 'binary') {
+    const plan = planBroadcast([shapes[0]!, shapes[1]!], node.shape);
+    const code = node.op as BinaryCode;
+    return () => binaryInto(code, values[a]!, values[b]!, values[out]!, plan);
+  }
+  if (kind === 'where') {
+    const plan = planBroadcast([shapes[0]!, shapes[1]!, shapes[2]!], node.shape);
+    return () => whereInto(values[a]!, values[b]!, values[c]!, values[out]!, plan);
+  }
+  if (kind === 'cast') {
+    const toInt = node.dtype === 'int32';
+    return () => castRange(values[a]!, 0, 1, values[out]!, 0, size, toInt);
+  }
+  switch (node.op) {
+    case 'transpose': {
+      const strides = stridesOf(shapes[0]!);
+      const runs = runsOf(node.shape, (attrs.perm as number[]).map((p) => strides[p]!), 0);
+      return () => gatherRuns(values[a]!, values[out]!, runs);
+    }
+    case 'slice': {
+      const strides = stridesOf(shapes[0]!);
+      const base = (attrs.begin as number[]).reduce((t, v, i) => t + v * strides[i]!, 0);
+      const runs = runsOf(node.shape, strides, base);
+      return () => gatherRuns(values[a]!, values[out]!, runs);
+    }
+    case 'broadcastTo': {
+      const index = broadcastIndex(shapes[0]!, node.shape);
+      return () => {
+        const x = values[a]!;
+        const o = values[out]!;
+        for (let i = 0; i < index.length; i++) o[i] = x[index[i]!]!;
+      };
+    }
+    case 'pad': {
+      const strides = stridesOf(node.shape);
+      const base = (attrs.begin as number[]).reduce((t, v, i) => t + v * strides[i]!, 0);
+      const runs = runsOf(shapes[0]!, strides, base);
+      return () => {
+        const o = values[out]!;
+        o.fill(0);
+        scatterRuns(values[a]!, o, runs);
+      };
+    }
+    case 'concat': {
+      const axis = attrs.axis as number;
+      const outer = sizeOf(node.shape.slice(0, axis));
+      const widths = shapes.map((s) => sizeOf(s.slice(axis)));
+      const total = widths.reduce((t, w) => t + w, 0);
+      return () => {
+        const o = values[out]!;
+        let column = 0;
+        for (let j = 0; j < ins.length; j++) {
+          const part = values[ins[j]!]!;
+          const w = widths[j]!;
+          for (let r = 0; r < outer; r++) {
+            const src = r * w;
+            const dst = r * total + column;
+            for (let e = 0; e < w; e++) o[dst + e] = part[src + e]!;
+          }
+          column += w;
+        }
+      };
+    }
+    case 'gather': {
+      const [outer, n, inner] = blocks(shapes[0]!, attrs.axis as number);
+      return () => {
+        const indices = values[b]! as Int32Array;
+        checkIndexRange('gather', indices, n, `axis ${attrs.axis} of x`);
+        gatherInto(values[a]!, outer, n, inner, indices, values[out]!);
+      };
+    }
+    case 'scatterAdd': {
+      const [outer, n, inner] = blocks(attrs.shape as Shape, attrs.axis as number);
+      return () => {
+        const indices = values[b]! as Int32Array;
+        checkIndexRange('gather (gradient)', indices, n, `axis ${attrs.axis} of x`);
+        const o = values[out]!;
+        o.fill(0);
+        scatterAddInto(o, values[a]!, outer, n, inner, indices);
+      };
+    }
+    case 'sum':
+    case 'max':
+    case 'min': {
+      const code = node.op as ReduceCode;
+      const xShape = shapes[0]!;
+      const axes = attrs.axes as number[];
+      return () => reduceInto(code, values[a]!, xShape, axes, values[out]!);
+    }
+    case 'matmul':
+      return matmulStep(shapes[0]!, shapes[1]!, attrs.transA as boolean, attrs.transB as boolean, node.dtype, a, b, out, values);
+    case 'argmax': {
+      const xShape = shapes[0]!;
+      const axis = attrs.axis as number;
+      return () => argmaxInto(values[a]!, xShape, axis, values[out]!);
+    }
+    case 'oneHot': {
+      const depth = attrs.depth as number;
+      return () => {
+        const indices = values[a]!;
+        checkIndexRange('oneHot', indices, depth, 'depth');
+        const o = values[out]!;
+        o.fill(0);
+        for (let i = 0; i < indices.length; i++) o[i * depth + indices[i]!] = 1;
+      };
+    }
+    default:
+      return fallbackStep(graph, node, ins, out, values);
+  }
+}
+
+function matmulStep(
+  aShape: Shape, bShape: Shape, transA: boolean, transB: boolean, dtype: DType, a: number, b: number, out: number, values: TensorData[],
+): StepFn {
+  const r = aShape.length;
+  const m = transA ? aShape[r - 1]! : aShape[r - 2]!;
+  const k = transA ? aShape[r - 2]! : aShape[r - 1]!;
+  const n = transB ? bShape[bShape.length - 2]! : bShape[bShape.length - 1]!;
+  const aBatch = aShape.slice(0, -2);
+  const bBatch = bShape.slice(0, -2);
+  const batchShape = broadcastShapes('matmul', aBatch, bBatch);
+  const batch = sizeOf(batchShape);
+  const aIndex = broadcastIndex(aBatch, batchShape);
+  const bIndex = broadcastIndex(bBatch, batchShape);
+  return () => batchedGemmInto(values[a]!, values[b]!, values[out]!, batch, aIndex, bIndex, m, n, k, transA, transB, dtype);
+}
+
+/** Any other primitive: its eager forward, copied into the planned storage. */
+function fallbackStep(graph: Graph, node: GraphNode, ins: readonly number[], out: number, values: TensorData[]): StepFn {
+  const primitive = primitiveNamed(node.op);
+  if (primitive === undefined) throw new InternalError(`internal: compile: no primitive named '${node.op}' (node %${node.id})`);
+  const inputs = node.inputs.map((i) => graph.nodes[i]!);
+  return () => {
+    const operands = inputs.map((x, j) => new Tensor(values[ins[j]!]!, x.shape, x.dtype));
+    values[out]!.set(primitive.forward(operands, node.attrs).data);
+  };
+}

@@ -1,0 +1,168 @@
+/** Each graph pass: what it removes, merges or folds on small graphs, and that it preserves results. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  add, eliminateCommonSubexpressions, eliminateDeadCode, evaluate, exp, findFusionGroups, foldConstants, grad, hoistStepInvariant,
+  matmul, mul, scalar, sigmoid, slice, sub, sum, tanh, tensor, trace, zeros, reshape, type Graph, type Tensor,
+} from '@tapestry/core';
+import { accumulatePads, accumulateProducts } from '@tapestry/core';
+import { closeEnough, programArb, programLoss, runProgram, valuesFor } from './programs.js';
+
+const x3 = zeros([2, 3], 'float64');
+
+function expectSameResults(a: Graph, b: Graph, args: unknown[], rel = 0): void {
+  const ra = evaluate(a, ...args) as Tensor[] | Tensor;
+  const rb = evaluate(b, ...args) as Tensor[] | Tensor;
+  const la = Array.isArray(ra) ? ra : [ra];
+  const lb = Array.isArray(rb) ? rb : [rb];
+  expect(lb.length).toBe(la.length);
+  la.forEach((t, i) => expect(closeEnough(lb[i]!, t, rel), `result ${i}`).toBeNull());
+}
+
+describe('dead-code elimination', () => {
+  it('drops values no result needs, keeps inputs', () => {
+    const g = trace((x: Tensor, _unused: Tensor) => {
+      exp(x);
+      return tanh(x);
+    }, x3, x3);
+    const d = eliminateDeadCode(g);
+    expect(g.opCounts().exp).toBe(1);
+    expect(d.opCounts()).toEqual({ input: 2, tanh: 1 });
+    expect(d.toString()).toContain('%2: f64[2,3] = tanh(%0)');
+  });
+});
+
+describe('common-subexpression elimination', () => {
+  it('merges repeated ops on the same inputs and equal small constants', () => {
+    const g = trace((x: Tensor) => add(mul(tanh(x), sub(1, x)), mul(tanh(x), sub(1, x))), x3);
+    expect(g.opCounts()).toMatchObject({ tanh: 2, sub: 2, mul: 2, const: 2 });
+    const c = eliminateDeadCode(eliminateCommonSubexpressions(g));
+    expect(c.opCounts()).toEqual({ input: 1, const: 1, tanh: 1, sub: 1, mul: 1, add: 1 });
+  });
+
+  it('keeps ops with different attributes apart', () => {
+    const g = trace((x: Tensor) => [sum(x, 0), sum(x, 1)], x3);
+    expect(eliminateCommonSubexpressions(g).opCounts().sum).toBe(2);
+  });
+});
+
+describe('constant folding', () => {
+  it('computes nodes whose inputs are all constants', () => {
+    const g = trace((x: Tensor) => mul(x, add(scalar(1, 'float64'), exp(scalar(0, 'float64')))), x3);
+    expect(g.opCounts()).toMatchObject({ add: 1, exp: 1 });
+    const f = eliminateDeadCode(foldConstants(g));
+    expect(f.opCounts()).toEqual({ input: 1, const: 1, mul: 1 });
+    expect(f.toString()).toContain('const(2)');
+    expectSameResults(g, f, [tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'float64' })]);
+  });
+});
+
+describe('fusion', () => {
+  it('puts an LSTM cell update in one group, leaving the slices out', () => {
+    const g = trace((gates: Tensor, c: Tensor) => {
+      const [i, f, gg, o] = [0, 1, 2, 3].map((k) => slice(gates, [0, 2 * k], [4, 2]));
+      const c2 = add(mul(sigmoid(f!), c), mul(sigmoid(i!), tanh(gg!)));
+      return [mul(sigmoid(o!), tanh(c2)), c2];
+    }, zeros([4, 8]), zeros([4, 2]));
+    const groups = findFusionGroups(g);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]!.members.map((m) => g.nodes[m]!.op).sort()).toEqual(
+      ['add', 'mul', 'mul', 'mul', 'sigmoid', 'sigmoid', 'sigmoid', 'tanh', 'tanh'].sort(),
+    );
+  });
+
+  it('closes a group when a non-elementwise node reads it, and never mixes shapes', () => {
+    const g = trace((x: Tensor) => {
+      const a = tanh(exp(x)); // group 1
+      const s = sum(a, 1, true); // reads the group: closes it
+      return mul(add(a, s), 2); // [2,3]: a new group (a is read from outside now)
+    }, x3);
+    const groups = findFusionGroups(g);
+    expect(groups.map((gr) => gr.members.map((m) => g.nodes[m]!.op))).toEqual([['exp', 'tanh'], ['add', 'mul']]);
+  });
+});
+
+describe('pad accumulation', () => {
+  it('turns the summed gradients of per-step slices into one concat', () => {
+    const T = 4;
+    const loss = (xs: Tensor) => {
+      let total = scalar(0, 'float64');
+      for (let t = 0; t < T; t++) total = add(total, sum(tanh(reshape(slice(xs, [0, t], [2, 1]), [2]))));
+      return total;
+    };
+    const xs = valuesFor([2, T], 3, 'float64');
+    const g = eliminateDeadCode(trace(grad(loss), xs));
+    expect(g.opCounts().pad).toBe(T);
+    const a = eliminateDeadCode(accumulatePads(g));
+    expect(a.opCounts().pad).toBeUndefined();
+    expect(a.opCounts().concat).toBe(1);
+    expectSameResults(g, a, [xs]);
+  });
+
+  it('fills gaps with zeros and leaves overlapping slabs alone', () => {
+    const gapped = (xs: Tensor) => add(sum(tanh(slice(xs, [0, 0], [2, 1]))), sum(tanh(slice(xs, [0, 2], [2, 1]))));
+    const xs = valuesFor([2, 4], 4, 'float64');
+    const g = eliminateDeadCode(trace(grad(gapped), xs));
+    const a = eliminateDeadCode(accumulatePads(g));
+    expect(a.opCounts().concat).toBe(1);
+    expectSameResults(g, a, [xs]);
+    const overlapping = (v: Tensor) => add(sum(tanh(slice(v, [0, 0], [2, 2]))), sum(exp(slice(v, [0, 1], [2, 2]))));
+    const o = eliminateDeadCode(trace(grad(overlapping), xs));
+    expect(accumulatePads(o)).toBe(o);
+  });
+});
+
+describe('product accumulation', () => {
+  it("turns a shared weight's per-step gradient terms into one product over stacked operands", () => {
+    const T = 4;
+    const loss = (w: Tensor, xs: Tensor) => {
+      let total = scalar(0, 'float64');
+      for (let t = 0; t < T; t++) total = add(total, sum(tanh(matmul(reshape(slice(xs, [t, 0, 0], [1, 2, 3]), [2, 3]), w))));
+      return total;
+    };
+    const w = valuesFor([3, 5], 1, 'float64');
+    const xs = valuesFor([T, 2, 3], 2, 'float64');
+    const g = eliminateDeadCode(trace(grad(loss), w, xs));
+    expect(g.opCounts().matmul).toBe(2 * T); // T forward products and T terms of dW
+    const a = eliminateDeadCode(accumulateProducts(g));
+    expect(a.opCounts().matmul).toBe(T + 1);
+    const product = a.nodes.find((n) => n.op === 'matmul' && n.shape.join() === '3,5')!;
+    expect(a.nodes[product.inputs[0]!]!.shape).toEqual([2 * T, 3]); // the stacked x_t
+    expectSameResults(g, a, [w, xs], 1e-12);
+  });
+});
+
+describe('every pass preserves results on random programs and their gradients', () => {
+  const passes: [string, (g: Graph) => Graph][] = [
+    ['dead code', eliminateDeadCode],
+    ['cse', eliminateCommonSubexpressions],
+    ['constant folding', foldConstants],
+    ['pad accumulation', accumulatePads],
+    ['product accumulation', accumulateProducts],
+    ['hoisting', hoistStepInvariant],
+  ];
+  for (const [name, pass] of passes) {
+    it(name, () => {
+      fc.assert(
+        fc.property(programArb, ({ shapes, program, seed }) => {
+          const args = [valuesFor(shapes[0]!, seed, 'float64'), valuesFor(shapes[1]!, seed + 1, 'float64')];
+          const values = trace((x: Tensor, y: Tensor) => runProgram(program, [x, y]), ...args);
+          expectSameResults(values, pass(values), args, 1e-12);
+          const grads = trace(grad((x: Tensor, y: Tensor) => programLoss(program, [x, y]), [0, 1]), ...args);
+          expectSameResults(grads, pass(grads), args, 1e-12);
+        }),
+        { numRuns: 25 },
+      );
+    });
+  }
+});
+
+describe('hoisting', () => {
+  it('needs a shared weight: step products with different weights stay', () => {
+    const xs = zeros([2, 3, 4], 'float64');
+    const w = zeros([4, 5], 'float64');
+    const step = (x: Tensor, t: number) => reshape(slice(x, [0, t, 0], [2, 1, 4]), [2, 4]);
+    const g = trace((x: Tensor, a: Tensor, b: Tensor) => [matmul(step(x, 0), a), matmul(step(x, 1), b)], xs, w, w);
+    expect(hoistStepInvariant(g)).toBe(g);
+  });
+});
