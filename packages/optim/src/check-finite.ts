@@ -8,6 +8,7 @@ import { tensorLeaves } from './internal/trees.js';
 
 /** Thrown by {@link checkFinite} and {@link guardFinite}; says where the first non-finite value sits. */
 export class NonFiniteError extends ArgumentError {
+  /** `'NonFiniteError'`, so the class shows in stack traces. */
   override name = 'NonFiniteError';
   /** The tree path of the leaf holding the value, e.g. `grads.layers[0].weight`. */
   readonly path: string;

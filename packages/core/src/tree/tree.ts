@@ -11,10 +11,30 @@ export type Tree<L> = L | null | undefined | readonly Tree<L>[] | { readonly [ke
 
 /** The structure of a tree without its leaves, as {@link treeFlatten} returns it. */
 export type TreeDef =
-  | { readonly kind: 'leaf' }
-  | { readonly kind: 'none'; readonly value: null | undefined }
-  | { readonly kind: 'array'; readonly children: readonly TreeDef[] }
-  | { readonly kind: 'object'; readonly keys: readonly string[]; readonly children: readonly TreeDef[] };
+  | {
+      /** A leaf. */
+      readonly kind: 'leaf';
+    }
+  | {
+      /** An empty subtree. */
+      readonly kind: 'none';
+      /** Which empty value it was. */
+      readonly value: null | undefined;
+    }
+  | {
+      /** An array. */
+      readonly kind: 'array';
+      /** The structure of each element. */
+      readonly children: readonly TreeDef[];
+    }
+  | {
+      /** A plain object. */
+      readonly kind: 'object';
+      /** Its keys, in insertion order. */
+      readonly keys: readonly string[];
+      /** The structure of each key's value, in the order of `keys`. */
+      readonly children: readonly TreeDef[];
+    };
 
 /** Whether `x` is a container (plain object or array) rather than a leaf. */
 export function isContainer(x: unknown): x is Record<string, unknown> | unknown[] {
