@@ -58,6 +58,7 @@ program
   .option('--max-chars <n>', 'use only the first n characters of the text', int('--max-chars'))
   .option('--checkpoint <dir>', 'checkpoint directory (resumed from if present)', 'out/char-rnn')
   .option('--fresh', 'ignore an existing checkpoint and start over')
+  .option('--no-jit', 'run the training step eagerly instead of compiling it with jit')
   .option('--sample-length <n>', 'characters in the final sample', int('--sample-length'), 400)
   .option('--temperature <x>', 'sampling temperature', positive('--temperature'), 0.8)
   .action(async (o) => {
@@ -102,6 +103,7 @@ program
       maxEpochs: o.epochs,
       evalEveryMs: o.evalMinutes * 60000,
       evalChars: o.evalChars,
+      jit: o.jit,
       onStep: (s, loss) => {
         const now = performance.now();
         const speed = ((s.charsSeen - windowChars) / ((now - windowStart) / 1000)).toFixed(0);

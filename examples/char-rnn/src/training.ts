@@ -2,7 +2,7 @@
  * The training loop: truncated BPTT over parallel streams. The recurrent state is carried from one window
  * to the next through `stopGradient`, so each step backpropagates through `seqLen` steps only.
  */
-import { foldIn, randomKey, stopGradient, valueAndGrad, type Key, type Tensor } from '@tapestry/core';
+import { foldIn, jit, randomKey, stopGradient, valueAndGrad, type Key, type Tensor } from '@tapestry/core';
 import { batchify, countBpttWindows, getBatch } from '@tapestry/data';
 import { adam, applyUpdates, chain, clipByGlobalNorm, constant, joinSchedules, linearWarmup, type GradientTransformation } from '@tapestry/optim';
 import type { Corpus } from './corpus.js';
@@ -113,6 +113,8 @@ export interface LoopOptions {
   readonly logEvery?: number;
   readonly onStep?: (state: TrainingState, loss: number) => void;
   readonly onEval?: (state: TrainingState, validBpc: number) => void;
+  /** Compile the loss-and-gradient step with `jit` (default true; ignored with dropout). */
+  readonly jit?: boolean;
 }
 
 /** Runs training from `state` until a stopping condition; returns the state to continue from. */
@@ -122,7 +124,13 @@ export function trainLoop(
   const source = batchify(corpus.train, config.batchSize);
   const windows = countBpttWindows(source.shape[1]!, config.seqLen);
   const dropoutKey: Key = foldIn(randomKey(config.seed), 1);
-  const lossAndGrad = valueAndGrad(model.loss, 0, { hasAux: true });
+  const eagerLossAndGrad = valueAndGrad(model.loss, 0, { hasAux: true });
+  // The compiled step: traced once per signature (the first window of an epoch has no carried state, the
+  // others do), then replayed without graph work. Dropout draws a new mask each step from a key, a value
+  // jit would treat as a constant, so training with dropout runs eagerly.
+  const compiled = options.jit !== false && config.dropout === 0 ? jit(eagerLossAndGrad) : undefined;
+  const lossAndGrad = (params: ModelParams, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined, opts: { training: boolean; key: Key }) =>
+    compiled ? compiled(params, inputs, targets, carry) : eagerLossAndGrad(params, inputs, targets, carry, opts);
   const logEvery = options.logEvery ?? 10;
   let s = start;
   let lossSum = 0;

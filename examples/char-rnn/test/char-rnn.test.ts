@@ -58,6 +58,18 @@ describe('char-rnn', () => {
     expect(a).toEqual(b);
   });
 
+  it('the jitted step computes the eager step\'s losses (float32, 1e-5 relative)', () => {
+    const model = makeModel(config, corpus.vocab.size);
+    const optimizer = makeOptimizer(config);
+    const run = (jit: boolean) => {
+      const seen: number[] = [];
+      trainLoop(config, corpus, model, optimizer, initialTrainingState(config, model, optimizer), { maxSteps: 4, jit, onStep: (_s, l) => seen.push(l) });
+      return seen;
+    };
+    const eager = run(false);
+    run(true).forEach((l, i) => expect(Math.abs(l - eager[i]!)).toBeLessThan(1e-5 * Math.abs(eager[i]!)));
+  });
+
   it('checkpoints round-trip and resuming equals an uninterrupted run', () => {
     const model = makeModel(config, corpus.vocab.size);
     const optimizer = makeOptimizer(config);

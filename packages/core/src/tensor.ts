@@ -88,6 +88,15 @@ export class Tensor {
     this.traced = traced;
   }
 
+  /**
+   * Whether this is an abstract value of a `trace`/`jit` (a shape and a dtype, no data yet). Code that
+   * validates values eagerly (say, ids against a vocabulary) skips that check for abstract values; the
+   * compiled plan checks indices when it runs.
+   */
+  get isAbstract(): boolean {
+    return this.traced !== null;
+  }
+
   /** The number of axes. */
   get rank(): number {
     return this.shape.length;

@@ -2,7 +2,7 @@
  * Losses with PyTorch's arithmetic. Each takes `reduction`: `'mean'` (default), `'sum'` or `'none'`
  * (per-element losses in the targets' shape).
  */
-import { add, ArgumentError, DTypeError, div, exp, gather, log, logSoftmax, maximum, mean, mul, neg, reshape, ShapeError, square, sub, sum, Tensor, tensor, where } from '@tapestry/core';
+import { add, arange, ArgumentError, cast, DTypeError, div, exp, gather, log, logSoftmax, maximum, mean, mul, neg, notEqual, reshape, ShapeError, square, sub, sum, Tensor, where } from '@tapestry/core';
 import { expectFloatTensor, formatShape, sameShape } from './checks.js';
 
 /** How a loss reduces its per-element values. */
@@ -72,27 +72,25 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     );
   }
   const count = targets.size;
-  const ids = targets.dataSync();
-  // Positions in the flattened [M·C] log-probabilities; ignored targets point at class 0 and are masked out.
-  const flatIndex = new Int32Array(count);
-  const valid = new Int32Array(count);
-  let kept = 0;
-  for (let m = 0; m < count; m++) {
-    const t = ids[m]!;
-    if (t === ignoreIndex) continue;
-    if (t < 0 || t >= classes) {
-      throw new ArgumentError(`crossEntropy: target ${t} at flat index ${m} is outside 0 … ${classes - 1} (C = ${classes}) and is not ignoreIndex ${ignoreIndex}`);
+  if (!targets.isAbstract) {
+    // eager inputs are checked here, so a bad id names this loss (under trace/jit the plan checks indices)
+    const ids = targets.data;
+    for (let m = 0; m < count; m++) {
+      const t = ids[m]!;
+      if (t !== ignoreIndex && (t < 0 || t >= classes)) {
+        throw new ArgumentError(`crossEntropy: target ${t} at flat index ${m} is outside 0 … ${classes - 1} (C = ${classes}) and is not ignoreIndex ${ignoreIndex}`);
+      }
     }
-    flatIndex[m] = m * classes + t;
-    valid[m] = 1;
-    kept++;
   }
+  // Written with ops only, so it traces: ignored targets pick class 0 and are masked out of the sum.
+  const flatTargets = reshape(targets, [count]);
+  const valid = notEqual(flatTargets, ignoreIndex);
+  const flatIndex = add(mul(arange(0, count, 1, 'int32'), classes), where(valid, flatTargets, 0));
   const logp = reshape(logSoftmax(logits, -1), [count * classes]);
-  const picked = gather(logp, tensor(flatIndex, { shape: [count] }), 0);
-  const losses = where(tensor(valid, { shape: [count] }), neg(picked), 0);
+  const losses = where(valid, neg(gather(logp, flatIndex, 0)), 0);
   if (reduction === 'none') return reshape(losses, [...targets.shape]);
   const total = sum(losses);
-  return reduction === 'sum' ? total : div(total, kept);
+  return reduction === 'sum' ? total : div(total, sum(cast(valid, logits.dtype)));
 }
 
 function checkPair(where: string, input: Tensor, target: Tensor): void {
