@@ -9,7 +9,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { foldIn, randomKey } from '@tapestry/core';
 import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { integer as int, positive, fraction } from '@tapestry/example-common';
 import { prepareCorpus, readText } from './corpus.js';
 import { bitsPerCharacter } from './evaluate.js';
 import { sampleText } from './generate-text.js';
@@ -17,21 +18,6 @@ import { loadCheckpoint, readCheckpointHeader, saveCheckpoint } from './checkpoi
 import { lossPlotSvg } from './plot.js';
 import { DEFAULT_CONFIG, initialTrainingState, makeModel, makeOptimizer, trainLoop, type TrainConfig } from './training.js';
 
-const int = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got ${value}`);
-  return n;
-};
-const positive = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got ${value}`);
-  return n;
-};
-const fraction = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError(`${name} must be in [0, 1), got ${value}`);
-  return n;
-};
 
 const program = new Command('char-rnn').description('A character-level recurrent language model, trained with tapestry.');
 

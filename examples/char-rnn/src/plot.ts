@@ -1,6 +1,5 @@
 /** The training curve as an SVG, drawn with Vega-Lite (rendered headless by Vega). */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import { vegaLiteSvg, type TopLevelSpec } from '@tapestry/example-common';
 
 /** One point of a curve. */
 export interface CurvePoint {
@@ -27,6 +26,5 @@ export async function lossPlotSvg(train: readonly CurvePoint[], valid: readonly 
       color: { field: 'split', type: 'nominal', title: null },
     },
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  return view.toSVG();
+  return vegaLiteSvg(spec);
 }

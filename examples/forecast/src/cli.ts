@@ -8,20 +8,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { integer as int, positive } from '@tapestry/example-common';
 import { DEFAULT_CONFIG, runExperiment, type ExperimentConfig } from './experiment.js';
 import { forecastSvg } from './plot.js';
 
-const int = (name: string, min = 0) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${value}`);
-  return n;
-};
-const positive = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got ${value}`);
-  return n;
-};
 
 const d = DEFAULT_CONFIG;
 const program = new Command('forecast')

@@ -1,6 +1,5 @@
 /** History, truth and forecasts as an SVG, drawn with Vega-Lite (rendered headless by Vega). */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import { vegaLiteSvg, type TopLevelSpec } from '@tapestry/example-common';
 
 /** One named line: values for consecutive months starting at `months[0]`. */
 export interface Line {
@@ -28,6 +27,5 @@ export async function forecastSvg(lines: readonly Line[], title: string): Promis
       strokeDash: { field: 'dashed', type: 'nominal', legend: null, scale: { domain: [false, true], range: [[1, 0], [5, 3]] } },
     },
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  return view.toSVG();
+  return vegaLiteSvg(spec);
 }

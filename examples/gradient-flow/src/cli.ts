@@ -6,26 +6,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { integer as int, positive, finite } from '@tapestry/example-common';
 import { DEFAULT_CONFIG, runExperiment, workUnits, type ExperimentConfig } from './experiment.js';
 import { gradientFlowSvg } from './plot.js';
 import { summaryText } from './summary.js';
 
-const int = (name: string, min: number) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${value}`);
-  return n;
-};
-const positive = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got ${value}`);
-  return n;
-};
-const finite = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got ${value}`);
-  return n;
-};
 
 const d = DEFAULT_CONFIG;
 const program = new Command('gradient-flow')

@@ -1,6 +1,5 @@
 /** The figure: three log-scale panels drawn with Vega-Lite and rendered headless by Vega to SVG. */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import { vegaLiteSvg, type TopLevelSpec } from '@tapestry/example-common';
 import type { ExperimentResult, ModelCurves } from './experiment.js';
 
 interface Point {
@@ -67,6 +66,5 @@ export async function gradientFlowSvg(result: ExperimentResult): Promise<string>
     ],
     resolve: { scale: { color: 'independent', y: 'independent' } },
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  return view.toSVG();
+  return vegaLiteSvg(spec);
 }

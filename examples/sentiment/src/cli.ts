@@ -8,27 +8,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { integer as int, fraction, nonNegative } from '@tapestry/example-common';
 import { prepareData, readExamples, SOURCES, SPLIT_SEED } from './dataset.js';
 import { bagOfWordsClassifier, recurrentClassifier, type Classifier } from './model.js';
 import { curvesSvg } from './plot.js';
 import { evaluate, stepsPerEpoch, trainClassifier, type EpochRecord, type TrainConfig } from './training.js';
 
-const int = (name: string, min = 0) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${value}`);
-  return n;
-};
-const nonNegative = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative number, got ${value}`);
-  return n;
-};
-const fraction = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError(`${name} must be in [0, 1), got ${value}`);
-  return n;
-};
 
 const program = new Command('sentiment')
   .description('Sentence sentiment with a bidirectional recurrent network vs a bag-of-words logistic regression, trained with tapestry.')

@@ -1,6 +1,5 @@
 /** The learning curves as an SVG, drawn with Vega-Lite (rendered headless by Vega). */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import { vegaLiteSvg, type TopLevelSpec } from '@tapestry/example-common';
 import type { EpochRecord } from './training.js';
 
 /** Renders training loss (left) and validation accuracy (right) per epoch, one line per model. */
@@ -22,6 +21,5 @@ export async function curvesSvg(runs: readonly { readonly model: string; readonl
     data: { values },
     hconcat: [panel('trainLoss', 'training loss (binary cross-entropy)'), panel('validAccuracy', 'validation accuracy')],
   };
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  return view.toSVG();
+  return vegaLiteSvg(spec);
 }

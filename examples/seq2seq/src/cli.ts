@@ -9,22 +9,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { integer as int, positive } from '@tapestry/example-common';
 import { buildVocabularies, readCmudict, splitWords, type Entry } from './cmudict.js';
 import { loadModel, saveModel } from './checkpoint.js';
 import { beamDecode, greedyDecode, score } from './decode.js';
 import { curvesSvg } from './plot.js';
 import { DEFAULT_CONFIG, initialTrainingState, makeModel, makeOptimizer, trainLoop, type TrainConfig } from './training.js';
 
-const int = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got ${value}`);
-  return n;
-};
-const positive = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number, got ${value}`);
-  return n;
-};
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const program = new Command('seq2seq').description('Spelling to pronunciation with an attentional encoder–decoder, trained with tapestry.');

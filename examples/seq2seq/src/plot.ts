@@ -1,6 +1,5 @@
 /** The learning curves as an SVG, drawn with Vega-Lite (rendered headless by Vega). */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import { vegaLiteSvg, type TopLevelSpec } from '@tapestry/example-common';
 import type { HistoryPoint } from './training.js';
 
 /** Training loss (nats per phoneme) and validation PER (greedy) against training words seen, side by side. */
@@ -20,6 +19,5 @@ export async function curvesSvg(loss: readonly HistoryPoint[], validPer: readonl
     title,
     hconcat: [panel(loss, 'training loss (nats / phoneme)', '#4c78a8'), panel(validPer, 'validation phoneme error rate (greedy)', '#f58518')],
   } as TopLevelSpec;
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  return view.toSVG();
+  return vegaLiteSvg(spec);
 }

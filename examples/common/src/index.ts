@@ -1,0 +1,2 @@
+export { integer, positive, nonNegative, finite, fraction } from './cli-options.js';
+export { vegaLiteSvg, type TopLevelSpec } from './vega-svg.js';
