@@ -88,3 +88,12 @@ export function normalizeAxes(op: string, axis: number | readonly number[] | und
   }
   return sorted;
 }
+
+/** A shape viewed as [outer, shape[axis], inner] around one axis (how gather and scatter walk it). */
+export function axisBlocks(shape: Shape, axis: number): [number, number, number] {
+  let outer = 1;
+  for (let i = 0; i < axis; i++) outer *= shape[i]!;
+  let inner = 1;
+  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i]!;
+  return [outer, shape[axis]!, inner];
+}

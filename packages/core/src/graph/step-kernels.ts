@@ -12,7 +12,7 @@ import { gatherInto, scatterAddInto } from '../kernels/layout.js';
 import { batchedGemmInto } from '../kernels/matmul.js';
 import { argmaxInto, reduceInto, type ReduceCode } from '../kernels/reduce.js';
 import { broadcastIndex, stridedIndex } from '../kernels/strided.js';
-import { broadcastShapes, sizeOf, stridesOf, type Shape } from '../shape.js';
+import { axisBlocks, broadcastShapes, sizeOf, stridesOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import type { Graph, GraphNode } from './graph.js';
 import { checkIndexRange } from './index-checks.js';
@@ -54,14 +54,6 @@ function scatterRuns(x: TensorData, o: TensorData, { starts, length }: Runs): vo
     const s = starts[r]!;
     for (let j = 0; j < length; j++) o[s + j] = x[k++]!;
   }
-}
-
-function blocks(shape: Shape, axis: number): [number, number, number] {
-  let outer = 1;
-  for (let i = 0; i < axis; i++) outer *= shape[i]!;
-  let inner = 1;
-  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i]!;
-  return [outer, shape[axis]!, inner];
 }
 
 /**
@@ -146,7 +138,7 @@ export function nodeStep(graph: Graph, node: GraphNode, slot: (id: number) => nu
       };
     }
     case 'gather': {
-      const [outer, n, inner] = blocks(shapes[0]!, attrs.axis as number);
+      const [outer, n, inner] = axisBlocks(shapes[0]!, attrs.axis as number);
       return () => {
         const indices = values[b]! as Int32Array;
         checkIndexRange('gather', indices, n, `axis ${attrs.axis} of x`);
@@ -154,7 +146,7 @@ export function nodeStep(graph: Graph, node: GraphNode, slot: (id: number) => nu
       };
     }
     case 'scatterAdd': {
-      const [outer, n, inner] = blocks(attrs.shape as Shape, attrs.axis as number);
+      const [outer, n, inner] = axisBlocks(attrs.shape as Shape, attrs.axis as number);
       return () => {
         const indices = values[b]! as Int32Array;
         checkIndexRange('gather (gradient)', indices, n, `axis ${attrs.axis} of x`);

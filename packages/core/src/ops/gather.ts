@@ -3,7 +3,7 @@ import { definePrimitive, type Primitive } from '../autodiff/primitive.js';
 import { bind } from '../autodiff/tape.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import { gatherKernel, scatterAddInto, scatterAddKernel } from '../kernels/layout.js';
-import { formatShape, normalizeAxis, type Shape } from '../shape.js';
+import { axisBlocks, formatShape, normalizeAxis, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { expectTensor } from './checks.js';
 
@@ -15,26 +15,18 @@ interface ScatterAttrs {
   readonly shape: Shape;
 }
 
-function blocks(shape: Shape, axis: number): [number, number, number] {
-  let outer = 1;
-  for (let i = 0; i < axis; i++) outer *= shape[i]!;
-  let inner = 1;
-  for (let i = axis + 1; i < shape.length; i++) inner *= shape[i]!;
-  return [outer, shape[axis]!, inner];
-}
-
 // d gather(x, idx) = scatterAdd(ct, idx) into zeros of x's shape; indices get none
 const gatherPrimitive: Primitive<GatherAttrs> = definePrimitive<GatherAttrs>({
   name: 'gather',
   forward: ([x, indices], { axis }) => {
-    const [outer, n, inner] = blocks(x!.shape, axis);
+    const [outer, n, inner] = axisBlocks(x!.shape, axis);
     const shape = [...x!.shape.slice(0, axis), ...indices!.shape, ...x!.shape.slice(axis + 1)];
     return new Tensor(gatherKernel(x!.data, outer, n, inner, indices!.data as Int32Array, x!.dtype), shape, x!.dtype);
   },
   shape: ([x, indices], { axis }) => ({ shape: [...x!.shape.slice(0, axis), ...indices!.shape, ...x!.shape.slice(axis + 1)], dtype: x!.dtype }),
   vjp: (ct, [x, indices], _out, { axis }) => [bind(scatterAddPrimitive, [ct, indices!], { axis, shape: x!.shape }), null],
   accumulateVjp: (acc, ct, [x, indices], { axis }) => {
-    const [outer, n, inner] = blocks(x!.shape, axis);
+    const [outer, n, inner] = axisBlocks(x!.shape, axis);
     scatterAddInto(acc, ct.data, outer, n, inner, indices!.data as Int32Array);
   },
 });
@@ -43,7 +35,7 @@ const gatherPrimitive: Primitive<GatherAttrs> = definePrimitive<GatherAttrs>({
 const scatterAddPrimitive: Primitive<ScatterAttrs> = definePrimitive<ScatterAttrs>({
   name: 'scatterAdd',
   forward: ([g, indices], { axis, shape }) => {
-    const [outer, n, inner] = blocks(shape, axis);
+    const [outer, n, inner] = axisBlocks(shape, axis);
     return new Tensor(scatterAddKernel(g!.data, outer, n, inner, indices!.data as Int32Array, g!.dtype), shape, g!.dtype);
   },
   shape: ([g], { shape }) => ({ shape, dtype: g!.dtype }),
