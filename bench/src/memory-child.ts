@@ -1,8 +1,7 @@
 /** The process W6 starts for one (library, T) pair: measures, then prints `RESULT <json>`. */
-import { measureMemory } from './memory.js';
+import { measureMemory, type MemoryLibrary } from './memory.js';
 import type { BenchSizes } from './sizes.js';
-import type { Library } from './workloads.js';
 
-const { library, sizes, steps, trainSteps } = JSON.parse(process.argv[2] ?? '{}') as { library: Library; sizes: BenchSizes; steps: number; trainSteps: number };
+const { library, sizes, steps, trainSteps } = JSON.parse(process.argv[2] ?? '{}') as { library: MemoryLibrary; sizes: BenchSizes; steps: number; trainSteps: number };
 const result = await measureMemory(library, sizes, steps, trainSteps, true);
 console.log(`RESULT ${JSON.stringify(result)}`);

@@ -16,9 +16,12 @@ import type { BenchSizes } from './sizes.js';
 import { tapestryModel } from './tapestry-model.js';
 import type { Library } from './workloads.js';
 
+/** The libraries W6 measures: every one but `tapestry-jit` (the probe sits in the eager forward pass). */
+export type MemoryLibrary = Exclude<Library, 'tapestry-jit'>;
+
 /** What W6 measured for one library at one sequence length. */
 export interface MemoryMeasurement {
-  readonly library: Library;
+  readonly library: MemoryLibrary;
   /** Time steps T of the training step. */
   readonly steps: number;
   /** Loss of the first training step (compared across libraries). */
@@ -36,7 +39,7 @@ export interface MemoryMeasurement {
 const MB = 1024 * 1024;
 
 /** Builds the W6 model of `library` and runs `trainSteps` training steps at `steps` time steps, in this process. */
-export async function measureMemory(library: Library, sizes: BenchSizes, steps: number, trainSteps = 2, isolated = false): Promise<MemoryMeasurement> {
+export async function measureMemory(library: MemoryLibrary, sizes: BenchSizes, steps: number, trainSteps = 2, isolated = false): Promise<MemoryMeasurement> {
   const weights = initialWeights('lstm', sizes);
   const batch = makeBatch(sizes, steps);
   let forwardLive = 0;
@@ -47,7 +50,7 @@ export async function measureMemory(library: Library, sizes: BenchSizes, steps: 
   let train: () => number;
   let dispose = (): void => {};
   if (library === 'tapestry') {
-    train = tapestryModel('lstm', weights, batch, sizes, steps, probe).train;
+    train = tapestryModel('lstm', weights, batch, sizes, { steps, probe }).train;
   } else {
     // loaded only here, so a tapestry process never pays for TensorFlow.js
     const { useBackend } = await import('./tfjs-backends.js');
@@ -79,7 +82,7 @@ const run = promisify(execFile);
  * {@link measureMemory} in a fresh Node process. The child loads TypeScript through tsx, started in the bench
  * folder so that tsx finds the workspace's tsconfig and runs the packages' sources, as the parent does.
  */
-export async function measureMemoryIsolated(library: Library, sizes: BenchSizes, steps: number, trainSteps = 2): Promise<MemoryMeasurement> {
+export async function measureMemoryIsolated(library: MemoryLibrary, sizes: BenchSizes, steps: number, trainSteps = 2): Promise<MemoryMeasurement> {
   const child = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
   const { stdout } = await run(process.execPath, ['--import', 'tsx', child, JSON.stringify({ library, sizes, steps, trainSteps })], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),

@@ -19,6 +19,12 @@ export interface TimedRow {
    * first row (tapestry) is faster. 1 for the first row itself.
    */
   readonly firstOverThis: number;
+  /**
+   * This row's speed relative to each TensorFlow.js backend of the case, by library (`tfjs-cpu`, …): that
+   * backend's median time ÷ this row's, so above 1 this row is faster. Set on the rows that are not
+   * TensorFlow.js (eager and jitted tapestry) when a TensorFlow.js backend ran.
+   */
+  readonly speedOverTfjs?: Readonly<Record<string, number>>;
   /** The values of the warm-up steps (losses, or sampled outputs for W4). */
   readonly warmupValues: readonly (readonly number[])[];
 }
@@ -52,6 +58,8 @@ export interface WorkloadResult {
   readonly title: string;
   readonly cases: readonly (TimedCase | MemoryCase)[];
   readonly error?: string;
+  /** Why the workload has no cases when none of the selected libraries runs it (W4 and W6 have no jit row). */
+  readonly skipped?: string;
 }
 
 /** A whole run. */

@@ -2,10 +2,10 @@
 import { cpus, loadavg } from 'node:os';
 import { version } from '@tensorflow/tfjs';
 import { timeRunners } from './harness.js';
-import { measureMemory, measureMemoryIsolated, type MemoryMeasurement } from './memory.js';
+import { measureMemory, measureMemoryIsolated, type MemoryLibrary, type MemoryMeasurement } from './memory.js';
 import type { BenchResult, MemoryCase, TimedCase, WorkloadResult } from './results.js';
 import type { BenchSizes } from './sizes.js';
-import { LIBRARIES, WORKLOAD_TITLES, WORKLOADS, workloadCases, type Library, type WorkloadId } from './workloads.js';
+import { LIBRARIES, WORKLOAD_TITLES, WORKLOADS, isTfjs, workloadCases, type Library, type WorkloadId } from './workloads.js';
 
 /** What to run. */
 export interface BenchOptions {
@@ -29,8 +29,10 @@ async function timedWorkload(id: Exclude<WorkloadId, 'W6'>, options: BenchOption
   const out: TimedCase[] = [];
   for (const c of await workloadCases(id, options.sizes, libraries)) {
     try {
+      if (c.runners.length === 0) continue;
       const timing = await timeRunners(c.runners, { warmup: options.warmup, steps: options.steps, tolerance: c.tolerance });
       const first = timing.runners[0]!;
+      const tfjs = timing.runners.filter((r) => isTfjs(r.library));
       out.push({
         label: c.label,
         checked: c.checked,
@@ -44,6 +46,7 @@ async function timedWorkload(id: Exclude<WorkloadId, 'W6'>, options: BenchOption
           ...(c.tokens === undefined ? {} : { tokensPerSec: c.tokens / (r.medianMs / 1000) }),
           gflops: c.flops / (r.medianMs / 1000) / 1e9,
           firstOverThis: r.medianMs / first.medianMs,
+          ...(isTfjs(r.library) || tfjs.length === 0 ? {} : { speedOverTfjs: Object.fromEntries(tfjs.map((t) => [t.library, t.medianMs / r.medianMs])) }),
           warmupValues: r.warmupValues,
         })),
       });
@@ -57,9 +60,12 @@ async function timedWorkload(id: Exclude<WorkloadId, 'W6'>, options: BenchOption
 async function memoryWorkload(options: BenchOptions, libraries: readonly Library[]): Promise<MemoryCase[]> {
   const out: MemoryCase[] = [];
   const trainSteps = options.memoryTrainSteps ?? 2;
+  // W6 samples memory inside the eager forward pass, which a jitted step does not run: no tapestry-jit row
+  const measured = libraries.filter((l): l is MemoryLibrary => l !== 'tapestry-jit');
+  if (measured.length === 0) return out;
   for (const steps of options.sizes.memorySteps) {
     const rows: MemoryMeasurement[] = [];
-    for (const library of libraries) {
+    for (const library of measured) {
       options.log?.(`  W6 ${library} T=${steps}`);
       rows.push(
         options.isolateMemory === false
@@ -92,7 +98,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     const started = performance.now();
     try {
       const cases = id === 'W6' ? await memoryWorkload(options, libraries) : await timedWorkload(id, options, libraries);
-      workloads.push({ id, title, cases });
+      workloads.push(cases.length > 0 ? { id, title, cases } : { id, title, cases, skipped: `none of ${libraries.join(', ')} runs it` });
     } catch (error) {
       workloads.push({ id, title, cases: [], error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     }

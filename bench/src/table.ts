@@ -9,7 +9,7 @@ function pad(cells: string[][]): string[] {
   return cells.map((row) => row.map((cell, j) => (j < 3 ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!))).join('  ').trimEnd());
 }
 
-function timedLines(id: string, c: TimedCase): string[][] {
+function timedLines(id: string, c: TimedCase, tfjs: readonly string[]): string[][] {
   const check = `${c.agree ? 'same' : 'DIFFERENT'} (max Δ ${c.maxDifference.toExponential(1)})`;
   return c.rows.map((row, i) => [
     i === 0 ? id : '',
@@ -19,7 +19,15 @@ function timedLines(id: string, c: TimedCase): string[][] {
     compact(row.tokensPerSec),
     fixed(row.gflops, 2),
     i === 0 ? '' : `${fixed(row.firstOverThis, 2)}×`,
+    ...tfjs.map((library) => (row.speedOverTfjs?.[library] === undefined ? '' : `${fixed(row.speedOverTfjs[library], 2)}×`)),
   ]);
+}
+
+/** The TensorFlow.js rows that any timed case has, in order of appearance: one speed column each. */
+function tfjsLibraries(result: BenchResult): string[] {
+  const seen = new Set<string>();
+  for (const w of result.workloads) for (const c of w.cases) if (!isMemoryCase(c)) for (const r of c.rows) Object.keys(r.speedOverTfjs ?? {}).forEach((l) => seen.add(l));
+  return [...seen];
 }
 
 function memoryLines(id: string, c: MemoryCase): string[][] {
@@ -37,19 +45,22 @@ function memoryLines(id: string, c: MemoryCase): string[][] {
 
 /** Formats `result` as the tables the CLI prints. */
 export function formatTable(result: BenchResult): string {
-  const timed: string[][] = [['workload', 'case / check', 'library', 'median ms', 'tokens/s', 'GFLOP/s', 'first ÷ this (speed)']];
+  const tfjs = tfjsLibraries(result);
+  const timed: string[][] = [['workload', 'case / check', 'library', 'median ms', 'tokens/s', 'GFLOP/s', 'first ÷ this (speed)', ...tfjs.map((l) => `this ÷ ${l} (speed)`)]];
   const memory: string[][] = [['workload', 'case / check', 'library', 'RSS before MB', 'peak RSS MB', 'heap+buffers at fwd end MB', 'tapestry ÷ this (peak RSS)']];
   const errors: string[] = [];
   for (const w of result.workloads) {
     if (w.error) errors.push(`${w.id} ${w.title}: FAILED: ${w.error}`);
+    if (w.skipped) errors.push(`${w.id} ${w.title}: skipped: ${w.skipped}`);
     for (const c of w.cases) {
       if (isMemoryCase(c)) memory.push(...memoryLines(`${w.id} ${w.title}`, c));
-      else timed.push(...timedLines(`${w.id} ${w.title}`, c));
+      else timed.push(...timedLines(`${w.id} ${w.title}`, c, tfjs));
     }
   }
   const out = [
     `tapestry vs TensorFlow.js ${result.tfjsVersion} — ${result.mode} run ${result.date}, Node ${result.node}, ${result.cores} × ${result.cpu}, load ${result.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
-    `medians over ${result.steps} steps after ${result.warmup} warm-up steps; "first ÷ this" > 1 means the first row (tapestry) is faster`,
+    `medians over ${result.steps} steps after ${result.warmup} warm-up steps; "first ÷ this" > 1 means the first row (eager tapestry) is faster than this row;`,
+    `"this ÷ tfjs-…" > 1 means this row is faster than that TensorFlow.js backend`,
     '',
   ];
   if (timed.length > 1) out.push(...pad(timed), '');

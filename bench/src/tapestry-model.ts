@@ -1,9 +1,9 @@
 /**
  * The benchmark's model in tapestry: a one-layer recurrent layer (built-in LSTM or GRU, or W5's hand-written
  * LSTM cell through `recurrent()`) on one-hot inputs, a linear head and mean cross-entropy; trained with
- * `valueAndGrad` and optim's Adam.
+ * `valueAndGrad` and optim's Adam, eagerly or with the loss and its gradient compiled by core's `jit`.
  */
-import { reshape, tensor, valueAndGrad, type Tensor } from '@tapestry/core';
+import { jit, reshape, tensor, valueAndGrad, type Tensor } from '@tapestry/core';
 import { crossEntropy, gru, linear, lstm, recurrent } from '@tapestry/layers';
 import { adam, applyUpdates } from '@tapestry/optim';
 import { customLstmCell } from './custom-lstm-cell.js';
@@ -19,6 +19,22 @@ export interface TapestryModel {
   train(): number;
   /** The loss of the current parameters, forward only. */
   forward(): number;
+  /** How many argument signatures `jit` has compiled so far (0 when eager): 1 once warm, if replay works. */
+  compiledSignatures(): number;
+}
+
+/** How the tapestry model runs. */
+export interface TapestryModelOptions {
+  /** Time steps of `batch` (default `sizes.steps`). */
+  readonly steps?: number;
+  /** Called at the end of every eager forward pass (W6 samples memory there). */
+  readonly probe?: ForwardProbe;
+  /**
+   * Compile the loss and its gradient (training) or the loss (forward) with core's `jit`. Adam's update
+   * stays eager: optim's Adam keeps its step count as a JS number, which `jit` would fix in the graph and
+   * trace again at every step.
+   */
+  readonly jit?: boolean;
 }
 
 /** Called at the end of the forward pass, when the most memory is alive (W6 samples memory there). */
@@ -26,9 +42,10 @@ export type ForwardProbe = () => void;
 
 type Params = { readonly rnn: any; readonly head: { readonly weight: Tensor; readonly bias: Tensor } };
 
-/** Builds the tapestry model of `cell` from `weights` on `batch` (of `steps` time steps). */
-export function tapestryModel(cell: TapestryCell, weights: InitialWeights, batch: Batch, sizes: BenchSizes, steps = sizes.steps, probe?: ForwardProbe): TapestryModel {
+/** Builds the tapestry model of `cell` from `weights` on `batch` (see {@link TapestryModelOptions}). */
+export function tapestryModel(cell: TapestryCell, weights: InitialWeights, batch: Batch, sizes: BenchSizes, options: TapestryModelOptions = {}): TapestryModel {
   const { batch: n, vocab: v, hidden: h } = sizes;
+  const { steps = sizes.steps, probe } = options;
   const rows = GATES[weights.kind] * h;
   const layer =
     cell === 'lstm'
@@ -56,24 +73,30 @@ export function tapestryModel(cell: TapestryCell, weights: InitialWeights, batch
   const x = copy(batch.x, [n, steps, v]);
   const targets = tensor(Int32Array.from(batch.targets), { shape: [n * steps] });
 
-  const loss = (p: Params): Tensor => {
-    const { output } = (layer.apply as (params: unknown, x: Tensor) => { output: Tensor })(p.rnn, x);
+  // the batch is an argument rather than a closed-over tensor, so that a jitted graph takes it as an input
+  // instead of holding a copy of it as a constant
+  const loss = (p: Params, inputs: Tensor, classes: Tensor): Tensor => {
+    const { output } = (layer.apply as (params: unknown, x: Tensor) => { output: Tensor })(p.rnn, inputs);
     const logits = head.apply(p.head, output);
     probe?.();
-    return crossEntropy(reshape(logits, [n * steps, v]), targets);
+    return crossEntropy(reshape(logits, [n * steps, v]), classes);
   };
-  const lossAndGrad = valueAndGrad(loss);
+  const jitted = options.jit ? { lossAndGrad: jit(valueAndGrad(loss)), loss: jit(loss) } : undefined;
+  const lossAndGrad = jitted?.lossAndGrad ?? valueAndGrad(loss);
+  const lossOnly = jitted?.loss ?? loss;
   const optimizer = adam({ lr: 1e-3 });
   let optState = optimizer.init(params);
 
   return {
     train: () => {
-      const [value, grads] = lossAndGrad(params) as [Tensor, Params];
+      const [value, grads] = lossAndGrad(params, x, targets) as [Tensor, Params];
       const { updates, state } = optimizer.update(grads, optState, params);
       params = applyUpdates(params, updates);
       optState = state;
       return value.item();
     },
-    forward: () => loss(params).item(),
+    forward: () => lossOnly(params, x, targets).item(),
+    // train and forward each compile once; a workload calls only one of them
+    compiledSignatures: () => (jitted ? Math.max(jitted.lossAndGrad.cacheSize, jitted.loss.cacheSize) : 0),
   };
 }

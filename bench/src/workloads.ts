@@ -1,6 +1,7 @@
 /**
- * W1–W5: each workload is a list of runners, tapestry first, then one per TensorFlow.js backend, all built
- * from the same weights and data; {@link timeRunners} runs them alternately and checks that they agree.
+ * W1–W5: each workload is a list of runners, eager tapestry first, then tapestry under `jit` (model
+ * workloads), then one per TensorFlow.js backend, all built from the same weights and data;
+ * {@link timeRunners} runs them alternately and checks that they agree.
  */
 import { matmul, tensor } from '@tapestry/core';
 import * as tf from '@tensorflow/tfjs';
@@ -10,7 +11,7 @@ import type { Runner } from './harness.js';
 import type { BenchSizes } from './sizes.js';
 import { useBackend, type TfjsBackend } from './tfjs-backends.js';
 import { tfjsModel } from './tfjs-model.js';
-import { tapestryModel, type TapestryCell } from './tapestry-model.js';
+import { tapestryModel, type TapestryCell, type TapestryModel } from './tapestry-model.js';
 
 /** The workload ids. */
 export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
@@ -28,17 +29,24 @@ export const WORKLOAD_TITLES: Record<WorkloadId, string> = {
   W6: 'training-step memory',
 };
 
-/** The libraries a workload can run. */
-export type Library = 'tapestry' | 'tfjs-cpu' | 'tfjs-wasm';
+/**
+ * The libraries a workload can run. `tapestry-jit` is tapestry with the loss and its gradient (or, for W3,
+ * the loss) compiled by core's `jit`; it runs in the model workloads W1, W2, W3 and W5 only, since W4 is a
+ * single kernel call and W6 samples memory inside the eager forward pass.
+ */
+export type Library = 'tapestry' | 'tapestry-jit' | 'tfjs-cpu' | 'tfjs-wasm';
 
-/** Every library, tapestry first (the reference of the agreement check and of the ratios). */
-export const LIBRARIES: readonly Library[] = ['tapestry', 'tfjs-cpu', 'tfjs-wasm'];
+/** Every library, eager tapestry first (the reference of the agreement check and of the ratios). */
+export const LIBRARIES: readonly Library[] = ['tapestry', 'tapestry-jit', 'tfjs-cpu', 'tfjs-wasm'];
+
+/** The libraries whose rows are TensorFlow.js (the table gives every other row's speed relative to each). */
+export const isTfjs = (library: string): boolean => library.startsWith('tfjs');
 
 /** One timed case of a workload (W4 has one per matrix size, the others one). */
 export interface WorkloadCase {
   /** `N=32 T=64`, `1024²`, … */
   readonly label: string;
-  /** Runners in order; the first is tapestry. */
+  /** Runners in order; the first is the reference (eager tapestry when it runs). */
   readonly runners: readonly Runner[];
   /** FLOPs of one step (one runner call). */
   readonly flops: number;
@@ -54,7 +62,31 @@ export interface WorkloadCase {
 
 const backendOf = (library: Library): TfjsBackend => (library === 'tfjs-cpu' ? 'cpu' : 'wasm');
 
-/** W1/W2/W3/W5: the recurrent model, trained or forward only. */
+/** A row name of a tapestry runner: W5 runs two cells eagerly and jits the first (the custom cell). */
+function tapestryRowName(cell: TapestryCell, cells: readonly TapestryCell[], jitted: boolean): string {
+  if (cell === 'custom-lstm') return jitted ? 'tapestry (custom cell, jit)' : 'tapestry (custom cell)';
+  if (jitted) return 'tapestry (jit)';
+  return cells.length > 1 ? 'tapestry (built-in lstm)' : 'tapestry';
+}
+
+/** A tapestry runner; a jitted one throws if `jit` compiled more than once, so its timed steps are replays. */
+function tapestryRunner(name: string, model: TapestryModel, mode: 'train' | 'forward'): Runner {
+  const run = mode === 'train' ? model.train : model.forward;
+  return {
+    library: name,
+    activate: async () => {},
+    step: () => {
+      const value = run();
+      if (model.compiledSignatures() > 1) throw new Error(`bench: ${name} traced again (${model.compiledSignatures()} signatures), so it measures tracing, not replay`);
+      return [value];
+    },
+  };
+}
+
+/**
+ * W1/W2/W3/W5: the recurrent model, trained or forward only. `tapestryCells` are the cells eager tapestry
+ * runs (W5: the custom cell and the built-in beside it); `tapestry-jit` runs the first of them.
+ */
 async function modelCase(
   kind: CellKind, tapestryCells: readonly TapestryCell[], mode: 'train' | 'forward', sizes: BenchSizes, libraries: readonly Library[],
 ): Promise<WorkloadCase> {
@@ -65,11 +97,11 @@ async function modelCase(
   for (const library of libraries) {
     if (library === 'tapestry') {
       for (const cell of tapestryCells) {
-        const model = tapestryModel(cell, weights, batch, sizes);
-        const run = mode === 'train' ? model.train : model.forward;
-        const name = cell === 'custom-lstm' ? 'tapestry (custom cell)' : tapestryCells.length > 1 ? 'tapestry (built-in lstm)' : 'tapestry';
-        runners.push({ library: name, activate: async () => {}, step: () => [run()] });
+        runners.push(tapestryRunner(tapestryRowName(cell, tapestryCells, false), tapestryModel(cell, weights, batch, sizes), mode));
       }
+    } else if (library === 'tapestry-jit') {
+      const cell = tapestryCells[0]!;
+      runners.push(tapestryRunner(tapestryRowName(cell, tapestryCells, true), tapestryModel(cell, weights, batch, sizes, { jit: true }), mode));
     } else {
       await useBackend(backendOf(library));
       const model = tfjsModel(weights, batch, sizes);
@@ -111,7 +143,8 @@ async function matmulCase(size: number, libraries: readonly Library[]): Promise<
   const sample = Array.from({ length: 64 }, (_, i) => Math.floor(((i * 2654435761) >>> 0) % (size * size)));
   const runners: Runner[] = [];
   const disposers: (() => void)[] = [];
-  for (const library of libraries) {
+  // a single product has nothing for jit to compile: W4 has no tapestry-jit row
+  for (const library of libraries.filter((l) => l !== 'tapestry-jit')) {
     if (library === 'tapestry') {
       const ta = tensor(a, { shape: [size, size] });
       const tb = tensor(b, { shape: [size, size] });
@@ -169,6 +202,6 @@ export async function workloadCases(id: Exclude<WorkloadId, 'W6'>, sizes: BenchS
     }
     case 'W5':
       // the built-in runs beside the custom cell, so their ratio is measured in the same blocks
-      return [await modelCase('lstm', libraries.includes('tapestry') ? ['custom-lstm', 'lstm'] : [], 'train', sizes, libraries)];
+      return [await modelCase('lstm', ['custom-lstm', 'lstm'], 'train', sizes, libraries)];
   }
 }

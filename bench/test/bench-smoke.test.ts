@@ -24,6 +24,9 @@ describe('bench smoke', () => {
       for (const c of w.cases) {
         expect(c.agree, `${w.id} ${c.label}: max difference ${c.maxDifference}`).toBe(true);
         expect(c.rows.map((r) => r.library).filter((l) => l.startsWith('tfjs'))).toEqual(['tfjs-cpu', 'tfjs-wasm']);
+        // jit runs in the model workloads only, right after eager tapestry
+        const jitRows = c.rows.filter((r) => r.library.includes('jit')).map((r) => r.library);
+        expect(jitRows, w.id).toEqual(w.id === 'W4' || w.id === 'W6' ? [] : [w.id === 'W5' ? 'tapestry (custom cell, jit)' : 'tapestry (jit)']);
         if (isMemoryCase(c)) {
           for (const r of c.rows) {
             expect(r.isolated).toBe(true);
@@ -35,18 +38,41 @@ describe('bench smoke', () => {
             expect(r.times).toHaveLength(2);
             expect(r.medianMs).toBeGreaterThan(0);
             expect(r.warmupValues).toHaveLength(2);
+            if (r.library.startsWith('tfjs')) expect(r.speedOverTfjs).toBeUndefined();
+            else expect(Object.keys(r.speedOverTfjs ?? {})).toEqual(['tfjs-cpu', 'tfjs-wasm']);
           }
         }
       }
     }
     const w5 = result.workloads.find((w) => w.id === 'W5')!.cases[0] as TimedCase;
-    expect(w5.rows.map((r) => r.library).slice(0, 2)).toEqual(['tapestry (custom cell)', 'tapestry (built-in lstm)']);
+    expect(w5.rows.map((r) => r.library).slice(0, 3)).toEqual(['tapestry (custom cell)', 'tapestry (built-in lstm)', 'tapestry (custom cell, jit)']);
     // training changes the loss: the warm-up check covers an Adam update, not one loss twice
     const losses = (result.workloads[0]!.cases[0] as TimedCase).rows[0]!.warmupValues.map((v) => v[0]!);
     expect(losses[1]).not.toBe(losses[0]);
     const table = formatTable(result);
     for (const id of WORKLOADS) expect(table).toContain(id);
     expect(table).not.toContain('DIFFERENT');
+    expect(table).toContain('tapestry (jit)');
+    expect(table).toContain('this ÷ tfjs-wasm (speed)');
+  });
+
+  it('the jitted tapestry model compiles once and then replays eager tapestry\'s numbers', () => {
+    for (const cell of ['lstm', 'gru', 'custom-lstm'] as const) {
+      const weights = initialWeights(cell === 'gru' ? 'gru' : 'lstm', SMOKE_SIZES, 5);
+      const batch = makeBatch(SMOKE_SIZES, 6, 7);
+      const eager = tapestryModel(cell, weights, batch, SMOKE_SIZES, { steps: 6 });
+      const jitted = tapestryModel(cell, weights, batch, SMOKE_SIZES, { steps: 6, jit: true });
+      for (let i = 0; i < 4; i++) expect(jitted.train()).toBeCloseTo(eager.train(), 5);
+      expect(jitted.forward()).toBeCloseTo(eager.forward(), 5);
+      expect(jitted.compiledSignatures()).toBe(1);
+      expect(eager.compiledSignatures()).toBe(0);
+    }
+  });
+
+  it('selecting only tapestry-jit skips the workloads it does not run', async () => {
+    const result = await runBench({ mode: 'smoke', sizes: SMOKE_SIZES, warmup: 2, steps: 1, workloads: ['W3', 'W4', 'W6'], libraries: ['tapestry-jit'] });
+    expect(result.workloads.map((w) => [w.id, w.cases.length, w.skipped !== undefined])).toEqual([['W3', 1, false], ['W4', 0, true], ['W6', 0, true]]);
+    expect((result.workloads[0]!.cases[0] as TimedCase).rows.map((r) => r.library)).toEqual(['tapestry (jit)']);
   });
 
   it('a TensorFlow.js step leaks no tensors and matches tapestry over several Adam steps', async () => {
@@ -56,7 +82,7 @@ describe('bench smoke', () => {
       for (const backend of ['cpu', 'wasm'] as const) {
         await useBackend(backend);
         const theirs = tfjsModel(weights, batch, SMOKE_SIZES, 6);
-        const reference = tapestryModel(kind, weights, batch, SMOKE_SIZES, 6);
+        const reference = tapestryModel(kind, weights, batch, SMOKE_SIZES, { steps: 6 });
         theirs.train();
         reference.train();
         const live = theirs.liveTensors();
