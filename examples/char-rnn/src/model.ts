@@ -3,7 +3,7 @@
  * vocabulary. Pure functions of a parameter tree, like everything in tapestry.
  */
 import { reshape, type DType, type Key, type Tensor, splitKey } from '@tapestry/core';
-import { crossEntropy, embedding, gru, linear, lstm, rnn, type StateDict } from '@tapestry/layers';
+import { crossEntropy, embedding, gru, linear, lstm, rnn, type CellState, type GatedCellParams, type RecurrentLayer, type RecurrentParams, type StateDict } from '@tapestry/layers';
 
 /** The kinds of recurrent cell the model can use. */
 export type CellType = 'lstm' | 'gru' | 'rnn';
@@ -25,11 +25,12 @@ export type CarriedState = { readonly h: Tensor; readonly c?: Tensor };
 /** The parameter tree. */
 export interface ModelParams {
   readonly embedding: { readonly weight: Tensor };
-  readonly rnn: any;
+  readonly rnn: RecurrentParams<GatedCellParams>;
   readonly head: { readonly weight: Tensor; readonly bias?: Tensor };
 }
 
-function recurrentLayer(config: ModelConfig) {
+// The three built-in layers share their parameter layout; their states differ only by the LSTM's `c`.
+function recurrentLayer(config: ModelConfig): RecurrentLayer<GatedCellParams, CellState> {
   const options = {
     inputSize: config.embeddingDim,
     hiddenSize: config.hiddenSize,
@@ -37,9 +38,9 @@ function recurrentLayer(config: ModelConfig) {
     dropout: config.dropout,
     dtype: config.dtype,
   };
-  if (config.cell === 'lstm') return lstm(options);
-  if (config.cell === 'gru') return gru(options);
-  return rnn({ ...options, nonlinearity: 'tanh' });
+  if (config.cell === 'lstm') return lstm(options) as RecurrentLayer<GatedCellParams, CellState>;
+  if (config.cell === 'gru') return gru(options) as unknown as RecurrentLayer<GatedCellParams, CellState>;
+  return rnn({ ...options, nonlinearity: 'tanh' }) as unknown as RecurrentLayer<GatedCellParams, CellState>;
 }
 
 /** Builds the model's functions for a configuration. */
@@ -62,12 +63,11 @@ export function charModel(config: ModelConfig) {
     options: { training?: boolean; key?: Key } = {},
   ): { logits: Tensor; state: CarriedState } => {
     const x = embed.apply(params.embedding, ids);
-    const initialState = state === undefined ? undefined : state;
     const result = layer.apply(params.rnn, x, {
-      ...(initialState === undefined ? {} : { initialState }),
+      ...(state === undefined ? {} : { initialState: state }),
       ...(options.training ? { training: true, key: options.key } : {}),
-    } as any) as { output: Tensor; state: CarriedState };
-    return { logits: head.apply(params.head, result.output), state: result.state };
+    });
+    return { logits: head.apply(params.head, result.output), state: result.state as CarriedState };
   };
 
   /** Mean cross-entropy in nats over all N·L targets, and the carried state. */
