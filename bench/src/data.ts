@@ -60,18 +60,12 @@ export function initialWeights(kind: CellKind, sizes: BenchSizes, seed = 0): Ini
   };
 }
 
-/** A random character batch at `steps` time steps (mulberry32 from `seed`, so both libraries see the same ids). */
+/** A random character batch at `steps` time steps (core's keyed uniform stream from `seed`, so both libraries see the same ids). */
 export function makeBatch(sizes: BenchSizes, steps = sizes.steps, seed = 1): Batch {
   const { batch: n, vocab: v } = sizes;
-  let state = seed >>> 0;
-  const next = (): number => {
-    // mulberry32: a tiny, well-mixed 32-bit generator; enough to make a batch reproducible
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const stream = uniform(randomKey(seed), [n * (steps + 1)], { dtype: 'float64' }).dataSync();
+  let drawn = 0;
+  const next = (): number => stream[drawn++]!;
   const x = new Float32Array(n * steps * v);
   const targets = new Int32Array(n * steps);
   for (let b = 0; b < n; b++) {

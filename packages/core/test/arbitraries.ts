@@ -4,7 +4,7 @@
  * a tolerance in a test.
  */
 import fc from 'fast-check';
-import { tensor, type Shape, type Tensor } from '@tapestry/core';
+import { randomKey, tensor, uniform, type Shape, type Tensor } from '@tapestry/core';
 
 /** Runs per property: enough to cover ranks 0–3 and broadcasting cases, small enough for a fast suite. */
 export const RUNS = 30;
@@ -126,21 +126,12 @@ export function indicesArb(shape: Shape, n: number): fc.Arbitrary<Tensor> {
 export const seedArb = fc.integer({ min: 0, max: 0x7fffffff });
 
 /**
- * Deterministic float64 weights in [-1, 1) of the given shape (mulberry32 on `seed`). Gradient properties
+ * Deterministic float64 weights in [-1, 1) of the given shape (core's threefry stream from `seed`). Gradient properties
  * check `sum(op(x) · w)`, so the VJP is tested against a general cotangent, not just ones.
  */
 export function weights(shape: Shape, seed: number): Tensor {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const data = new Float64Array(sizeOf(shape));
-  for (let i = 0; i < data.length; i++) data[i] = 2 * next() - 1;
-  return tensor(data, { shape: shape.slice() });
+  // core's own keyed stream: uniform in [-1, 1), reproducible per seed
+  return uniform(randomKey(seed), shape.slice(), { dtype: 'float64', low: -1, high: 1 });
 }
 
 /** NumPy's broadcast shape, written independently of core. */
