@@ -36,6 +36,36 @@ const TRACED_DATA = new Proxy(new Float32Array(0), {
   },
 }) as unknown as TensorData;
 
+const DONATED_MESSAGE =
+  'donated tensor read: this tensor was donated to a jitted call (jit\'s `donate` option), which may have reused its ' +
+  'storage for the call\'s results; use the results of that call instead';
+
+/** The storage of a tensor donated to a jitted call: any read throws, naming the problem. */
+const DONATED_DATA = new Proxy(new Float32Array(0), {
+  get(): never {
+    throw new ArgumentError(DONATED_MESSAGE);
+  },
+}) as unknown as TensorData;
+
+/**
+ * Marks `x` as donated: its storage now belongs to a jitted call, and reading `x` throws from here on. Returns
+ * the storage it had.
+ * @internal
+ */
+export function donateStorage(x: Tensor): TensorData {
+  const data = x.data;
+  (x as { data: TensorData }).data = DONATED_DATA;
+  return data;
+}
+
+/**
+ * Whether `x` was donated to a jitted call (see {@link donateStorage}).
+ * @internal
+ */
+export function isDonated(x: Tensor): boolean {
+  return x.data === DONATED_DATA;
+}
+
 /** Nested JS arrays of numbers, as accepted by {@link tensor} and returned by {@link Tensor.toArray}. */
 export type NestedArray = number | readonly NestedArray[];
 

@@ -1,10 +1,10 @@
 /**
  * Compiles a graph into a plan: a flat list of kernel calls over storage fixed in advance. Running the
  * plan does no graph work, no tape bookkeeping and no allocation of working memory: it points the value
- * table at the call's inputs, gives each result fresh storage (results are immutable values the caller
- * keeps) and calls the steps.
+ * table at the call's inputs, gives each result storage of its own (results are immutable values the caller
+ * keeps: fresh arrays, or storage recycled from donated arguments, see `jit`'s `donate`) and calls the steps.
  */
-import { allocate, type TensorData } from '../dtype.js';
+import { allocate, type DType, type TensorData } from '../dtype.js';
 import { sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { fusedStep, RegisterFile, type FusedInstruction } from './fused-kernel.js';
@@ -20,6 +20,9 @@ export interface CompileOptions {
   fuse?: boolean;
 }
 
+/** Gives a result storage of its own: an array of `dtype` and length `size`, or undefined to allocate one. */
+export type StorageSource = (dtype: DType, size: number) => TensorData | undefined;
+
 /** A compiled graph: call `run` with the input tensors (in `graph.inputs` order). */
 export interface CompiledGraph {
   /** The graph the plan computes. */
@@ -32,8 +35,13 @@ export interface CompiledGraph {
   readonly memory: MemoryPlan;
   /** How many kernel calls one run makes. */
   readonly stepCount: number;
-  /** Runs the plan; returns the value of every node the result reads, by node id. */
-  run(inputs: readonly Tensor[]): (id: number) => Tensor;
+  /**
+   * Runs the plan; returns the value of every node the result reads, by node id. Each result gets storage
+   * from `storageFor` when it returns some (recycled storage the caller owns), else a fresh array.
+   */
+  run(inputs: readonly Tensor[], storageFor?: StorageSource): (id: number) => Tensor;
+  /** The dtype and length of each result that gets storage of its own per call, in the order `run` asks for them. */
+  readonly freshResults: readonly { readonly dtype: DType; readonly size: number }[];
 }
 
 function fusedGroupStep(graph: Graph, group: FusionGroup, schedule: Schedule, values: TensorData[], registers: RegisterFile): StepFn {
@@ -102,9 +110,14 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
     schedule,
     memory,
     stepCount: steps.length,
-    run(args) {
+    freshResults: fresh.map((id) => ({ dtype: graph.nodes[id]!.dtype, size: sizeOf(graph.nodes[id]!.shape) })),
+    run(args, storageFor) {
       for (let i = 0; i < inputs.length; i++) values[inputs[i]!] = args[i]!.data;
-      for (const id of fresh) values[id] = allocate(graph.nodes[id]!.dtype, sizeOf(graph.nodes[id]!.shape));
+      for (const id of fresh) {
+        const { dtype, shape } = graph.nodes[id]!;
+        const size = sizeOf(shape);
+        values[id] = storageFor?.(dtype, size) ?? allocate(dtype, size);
+      }
       for (let s = 0; s < steps.length; s++) steps[s]!();
       // results hold their own storage (or an input's or a constant's: values are immutable)
       const results = new Map<number, Tensor>();

@@ -4,7 +4,8 @@
  */
 import { recording, tracing } from '../autodiff/tape.js';
 import { ArgumentError } from '../errors.js';
-import { Tensor } from '../tensor.js';
+import type { DType, TensorData } from '../dtype.js';
+import { donateStorage, isDonated, Tensor } from '../tensor.js';
 import { isContainer } from '../tree/tree.js';
 import { buildResult, bindArguments } from './arguments.js';
 import { compileGraph, type CompiledGraph } from './compile.js';
@@ -16,6 +17,15 @@ import { trace } from './trace.js';
 export interface JitOptions extends OptimizeOptions {
   /** Fuse elementwise chains into single kernels (default true). */
   fuse?: boolean;
+  /**
+   * Positions of arguments the call may take the storage of (JAX's `donate_argnums`). Every tensor in a
+   * donated argument is consumed by the call: reading it afterwards throws, and its storage is recycled as
+   * the storage of a later call's results of the same dtype and length. Donate what a training step
+   * replaces (parameters, optimiser state, carried state) and the step allocates nothing after its second
+   * call but the results it has no donated storage for. Do not donate a tensor whose storage other live
+   * tensors share (a reshape of it, say): they would see the recycled storage change.
+   */
+  donate?: readonly number[];
 }
 
 /**
@@ -61,6 +71,95 @@ export function signatureOf(args: readonly unknown[]): string {
   return parts.join('');
 }
 
+/** The donated argument positions, checked. */
+function checkDonate(donate: readonly number[] | undefined): readonly number[] {
+  if (donate === undefined) return [];
+  if (!Array.isArray(donate)) throw new ArgumentError(`jit: donate must be an array of argument positions, got ${typeof donate}`);
+  donate.forEach((k, i) => {
+    if (!Number.isInteger(k) || k < 0) throw new ArgumentError(`jit: donate[${i}] must be a non-negative integer argument position, got ${String(k)}`);
+    if (donate.indexOf(k) !== i) throw new ArgumentError(`jit: donate lists argument ${k} twice`);
+  });
+  return [...donate];
+}
+
+/** The tensor leaves of `x` with their paths under `prefix`. */
+function tensorLeaves(x: unknown, prefix: string, out: [string, Tensor][]): [string, Tensor][] {
+  if (x instanceof Tensor) out.push([prefix, x]);
+  else if (Array.isArray(x)) x.forEach((c, i) => tensorLeaves(c, `${prefix}[${i}]`, out));
+  else if (isContainer(x)) for (const [k, c] of Object.entries(x)) tensorLeaves(c, `${prefix}.${k}`, out);
+  return out;
+}
+
+/** Whether `data` is a whole buffer (not a view into storage other arrays may share). */
+function ownsBuffer(data: TensorData): boolean {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+}
+
+/**
+ * Storage recycled from donated arguments, by dtype and length, for the results of later calls of one
+ * compiled graph; it keeps no more arrays of a kind than the graph has results of that kind.
+ */
+class StoragePool {
+  private readonly free = new Map<string, TensorData[]>();
+  private readonly capacity = new Map<string, number>();
+
+  constructor(results: readonly { readonly dtype: DType; readonly size: number }[]) {
+    for (const { dtype, size } of results) {
+      const key = `${dtype}:${size}`;
+      this.capacity.set(key, (this.capacity.get(key) ?? 0) + 1);
+    }
+  }
+
+  /** Takes an array for a result, never one of `busy` (storage the call reads). */
+  take(dtype: DType, size: number, busy: ReadonlySet<TensorData>): TensorData | undefined {
+    const list = this.free.get(`${dtype}:${size}`);
+    if (list === undefined) return undefined;
+    for (let i = list.length - 1; i >= 0; i--) {
+      if (!busy.has(list[i]!)) return list.splice(i, 1)[0];
+    }
+    return undefined;
+  }
+
+  /** Offers the storage of a donated tensor. */
+  give(dtype: DType, data: TensorData): void {
+    const key = `${dtype}:${data.length}`;
+    const list = this.free.get(key) ?? [];
+    if (list.length < (this.capacity.get(key) ?? 0) && ownsBuffer(data) && !list.includes(data)) {
+      list.push(data);
+      this.free.set(key, list);
+    }
+  }
+}
+
+/**
+ * Runs `compiled` on `args` donating the arguments at `donate`: results take recycled storage where the pool
+ * has some, and the donated tensors' storage joins the pool unless a result or a kept argument still uses it.
+ */
+function runDonating(compiled: CompiledGraph, pool: StoragePool, args: readonly unknown[], donate: readonly number[]): unknown {
+  const given: [string, Tensor][] = [];
+  const kept: [string, Tensor][] = [];
+  args.forEach((a, k) => tensorLeaves(a, `args[${k}]`, donate.includes(k) ? given : kept));
+  for (const k of donate) {
+    if (k >= args.length) throw new ArgumentError(`jit: donate names argument ${k}, but the call has ${args.length} arguments`);
+  }
+  for (const [path, t] of [...given, ...kept]) {
+    if (isDonated(t)) {
+      throw new ArgumentError(`jit: argument ${path} (${t.toString()}) was donated to an earlier call; pass that call's results instead`);
+    }
+  }
+  const inputs = bindArguments('jit', compiled.graph, args);
+  const busy = new Set(inputs.map((t) => t.data));
+  const result = buildResult(compiled.graph, compiled.run(inputs, (dtype, size) => pool.take(dtype, size, busy)));
+  const inUse = new Set<TensorData>(kept.map(([, t]) => t.data));
+  for (const [, t] of tensorLeaves(result, '', [])) inUse.add(t.data);
+  for (const [, t] of given) {
+    if (isDonated(t)) continue; // the same tensor twice
+    const data = donateStorage(t);
+    if (!inUse.has(data)) pool.give(t.dtype, data);
+  }
+  return result;
+}
+
 function hasTracked(args: readonly unknown[]): boolean {
   let found = false;
   const walk = (x: unknown): void => {
@@ -79,21 +178,24 @@ function hasTracked(args: readonly unknown[]): boolean {
  * builds a flat list of kernel calls; later calls with that signature only replay it. Results equal
  * eager execution's (fusion keeps each op's rounding). `f` must be pure: it runs once per signature, on
  * abstract values. Under a differentiation or inside a trace, a jitted function simply runs `f` (so
- * gradients flow through it); to train fast, jit the whole step — `valueAndGrad` inside.
+ * gradients flow through it); to train fast, jit the whole step — `valueAndGrad` inside — and donate
+ * what it replaces, so that it reuses their storage instead of allocating.
  * @example
  * ```ts
  * const step = jit((params, state, batch) => {
  *   const [loss, grads] = valueAndGrad(lossFn)(params, batch);
  *   const { updates, state: next } = optimizer.update(grads, state, params);
  *   return { params: applyUpdates(params, updates), state: next, loss };
- * });
+ * }, { donate: [0, 1] });
  * for (const batch of batches) ({ params, state, loss } = step(params, state, batch));
  * ```
  * @typeParam F - the function's type; the jitted function has the same signature.
  */
 export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions = {}): Jitted<F> {
   if (typeof f !== 'function') throw new ArgumentError(`jit: expected a function, got ${typeof f}`);
+  const donate = checkDonate(options.donate);
   const cache = new Map<string, CompiledGraph>();
+  const pools = new Map<CompiledGraph, StoragePool>();
   const compiledFor = (args: unknown[]): CompiledGraph => {
     const key = signatureOf(args);
     let compiled = cache.get(key);
@@ -107,6 +209,11 @@ export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions
     // inside a trace or a differentiation the ops themselves must be seen: run f as it is
     if (tracing() || (recording() && hasTracked(args))) return f(...args);
     const compiled = compiledFor(args);
+    if (donate.length > 0) {
+      let pool = pools.get(compiled);
+      if (pool === undefined) pools.set(compiled, (pool = new StoragePool(compiled.freshResults)));
+      return runDonating(compiled, pool, args, donate);
+    }
     const inputs = bindArguments('jit', compiled.graph, args);
     return buildResult(compiled.graph, compiled.run(inputs));
   };

@@ -121,6 +121,28 @@ describe('LSTM graphs', () => {
     // one storage per result leaf (params, moments, step count, loss): nothing for the working memory
     expect(allocations.count - before).toBe(3 * results);
   });
+
+  it('donating params and optimiser state, a jitted training step allocates only its loss (counted at the allocator)', () => {
+    const p = lstmParams(3, 4, 'float32');
+    const xs = valuesFor([2, 4, 3], 9, 'float32');
+    const ys = valuesFor([2, 4, 4], 10, 'float32');
+    const plain = jit(trainStep);
+    const donating = jit(trainStep, { donate: [0, 1] });
+    let expected = plain(p, adamInit(p), xs, ys);
+    // the first call allocates its results; from the second on they take the storage donated the call before
+    let state = donating(lstmParams(3, 4, 'float32'), adamInit(p), xs, ys);
+    state = donating(state.params, state.opt, xs, ys);
+    expected = plain(expected.params, expected.opt, xs, ys);
+    const before = allocations.count;
+    for (let i = 0; i < 3; i++) {
+      state = donating(state.params, state.opt, xs, ys);
+      expected = plain(expected.params, expected.opt, xs, ys);
+    }
+    // plain allocates every result leaf; donating only the loss (no donated float32 scalar is left for it)
+    expect(allocations.count - before).toBe(3 * leaves(expected).length + 3 * 1);
+    expectTreesClose(state, expected, 0);
+    expect(donating.cacheSize).toBe(1);
+  });
 });
 
 /** x[t] · w for x [T, N, D]. */
