@@ -21,7 +21,7 @@ export {
 export { add, sub, mul, div } from './ops/arithmetic.js';
 export { pow } from './ops/pow.js';
 export { maximum, minimum } from './ops/min-max.js';
-export { neg, exp, log, log1p, sqrt, abs, square, sign } from './ops/unary.js';
+export { neg, exp, log, log1p, sqrt, abs, square, sign, cos, sin, floor } from './ops/unary.js';
 export { tanh, sigmoid, relu, leakyRelu, elu, softplus } from './ops/activations.js';
 export { where } from './ops/where.js';
 export { cast } from './ops/cast.js';

@@ -2,18 +2,27 @@
  * The shape every optimiser in this package has: a pair of pure functions over trees, after optax's
  * `GradientTransformation`. Nothing here holds or mutates state; the caller threads it through.
  */
-import { add, freezeTree } from '@tapestry/core';
+import { add, freezeTree, type Tensor } from '@tapestry/core';
 import { mapTensors } from './internal/trees.js';
 
 /**
  * A learning-rate (or any hyper-parameter) schedule: maps the 0-based count of the update being
- * computed to a value. The first update sees `step = 0`, which matches a PyTorch loop that calls
+ * computed — a 0-d int32 tensor, the `count` an optimiser keeps in its state — to a 0-d float64 tensor,
+ * computed with core ops so that a jitted training step evaluates it on the traced count (one compiled
+ * graph serves every step). The first update sees count 0, which matches a PyTorch loop that calls
  * `optimizer.step()` and then `scheduler.step()`: update k uses the learning rate the scheduler holds
- * after k scheduler steps.
+ * after k scheduler steps. Read one at a JS step with {@link scheduleValue}.
+ *
+ * @example
+ * ```ts
+ * // 1e-3 / sqrt(1 + k), written by hand
+ * const lr: Schedule = (count) => div(1e-3, sqrt(add(cast(count, 'float64'), 1)));
+ * scheduleValue(lr, 3); // 0.0005
+ * ```
  */
-export type Schedule = (step: number) => number;
+export type Schedule = (count: Tensor) => Tensor;
 
-/** A fixed number or a {@link Schedule}. */
+/** A fixed number (a constant) or a {@link Schedule}. */
 export type ScalarOrSchedule = number | Schedule;
 
 /** What {@link GradientTransformation.update} returns: the transformed updates and the next state. */

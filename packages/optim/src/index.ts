@@ -39,7 +39,7 @@ export {
   type ClipGradNormResult,
   type NormOptions,
 } from './clipping.js';
-export { checkFinite, guardFinite, NonFiniteError, type CheckFiniteOptions } from './check-finite.js';
+export { checkFinite, guardFinite, NonFiniteError, type CheckFiniteOptions, type GuardFiniteState } from './check-finite.js';
 export {
   constant,
   cosineDecay,
@@ -47,6 +47,7 @@ export {
   joinSchedules,
   linearSchedule,
   linearWarmup,
+  scheduleValue,
   stepDecay,
   type CosineDecayOptions,
   type ExponentialDecayOptions,

@@ -1,24 +1,75 @@
 /**
- * Learning-rate schedules: plain functions from the 0-based update count to a value. Each has a
- * closed form; where PyTorch has an equivalent `torch.optim.lr_scheduler` class, schedule(k) is the
- * learning rate that scheduler holds after k calls of `scheduler.step()` (so in a loop of
- * `optimizer.step(); scheduler.step()` it is the rate used by update k).
+ * Learning-rate schedules: functions from the 0-based update count (a 0-d int32 tensor) to a value (a 0-d
+ * float64 tensor), built from core ops so they trace. Each has a closed form, evaluated in float64 in the
+ * order the JS expression in its comment reads (so the values are those of that expression); where
+ * PyTorch has an equivalent `torch.optim.lr_scheduler` class, the value at count k is the learning rate
+ * that scheduler holds after k calls of `scheduler.step()` (so in a loop of
+ * `optimizer.step(); scheduler.step()` it is the rate used by update k). {@link scheduleValue} reads a
+ * schedule at a JS step, for logs and plots.
  */
-import { ArgumentError } from '@tapestry/core';
-import type { Schedule } from './base.js';
-import { checkFiniteNumber, checkNonNegative, checkPositive, checkPositiveInteger } from './internal/options.js';
+import {
+  add,
+  ArgumentError,
+  cast,
+  cos,
+  div,
+  floor,
+  greaterEqual,
+  maximum,
+  minimum,
+  mul,
+  pow,
+  scalar,
+  sub,
+  where,
+  type Tensor,
+} from '@tapestry/core';
+import type { ScalarOrSchedule, Schedule } from './base.js';
+import { checkFiniteNumber, checkNonNegative, checkPositive, checkPositiveInteger, checkStep } from './internal/options.js';
+import { checkCount, checkScheduleValue } from './internal/schedule-checks.js';
+
+/** The count as a float64 step, after checking that it is a count. */
+function stepOf(fn: string, count: unknown): Tensor {
+  return cast(checkCount(fn, count), 'float64');
+}
+
+/**
+ * The value of a schedule (or a constant) at a JS step: `schedule` evaluated on the count `step`, read
+ * back as a number. For logging and plotting; inside a training step the optimiser evaluates the schedule
+ * on its own count tensor.
+ *
+ * @example
+ * ```ts
+ * const lr = cosineDecay({ initValue: 0.1, decaySteps: 100 });
+ * scheduleValue(lr, 50); // 0.05
+ * scheduleValue(0.1, 50); // 0.1
+ * ```
+ */
+export function scheduleValue(schedule: ScalarOrSchedule, step: number): number {
+  const fn = 'scheduleValue';
+  const k = checkStep(fn, 'step', step);
+  if (typeof schedule === 'number') return schedule;
+  if (typeof schedule !== 'function') {
+    throw new ArgumentError(`${fn}: schedule must be a number or a schedule function, got ${typeof schedule}`);
+  }
+  return checkScheduleValue(fn, 'the schedule', schedule(scalar(k, 'int32'))).item();
+}
 
 /**
  * A schedule that always returns `value`.
  *
  * @example
  * ```ts
- * constant(0.1)(1000); // 0.1
+ * scheduleValue(constant(0.1), 1000); // 0.1
  * ```
  */
 export function constant(value: number): Schedule {
-  const v = checkFiniteNumber('constant', 'value', value);
-  return () => v;
+  const fn = 'constant';
+  const v = checkFiniteNumber(fn, 'value', value);
+  return (count) => {
+    checkCount(fn, count);
+    return scalar(v, 'float64');
+  };
 }
 
 /** Options of {@link stepDecay}. */
@@ -37,8 +88,8 @@ export interface StepDecayOptions {
  * @example
  * ```ts
  * const lr = stepDecay({ initValue: 0.1, stepSize: 30, gamma: 0.1 });
- * lr(29); // 0.1
- * lr(30); // 0.01
+ * scheduleValue(lr, 29); // 0.1
+ * scheduleValue(lr, 30); // 0.01
  * ```
  */
 export function stepDecay(options: StepDecayOptions): Schedule {
@@ -46,7 +97,8 @@ export function stepDecay(options: StepDecayOptions): Schedule {
   const init = checkFiniteNumber(fn, 'initValue', options.initValue);
   const stepSize = checkPositiveInteger(fn, 'stepSize', options.stepSize);
   const gamma = checkNonNegative(fn, 'gamma', options.gamma ?? 0.1);
-  return (step) => init * gamma ** Math.floor(step / stepSize);
+  // init * gamma ** Math.floor(step / stepSize)
+  return (count) => mul(init, pow(gamma, floor(div(stepOf(fn, count), stepSize))));
 }
 
 /** Options of {@link exponentialDecay}. */
@@ -68,7 +120,7 @@ export interface ExponentialDecayOptions {
  * @example
  * ```ts
  * const lr = exponentialDecay({ initValue: 0.1, decayRate: 0.9 });
- * lr(2); // 0.081
+ * scheduleValue(lr, 2); // 0.081
  * ```
  */
 export function exponentialDecay(options: ExponentialDecayOptions): Schedule {
@@ -77,9 +129,10 @@ export function exponentialDecay(options: ExponentialDecayOptions): Schedule {
   const rate = checkNonNegative(fn, 'decayRate', options.decayRate);
   const transition = checkPositive(fn, 'transitionSteps', options.transitionSteps ?? 1);
   const staircase = options.staircase ?? false;
-  return (step) => {
-    const p = step / transition;
-    return init * rate ** (staircase ? Math.floor(p) : p);
+  // p = step / transition; init * rate ** (staircase ? Math.floor(p) : p)
+  return (count) => {
+    const p = div(stepOf(fn, count), transition);
+    return mul(init, pow(rate, staircase ? floor(p) : p));
   };
 }
 
@@ -102,7 +155,7 @@ export interface CosineDecayOptions {
  * @example
  * ```ts
  * const lr = cosineDecay({ initValue: 0.1, decaySteps: 100, minValue: 0.001 });
- * lr(50); // 0.0505
+ * scheduleValue(lr, 50); // 0.0505
  * ```
  */
 export function cosineDecay(options: CosineDecayOptions): Schedule {
@@ -110,7 +163,11 @@ export function cosineDecay(options: CosineDecayOptions): Schedule {
   const init = checkFiniteNumber(fn, 'initValue', options.initValue);
   const steps = checkPositive(fn, 'decaySteps', options.decaySteps);
   const min = checkFiniteNumber(fn, 'minValue', options.minValue ?? 0);
-  return (step) => min + ((init - min) * (1 + Math.cos((Math.PI * Math.min(step, steps)) / steps))) / 2;
+  // min + ((init - min) * (1 + Math.cos((Math.PI * Math.min(step, steps)) / steps))) / 2
+  return (count) => {
+    const angle = div(mul(Math.PI, minimum(stepOf(fn, count), steps)), steps);
+    return add(min, div(mul(init - min, add(1, cos(angle))), 2));
+  };
 }
 
 /** Options of {@link linearSchedule}. */
@@ -130,7 +187,7 @@ export interface LinearScheduleOptions {
  * @example
  * ```ts
  * const lr = linearSchedule({ initValue: 0.1, endValue: 0.01, transitionSteps: 9 });
- * lr(3); // 0.07
+ * scheduleValue(lr, 3); // 0.07
  * ```
  */
 export function linearSchedule(options: LinearScheduleOptions): Schedule {
@@ -138,7 +195,8 @@ export function linearSchedule(options: LinearScheduleOptions): Schedule {
   const init = checkFiniteNumber(fn, 'initValue', options.initValue);
   const end = checkFiniteNumber(fn, 'endValue', options.endValue);
   const steps = checkPositive(fn, 'transitionSteps', options.transitionSteps);
-  return (step) => init + ((end - init) * Math.min(step, steps)) / steps;
+  // init + ((end - init) * Math.min(step, steps)) / steps
+  return (count) => add(init, div(mul(end - init, minimum(stepOf(fn, count), steps)), steps));
 }
 
 /** Options of {@link linearWarmup}. */
@@ -174,14 +232,16 @@ export function linearWarmup(options: LinearWarmupOptions): Schedule {
 
 /**
  * Runs `schedules[0]` until `boundaries[0]`, then `schedules[1]` until `boundaries[1]`, and so on; each
- * schedule restarts its count at its boundary (schedule i sees `step − boundaries[i−1]`). As optax's
- * `join_schedules`, and PyTorch's `SequentialLR(schedulers, milestones = boundaries)`.
+ * schedule restarts its count at its boundary (schedule i sees `count − boundaries[i−1]`). As optax's
+ * `join_schedules`, and PyTorch's `SequentialLR(schedulers, milestones = boundaries)`. Boundaries are
+ * integer steps. Every schedule is evaluated and the one in force is selected (`where`), so the join
+ * traces; a schedule not yet in force sees count 0 rather than a negative count.
  *
  * @example
  * ```ts
  * const lr = joinSchedules([constant(0.01), exponentialDecay({ initValue: 0.1, decayRate: 0.9 })], [5]);
- * lr(4); // 0.01
- * lr(6); // 0.09
+ * scheduleValue(lr, 4); // 0.01
+ * scheduleValue(lr, 6); // 0.09
  * ```
  */
 export function joinSchedules(schedules: readonly Schedule[], boundaries: readonly number[]): Schedule {
@@ -193,16 +253,22 @@ export function joinSchedules(schedules: readonly Schedule[], boundaries: readon
     );
   }
   boundaries.forEach((b, i) => {
-    checkNonNegative(fn, `boundaries[${i}]`, b);
+    checkStep(fn, `boundaries[${i}]`, b);
     if (i > 0 && b < boundaries[i - 1]!) {
       throw new ArgumentError(`${fn}: boundaries must be non-decreasing, got [${boundaries.join(', ')}]`);
     }
   });
   const parts = [...schedules];
   const bounds = [...boundaries];
-  return (step) => {
-    let i = 0;
-    while (i < bounds.length && step >= bounds[i]!) i++;
-    return parts[i]!(i === 0 ? step : step - bounds[i - 1]!);
+  const evaluate = (i: number, count: Tensor): Tensor => checkScheduleValue(fn, `schedules[${i}]`, parts[i]!(count));
+  return (count) => {
+    checkCount(fn, count);
+    // later boundaries override earlier ones: with non-decreasing boundaries the last one reached wins
+    let value = evaluate(0, count);
+    bounds.forEach((b, i) => {
+      const shifted = maximum(sub(count, b), 0);
+      value = where(greaterEqual(count, b), evaluate(i + 1, shifted), value);
+    });
+    return value;
   };
 }

@@ -1,9 +1,10 @@
 /** The NaN guard: the first non-finite leaf is named by its tree path and index. */
-import { ArgumentError, tensor } from '@tapestry/core';
+import { ArgumentError, jit, tensor, trace, type Tensor } from '@tapestry/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyUpdates, chain, checkFinite, guardFinite, NonFiniteError, sgd } from '@tapestry/optim';
+import { applyUpdates, checkFinite, guardFinite, NonFiniteError, sgd, type GradientTransformation } from '@tapestry/optim';
 import { problemArb } from './arbitraries.js';
+import { snapshot } from './helpers.js';
 
 describe('checkFinite', () => {
   it('returns a finite tree unchanged (the same object)', () => {
@@ -68,26 +69,68 @@ describe('checkFinite', () => {
   });
 });
 
-describe('guardFinite', () => {
-  it('stops a diverging run with the offending leaf named', () => {
-    const opt = chain(guardFinite({ name: 'grads' }), sgd({ lr: 0.1 }));
-    const params = { w: tensor([1, 2], { dtype: 'float64' }) };
-    const state = opt.init(params);
-    const ok = opt.update({ w: tensor([0.5, 0.5], { dtype: 'float64' }) }, state, params);
-    expect(applyUpdates(params, ok.updates).w.toArray()).toEqual([0.95, 1.95]);
-    expect(() => opt.update({ w: tensor([0.5, Number.NaN], { dtype: 'float64' }) }, state, params)).toThrow(
-      /^guardFinite: grads\.w\[1\] is NaN/,
+describe('checkFinite under trace', () => {
+  it('refuses abstract values and points to guardFinite', () => {
+    const check = (g: { w: Tensor }) => checkFinite(g, { name: 'grads' });
+    expect(() => trace(check, { w: tensor([1, 2]) })).toThrow(ArgumentError);
+    expect(() => trace(check, { w: tensor([1, 2]) })).toThrow(
+      /^checkFinite: grads\.w is an abstract value of trace\/jit .*use guardFinite\(optimizer\)/,
     );
+    expect(() => jit(check)({ w: tensor([1, 2]) })).toThrow(/checkFinite: grads\.w is an abstract value/);
+  });
+});
+
+describe('guardFinite', () => {
+  const f64 = (v: number[]) => tensor(v, { dtype: 'float64' });
+  const values = (tree: unknown) => snapshot(tree);
+
+  it('skips a step whose gradients are not finite: zero updates, the inner state kept, the tallies counted', () => {
+    const inner = sgd({ lr: 0.1, momentum: 0.9 });
+    const opt = guardFinite(inner);
+    const params = { w: f64([1, 2]) };
+    const s0 = opt.init(params);
+    expect([s0.notFiniteCount.item(), s0.lastFinite.item(), s0.totalNotFinite.item()]).toEqual([0, 1, 0]);
+    expect(s0.notFiniteCount.dtype).toBe('int32');
+
+    const ok = opt.update({ w: f64([0.5, 0.5]) }, s0, params);
+    const plain = inner.update({ w: f64([0.5, 0.5]) }, inner.init(params), params);
+    expect(values(ok.updates)).toEqual(values(plain.updates));
+    expect(values(ok.state.inner)).toEqual(values(plain.state));
+    expect(applyUpdates(params, ok.updates).w.toArray()).toEqual([0.95, 1.95]);
+
+    const bad = opt.update({ w: f64([0.5, Number.NaN]) }, ok.state, params);
+    expect(bad.updates.w.toArray()).toEqual([0, 0]);
+    expect(values(bad.state.inner)).toEqual(values(ok.state.inner)); // momentum buffer and counts unchanged
+    expect([bad.state.notFiniteCount.item(), bad.state.lastFinite.item(), bad.state.totalNotFinite.item()]).toEqual([1, 0, 1]);
+
+    const worse = opt.update({ w: f64([Infinity, 0]) }, bad.state, params);
+    expect([worse.state.notFiniteCount.item(), worse.state.lastFinite.item(), worse.state.totalNotFinite.item()]).toEqual([2, 0, 2]);
+
+    // the next finite step continues exactly as if the skipped steps had never happened
+    const resumed = opt.update({ w: f64([0.25, -1]) }, worse.state, params);
+    const reference = inner.update({ w: f64([0.25, -1]) }, plain.state, params);
+    expect(values(resumed.updates)).toEqual(values(reference.updates));
+    expect(values(resumed.state.inner)).toEqual(values(reference.state));
+    expect([resumed.state.notFiniteCount.item(), resumed.state.lastFinite.item(), resumed.state.totalNotFinite.item()]).toEqual([0, 1, 2]);
   });
 
-  it('placed last, it catches updates an optimiser made non-finite', () => {
-    const opt = chain(sgd({ lr: 1e10 }), guardFinite());
-    const params = { w: tensor([1, 2], { dtype: 'float64' }) };
+  it('also skips a step the inner transformation made non-finite', () => {
+    const opt = guardFinite(sgd({ lr: 1e10 }));
+    const params = { w: f64([1, 2]) };
     const state = opt.init(params);
     // 1e300 · 1e10 overflows to -Infinity in the update although the gradient itself is finite
-    expect(() => opt.update({ w: tensor([1, 1e300], { dtype: 'float64' }) }, state, params)).toThrow(
-      /^guardFinite: updates\.w\[1\] is -Infinity/,
+    const overflow = opt.update({ w: f64([1, 1e300]) }, state, params);
+    expect(overflow.updates.w.toArray()).toEqual([0, 0]);
+    expect(overflow.state.lastFinite.item()).toBe(0);
+    expect(opt.update({ w: f64([1, 1]) }, state, params).updates.w.toArray()).toEqual([-1e10, -1e10]);
+  });
+
+  it('rejects a missing inner transformation and a foreign state', () => {
+    expect(() => guardFinite(undefined as unknown as GradientTransformation)).toThrow(/^guardFinite: inner must be a transformation/);
+    const opt = guardFinite(sgd({ lr: 0.1 }));
+    const params = { w: f64([1]) };
+    expect(() => opt.update(params, { inner: opt.init(params).inner } as never, params)).toThrow(
+      /^guardFinite\.update: state has no 'notFiniteCount'/,
     );
-    expect(opt.update({ w: tensor([1, 1], { dtype: 'float64' }) }, state, params).updates.w.toArray()).toEqual([-1e10, -1e10]);
   });
 });

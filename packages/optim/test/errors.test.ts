@@ -1,5 +1,5 @@
 /** Bad input is rejected up front, naming the function, the argument and what was expected. */
-import { ArgumentError, DTypeError, ShapeError, tensor } from '@tapestry/core';
+import { ArgumentError, DTypeError, ShapeError, tensor, type Tensor } from '@tapestry/core';
 import { describe, expect, it } from 'vitest';
 import {
   adagrad,
@@ -10,12 +10,15 @@ import {
   chain,
   clipByGlobalNorm,
   clipGradNorm,
+  cosineDecay,
   globalNorm,
   rmsprop,
   scaleByAdam,
   scaleByLearningRate,
+  scheduleValue,
   sgd,
   trace,
+  type Schedule,
 } from '@tapestry/optim';
 
 const f64 = (v: number[]) => tensor(v, { dtype: 'float64' });
@@ -37,10 +40,22 @@ describe('options', () => {
     expect(() => globalNorm({}, { normType: 0 })).toThrow(/globalNorm: normType must be a number > 0 or Infinity, got 0/);
   });
 
-  it('rejects a schedule that returns a non-number when it is used', () => {
-    const t = scaleByLearningRate(() => Number.NaN);
+  it('rejects a schedule that returns anything but a 0-d float64 tensor when it is used', () => {
     const g = { w: f64([1]) };
-    expect(() => t.update(g, t.init(g))).toThrow(/scaleByLearningRate\.update: the lr schedule returned NaN at step 0/);
+    const returnsNumber = scaleByLearningRate((() => Number.NaN) as unknown as Schedule);
+    expect(() => returnsNumber.update(g, returnsNumber.init(g))).toThrow(
+      /^scaleByLearningRate\.update: the lr schedule returned a number \(NaN\); a schedule must return a 0-d float64 tensor/,
+    );
+    const returnsFloat32 = scaleByLearningRate(() => tensor(0.1));
+    expect(() => returnsFloat32.update(g, returnsFloat32.init(g))).toThrow(/the lr schedule returned Tensor\(f32\[\]\)/);
+  });
+
+  it('tells a schedule called with a number to use scheduleValue', () => {
+    const lr = cosineDecay({ initValue: 1, decaySteps: 10 });
+    expect(() => lr(3 as unknown as Tensor)).toThrow(
+      /^cosineDecay: count must be a 0-d int32 tensor \(an optimiser's update count\), got a number \(3\); to read a schedule at a step, use scheduleValue/,
+    );
+    expect(() => scheduleValue(lr, 1.5)).toThrow(/^scheduleValue: step must be an integer step in \[0, 2\^31\), got 1\.5/);
   });
 });
 
@@ -98,5 +113,13 @@ describe('trees', () => {
     const opt = chain(scaleByAdam(), scaleByLearningRate(0.1));
     expect(() => opt.update(params, [{}], params)).toThrow(/^chain\.update: state must be the array of 2 inner states/);
     expect(() => opt.update(params, [{}, { count: 0 }], params)).toThrow(/^scaleByAdam\.update: state has no 'count'/);
+    const [adamState, lrState] = opt.init(params) as [object, object];
+    // a count kept as a JS number (the state layout before counts became tensors) is named as such
+    expect(() => opt.update(params, [{ ...adamState, count: 3 }, lrState], params)).toThrow(
+      /^scaleByAdam\.update: state\.count must be a 0-d int32 tensor \(as init makes it\), got a number \(3\)/,
+    );
+    expect(() => opt.update(params, [adamState, { count: tensor([1, 2], { dtype: 'int32' }) }], params)).toThrow(
+      /^scaleByLearningRate\.update: state\.count must be a 0-d int32 tensor \(as init makes it\), got Tensor\(i32\[2\]\)/,
+    );
   });
 });

@@ -1,4 +1,5 @@
 /** Schedules against torch.optim.lr_scheduler (lr held after k scheduler steps = schedule(k)). */
+import { cast } from '@tapestry/core';
 import { describe, expect, it } from 'vitest';
 import {
   constant,
@@ -7,6 +8,7 @@ import {
   joinSchedules,
   linearSchedule,
   linearWarmup,
+  scheduleValue,
   stepDecay,
   type Schedule,
 } from '@tapestry/optim';
@@ -48,37 +50,39 @@ describe('schedules match torch.optim.lr_scheduler', () => {
     const [schedule, steps] = ours[name]!;
     expect(s.base_lr).toBe(base);
     for (let k = 0; k < steps; k++) {
-      expect(relError(schedule(k), s.lrs[k]!, base), `step ${k}`).toBeLessThanOrEqual(RTOL);
+      expect(relError(scheduleValue(schedule, k), s.lrs[k]!, base), `step ${k}`).toBeLessThanOrEqual(RTOL);
     }
   });
 
   it('cosineDecay stays at its minimum after decaySteps', () => {
     const s = cosineDecay({ initValue: 1, decaySteps: 10, minValue: 0.25 });
-    expect(s(10)).toBe(0.25);
-    expect(s(11)).toBe(0.25);
-    expect(s(1000)).toBe(0.25);
+    expect(scheduleValue(s, 10)).toBe(0.25);
+    expect(scheduleValue(s, 11)).toBe(0.25);
+    expect(scheduleValue(s, 1000)).toBe(0.25);
   });
 });
 
 describe('schedule semantics', () => {
   it('constant is constant', () => {
     const s = constant(0.3);
-    expect([0, 1, 10, 1e6].map(s)).toEqual([0.3, 0.3, 0.3, 0.3]);
+    expect([0, 1, 10, 1e6].map((k) => scheduleValue(s, k))).toEqual([0.3, 0.3, 0.3, 0.3]);
   });
 
   it('exponentialDecay with staircase and transitionSteps is stepDecay', () => {
     const a = exponentialDecay({ initValue: 2, decayRate: 0.5, transitionSteps: 3, staircase: true });
     const b = stepDecay({ initValue: 2, stepSize: 3, gamma: 0.5 });
-    for (let k = 0; k < 20; k++) expect(a(k)).toBe(b(k));
-    expect(exponentialDecay({ initValue: 2, decayRate: 0.25, transitionSteps: 2 })(1)).toBe(1);
+    for (let k = 0; k < 20; k++) expect(scheduleValue(a, k)).toBe(scheduleValue(b, k));
+    expect(scheduleValue(exponentialDecay({ initValue: 2, decayRate: 0.25, transitionSteps: 2 }), 1)).toBe(1);
   });
 
   it('joinSchedules restarts each schedule at its boundary', () => {
+    // the middle schedule returns the count it is given
     const seen: number[] = [];
-    const spy: Schedule = (k) => (seen.push(k), k);
+    const spy: Schedule = (count) => (seen.push(count.item()), cast(count, 'float64'));
     const s = joinSchedules([constant(-1), spy, constant(-2)], [3, 5]);
-    expect([0, 1, 2, 3, 4, 5, 6].map(s)).toEqual([-1, -1, -1, 0, 1, -2, -2]);
-    expect(seen).toEqual([0, 1]);
+    expect([0, 1, 2, 3, 4, 5, 6].map((k) => scheduleValue(s, k))).toEqual([-1, -1, -1, 0, 1, -2, -2]);
+    // every schedule is evaluated (the join selects with where); one not yet in force sees count 0
+    expect(seen).toEqual([0, 0, 0, 0, 1, 2, 3]);
   });
 
   it('rejects malformed options, naming them', () => {
@@ -88,5 +92,6 @@ describe('schedule semantics', () => {
     expect(() => stepDecay({ initValue: 1, stepSize: 0 })).toThrow(/stepDecay: stepSize must be a positive integer, got 0/);
     expect(() => cosineDecay({ initValue: 1, decaySteps: -3 })).toThrow(/cosineDecay: decaySteps must be > 0/);
     expect(() => linearWarmup({ peakValue: Number.NaN, warmupSteps: 3 })).toThrow(/linearWarmup: peakValue must be a finite number/);
+    expect(() => joinSchedules([constant(1), constant(2)], [2.5])).toThrow(/joinSchedules: boundaries\[0\] must be an integer step/);
   });
 });

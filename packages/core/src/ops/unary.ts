@@ -19,6 +19,12 @@ const squarePrimitive = unaryPrimitive('square', 'square', (ct, [x]) => [mul(ct,
 const log1pPrimitive = unaryPrimitive('log1p', 'log1p', (ct, [x]) => [div(ct, add(x!, 1))]);
 // sign is piecewise constant: its derivative is zero wherever it exists
 const signPrimitive = unaryPrimitive('sign', 'sign', null);
+// d cos(x) = −sin(x) dx
+const cosPrimitive = unaryPrimitive('cos', 'cos', (ct, [x]) => [neg(mul(ct, sin(x!)))]);
+// d sin(x) = cos(x) dx
+const sinPrimitive = unaryPrimitive('sin', 'sin', (ct, [x]) => [mul(ct, cos(x!))]);
+// floor is piecewise constant, as sign: zero gradient
+const floorPrimitive = unaryPrimitive('floor', 'floor', null);
 
 /** `-x` elementwise (int32 allowed). */
 export function neg(x: Tensor): Tensor {
@@ -51,4 +57,35 @@ export function square(x: Tensor): Tensor {
 /** -1, 0 or 1 by the sign of x (not differentiable). */
 export function sign(x: Tensor): Tensor {
   return applyUnary(signPrimitive, x, {}, true);
+}
+/**
+ * The cosine elementwise (x in radians).
+ * @example
+ * ```ts
+ * cos(tensor([0, Math.PI], { dtype: 'float64' })).toArray(); // [1, -1]
+ * ```
+ */
+export function cos(x: Tensor): Tensor {
+  return applyUnary(cosPrimitive, x);
+}
+/**
+ * The sine elementwise (x in radians).
+ * @example
+ * ```ts
+ * sin(tensor([0, Math.PI / 2], { dtype: 'float64' })).toArray(); // [0, 1]
+ * ```
+ */
+export function sin(x: Tensor): Tensor {
+  return applyUnary(sinPrimitive, x);
+}
+/**
+ * The largest integer not above x, elementwise (int32 allowed, where it is the identity). Piecewise
+ * constant, so its gradient is zero, as PyTorch's `torch.floor`.
+ * @example
+ * ```ts
+ * floor(tensor([1.5, -1.5])).toArray(); // [1, -2]
+ * ```
+ */
+export function floor(x: Tensor): Tensor {
+  return applyUnary(floorPrimitive, x, {}, true);
 }

@@ -1,6 +1,8 @@
 /** Option checks shared by the transformations: each throws an ArgumentError naming the function and option. */
-import { ArgumentError } from '@tapestry/core';
+import { ArgumentError, type Tensor } from '@tapestry/core';
 import type { ScalarOrSchedule } from '../base.js';
+import { checkScheduleValue } from './schedule-checks.js';
+import type { Scalar } from './scalars.js';
 
 export function checkFiniteNumber(fn: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
@@ -34,18 +36,26 @@ export function checkPositiveInteger(fn: string, name: string, value: unknown): 
   return v;
 }
 
+/** A step such as a schedule boundary: an integer 0 <= value < 2³¹ (counts are int32). */
+export function checkStep(fn: string, name: string, value: unknown): number {
+  const v = checkFiniteNumber(fn, name, value);
+  if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
+    throw new ArgumentError(`${fn}: ${name} must be an integer step in [0, 2^31), got ${v}`);
+  }
+  return v;
+}
+
 /** A learning rate: a non-negative number, or a schedule (checked when it is called). */
 export function checkLearningRate(fn: string, lr: unknown): ScalarOrSchedule {
   if (typeof lr === 'function') return lr as ScalarOrSchedule;
   return checkNonNegative(fn, 'lr', lr);
 }
 
-/** Evaluates a number-or-schedule at `step`, rejecting a schedule that returns a non-number. */
-export function valueAt(fn: string, name: string, value: ScalarOrSchedule, step: number): number {
+/**
+ * Evaluates a number-or-schedule at the update count: a number stays a number (a constant, applied as
+ * before); a schedule gives a 0-d float64 tensor, checked here so a wrong return names the option.
+ */
+export function valueAt(fn: string, name: string, value: ScalarOrSchedule, count: Tensor): Scalar {
   if (typeof value === 'number') return value;
-  const v = value(step);
-  if (typeof v !== 'number' || Number.isNaN(v)) {
-    throw new ArgumentError(`${fn}: the ${name} schedule returned ${String(v)} at step ${step}; a schedule must return a number`);
-  }
-  return v;
+  return checkScheduleValue(fn, `the ${name} schedule`, value(count));
 }

@@ -1,3 +1,4 @@
+import { add, cast, div, mul, type Tensor } from '@tapestry/core';
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { chain, type ChainState } from '../chain.js';
 import { checkLearningRate, checkNonNegative, valueAt } from '../internal/options.js';
@@ -33,8 +34,10 @@ export function adagrad(options: AdagradOptions = {}): GradientTransformation<Ch
   const lr = checkLearningRate(fn, options.lr ?? 1e-2);
   const lrDecay = checkNonNegative(fn, 'lrDecay', options.lrDecay ?? 0);
   const weightDecay = checkNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
-  // PyTorch: clr = lr / (1 + (step - 1) * lr_decay) with a 1-based step, i.e. the 0-based count here.
-  const decayed = lrDecay === 0 ? lr : (step: number) => valueAt(fn, 'lr', lr, step) / (1 + step * lrDecay);
+  // PyTorch: clr = lr / (1 + (step - 1) * lr_decay) with a 1-based step, i.e. the 0-based count here;
+  // in float64, in the order of the JS expression lr / (1 + count * lrDecay)
+  const decayed: ScalarOrSchedule =
+    lrDecay === 0 ? lr : (count: Tensor) => div(valueAt(fn, 'lr', lr, count), add(1, mul(cast(count, 'float64'), lrDecay)));
   return chain(
     ...(weightDecay !== 0 ? [addDecayedWeights(weightDecay)] : []),
     scaleByAdagrad({ eps: options.eps, initialAccumulatorValue: options.initialAccumulatorValue }),

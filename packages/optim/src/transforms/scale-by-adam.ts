@@ -1,7 +1,8 @@
-import { add, div, freezeTree, maximum, mul, sqrt, zerosLike } from '@tapestry/core';
+import { add, cast, div, freezeTree, maximum, mul, pow, sqrt, sub, zerosLike, type Tensor } from '@tapestry/core';
 import type { GradientTransformation } from '../base.js';
 import { checkNonNegative, checkUnitInterval } from '../internal/options.js';
-import { stateCount, stateField } from '../internal/state.js';
+import { inDtype } from '../internal/scalars.js';
+import { incremented, stateCounter, stateField, zeroCounter } from '../internal/state.js';
 import { mapTensors } from '../internal/trees.js';
 
 /** Options of {@link scaleByAdam}. */
@@ -16,8 +17,8 @@ export interface ScaleByAdamOptions {
 
 /** The state of {@link scaleByAdam}. */
 export interface ScaleByAdamState {
-  /** The number of updates made so far (bias corrections use `count + 1`). */
-  readonly count: number;
+  /** The number of updates made so far, a 0-d int32 tensor (bias corrections use `count + 1`). */
+  readonly count: Tensor;
   /** First moment (PyTorch's `exp_avg`), shaped like the params. */
   readonly mu: unknown;
   /** Second moment (PyTorch's `exp_avg_sq`), shaped like the params. */
@@ -47,12 +48,13 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
   return {
     init: (params) => {
       const zeros = () => mapTensors(`${fn}.init`, (p) => zerosLike(p), ['params', params]);
-      const state = amsgrad ? { count: 0, mu: zeros(), nu: zeros(), nuMax: zeros() } : { count: 0, mu: zeros(), nu: zeros() };
+      const count = zeroCounter();
+      const state = amsgrad ? { count, mu: zeros(), nu: zeros(), nuMax: zeros() } : { count, mu: zeros(), nu: zeros() };
       return freezeTree(state) as ScaleByAdamState;
     },
     update: (updates, state) => {
       const where = `${fn}.update`;
-      const count = stateCount(where, state);
+      const count = stateCounter(where, state);
       const g: readonly [string, typeof updates] = ['updates', updates];
       const mu = mapTensors(where, (u, m) => add(mul(m, b1), mul(u, 1 - b1)), g, ['state.mu', stateField(where, state, 'mu')]);
       const nu = mapTensors(
@@ -64,13 +66,15 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
       const nuMax = amsgrad
         ? mapTensors(where, (v, vMax) => maximum(vMax, v), ['nu', nu], ['state.nuMax', stateField(where, state, 'nuMax')])
         : undefined;
-      // Bias corrections are computed in double precision, as PyTorch does in Python.
-      const t = count + 1;
-      const bc1 = 1 - b1 ** t;
-      const bc2Sqrt = Math.sqrt(1 - b2 ** t);
+      // Bias corrections in double precision, as PyTorch computes them in Python (1 - b1 ** t and
+      // Math.sqrt(1 - b2 ** t)), cast to each update's dtype where those numbers used to enter the ops.
+      const t = incremented(count);
+      const step = cast(t, 'float64');
+      const bc1 = inDtype(sub(1, pow(b1, step)));
+      const bc2Sqrt = inDtype(sqrt(sub(1, pow(b2, step))));
       const out = mapTensors(
         where,
-        (m, v) => div(div(m, bc1), add(div(sqrt(v), bc2Sqrt), eps)),
+        (m, v) => div(div(m, bc1(m.dtype)), add(div(sqrt(v), bc2Sqrt(m.dtype)), eps)),
         ['mu', mu],
         ['nu', nuMax ?? nu],
       );

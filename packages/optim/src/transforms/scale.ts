@@ -1,7 +1,8 @@
-import { freezeTree, mul } from '@tapestry/core';
+import { freezeTree, mul, neg, type Tensor } from '@tapestry/core';
 import { emptyState, type EmptyState, type GradientTransformation, type ScalarOrSchedule } from '../base.js';
 import { checkFiniteNumber, checkLearningRate, valueAt } from '../internal/options.js';
-import { stateCount } from '../internal/state.js';
+import { inDtype } from '../internal/scalars.js';
+import { incremented, stateCounter, zeroCounter } from '../internal/state.js';
 import { mapTensors } from '../internal/trees.js';
 
 /**
@@ -25,8 +26,8 @@ export function scale(factor: number): GradientTransformation<EmptyState> {
 
 /** The state of {@link scaleByLearningRate}: how many updates it has made. */
 export interface ScaleByLearningRateState {
-  /** The number of updates made so far; the next update evaluates the schedule at this step. */
-  readonly count: number;
+  /** The number of updates made so far (a 0-d int32 tensor); the next update evaluates the schedule on it. */
+  readonly count: Tensor;
 }
 
 /** Options of {@link scaleByLearningRate}. */
@@ -37,8 +38,10 @@ export interface ScaleByLearningRateOptions {
 
 /**
  * Multiplies every update by `-lr` (or `lr` with `flipSign: false`). With a schedule, update k (0-based)
- * uses `lr(k)`; the count lives in the state. This is the last link of every optimiser here, and the
- * sign flip reproduces PyTorch's `param.add_(d_p, alpha=-lr)` exactly once applied as `params + updates`.
+ * uses the schedule's value at count k (computed in float64, then cast to the updates' dtype); the count
+ * lives in the state as a 0-d int32 tensor, so a jitted step traces once. This is the last link of every
+ * optimiser here, and the sign flip reproduces PyTorch's `param.add_(d_p, alpha=-lr)` exactly once applied
+ * as `params + updates`.
  *
  * @example
  * ```ts
@@ -53,14 +56,14 @@ export function scaleByLearningRate(
   const rate = checkLearningRate(fn, lr);
   const flip = options.flipSign ?? true;
   return {
-    init: () => freezeTree({ count: 0 }) as ScaleByLearningRateState,
+    init: () => freezeTree({ count: zeroCounter() }) as ScaleByLearningRateState,
     update: (updates, state) => {
-      const count = stateCount(`${fn}.update`, state);
+      const count = stateCounter(`${fn}.update`, state);
       const value = valueAt(`${fn}.update`, 'lr', rate, count);
-      const factor = flip ? -value : value;
+      const factor = inDtype(typeof value === 'number' ? (flip ? -value : value) : flip ? neg(value) : value);
       return {
-        updates: mapTensors(`${fn}.update`, (u) => mul(u, factor), ['updates', updates]),
-        state: freezeTree({ count: count + 1 }) as ScaleByLearningRateState,
+        updates: mapTensors(`${fn}.update`, (u) => mul(u, factor(u.dtype)), ['updates', updates]),
+        state: freezeTree({ count: incremented(count) }) as ScaleByLearningRateState,
       };
     },
   };

@@ -1,7 +1,7 @@
-import { ArgumentError, add, freezeTree, mul, zerosLike } from '@tapestry/core';
+import { ArgumentError, add, equal, freezeTree, mul, where, zerosLike, type Tensor } from '@tapestry/core';
 import type { GradientTransformation } from '../base.js';
 import { checkNonNegative, checkUnitInterval } from '../internal/options.js';
-import { stateCount, stateField } from '../internal/state.js';
+import { incremented, stateCounter, stateField, zeroCounter } from '../internal/state.js';
 import { mapTensors } from '../internal/trees.js';
 
 /** Options of {@link trace}. */
@@ -16,8 +16,8 @@ export interface TraceOptions {
 
 /** The state of {@link trace}. */
 export interface TraceState {
-  /** The number of updates made so far (the first update seeds the buffer). */
-  readonly count: number;
+  /** The number of updates made so far, a 0-d int32 tensor (the first update seeds the buffer). */
+  readonly count: Tensor;
   /** The momentum buffer, shaped like the params (zeros before the first update). */
   readonly momentum: unknown;
 }
@@ -26,7 +26,8 @@ export interface TraceState {
  * Momentum with PyTorch SGD's arithmetic: the first update seeds the buffer with the update itself
  * (`buf = d_p`), later ones do `buf = decay * buf + (1 - dampening) * d_p`; the output is the buffer,
  * or `d_p + decay * buf` with Nesterov. With zero dampening the first step equals decaying a zero buffer,
- * so this is also RMSprop's momentum buffer.
+ * so this is also RMSprop's momentum buffer. The first step is selected with `where(count == 0, …)`
+ * rather than a JS branch, so the transformation traces.
  *
  * @example
  * ```ts
@@ -45,25 +46,27 @@ export function trace(options: TraceOptions): GradientTransformation<TraceState>
   }
   return {
     init: (params) =>
-      freezeTree({ count: 0, momentum: mapTensors(`${fn}.init`, (p) => zerosLike(p), ['params', params]) }) as TraceState,
+      freezeTree({
+        count: zeroCounter(),
+        momentum: mapTensors(`${fn}.init`, (p) => zerosLike(p), ['params', params]),
+      }) as TraceState,
     update: (updates, state) => {
-      const count = stateCount(`${fn}.update`, state);
+      const count = stateCounter(`${fn}.update`, state);
       const buffer = stateField(`${fn}.update`, state, 'momentum');
-      const momentum =
-        count === 0
-          ? mapTensors(`${fn}.update`, (u) => u, ['updates', updates], ['state.momentum', buffer])
-          : mapTensors(
-              `${fn}.update`,
-              (u, b) => add(mul(b, decay), mul(u, 1 - dampening)),
-              ['updates', updates],
-              ['state.momentum', buffer],
-            );
+      // PyTorch seeds the buffer with the first update (buf = d_p, no dampening)
+      const first = equal(count, 0);
+      const momentum = mapTensors(
+        `${fn}.update`,
+        (u, b) => where(first, u, add(mul(b, decay), mul(u, 1 - dampening))),
+        ['updates', updates],
+        ['state.momentum', buffer],
+      );
       const out = nesterov
         ? mapTensors(`${fn}.update`, (u, b) => add(u, mul(b, decay)), ['updates', updates], ['momentum', momentum])
         : momentum;
       return {
         updates: out as typeof updates,
-        state: freezeTree({ count: count + 1, momentum }) as TraceState,
+        state: freezeTree({ count: incremented(count), momentum }) as TraceState,
       };
     },
   };

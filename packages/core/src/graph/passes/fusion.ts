@@ -9,7 +9,7 @@ import type { Graph } from '../graph.js';
 /** How an elementwise op takes its operands. */
 export type ElementwiseKind = 'unary' | 'binary' | 'where' | 'cast';
 
-const UNARY = ['neg', 'exp', 'log', 'log1p', 'sqrt', 'abs', 'square', 'sign', 'tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu', 'softplus', 'isFinite'];
+const UNARY = ['neg', 'exp', 'log', 'log1p', 'sqrt', 'abs', 'square', 'sign', 'tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu', 'softplus', 'isFinite', 'cos', 'sin', 'floor'];
 const BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'greater', 'less', 'equal', 'greaterEqual', 'lessEqual', 'notEqual'];
 
 /** The elementwise primitives (their kernel codes are their names) and how each takes operands. */
