@@ -1,11 +1,12 @@
 import { allocate, type DType, type TensorData } from '../dtype.js';
 import { sizeOf, type Shape } from '../shape.js';
 import { planBroadcast, type BroadcastPlan } from './broadcast-plan.js';
+import { expFloat32Range, sigmoidFloat32Range, tanhFloat32Range } from './fast-math.js';
 
 /** Elementwise functions of one argument. */
 export type UnaryCode =
   | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'square' | 'tanh' | 'sigmoid' | 'relu' | 'sign'
-  | 'leakyRelu' | 'elu' | 'softplus' | 'log1p' | 'expm1' | 'isFinite';
+  | 'leakyRelu' | 'elu' | 'softplus' | 'log1p' | 'expm1' | 'isFinite' | 'cos' | 'sin' | 'floor';
 
 /**
  * Applies a unary function. `p0`/`p1` carry the parameters of the parameterised ones (leaky slope, ELU alpha,
@@ -27,13 +28,24 @@ export function unaryRange(
 ): void {
   switch (code) {
     case 'neg': for (let i = 0; i < n; i++) o[oo + i] = -x[xo + i * xs]!; break;
-    case 'exp': for (let i = 0; i < n; i++) o[oo + i] = Math.exp(x[xo + i * xs]!); break;
+    case 'exp':
+      // float32 results take fast-math's kernels (within a float32 ulp of Math.*); float64 keeps Math.* exactly
+      if (o instanceof Float32Array && x instanceof Float32Array) expFloat32Range(x, xo, xs, o, oo, n);
+      else for (let i = 0; i < n; i++) o[oo + i] = Math.exp(x[xo + i * xs]!);
+      break;
     case 'log': for (let i = 0; i < n; i++) o[oo + i] = Math.log(x[xo + i * xs]!); break;
     case 'sqrt': for (let i = 0; i < n; i++) o[oo + i] = Math.sqrt(x[xo + i * xs]!); break;
     case 'abs': for (let i = 0; i < n; i++) o[oo + i] = Math.abs(x[xo + i * xs]!); break;
     case 'square': for (let i = 0; i < n; i++) { const v = x[xo + i * xs]!; o[oo + i] = v * v; } break;
-    case 'tanh': for (let i = 0; i < n; i++) o[oo + i] = Math.tanh(x[xo + i * xs]!); break;
+    case 'tanh':
+      if (o instanceof Float32Array && x instanceof Float32Array) tanhFloat32Range(x, xo, xs, o, oo, n);
+      else for (let i = 0; i < n; i++) o[oo + i] = Math.tanh(x[xo + i * xs]!);
+      break;
     case 'sigmoid':
+      if (o instanceof Float32Array && x instanceof Float32Array) {
+        sigmoidFloat32Range(x, xo, xs, o, oo, n);
+        break;
+      }
       // Two branches keep exp's argument non-positive, so neither overflows.
       for (let i = 0; i < n; i++) {
         const v = x[xo + i * xs]!;
@@ -55,6 +67,9 @@ export function unaryRange(
     case 'log1p': for (let i = 0; i < n; i++) o[oo + i] = Math.log1p(x[xo + i * xs]!); break;
     case 'expm1': for (let i = 0; i < n; i++) o[oo + i] = Math.expm1(x[xo + i * xs]!); break;
     case 'isFinite': for (let i = 0; i < n; i++) o[oo + i] = Number.isFinite(x[xo + i * xs]!) ? 1 : 0; break;
+    case 'cos': for (let i = 0; i < n; i++) o[oo + i] = Math.cos(x[xo + i * xs]!); break;
+    case 'sin': for (let i = 0; i < n; i++) o[oo + i] = Math.sin(x[xo + i * xs]!); break;
+    case 'floor': for (let i = 0; i < n; i++) o[oo + i] = Math.floor(x[xo + i * xs]!); break;
   }
 }
 
