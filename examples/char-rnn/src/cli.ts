@@ -45,6 +45,7 @@ program
   .option('--checkpoint <dir>', 'checkpoint directory (resumed from if present)', 'out/char-rnn')
   .option('--fresh', 'ignore an existing checkpoint and start over')
   .option('--no-jit', 'run the training step eagerly instead of compiling it with jit')
+  .option('--threads <n>', 'train on this many threads (data parallel; must divide --batch)', int('--threads'), 2)
   .option('--sample-length <n>', 'characters in the final sample', int('--sample-length'), 400)
   .option('--temperature <x>', 'sampling temperature', positive('--temperature'), 0.8)
   .action(async (o) => {
@@ -90,6 +91,7 @@ program
       evalEveryMs: o.evalMinutes * 60000,
       evalChars: o.evalChars,
       jit: o.jit,
+      threads: o.threads,
       onStep: (s, loss) => {
         const now = performance.now();
         const speed = ((s.charsSeen - windowChars) / ((now - windowStart) / 1000)).toFixed(0);

@@ -2,12 +2,13 @@
  * The training loop: truncated BPTT over parallel streams. The recurrent state is carried from one window
  * to the next through `stopGradient`, so each step backpropagates through `seqLen` steps only.
  */
-import { foldIn, jit, randomKey, stopGradient, valueAndGrad, type Key, type Tensor } from '@tapestry/core';
-import { batchify, countBpttWindows, getBatch } from '@tapestry/data';
-import { adam, applyUpdates, chain, clipByGlobalNorm, constant, joinSchedules, linearWarmup, type GradientTransformation } from '@tapestry/optim';
+import { foldIn, randomKey } from '@tapestry/core';
+import { batchify, countBpttWindows } from '@tapestry/data';
+import { adam, chain, clipByGlobalNorm, constant, joinSchedules, linearWarmup, type GradientTransformation } from '@tapestry/optim';
 import type { Corpus } from './corpus.js';
 import { bitsPerCharacter } from './evaluate.js';
 import { charModel, type CarriedState, type CellType, type CharModel, type ModelParams } from './model.js';
+import { createEngine } from './parallel/engine.js';
 
 /** Everything that defines a run (saved in checkpoints). */
 export interface TrainConfig {
@@ -113,8 +114,10 @@ export interface LoopOptions {
   readonly logEvery?: number;
   readonly onStep?: (state: TrainingState, loss: number) => void;
   readonly onEval?: (state: TrainingState, validBpc: number) => void;
-  /** Compile the loss-and-gradient step with `jit` (default true; ignored with dropout). */
+  /** Compile the training step with `jit` (default true; ignored with dropout). */
   readonly jit?: boolean;
+  /** Threads to train on, this one included; must divide the batch size (default 1). */
+  readonly threads?: number;
 }
 
 /** Runs training from `state` until a stopping condition; returns the state to continue from. */
@@ -123,14 +126,10 @@ export function trainLoop(
 ): TrainingState {
   const source = batchify(corpus.train, config.batchSize);
   const windows = countBpttWindows(source.shape[1]!, config.seqLen);
-  const dropoutKey: Key = foldIn(randomKey(config.seed), 1);
-  const eagerLossAndGrad = valueAndGrad(model.loss, 0, { hasAux: true });
-  // The compiled step: traced once per signature (the first window of an epoch has no carried state, the
-  // others do), then replayed without graph work. Dropout draws a new mask each step from a key, a value
-  // jit would treat as a constant, so training with dropout runs eagerly.
-  const compiled = options.jit !== false && config.dropout === 0 ? jit(eagerLossAndGrad) : undefined;
-  const lossAndGrad = (params: ModelParams, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined, opts: { training: boolean; key: Key }) =>
-    compiled ? compiled(params, inputs, targets, carry) : eagerLossAndGrad(params, inputs, targets, carry, opts);
+  const engine = createEngine(config, corpus.vocab.size, corpus.train, model, optimizer, start, {
+    threads: options.threads ?? 1,
+    jit: options.jit !== false,
+  });
   const logEvery = options.logEvery ?? 10;
   let s = start;
   let lossSum = 0;
@@ -141,47 +140,43 @@ export function trainLoop(
     (options.maxSteps !== undefined && s.step >= options.maxSteps) ||
     (options.maxEpochs !== undefined && s.epoch >= options.maxEpochs);
 
-  while (!done()) {
-    const began = performance.now();
-    const { inputs, targets } = getBatch(source, s.window * config.seqLen, config.seqLen);
-    const training = config.dropout > 0;
-    const [[loss, next], grads] = lossAndGrad(s.params, inputs, targets, s.carry, { training, key: foldIn(dropoutKey, s.step) }) as [
-      [Tensor, CarriedState],
-      ModelParams,
-    ];
-    const { updates, state: optState } = optimizer.update(grads, s.optState, s.params);
-    const params = applyUpdates(s.params, updates);
-    const value = loss.item();
-    if (!Number.isFinite(value)) throw new Error(`char-rnn: the loss became ${value} at step ${s.step}; lower --lr or --clip`);
-    lossSum += value;
-    lossCount++;
-    const lastWindow = s.window + 1 >= windows;
-    const charsSeen = s.charsSeen + inputs.size;
-    let history = s.history;
-    if (lossCount === logEvery) {
-      history = { ...history, train: [...history.train, { chars: charsSeen, bpc: lossSum / lossCount / Math.LN2 }] };
-      lossSum = 0;
-      lossCount = 0;
+  try {
+    while (!done()) {
+      const began = performance.now();
+      const { loss: value, params, optState, carry: next } = engine.step(s.window, s.carry === undefined, s.step);
+      if (!Number.isFinite(value)) throw new Error(`char-rnn: the loss became ${value} at step ${s.step}; lower --lr or --clip`);
+      lossSum += value;
+      lossCount++;
+      const lastWindow = s.window + 1 >= windows;
+      const charsSeen = s.charsSeen + config.batchSize * Math.min(config.seqLen, source.shape[1]! - 1 - s.window * config.seqLen);
+      let history = s.history;
+      if (lossCount === logEvery) {
+        history = { ...history, train: [...history.train, { chars: charsSeen, bpc: lossSum / lossCount / Math.LN2 }] };
+        lossSum = 0;
+        lossCount = 0;
+      }
+      s = {
+        params,
+        optState,
+        // a new epoch starts from a zero state, as PyTorch's word_language_model does
+        carry: lastWindow ? undefined : next,
+        step: s.step + 1,
+        epoch: lastWindow ? s.epoch + 1 : s.epoch,
+        window: lastWindow ? 0 : s.window + 1,
+        charsSeen,
+        elapsedMs: s.elapsedMs + (performance.now() - began),
+        history,
+      };
+      options.onStep?.(s, value);
+      if (options.evalEveryMs && s.elapsedMs - lastEval >= options.evalEveryMs && !done()) {
+        lastEval = s.elapsedMs;
+        const bpc = bitsPerCharacter(model, s.params, corpus.valid, { batchSize: config.batchSize, seqLen: config.seqLen, maxChars: options.evalChars });
+        s = { ...s, history: { ...s.history, valid: [...s.history.valid, { chars: s.charsSeen, bpc }] } };
+        options.onEval?.(s, bpc);
+      }
     }
-    s = {
-      params,
-      optState,
-      // a new epoch starts from a zero state, as PyTorch's word_language_model does
-      carry: lastWindow ? undefined : stopGradient(next),
-      step: s.step + 1,
-      epoch: lastWindow ? s.epoch + 1 : s.epoch,
-      window: lastWindow ? 0 : s.window + 1,
-      charsSeen,
-      elapsedMs: s.elapsedMs + (performance.now() - began),
-      history,
-    };
-    options.onStep?.(s, value);
-    if (options.evalEveryMs && s.elapsedMs - lastEval >= options.evalEveryMs && !done()) {
-      lastEval = s.elapsedMs;
-      const bpc = bitsPerCharacter(model, s.params, corpus.valid, { batchSize: config.batchSize, seqLen: config.seqLen, maxChars: options.evalChars });
-      s = { ...s, history: { ...s.history, valid: [...s.history.valid, { chars: s.charsSeen, bpc }] } };
-      options.onEval?.(s, bpc);
-    }
+  } finally {
+    engine.close();
   }
   return s;
 }
