@@ -1,5 +1,5 @@
 import { allocate, type DType, type TensorData } from '../dtype.js';
-import { gemmWasm, wasmGemmAvailable } from './wasm/gemm-wasm.js';
+import { gemmWasm, gemmWasmPackedB, wasmGemmAvailable, type PackedB } from './wasm/gemm-wasm.js';
 
 /**
  * Below this many multiply-adds (m·n·k) a float32 product stays in TypeScript: copying operands into
@@ -143,4 +143,14 @@ export function batchedGemmInto(
     if (wasm) gemmWasm(a as Float32Array, aOffset, b as Float32Array, bOffset, c as Float32Array, t * m * n, m, n, k, transA, transB);
     else gemmTs(a, aOffset, b, bOffset, c, t * m * n, m, n, k, transA, transB);
   }
+}
+
+/**
+ * {@link batchedGemmInto} for float32 products on the WebAssembly backend whose every batch entry reads the
+ * same op(B), already packed: output batch t is op(A entry `aIndex[t]`) · op(B), m × `packed.n` with
+ * contraction `packed.k`. The results are bit-identical to {@link batchedGemmInto}'s.
+ */
+export function batchedGemmPackedBInto(a: Float32Array, packed: PackedB, c: Float32Array, batch: number, aIndex: Int32Array, m: number, transA: boolean): void {
+  const { k, n } = packed;
+  for (let t = 0; t < batch; t++) gemmWasmPackedB(a, aIndex[t]! * m * k, packed, c, t * m * n, m, transA);
 }

@@ -1,0 +1,97 @@
+/**
+ * The float32 column sums of the WebAssembly module against the TypeScript reduction (bit for bit), and
+ * compiled plans' sums, slices, transposes, pads and concats (which take the WebAssembly sums and block
+ * copies) against eager.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { add, concat, grad, jit, mul, reshape, slice, sum, tanh, tensor, transpose, type Tensor } from '@tapestry/core';
+import { reduceInto } from '../src/kernels/reduce.js';
+import { sumRowsWasm } from '../src/kernels/wasm/gemm-wasm.js';
+
+/** Deterministic float32 values in [-1, 1), with exact zeros of both signs mixed in (a linear congruential sequence). */
+function values(count: number, seed: number): Float32Array {
+  const out = new Float32Array(count);
+  let s = (seed * 2654435761) >>> 0;
+  for (let i = 0; i < count; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s % 17 === 0 ? (s % 2 === 0 ? 0 : -0) : s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+describe('sumRowsWasm', () => {
+  it('gives the bits of the TypeScript reduction over axis 0, at offsets, any width', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 1, max: 70 }), fc.nat(1e6), (rows, cols, seed) => {
+        const pad = 3;
+        const x = values(rows * cols + 2 * pad, seed);
+        const expected = new Float32Array(cols);
+        reduceInto('sum', x.subarray(pad, pad + rows * cols), [rows, cols], [0], expected);
+        const got = new Float32Array(cols + 2 * pad).fill(-7);
+        sumRowsWasm(x, pad, rows, cols, got, pad);
+        expect(Array.from(got.subarray(pad, pad + cols), (v) => Object.is(v, -0) ? '-0' : v)).toEqual(Array.from(expected, (v) => Object.is(v, -0) ? '-0' : v));
+        expect([...got.subarray(0, pad), ...got.subarray(pad + cols)]).toEqual(new Array(2 * pad).fill(-7));
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('compiled sums and concats', () => {
+  const f32 = (shape: number[], seed: number): Tensor => tensor(values(shape.reduce((p, q) => p * q, 1), seed), { shape });
+
+  it('sums over leading axes (WebAssembly) and over other axes equal eager bit for bit', () => {
+    const program = (x: Tensor, y: Tensor) => ({
+      bias: sum(tanh(x), [0]), // [5, 7, 33] over axis 0
+      both: sum(mul(x, 2), [0, 1], true),
+      inner: sum(x, [2]),
+      middle: sum(x, [1]),
+      matrix: sum(y, [0]), // [64, 1024]: an LSTM step's bias gradient
+    });
+    const f = jit(program);
+    for (let run = 0; run < 2; run++) {
+      const args = [f32([5, 7, 33], run), f32([64, 1024], run + 10)] as const;
+      const got = f(...args);
+      const expected = program(...args);
+      for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
+        expect(got[key].shape).toEqual(expected[key].shape);
+        expect(got[key].dataSync()).toEqual(expected[key].dataSync());
+      }
+    }
+  });
+
+  it('slices and transposes with long runs (copied whole) and short ones, and their gradients, equal eager', () => {
+    const program = (x: Tensor) => ({
+      step: slice(x, [0, 3, 0], [4, 1, 40]), // a time step of [N, T, D]: runs of 40
+      narrow: slice(x, [1, 0, 5], [2, 6, 3]), // runs of 3
+      swapped: transpose(x, [1, 0, 2]), // runs of 40
+      // the gradient of slices: pads of long and short runs (some summed into one concat by the passes)
+      grad: grad((y: Tensor) => add(sum(tanh(slice(y, [0, 2, 0], [4, 1, 40]))), sum(tanh(slice(y, [2, 0, 1], [1, 6, 2])))))(x),
+    });
+    const f = jit(program);
+    const x = f32([4, 6, 40], 4);
+    const got = f(x);
+    const expected = program(x);
+    for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
+      expect(got[key].shape).toEqual(expected[key].shape);
+      expect(got[key].dataSync()).toEqual(expected[key].dataSync());
+    }
+  });
+
+  it('concats of wide blocks (copied whole) and of narrow runs equal eager', () => {
+    const program = (a: Tensor, b: Tensor, c: Tensor) => ({
+      rows: concat([tanh(a), b], 0), // [4 + 6, 40]: whole blocks
+      wide: concat([tanh(a), c], 1), // [4, 40 + 20]: runs of 40 and 20 per row
+      tiny: concat([reshape(tanh(a), [80, 2]), reshape(a, [80, 2])], 1), // runs of 2, element by element
+    });
+    const f = jit(program);
+    const args = [f32([4, 40], 1), f32([6, 40], 2), f32([4, 20], 3)] as const;
+    const got = f(...args);
+    const expected = program(...args);
+    for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
+      expect(got[key].shape).toEqual(expected[key].shape);
+      expect(got[key].dataSync()).toEqual(expected[key].dataSync());
+    }
+  });
+});
