@@ -33,6 +33,8 @@ program
   .option('--batch <n>', 'parallel streams per step', int('--batch'), DEFAULT_CONFIG.batchSize)
   .option('--lr <x>', 'peak Adam learning rate', positive('--lr'), DEFAULT_CONFIG.lr)
   .option('--warmup <steps>', 'linear learning-rate warm-up steps', int('--warmup'), DEFAULT_CONFIG.warmupSteps)
+  .option('--decay-steps <n>', 'cosine learning-rate decay over this many steps after the warm-up (0: constant)', int('--decay-steps'), 0)
+  .option('--min-lr <x>', 'learning rate at the end of the decay (default lr/10)', positive('--min-lr'))
   .option('--clip <x>', 'clip gradients to this global L2 norm', positive('--clip'), DEFAULT_CONFIG.clip)
   .option('--seed <n>', 'random seed', int('--seed'), DEFAULT_CONFIG.seed)
   .option('--minutes <x>', 'training-time budget in minutes', positive('--minutes'), 5)
@@ -54,7 +56,7 @@ program
     const header = resuming ? readCheckpointHeader(o.checkpoint) : undefined;
     const config: TrainConfig = header?.config ?? {
       cell: o.cell, hiddenSize: o.hidden, numLayers: o.layers, embeddingDim: o.embedding, dropout: o.dropout, seqLen: o.seqLen,
-      batchSize: o.batch, lr: o.lr, warmupSteps: o.warmup, clip: o.clip, seed: o.seed,
+      batchSize: o.batch, lr: o.lr, warmupSteps: o.warmup, decaySteps: o.decaySteps, minLr: o.minLr ?? o.lr / 10, clip: o.clip, seed: o.seed,
     };
     const corpus = prepareCorpus(text, source, header?.vocab);
     const model = makeModel(config, corpus.vocab.size);
@@ -63,7 +65,7 @@ program
     console.log(
       `char-rnn: ${corpus.source}\n  ${corpus.train.length} training / ${corpus.valid.length} validation / ${corpus.test.length} test characters, vocabulary ${corpus.vocab.size}\n` +
         `  ${config.numLayers}×${config.hiddenSize} ${config.cell.toUpperCase()}, embedding ${config.embeddingDim}, batch ${config.batchSize}×${config.seqLen}, ` +
-        `Adam ${config.lr} (warm-up ${config.warmupSteps}), clip ${config.clip}, seed ${config.seed}` +
+        `Adam ${config.lr} (warm-up ${config.warmupSteps}${config.decaySteps ? `, cosine decay over ${config.decaySteps} steps to ${config.minLr}` : ''}), clip ${config.clip}, seed ${config.seed}` +
         (resuming ? `\n  resuming at step ${state.step} (epoch ${state.epoch}, ${(state.elapsedMs / 60000).toFixed(1)} min trained)` : ''),
     );
     const budgetMs = o.minutes * 60000;

@@ -4,7 +4,7 @@
  */
 import { foldIn, randomKey } from '@tapestry/core';
 import { batchify, countBpttWindows } from '@tapestry/data';
-import { adam, chain, clipByGlobalNorm, constant, joinSchedules, linearWarmup, type GradientTransformation } from '@tapestry/optim';
+import { adam, chain, clipByGlobalNorm, constant, cosineDecay, joinSchedules, linearWarmup, type GradientTransformation } from '@tapestry/optim';
 import type { Corpus } from './corpus.js';
 import { bitsPerCharacter } from './evaluate.js';
 import { charModel, type CarriedState, type CellType, type CharModel, type ModelParams } from './model.js';
@@ -21,6 +21,10 @@ export interface TrainConfig {
   readonly batchSize: number;
   readonly lr: number;
   readonly warmupSteps: number;
+  /** Steps of a cosine decay after the warm-up, from `lr` to `minLr` (0: keep `lr`; absent in older checkpoints). */
+  readonly decaySteps?: number;
+  /** The learning rate the cosine decay ends at. */
+  readonly minLr?: number;
   readonly clip: number;
   readonly seed: number;
 }
@@ -62,10 +66,12 @@ export interface TrainingState {
   readonly history: { readonly train: readonly HistoryPoint[]; readonly valid: readonly HistoryPoint[] };
 }
 
-/** The optimiser of a configuration: clip by global norm, then Adam with a linear warm-up. */
+/** The optimiser of a configuration: clip by global norm, then Adam with a linear warm-up and an optional cosine decay. */
 export function makeOptimizer(config: TrainConfig): GradientTransformation<any> {
   const warmup = Math.max(1, config.warmupSteps);
-  const lr = joinSchedules([linearWarmup({ initValue: config.lr / warmup, peakValue: config.lr, warmupSteps: warmup }), constant(config.lr)], [warmup]);
+  const decaySteps = config.decaySteps ?? 0;
+  const after = decaySteps > 0 ? cosineDecay({ initValue: config.lr, decaySteps, minValue: config.minLr ?? config.lr / 10 }) : constant(config.lr);
+  const lr = joinSchedules([linearWarmup({ initValue: config.lr / warmup, peakValue: config.lr, warmupSteps: warmup }), after], [warmup]);
   return chain(clipByGlobalNorm(config.clip), adam({ lr }));
 }
 
