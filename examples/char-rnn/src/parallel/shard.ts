@@ -100,12 +100,24 @@ export function readCarryRows(config: TrainConfig, rows: [number, number], hasCe
   return hasCell ? { h: field(0), c: field(1) } : { h: field(0) };
 }
 
+/** What the compiled whole step returns. */
+interface WholeStepResult {
+  readonly params: ModelParams;
+  readonly optState: unknown;
+  readonly loss: Tensor;
+  readonly carry: CarriedState;
+}
+
 /** One thread's part of a run. */
 export class ShardTrainer {
   private readonly source: Tensor;
   private readonly rows: [number, number];
   private readonly gradients: (params: ModelParams, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined, key: Key) => [[Tensor, CarriedState], ModelParams];
   private readonly update: (params: ModelParams, optState: unknown, grads: ModelParams) => { params: ModelParams; optState: unknown };
+  /** With one thread and jit: the whole step (forward, backward, clipping, Adam) as one compiled function. */
+  private readonly wholeStep:
+    | ((params: ModelParams, optState: unknown, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined) => WholeStepResult)
+    | undefined;
   private readonly barrier: Barrier | undefined;
   private readonly command: Int32Array | undefined;
   private readonly dropoutKey: Key;
@@ -143,6 +155,15 @@ export class ShardTrainer {
       const compiledGrad = jit(lossAndGrad, { donate: [3] });
       this.gradients = (p, x, y, c) => compiledGrad(p, x, y, c) as [[Tensor, CarriedState], ModelParams];
       this.update = jit(applyOptimizer, { donate: [0, 1, 2] });
+      if (threads === 1) {
+        this.wholeStep = jit(
+          (params: ModelParams, optState: unknown, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined): WholeStepResult => {
+            const [[loss, next], grads] = lossAndGrad(params, inputs, targets, carry) as [[Tensor, CarriedState], ModelParams];
+            return { ...applyOptimizer(params, optState, grads), loss, carry: next };
+          },
+          { donate: [0, 1, 4] },
+        );
+      }
     } else {
       const training = config.dropout > 0;
       this.gradients = (p, x, y, c, key) => lossAndGrad(p, x, y, c, { training, key }) as [[Tensor, CarriedState], ModelParams];
@@ -173,6 +194,11 @@ export class ShardTrainer {
   step(window: number, fresh: boolean, step: number): number {
     const { config, threads } = this.layout;
     const { inputs, targets } = getBatch(this.source, window * config.seqLen, config.seqLen);
+    if (this.wholeStep !== undefined) {
+      const result = this.wholeStep(this.params, this.optState, inputs, targets, fresh ? undefined : this.carry);
+      ({ params: this.params, optState: this.optState, carry: this.carry } = result);
+      return result.loss.item();
+    }
     const key = threads === 1 ? foldIn(this.dropoutKey, step) : foldIn(foldIn(this.dropoutKey, step), this.index);
     const [[loss, next], grads] = this.gradients(this.params, inputs, targets, fresh ? undefined : this.carry, key);
     this.carry = stopGradient(next);
