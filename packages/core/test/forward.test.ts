@@ -253,6 +253,23 @@ describe('reductions match naive loops', () => {
     expect(sum(x, 0).toArray()).toEqual([5, 7, 9]);
     expect(max(x, 1).toArray()).toEqual([3, 6]);
   });
+
+  it('int32 max and min start from the int32 extremes (all-negative max, all-positive min)', () => {
+    // regression: ±Infinity seeds become 0 in an Int32Array, so max of negatives and min of positives gave 0
+    const x = tensor([[-7, -3, -5], [4, 9, 2]], { dtype: 'int32' });
+    expect(max(x, 1).toArray()).toEqual([-3, 9]);
+    expect(min(x, 1).toArray()).toEqual([-7, 2]);
+    expect(max(x).item()).toBe(9);
+    expect(min(tensor([3, 5, 8], { dtype: 'int32' })).item()).toBe(3);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: 1, maxLength: 20 }), (values) => {
+        const t = tensor(values, { dtype: 'int32' });
+        expect(max(t).item()).toBe(Math.max(...values));
+        expect(min(t).item()).toBe(Math.min(...values));
+      }),
+      { numRuns: 100 },
+    );
+  });
 });
 
 describe('transpose matches a naive index mapping', () => {

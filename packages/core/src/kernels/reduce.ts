@@ -22,7 +22,9 @@ export function reduceInto(code: ReduceCode, x: TensorData, shape: Shape, axes: 
   const rank = shape.length;
   const reduced = new Array<boolean>(rank).fill(false);
   for (const a of axes) reduced[a] = true;
-  const init = code === 'sum' ? 0 : code === 'max' ? -Infinity : Infinity;
+  // an Int32Array stores ±Infinity as 0: int32 max/min start from the type's own extremes
+  const int = o instanceof Int32Array;
+  const init = code === 'sum' ? 0 : code === 'max' ? (int ? -2147483648 : -Infinity) : int ? 2147483647 : Infinity;
   o.fill(init);
   if (x.length === 0) return;
 
