@@ -9,7 +9,7 @@ import { batchify, getBatch } from '@tapestry/data';
 import { applyUpdates, type GradientTransformation } from '@tapestry/optim';
 import type { CarriedState, CharModel, ModelParams } from '../model.js';
 import type { TrainConfig } from '../training.js';
-import { Barrier } from './barrier.js';
+import { Barrier, barrierMemory } from './barrier.js';
 
 /** Memory all threads of a run share. */
 export interface SharedTrainingMemory {
@@ -53,7 +53,7 @@ export function allocateSharedMemory(layout: ShardLayout): SharedTrainingMemory 
   const { config, threads, paramCount } = layout;
   const carrySize = (layout.hasCell ? 2 : 1) * config.numLayers * config.batchSize * config.hiddenSize;
   return {
-    barrier: new SharedArrayBuffer(3 * 4),
+    barrier: barrierMemory(),
     command: new SharedArrayBuffer(4 * 4),
     gradients: new SharedArrayBuffer(threads * paramCount * 4),
     losses: new SharedArrayBuffer(threads * 8),
