@@ -28,7 +28,7 @@ program
   .option('--hidden <n>', 'hidden size', int('--hidden'), DEFAULT_CONFIG.hiddenSize)
   .option('--layers <n>', 'stacked recurrent layers', int('--layers'), DEFAULT_CONFIG.numLayers)
   .option('--embedding <n>', 'character embedding size', int('--embedding'), DEFAULT_CONFIG.embeddingDim)
-  .option('--dropout <p>', 'dropout between recurrent layers', fraction('--dropout'), DEFAULT_CONFIG.dropout)
+  .option('--dropout <p>', 'dropout on the embeddings, between recurrent layers and on the recurrent output (training only)', fraction('--dropout'), DEFAULT_CONFIG.dropout)
   .option('--seq-len <n>', 'truncated-BPTT window length', int('--seq-len'), DEFAULT_CONFIG.seqLen)
   .option('--batch <n>', 'parallel streams per step', int('--batch'), DEFAULT_CONFIG.batchSize)
   .option('--lr <x>', 'peak Adam learning rate', positive('--lr'), DEFAULT_CONFIG.lr)

@@ -2,8 +2,8 @@
  * The character language model: embedding → recurrent stack (LSTM, GRU or tanh RNN) → linear head over the
  * vocabulary. Pure functions of a parameter tree, like everything in tapestry.
  */
-import { reshape, type DType, type Key, type Tensor, splitKey } from '@tapestry/core';
-import { crossEntropy, embedding, gru, linear, lstm, rnn, type CellState, type GatedCellParams, type RecurrentLayer, type RecurrentParams, type StateDict } from '@tapestry/layers';
+import { foldIn, reshape, type DType, type Key, type KeyLike, type Tensor, splitKey } from '@tapestry/core';
+import { crossEntropy, dropout, embedding, gru, linear, lstm, rnn, type CellState, type GatedCellParams, type RecurrentLayer, type RecurrentParams, type StateDict } from '@tapestry/layers';
 
 /** The kinds of recurrent cell the model can use. */
 export type CellType = 'lstm' | 'gru' | 'rnn';
@@ -15,6 +15,7 @@ export interface ModelConfig {
   readonly hiddenSize: number;
   readonly numLayers: number;
   readonly cell: CellType;
+  /** Dropout on the embeddings, between recurrent layers and on the last layer's output while training. */
   readonly dropout: number;
   readonly dtype: DType;
 }
@@ -43,7 +44,16 @@ function recurrentLayer(config: ModelConfig): RecurrentLayer<GatedCellParams, Ce
   return rnn({ ...options, nonlinearity: 'tanh' }) as unknown as RecurrentLayer<GatedCellParams, CellState>;
 }
 
-/** Builds the model's functions for a configuration. */
+/** How a forward pass runs: `training` turns dropout on, drawing its masks from `key` (a Key or a key tensor). */
+export interface ApplyOptions {
+  readonly training?: boolean;
+  readonly key?: KeyLike;
+}
+
+/**
+ * Builds the model's functions for a configuration. Dropout sits where PyTorch's word_language_model puts
+ * it: on the embeddings, between recurrent layers and on the recurrent output before the head.
+ */
 export function charModel(config: ModelConfig) {
   const embed = embedding({ numEmbeddings: config.vocabSize, embeddingDim: config.embeddingDim, dtype: config.dtype });
   const layer = recurrentLayer(config);
@@ -60,14 +70,17 @@ export function charModel(config: ModelConfig) {
     params: ModelParams,
     ids: Tensor,
     state: CarriedState | undefined,
-    options: { training?: boolean; key?: Key } = {},
+    options: ApplyOptions = {},
   ): { logits: Tensor; state: CarriedState } => {
-    const x = embed.apply(params.embedding, ids);
+    const training = options.training === true && config.dropout > 0;
+    if (training && options.key === undefined) throw new Error(`char-rnn: training with dropout ${config.dropout} needs a key: apply(params, ids, state, { training: true, key })`);
+    const drop = (x: Tensor, stream: number): Tensor => (training ? dropout(x, config.dropout, { key: foldIn(options.key!, stream) }) : x);
+    const x = drop(embed.apply(params.embedding, ids), 0);
     const result = layer.apply(params.rnn, x, {
       ...(state === undefined ? {} : { initialState: state }),
-      ...(options.training ? { training: true, key: options.key } : {}),
+      ...(training ? { training: true, key: foldIn(options.key!, 1) } : {}),
     });
-    return { logits: head.apply(params.head, result.output), state: result.state as CarriedState };
+    return { logits: head.apply(params.head, drop(result.output, 2)), state: result.state as CarriedState };
   };
 
   /** Mean cross-entropy in nats over all N·L targets, and the carried state. */
@@ -76,7 +89,7 @@ export function charModel(config: ModelConfig) {
     inputs: Tensor,
     targets: Tensor,
     state: CarriedState | undefined,
-    options: { training?: boolean; key?: Key } = {},
+    options: ApplyOptions = {},
   ): [Tensor, CarriedState] => {
     const { logits, state: next } = apply(params, inputs, state, options);
     const v = config.vocabSize;

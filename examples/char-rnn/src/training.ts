@@ -120,7 +120,7 @@ export interface LoopOptions {
   readonly logEvery?: number;
   readonly onStep?: (state: TrainingState, loss: number) => void;
   readonly onEval?: (state: TrainingState, validBpc: number) => void;
-  /** Compile the training step with `jit` (default true; ignored with dropout). */
+  /** Compile the training step with `jit` (default true). */
   readonly jit?: boolean;
   /** Threads to train on, this one included; must divide the batch size (default 1). */
   readonly threads?: number;

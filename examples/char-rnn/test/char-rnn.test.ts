@@ -109,6 +109,30 @@ describe('char-rnn', () => {
     expect([...firstHalf.seen, ...secondHalf]).toEqual(two);
   }, 60_000);
 
+  it('with dropout: the compiled step draws the eager step\'s masks, a new one each step, and resumes exactly on two threads', () => {
+    const dropped: TrainConfig = { ...config, dropout: 0.3 };
+    const model = makeModel(dropped, corpus.vocab.size);
+    const optimizer = makeOptimizer(dropped);
+    const run = (start: TrainingState, steps: number, options: { jit?: boolean; threads?: number } = {}) => {
+      const seen: number[] = [];
+      const end = trainLoop(dropped, corpus, model, optimizer, start, { maxSteps: start.step + steps, ...options, onStep: (_s, l) => seen.push(l) });
+      return { seen, end };
+    };
+    const fresh = () => initialTrainingState(dropped, model, optimizer);
+    const eager = run(fresh(), 4, { jit: false }).seen;
+    const compiled = run(fresh(), 4).seen;
+    compiled.forEach((l, i) => expect(Math.abs(l - eager[i]!)).toBeLessThan(1e-5 * eager[i]!));
+    // dropout is on: the losses differ from the same run without it (whose first step sees the same parameters)
+    const plain = losses(initialTrainingState(config, model, optimizer), 1).seen;
+    expect(Math.abs(compiled[0]! - plain[0]!)).toBeGreaterThan(1e-4);
+    const two = run(fresh(), 6, { threads: 2 }).seen;
+    const firstHalf = run(fresh(), 3, { threads: 2 });
+    const dir = tempDir();
+    saveCheckpoint(dir, dropped, corpus.vocab, model, firstHalf.end);
+    const secondHalf = run(loadCheckpoint(dir, model, optimizer), 3, { threads: 2 }).seen;
+    expect([...firstHalf.seen, ...secondHalf]).toEqual(two);
+  }, 60_000);
+
   it('refuses a thread count that does not divide the batch', () => {
     const model = makeModel(config, corpus.vocab.size);
     const optimizer = makeOptimizer(config);

@@ -61,6 +61,6 @@ export {
 } from './tree/tree.js';
 
 export {
-  Key, randomKey, keyFromWords, split as splitKey, foldIn, uniform, normal, bernoulli, categorical,
-  type UniformOptions, type NormalOptions,
+  Key, randomKey, keyFromWords, keyData, keyFromData, split as splitKey, foldIn, uniform, normal, bernoulli, categorical,
+  type KeyLike, type UniformOptions, type NormalOptions,
 } from './random/random.js';

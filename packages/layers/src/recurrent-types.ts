@@ -1,5 +1,5 @@
 /** The types of {@link recurrent} layers: options, parameter trees, `apply` options and results. */
-import type { Key, Tensor } from '@tapestry/core';
+import type { Key, KeyLike, Tensor } from '@tapestry/core';
 import type { Cell, CellState } from './cell.js';
 import type { StateDict, StateDictInput } from './state-dict.js';
 
@@ -48,7 +48,7 @@ export interface RecurrentApplyBase<S extends CellState> {
    */
   readonly lengths?: readonly number[] | Tensor;
   /** Random key for the dropout between layers (required when training with dropout > 0). */
-  readonly key?: Key;
+  readonly key?: KeyLike;
   /** Training mode: enables the dropout between layers (default false). */
   readonly training?: boolean;
 }

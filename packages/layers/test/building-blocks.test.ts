@@ -1,4 +1,4 @@
-import { add, cast, checkGrad, grad, matmul, mean, mul, normal, randomKey, slice, sum, tensor, Tensor, transpose, zeros } from '@tapestry/core';
+import { add, cast, checkGrad, foldIn, grad, jit, keyData, matmul, mean, mul, normal, randomKey, slice, square, sum, tensor, Tensor, transpose, treeLeaves, valueAndGrad, zeros } from '@tapestry/core';
 import { crossEntropy, dropout, embedding, init, linear, lstm, mse } from '@tapestry/layers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +67,34 @@ describe('dropout', () => {
     expectExact(dropout(x, 0.3, { key: randomKey(1) }), y, 'same key');
     expect(Array.from(dropout(x, 0.3, { key: randomKey(2) }).dataSync())).not.toEqual(Array.from(ys));
     expect(Array.from(dropout(x, 1, { key: randomKey(1) }).dataSync()).every((v) => v === 0)).toBe(true);
+  });
+
+  it('draws the same mask from a key tensor, eager or jitted, and a new one for each key a jitted step is given', () => {
+    const compiled = jit((x: Tensor, k: Tensor) => dropout(x, 0.3, { key: k }));
+    const masks = [1, 2].map((seed) => {
+      const eager = dropout(x, 0.3, { key: randomKey(seed) });
+      expectExact(dropout(x, 0.3, { key: keyData(randomKey(seed)) }), eager, 'key tensor');
+      expectExact(compiled(x, keyData(randomKey(seed))), eager, 'jitted');
+      return Array.from(eager.dataSync(), (v) => v === 0);
+    });
+    expect(masks[0]).not.toEqual(masks[1]);
+    expect(compiled.cacheSize).toBe(1);
+  });
+
+  it('a jitted loss through dropout and recurrent layers has the eager gradients', () => {
+    const layer = lstm({ inputSize: 3, hiddenSize: 4, numLayers: 2, dropout: 0.4, dtype: 'float64' });
+    const p = layer.init(randomKey(0));
+    const xs = normal(randomKey(1), [2, 5, 3], { dtype: 'float64' });
+    const loss = (params: typeof p, k: Tensor) => sum(square(dropout(layer.apply(params, xs, { training: true, key: k }).output, 0.25, { key: foldIn(k, 9) })));
+    const step = jit(valueAndGrad(loss));
+    for (const seed of [3, 4]) {
+      const k = keyData(randomKey(seed));
+      const [value, g] = valueAndGrad(loss)(p, k);
+      const [jv, jg] = step(p, k);
+      expectClose(jv, value, 1e-12, 'loss');
+      treeLeaves<Tensor>(g).forEach((leaf, i) => expectClose(treeLeaves<Tensor>(jg)[i]!, leaf, 1e-12, `gradient leaf ${i}`));
+    }
+    expect(step.cacheSize).toBe(1);
   });
 
   it('needs a key when active', () => {

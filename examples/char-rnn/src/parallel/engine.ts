@@ -39,7 +39,7 @@ export interface TrainingEngine {
 export interface EngineOptions {
   /** Threads to train on, this one included (must divide the batch size). */
   readonly threads: number;
-  /** Compile the step with jit (ignored with dropout). */
+  /** Compile the step with jit. */
   readonly jit: boolean;
 }
 

@@ -4,7 +4,7 @@
  * update. Every thread applies the same update to the same averaged gradients, so the parameter replicas
  * stay bit-identical without ever being sent around. With one thread there is nothing to share.
  */
-import { foldIn, jit, randomKey, slice, stopGradient, tensor, treeFlatten, treeUnflatten, valueAndGrad, type Key, type Tensor, type TreeDef } from '@tapestry/core';
+import { foldIn, jit, keyData, randomKey, slice, stopGradient, tensor, treeFlatten, treeUnflatten, valueAndGrad, type Key, type Tensor, type TreeDef } from '@tapestry/core';
 import { batchify, getBatch } from '@tapestry/data';
 import { applyUpdates, type GradientTransformation } from '@tapestry/optim';
 import type { CarriedState, CharModel, ModelParams } from '../model.js';
@@ -112,11 +112,11 @@ interface WholeStepResult {
 export class ShardTrainer {
   private readonly source: Tensor;
   private readonly rows: [number, number];
-  private readonly gradients: (params: ModelParams, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined, key: Key) => [[Tensor, CarriedState], ModelParams];
+  private readonly gradients: (params: ModelParams, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined, key: Tensor) => [[Tensor, CarriedState], ModelParams];
   private readonly update: (params: ModelParams, optState: unknown, grads: ModelParams) => { params: ModelParams; optState: unknown };
   /** With one thread and jit: the whole step (forward, backward, clipping, Adam) as one compiled function. */
   private readonly wholeStep:
-    | ((params: ModelParams, optState: unknown, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined) => WholeStepResult)
+    | ((params: ModelParams, optState: unknown, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined, key: Tensor) => WholeStepResult)
     | undefined;
   private readonly barrier: Barrier | undefined;
   private readonly command: Int32Array | undefined;
@@ -144,29 +144,33 @@ export class ShardTrainer {
     const full = batchify(train, config.batchSize);
     this.source = threads === 1 ? full : slice(full, [this.rows[0], 0], [this.rows[1] - this.rows[0], full.shape[1]!]);
     this.dropoutKey = foldIn(randomKey(config.seed), 1);
-    const lossAndGrad = valueAndGrad(model.loss, 0, { hasAux: true });
+    // dropout's masks come from a key tensor argument, so a compiled step draws new ones at every call
+    const training = config.dropout > 0;
+    const lossAndGrad = valueAndGrad(
+      (params: ModelParams, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined, key: Tensor) =>
+        model.loss(params, inputs, targets, carry, { training, key }),
+      0,
+      { hasAux: true },
+    ) as (params: ModelParams, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined, key: Tensor) => [[Tensor, CarriedState], ModelParams];
     const applyOptimizer = (params: ModelParams, optState: unknown, grads: ModelParams) => {
       const { updates, state } = optimizer.update(grads, optState, params);
       return { params: applyUpdates(params, updates), optState: state };
     };
-    // Dropout draws its mask from a key, which jit would bake in as a constant: with dropout the step runs eagerly.
-    if (useJit && config.dropout === 0) {
+    if (useJit) {
       // each call replaces the carried state, the parameters, the optimiser state and the gradients: donate them
-      const compiledGrad = jit(lossAndGrad, { donate: [3] });
-      this.gradients = (p, x, y, c) => compiledGrad(p, x, y, c) as [[Tensor, CarriedState], ModelParams];
+      this.gradients = jit(lossAndGrad, { donate: [3] });
       this.update = jit(applyOptimizer, { donate: [0, 1, 2] });
       if (threads === 1) {
         this.wholeStep = jit(
-          (params: ModelParams, optState: unknown, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined): WholeStepResult => {
-            const [[loss, next], grads] = lossAndGrad(params, inputs, targets, carry) as [[Tensor, CarriedState], ModelParams];
+          (params: ModelParams, optState: unknown, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined, key: Tensor): WholeStepResult => {
+            const [[loss, next], grads] = lossAndGrad(params, inputs, targets, carry, key);
             return { ...applyOptimizer(params, optState, grads), loss, carry: next };
           },
           { donate: [0, 1, 4] },
         );
       }
     } else {
-      const training = config.dropout > 0;
-      this.gradients = (p, x, y, c, key) => lossAndGrad(p, x, y, c, { training, key }) as [[Tensor, CarriedState], ModelParams];
+      this.gradients = lossAndGrad;
       this.update = applyOptimizer;
     }
     if (shared !== undefined) {
@@ -194,12 +198,13 @@ export class ShardTrainer {
   step(window: number, fresh: boolean, step: number): number {
     const { config, threads } = this.layout;
     const { inputs, targets } = getBatch(this.source, window * config.seqLen, config.seqLen);
+    // each step's masks (and each thread's, for its own streams) from the run's seed: resuming draws the same ones
+    const key = keyData(threads === 1 ? foldIn(this.dropoutKey, step) : foldIn(foldIn(this.dropoutKey, step), this.index));
     if (this.wholeStep !== undefined) {
-      const result = this.wholeStep(this.params, this.optState, inputs, targets, fresh ? undefined : this.carry);
+      const result = this.wholeStep(this.params, this.optState, inputs, targets, fresh ? undefined : this.carry, key);
       ({ params: this.params, optState: this.optState, carry: this.carry } = result);
       return result.loss.item();
     }
-    const key = threads === 1 ? foldIn(this.dropoutKey, step) : foldIn(foldIn(this.dropoutKey, step), this.index);
     const [[loss, next], grads] = this.gradients(this.params, inputs, targets, fresh ? undefined : this.carry, key);
     this.carry = stopGradient(next);
     const value = loss.item();

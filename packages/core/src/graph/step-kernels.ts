@@ -15,6 +15,8 @@ import { sumRowsWasm, wasmGemmAvailable } from '../kernels/wasm/gemm-wasm.js';
 import { argmaxInto, reduceInto, type ReduceCode } from '../kernels/reduce.js';
 import { broadcastIndex, stridedIndex } from '../kernels/strided.js';
 import { axisBlocks, broadcastShapes, sizeOf, stridesOf, type Shape } from '../shape.js';
+import { keyWords } from '../random/key-data.js';
+import { drawSample, type Sample } from '../random/samplers.js';
 import { Tensor } from '../tensor.js';
 import type { Graph, GraphNode } from './graph.js';
 import { checkIndexRange } from './index-checks.js';
@@ -220,6 +222,14 @@ export function nodeStep(
         const o = values[out]!;
         o.fill(0);
         for (let i = 0; i < indices.length; i++) o[i * depth + indices[i]!] = 1;
+      };
+    }
+    case 'random': {
+      // a fresh sample per run from the key the run was given, drawn straight into the planned storage
+      const sample = attrs as unknown as Sample;
+      return () => {
+        const [k0, k1] = keyWords(values[a]!);
+        drawSample(k0, k1, sample, values[out]!);
       };
     }
     default:

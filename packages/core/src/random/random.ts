@@ -1,11 +1,13 @@
-import { allocate, DTYPES, isFloat, type DType } from '../dtype.js';
+import { DTYPES, isFloat, type DType } from '../dtype.js';
 import { ArgumentError, DTypeError } from '../errors.js';
 import { expectTensor } from '../ops/checks.js';
 import { add } from '../ops/arithmetic.js';
 import { argmax } from '../ops/indexing.js';
-import { checkShape, normalizeAxis, sizeOf } from '../shape.js';
+import { checkShape, normalizeAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { randomBits, threefry2x32 } from './threefry.js';
+import { deriveKeyData, expectKeyData, keyWords, sampleFromKeyData } from './key-data.js';
+import { drawSample, type Sample } from './samplers.js';
+import { threefry2x32 } from './threefry.js';
 
 /**
  * A random key: explicit state for reproducible randomness. Keys are values: derive new ones with
@@ -53,19 +55,60 @@ function expectKey(op: string, key: unknown): Key {
   return key;
 }
 
-/** `n` new independent keys derived from `key` (default 2). */
-export function split(key: Key, n = 2): Key[] {
-  expectKey('split', key);
+/** Either kind of key a sampler takes: a {@link Key}, or its words as an int32 tensor (see {@link keyData}). */
+export type KeyLike = Key | Tensor;
+
+/**
+ * A key's two words as an int32 tensor of shape [2] (uint32 bit patterns), JAX's `key_data`. Random ops
+ * given such a tensor are ops like any other: under `trace`/`jit` a key passed as an argument gives fresh
+ * numbers on every call (dropout in a compiled training step), where a {@link Key} would be baked into the
+ * graph as a constant. The numbers are the same as from the {@link Key} itself.
+ * @example
+ * ```ts
+ * const step = jit((x: Tensor, k: Tensor) => dropout(x, 0.2, { key: k }));
+ * step(x, keyData(foldIn(key, i)));            // a new mask each step, one compiled plan
+ * ```
+ */
+export function keyData(key: Key): Tensor {
+  expectKey('keyData', key);
+  return new Tensor(Int32Array.of(key.k0 | 0, key.k1 | 0), [2], 'int32');
+}
+
+/** The {@link Key} held by a concrete key tensor (the inverse of {@link keyData}). */
+export function keyFromData(data: Tensor): Key {
+  expectKeyData('keyFromData', data);
+  if (data.isAbstract) throw new ArgumentError('keyFromData: the key tensor is traced and has no value yet');
+  const [k0, k1] = keyWords(data.data);
+  return new Key(k0, k1);
+}
+
+/** `n` new independent keys derived from `key` (default 2); key tensors give key tensors. */
+export function split(key: Key, n?: number): Key[];
+export function split(key: Tensor, n?: number): Tensor[];
+export function split(key: KeyLike, n?: number): KeyLike[];
+export function split(key: KeyLike, n = 2): KeyLike[] {
   if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`split: n must be a positive integer, got ${n}`);
+  if (key instanceof Tensor) {
+    expectKeyData('split', key);
+    return Array.from({ length: n }, (_, i) => deriveKeyData(key, 1, i));
+  }
+  expectKey('split', key);
   const bits = new Uint32Array(2 * n);
   for (let i = 0; i < n; i++) threefry2x32(key.k0, key.k1, 1, i, bits, 2 * i);
   return Array.from({ length: n }, (_, i) => new Key(bits[2 * i]!, bits[2 * i + 1]!));
 }
 
-/** A new key derived from `key` and an integer (e.g. a step number), without splitting. */
-export function foldIn(key: Key, data: number): Key {
-  expectKey('foldIn', key);
+/** A new key derived from `key` and an integer (e.g. a step number), without splitting; key tensors give key tensors. */
+export function foldIn(key: Key, data: number): Key;
+export function foldIn(key: Tensor, data: number): Tensor;
+export function foldIn(key: KeyLike, data: number): KeyLike;
+export function foldIn(key: KeyLike, data: number): KeyLike {
   if (!Number.isInteger(data)) throw new ArgumentError(`foldIn: data must be an integer, got ${data}`);
+  if (key instanceof Tensor) {
+    expectKeyData('foldIn', key);
+    return deriveKeyData(key, 2, data >>> 0);
+  }
+  expectKey('foldIn', key);
   const bits = new Uint32Array(2);
   threefry2x32(key.k0, key.k1, 2, data >>> 0, bits, 0);
   return new Key(bits[0]!, bits[1]!);
@@ -74,19 +117,6 @@ export function foldIn(key: Key, data: number): Key {
 function floatDType(op: string, dtype: DType): DType {
   if (!DTYPES.includes(dtype) || !isFloat(dtype)) throw new DTypeError(`${op}: dtype must be float32 or float64, got ${String(dtype)}`);
   return dtype;
-}
-
-/** Uniform numbers in [0, 1): 24 random bits for float32, 53 for float64 (so never exactly 1). */
-function unitUniform(key: Key, size: number, dtype: DType): Float64Array {
-  const out = new Float64Array(size);
-  if (dtype === 'float32') {
-    const bits = randomBits(key.k0, key.k1, size);
-    for (let i = 0; i < size; i++) out[i] = (bits[i]! >>> 8) / 16777216;
-  } else {
-    const bits = randomBits(key.k0, key.k1, 2 * size);
-    for (let i = 0; i < size; i++) out[i] = ((bits[2 * i]! >>> 5) * 67108864 + (bits[2 * i + 1]! >>> 6)) / 9007199254740992;
-  }
-  return out;
 }
 
 /** Options of {@link uniform}. */
@@ -99,15 +129,27 @@ export interface UniformOptions {
   high?: number;
 }
 
+/** Draws `sample` from either kind of key: a {@link Key} now, a key tensor as an op (so it traces). */
+function draw(key: KeyLike, sample: Sample): Tensor {
+  if (key instanceof Tensor) return sampleFromKeyData(key, sample);
+  return new Tensor(drawSample(key.k0, key.k1, sample), sample.shape, sample.dtype);
+}
+
+function expectKeyLike(op: string, key: unknown): void {
+  if (key instanceof Tensor) expectKeyData(op, key);
+  else expectKey(op, key);
+}
+
 /**
- * Uniform samples in `[low, high)`.
+ * Uniform samples in `[low, high)`. `key` is a {@link Key} or a key tensor ({@link keyData}); both give the
+ * same numbers.
  * @example
  * ```ts
  * const w = uniform(key, [4, 3], { low: -0.5, high: 0.5 });
  * ```
  */
-export function uniform(key: Key, shape: readonly number[], options: UniformOptions = {}): Tensor {
-  expectKey('uniform', key);
+export function uniform(key: KeyLike, shape: readonly number[], options: UniformOptions = {}): Tensor {
+  expectKeyLike('uniform', key);
   const s = checkShape('uniform', 'shape', shape);
   const dtype = floatDType('uniform', options.dtype ?? 'float32');
   const low = options.low ?? 0;
@@ -115,10 +157,7 @@ export function uniform(key: Key, shape: readonly number[], options: UniformOpti
   if (!Number.isFinite(low) || !Number.isFinite(high) || !(low <= high)) {
     throw new ArgumentError(`uniform: need finite low ≤ high, got low ${low}, high ${high}`);
   }
-  const u = unitUniform(key, sizeOf(s), dtype);
-  const data = allocate(dtype, u.length);
-  for (let i = 0; i < u.length; i++) data[i] = low + (high - low) * u[i]!;
-  return new Tensor(data, s, dtype);
+  return draw(key, { kind: 'uniform', shape: s, dtype, low, high });
 }
 
 /** Options of {@link normal}. */
@@ -131,9 +170,9 @@ export interface NormalOptions {
   std?: number;
 }
 
-/** Normal samples (Box–Muller on the key's uniform stream). */
-export function normal(key: Key, shape: readonly number[], options: NormalOptions = {}): Tensor {
-  expectKey('normal', key);
+/** Normal samples (Box–Muller on the key's uniform stream); `key` is a {@link Key} or a key tensor. */
+export function normal(key: KeyLike, shape: readonly number[], options: NormalOptions = {}): Tensor {
+  expectKeyLike('normal', key);
   const s = checkShape('normal', 'shape', shape);
   const dtype = floatDType('normal', options.dtype ?? 'float32');
   const mean = options.mean ?? 0;
@@ -141,51 +180,33 @@ export function normal(key: Key, shape: readonly number[], options: NormalOption
   if (!Number.isFinite(mean) || !Number.isFinite(std) || std < 0) {
     throw new ArgumentError(`normal: need a finite mean and std ≥ 0, got mean ${mean}, std ${std}`);
   }
-  const n = sizeOf(s);
-  const u = unitUniform(key, n + (n % 2), 'float64');
-  const data = allocate(dtype, n);
-  for (let i = 0; i < n; i += 2) {
-    const radius = Math.sqrt(-2 * Math.log(1 - u[i]!));
-    const angle = 2 * Math.PI * u[i + 1]!;
-    data[i] = mean + std * radius * Math.cos(angle);
-    if (i + 1 < n) data[i + 1] = mean + std * radius * Math.sin(angle);
-  }
-  return new Tensor(data, s, dtype);
+  return draw(key, { kind: 'normal', shape: s, dtype, mean, std });
 }
 
 /**
- * 0/1 samples that are 1 with probability `p` (a dropout mask is `bernoulli(key, 1 - rate, shape)`).
+ * 0/1 samples that are 1 with probability `p` (a dropout mask is `bernoulli(key, 1 - rate, shape)`);
+ * `key` is a {@link Key} or a key tensor.
  */
-export function bernoulli(key: Key, p: number, shape: readonly number[], dtype: DType = 'float32'): Tensor {
-  expectKey('bernoulli', key);
+export function bernoulli(key: KeyLike, p: number, shape: readonly number[], dtype: DType = 'float32'): Tensor {
+  expectKeyLike('bernoulli', key);
   if (!(p >= 0 && p <= 1)) throw new ArgumentError(`bernoulli: p must be in [0, 1], got ${p}`);
   const s = checkShape('bernoulli', 'shape', shape);
   if (!DTYPES.includes(dtype)) throw new DTypeError(`bernoulli: unknown dtype ${String(dtype)}`);
-  const u = unitUniform(key, sizeOf(s), 'float64');
-  const data = allocate(dtype, u.length);
-  for (let i = 0; i < u.length; i++) data[i] = u[i]! < p ? 1 : 0;
-  return new Tensor(data, s, dtype);
+  return draw(key, { kind: 'bernoulli', shape: s, dtype, p });
 }
 
 /**
  * Samples class ids from unnormalised log-probabilities along `axis` (Gumbel-max: argmax of logits plus
- * Gumbel noise), as int32 with that axis removed.
+ * Gumbel noise), as int32 with that axis removed; `key` is a {@link Key} or a key tensor.
  * @example
  * ```ts
  * const next = categorical(key, logits);      // logits [N, V] → ids [N]
  * ```
  */
-export function categorical(key: Key, logits: Tensor, axis = -1): Tensor {
-  expectKey('categorical', key);
+export function categorical(key: KeyLike, logits: Tensor, axis = -1): Tensor {
+  expectKeyLike('categorical', key);
   expectTensor('categorical', 'logits', logits);
   if (!isFloat(logits.dtype)) throw new DTypeError(`categorical: logits must be float, got ${logits.dtype}`);
   normalizeAxis('categorical', axis, logits.rank);
-  const u = unitUniform(key, logits.size, 'float64');
-  const gumbel = allocate(logits.dtype, u.length);
-  // centre u on a 2^-52 grid: strictly inside (0, 1), so both logarithms stay finite
-  for (let i = 0; i < u.length; i++) {
-    const open = (Math.floor(u[i]! * 4503599627370496) + 0.5) / 4503599627370496;
-    gumbel[i] = -Math.log(-Math.log(open));
-  }
-  return argmax(add(logits, new Tensor(gumbel, logits.shape, logits.dtype)), axis);
+  return argmax(add(logits, draw(key, { kind: 'gumbel', shape: logits.shape, dtype: logits.dtype })), axis);
 }

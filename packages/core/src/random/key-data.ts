@@ -1,0 +1,62 @@
+/**
+ * Keys as tensors: a key's two uint32 words held in an int32 tensor of shape [2], and the two primitives
+ * that take one, `deriveKey` (split and foldIn) and `random` (a sample). Being ops, they trace like any
+ * other: a key tensor passed to a jitted function is an argument, so every call draws new numbers.
+ * Neither has a gradient.
+ */
+import { definePrimitive } from '../autodiff/primitive.js';
+import { bind } from '../autodiff/tape.js';
+import type { TensorData } from '../dtype.js';
+import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
+import { formatShape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { drawSample, type Sample } from './samplers.js';
+import { threefry2x32 } from './threefry.js';
+
+export type { Sample } from './samplers.js';
+
+/** The two uint32 words of a key tensor's storage. */
+export function keyWords(data: TensorData): [number, number] {
+  return [data[0]! >>> 0, data[1]! >>> 0];
+}
+
+/** Checks that `key` is a key tensor: int32 of shape [2]. */
+export function expectKeyData(op: string, key: unknown): Tensor {
+  if (!(key instanceof Tensor)) throw new ArgumentError(`${op}: key must be a Key or a key tensor (from keyData), got ${typeof key}`);
+  if (key.dtype !== 'int32') throw new DTypeError(`${op}: a key tensor must be int32 (from keyData), got ${key.dtype}`);
+  if (key.rank !== 1 || key.shape[0] !== 2) throw new ShapeError(`${op}: a key tensor has shape [2] (from keyData), got ${formatShape(key.shape)}`);
+  return key;
+}
+
+// the key of counter (c0, c1) under a key: split uses (1, i), foldIn (2, data), as for Key
+const deriveKeyPrimitive = definePrimitive<{ c0: number; c1: number }>({
+  name: 'deriveKey',
+  forward: ([key], { c0, c1 }) => {
+    const [k0, k1] = keyWords(key!.data);
+    const words = new Uint32Array(2);
+    threefry2x32(k0, k1, c0, c1, words, 0);
+    return new Tensor(new Int32Array(words.buffer), [2], 'int32');
+  },
+  shape: () => ({ shape: [2], dtype: 'int32' }),
+  vjp: null,
+});
+
+const randomPrimitive = definePrimitive<Sample>({
+  name: 'random',
+  forward: ([key], sample) => {
+    const [k0, k1] = keyWords(key!.data);
+    return new Tensor(drawSample(k0, k1, sample), sample.shape, sample.dtype);
+  },
+  shape: (_, sample) => ({ shape: sample.shape, dtype: sample.dtype }),
+  vjp: null,
+});
+
+/** The key tensor of counter (c0, c1) under `key` (checked by the caller). */
+export function deriveKeyData(key: Tensor, c0: number, c1: number): Tensor {
+  return bind(deriveKeyPrimitive, [key], { c0, c1 });
+}
+
+/** `sample` drawn from the stream of a key tensor (checked by the caller). */
+export function sampleFromKeyData(key: Tensor, sample: Sample): Tensor {
+  return bind(randomPrimitive, [key], sample);
+}
