@@ -97,6 +97,21 @@ describe('dropout', () => {
     expect(step.cacheSize).toBe(1);
   });
 
+  it('gradients equal finite differences (float64, random shapes, rates and key tensors)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }), fc.double({ min: 0.05, max: 0.9, noNaN: true }), fc.nat(1000),
+        (shape, p, seed) => {
+          const x = normal(randomKey(seed), shape, { dtype: 'float64' });
+          const k = keyData(randomKey(seed + 1));
+          const r = checkGrad((x: Tensor) => sum(square(dropout(x, p, { key: k }))), [x]);
+          expect(r.ok, r.message).toBe(true);
+        },
+      ),
+      { numRuns: 50 },
+    );
+  });
+
   it('needs a key when active', () => {
     expect(() => dropout(x, 0.5)).toThrow(/dropout: a key is required/);
     expect(() => dropout(x, 2, { key: randomKey(0) })).toThrow(/p must be a probability in \[0, 1\], got 2/);

@@ -11,9 +11,7 @@ import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { drawSample, type Sample } from './samplers.js';
-import { threefry2x32 } from './threefry.js';
-
-export type { Sample } from './samplers.js';
+import { deriveKeyWords } from './threefry.js';
 
 /** The two uint32 words of a key tensor's storage. */
 export function keyWords(data: TensorData): [number, number] {
@@ -28,14 +26,12 @@ export function expectKeyData(op: string, key: unknown): Tensor {
   return key;
 }
 
-// the key of counter (c0, c1) under a key: split uses (1, i), foldIn (2, data), as for Key
+// the key of counter (c0, c1) under a key, as split and foldIn derive a Key's
 const deriveKeyPrimitive = definePrimitive<{ c0: number; c1: number }>({
   name: 'deriveKey',
   forward: ([key], { c0, c1 }) => {
     const [k0, k1] = keyWords(key!.data);
-    const words = new Uint32Array(2);
-    threefry2x32(k0, k1, c0, c1, words, 0);
-    return new Tensor(new Int32Array(words.buffer), [2], 'int32');
+    return new Tensor(Int32Array.from(deriveKeyWords(k0, k1, c0, c1)), [2], 'int32');
   },
   shape: () => ({ shape: [2], dtype: 'int32' }),
   vjp: null,

@@ -7,7 +7,7 @@ import { checkShape, normalizeAxis } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { deriveKeyData, expectKeyData, keyWords, sampleFromKeyData } from './key-data.js';
 import { drawSample, type Sample } from './samplers.js';
-import { threefry2x32 } from './threefry.js';
+import { deriveKeyWords } from './threefry.js';
 
 /**
  * A random key: explicit state for reproducible randomness. Keys are values: derive new ones with
@@ -93,9 +93,7 @@ export function split(key: KeyLike, n = 2): KeyLike[] {
     return Array.from({ length: n }, (_, i) => deriveKeyData(key, 1, i));
   }
   expectKey('split', key);
-  const bits = new Uint32Array(2 * n);
-  for (let i = 0; i < n; i++) threefry2x32(key.k0, key.k1, 1, i, bits, 2 * i);
-  return Array.from({ length: n }, (_, i) => new Key(bits[2 * i]!, bits[2 * i + 1]!));
+  return Array.from({ length: n }, (_, i) => new Key(...deriveKeyWords(key.k0, key.k1, 1, i)));
 }
 
 /** A new key derived from `key` and an integer (e.g. a step number), without splitting; key tensors give key tensors. */
@@ -109,9 +107,7 @@ export function foldIn(key: KeyLike, data: number): KeyLike {
     return deriveKeyData(key, 2, data >>> 0);
   }
   expectKey('foldIn', key);
-  const bits = new Uint32Array(2);
-  threefry2x32(key.k0, key.k1, 2, data >>> 0, bits, 0);
-  return new Key(bits[0]!, bits[1]!);
+  return new Key(...deriveKeyWords(key.k0, key.k1, 2, data >>> 0));
 }
 
 function floatDType(op: string, dtype: DType): DType {

@@ -42,6 +42,13 @@ export function threefry2x32(k0: number, k1: number, c0: number, c1: number, out
   out[at + 1] = x1;
 }
 
+/** The two words of the key derived from key (k0, k1) and counter (c0, c1): `split` uses (1, i), `foldIn` (2, data). */
+export function deriveKeyWords(k0: number, k1: number, c0: number, c1: number): [number, number] {
+  const words = new Uint32Array(2);
+  threefry2x32(k0, k1, c0, c1, words, 0);
+  return [words[0]!, words[1]!];
+}
+
 /** `count` pseudo-random uint32 words of the stream of key (k0, k1). */
 export function randomBits(k0: number, k1: number, count: number): Uint32Array {
   const out = new Uint32Array(count + (count % 2));
