@@ -12,7 +12,7 @@
  * model's head, and every tensor's shape and dtype against a freshly built model, optimiser and carried
  * state, and says which part disagrees.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomKey, zeros, type Tensor } from '@tapestry/core';
 import { decodeSafetensors, loadTree, saveTree, Vocabulary, type SafetensorsContents } from '@tapestry/data';
@@ -64,6 +64,19 @@ export function saveCheckpoint(
     'optimizer.safetensors': saveTree({ optimizer: state.optState, carry: state.carry }, metadata),
     'checkpoint.json': JSON.stringify(json, null, 1),
   }, options);
+  removeLegacyCheckpoint(dir);
+}
+
+/** Once a checkpoint in the current layout exists, an earlier version's files beside it are stale: prune them too. */
+function removeLegacyCheckpoint(dir: string): void {
+  const jsonPath = join(dir, 'checkpoint.json');
+  if (!existsSync(jsonPath)) return;
+  try {
+    if (JSON.parse(readFileSync(jsonPath, 'utf8'))?.format !== LEGACY_FORMAT) return;
+  } catch {
+    return;
+  }
+  for (const part of ['model.safetensors', 'optimizer.safetensors', 'checkpoint.json']) rmSync(join(dir, part), { force: true });
 }
 
 /** A checkpoint read from disk: its header now, its tensors on {@link StoredCheckpoint.load}. */
