@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
-import { integer as int, positive } from '@tapestry/example-common';
+import { integer as int, positive, runCli } from '@tapestry/example-common';
 import { DEFAULT_CONFIG, runExperiment, type ExperimentConfig } from './experiment.js';
 import { forecastSvg } from './plot.js';
 
@@ -128,4 +128,4 @@ const program = new Command('forecast')
     console.log(`plot: ${plotPath}   results: ${join(o.out, 'results.json')}`);
   });
 
-await program.parseAsync(process.argv);
+await runCli(program);
