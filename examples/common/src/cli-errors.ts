@@ -45,7 +45,9 @@ export function describeError(error: unknown): string {
 
 /** Prints `error` as the CLI `name` fails: one line, or the stack too when verbose. */
 export function reportError(name: string, error: unknown, verbose = verboseRequested()): void {
-  process.stderr.write(`${name}: ${describeError(error)}\n`);
+  const line = describeError(error);
+  // many messages already start with the program's name ("char-rnn: the loss became NaN…")
+  process.stderr.write(line.startsWith(`${name}: `) ? `${line}\n` : `${name}: ${line}\n`);
   if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
 }
 
