@@ -89,6 +89,11 @@ describe('saveTree / loadTree', () => {
     expect(() => saveTree({ 'a.b': f32([1]), a: { b: f32([2]) } })).toThrow('saveTree: the tree has two leaves at path "a.b"');
     expect(() => loadTree(saveTree({ w: f32([1]) }), { w: 'x' })).toThrow('loadTree: the template leaf "w" must be a Tensor, got "x"');
     expect(() => saveTree({ __metadata__: f32([1]) })).toThrow(/reserved/);
+    // an undefined entry stores nothing: loading it where a tensor is expected names the missing path,
+    // and a template with an undefined entry refuses a file that has a tensor there
+    const partial = saveTree({ 'head.weight': f32([1]), 'head.bias': undefined });
+    expect(() => loadTree(partial, { 'head.weight': zeros([1]), 'head.bias': zeros([1]) })).toThrow('loadTree: tensor "head.bias" is missing; the template expects float32 [1]');
+    expect(() => loadTree(saveTree({ w: f32([1]), b: f32([2]) }), { w: zeros([1]), b: undefined })).toThrow(/no leaf for: "b" \(float32 \[1\]\)/);
   });
 
   it('restates a corrupt file\'s error under loadTree and the file\'s name', () => {
