@@ -36,6 +36,12 @@ const RESUME_OPTIONS: readonly ResumeOption<TrainConfig>[] = [
   { flag: '--clip', key: 'clip' },
 ];
 
+/** On resume the vocabulary is the checkpoint's: say so if the text has characters it does not know. */
+function unknownLine(ids: Int32Array, unkId: number | undefined): string[] {
+  const count = unkId === undefined ? 0 : ids.reduce((n, id) => n + (id === unkId ? 1 : 0), 0);
+  return count === 0 ? [] : [`${count} training characters are not in the checkpoint's vocabulary and are read as unknown (is --data the text it was trained on?)`];
+}
+
 const program = new Command('char-rnn').description('A character-level recurrent language model, trained with tapestry.');
 
 program
@@ -85,6 +91,7 @@ program
           `resuming ${stored.dir} at step ${state.step} (epoch ${state.epoch}, ${(state.elapsedMs / 60000).toFixed(1)} min trained)` +
             (stored.legacy ? '; it is in the layout of an earlier version, whose parts cannot be checked to belong together: the next save rewrites it' : ''),
           ...resumed!.changes,
+          ...unknownLine(corpus.train, corpus.vocab.unkId),
           ...(o.steps === undefined && o.epochs === undefined
             ? [`--minutes ${o.minutes} counts the whole run: ${state.elapsedMs >= budgetMs ? 'the budget is spent, nothing to train (raise --minutes to continue)' : `${((budgetMs - state.elapsedMs) / 60000).toFixed(1)} min to go`}`]
             : []),
