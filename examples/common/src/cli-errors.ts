@@ -46,8 +46,10 @@ export function describeError(error: unknown): string {
 /** Prints `error` as the CLI `name` fails: one line, or the stack too when verbose. */
 export function reportError(name: string, error: unknown, verbose = verboseRequested()): void {
   const line = describeError(error);
+  // on a terminal, clear a progress bar the error interrupted, so the line stands on its own
+  const clear = process.stderr.isTTY ? '\r\x1b[K' : '';
   // many messages already start with the program's name ("char-rnn: the loss became NaN…")
-  process.stderr.write(line.startsWith(`${name}: `) ? `${line}\n` : `${name}: ${line}\n`);
+  process.stderr.write(`${clear}${line.startsWith(`${name}: `) ? line : `${name}: ${line}`}\n`);
   if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
 }
 
