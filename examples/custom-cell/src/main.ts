@@ -8,7 +8,10 @@
  * 5. Train it with plain gradient descent on a variable-length task.
  */
 import { normal, randomKey } from '@tapestry/core';
+import { handleCliErrors } from '@tapestry/example-common';
 import { gradientCheck, train, buildModel } from './demo.js';
+
+handleCliErrors('custom-cell');
 
 const { layer } = buildModel(4);
 const params = layer.init(randomKey(0));
