@@ -106,13 +106,23 @@ export function backendOf(op: string, inputs: readonly Tensor[]): Backend {
 const EAGER_PLAN = { inputSlots: [], shared: null };
 
 /**
+ * The value of a call whose value other ops computed already (a custom VJP's forward half), or null for a
+ * primitive a kernel computes.
+ * @internal
+ */
+export function precomputedValue<P extends PrimitiveName>(primitive: Primitive<P>, attrs: AttrsOf<P>): Tensor | null {
+  return primitive.kind === 'custom' ? (attrs as CustomVjpAttrs).value : null;
+}
+
+/**
  * Computes a primitive eagerly, with no tape: the shape rule once, then the backend's kernel planned for
  * those shapes and run over the inputs' storage into new storage. A custom VJP's value was computed by
  * other ops already.
  * @internal
  */
 export function runPrimitive<P extends PrimitiveName>(primitive: Primitive<P>, inputs: readonly Tensor[], attrs: AttrsOf<P>): Tensor {
-  if (primitive.kind === 'custom') return (attrs as CustomVjpAttrs).value;
+  const precomputed = precomputedValue(primitive, attrs);
+  if (precomputed !== null) return precomputed;
   const name = primitive.name as Exclude<PrimitiveName, 'customVjp'>;
   const backend = backendOf(name, inputs);
   const { shape, dtype } = primitive.shape(inputs, attrs);

@@ -3,8 +3,8 @@
  * binds as a graph node. The hook is the tracer `bind` consults; tapes record abstract values as they
  * record concrete ones, so `trace(valueAndGrad(f), …)` holds the forward and the backward pass.
  */
-import type { AttrsOf, CustomVjpAttrs, Primitive, PrimitiveName } from '../binding/primitive.js';
-import { backendOf, setTracer, type Tracer } from '../binding/tape.js';
+import type { AttrsOf, Primitive, PrimitiveName } from '../binding/primitive.js';
+import { backendOf, precomputedValue, setTracer, type Tracer } from '../binding/tape.js';
 import { ArgumentError } from '../errors.js';
 import { shapesEqual } from '../shape.js';
 import { abstractTensor, Tensor } from '../tensor.js';
@@ -19,7 +19,8 @@ class Trace implements Tracer {
 
   bind<P extends PrimitiveName>(primitive: Primitive<P>, inputs: readonly Tensor[], attrs: AttrsOf<P>): Tensor {
     // a custom VJP's value was computed by ops already in the graph; the tape still uses its rule
-    if (primitive.kind === 'custom') return (attrs as CustomVjpAttrs).value;
+    const precomputed = precomputedValue(primitive, attrs);
+    if (precomputed !== null) return precomputed;
     const ids = inputs.map((x) => this.idOf(x));
     // the value lives where its inputs do (a key-less op such as a literal lives on the CPU until used)
     const backend = inputs.length === 0 ? undefined : backendOf(primitive.name, inputs);
