@@ -7,7 +7,8 @@ import type { DType, Key, Tensor } from '@tapestry/core';
 
 /**
  * A cell's state: named tensors, each with the batch as its leading axis (`{ h }` for an RNN or GRU,
- * `{ h, c }` for an LSTM). Names make errors readable (`carry.c`) and map to a layer's `h0` / `c0`.
+ * `{ h, c }` for an LSTM). Names make errors readable (`carry.c`), and a layer takes and returns
+ * states by these names (`initialState.c`, `state.c`).
  */
 export type CellState = { readonly [name: string]: Tensor };
 

@@ -127,7 +127,7 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
     }
     const template = cell.initialState(batch, dtype);
     const stateNames = Object.keys(template);
-    const pieces = initialStatePieces({ name, cellName, numLayers, numDirections }, template, applyOptions as never, dtype);
+    const pieces = initialStatePieces({ name, cellName, numLayers, numDirections }, template, applyOptions, dtype);
 
     /**
      * PyTorch's packed sequences at step t: where a sequence has ended, its state keeps its previous value and
@@ -189,10 +189,7 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
     let output = transpose(input, [1, 0, 2]);
     if (run < steps) output = concat([output, zeros([batch, steps - run, output.shape[2]!], dtype)], 1);
     const state = Object.fromEntries(stateNames.map((n) => [n, stack(finals.get(n)!, 0)])) as S;
-    const result: Record<string, unknown> = { output, state };
-    if ('h' in state) result.hN = state.h;
-    if ('c' in state) result.cN = state.c;
-    return result as RecurrentResult<S>;
+    return { output, state };
   };
 
   const { toStateDict, fromStateDict } = recurrentStateDict(name, directions, init, checkParams);
