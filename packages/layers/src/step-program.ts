@@ -35,6 +35,9 @@ const ROW_PRESERVING = new Set(['reshape', 'slice', 'pad', 'transpose', 'concat'
 
 type Role = 'free' | 'x' | 'state';
 
+/** Analyses kept per layer (one per traced structure: shapes, dtype, number of steps). */
+const MAX_PLANS = 64;
+
 const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 const shapeKey = (t: unknown) => (t instanceof Tensor ? `${t.dtype}[${t.shape.join(',')}]` : `s:${typeof t}`);
 
@@ -95,6 +98,8 @@ export function stepProgram<P, S extends CellState>(
   let plan = cache.get(key);
   if (plan === undefined) {
     plan = analyse(cell, narrow, params, state0, steps, batch, features, dtype);
+    // many lengths or batch sizes (a padded data set) must not grow the cache without end: drop the oldest
+    if (cache.size >= MAX_PLANS) cache.delete(cache.keys().next().value!);
     cache.set(key, plan);
   }
   return plan === null ? plain : hoistedProgram(narrow, plan, params, state0, steps, batch);
