@@ -1,7 +1,8 @@
 /**
  * `recurrent(cell, options)`: any cell as a layer with stacking, both directions, batch-first inputs,
  * initial states, variable lengths and inter-layer dropout. The machinery sees only the {@link Cell}
- * contract, so the built-in layers and a user's cell go through exactly the same code.
+ * contract (and, to hoist input work out of the time loop, a trace of `step`: see step-program.ts), so the
+ * built-in layers and a user's cell go through exactly the same code.
  */
 import { ArgumentError, concat, DTypeError, foldIn, freezeTree, reshape, ShapeError, slice, splitKey, stack, Tensor, transpose, treeLeaves, where, zeros } from '@tapestry/core';
 import type { DType, Key } from '@tapestry/core';
@@ -19,8 +20,10 @@ import { stepProgram, type StepProgramCache } from './step-program.js';
  * Turns any {@link Cell} into a layer: `numLayers` stacked layers (layer k > 0 reads layer k-1's output),
  * optionally bidirectional (a second cell per layer, with its own parameters, reads the sequence from its
  * end), batch-first input [N, T, D], initial states by name, variable `lengths` and dropout between layers.
- * Each layer and direction is one {@link scan} of `cell.step` over time; the machinery never looks inside
- * the cell, so a user's cell gets everything the built-in {@link lstm} gets, state-dict names included.
+ * Each layer and direction is one {@link scan} of `cell.step` over time, with the part of the step that reads
+ * only the input and the parameters (an LSTM's `x W_ihᵀ + b_ih`) computed once for all steps when it works
+ * row by row. Nothing depends on which cell it is, so a user's cell gets everything the built-in {@link lstm}
+ * gets, speed and state-dict names included.
  * @example
  * ```ts
  * const layer = recurrent(myCell, { inputSize: 8, numLayers: 2, bidirectional: true });
