@@ -238,11 +238,16 @@ export class Vocabulary {
    * ```
    */
   idOf(token: string): number {
+    return this.lookup('Vocabulary.idOf', 'token', token);
+  }
+
+  /** {@link Vocabulary.idOf} whose error names the method the caller called and where the token was. */
+  private lookup(fn: string, where: string, token: string): number {
     const id = this.index.get(token);
     if (id !== undefined) return id;
     if (this.unkId !== undefined) return this.unkId;
     throw new ArgumentError(
-      `Vocabulary.idOf: token ${JSON.stringify(token)} is not in the vocabulary, which has no unknown token; ` +
+      `${fn}: ${where} ${JSON.stringify(token)} is not in the vocabulary, which has no unknown token; ` +
         'build it with an unk token or remove the token from the input',
     );
   }
@@ -278,7 +283,10 @@ export class Vocabulary {
       // A string has at most as many code points as UTF-16 units: fill a buffer of that size, then trim.
       const out = new Int32Array(tokens.length);
       let n = 0;
-      for (const ch of tokens) out[n++] = this.idOf(ch);
+      for (const ch of tokens) {
+        out[n] = this.lookup('Vocabulary.encode', `character ${n} of the text,`, ch);
+        n++;
+      }
       return out.slice(0, n);
     }
     if (tokens === null || typeof tokens !== 'object' || !(Symbol.iterator in tokens)) {
@@ -289,7 +297,7 @@ export class Vocabulary {
       if (typeof token !== 'string') {
         throw new ArgumentError(`Vocabulary.encode: token ${ids.length} must be a string, got ${describe(token)}`);
       }
-      ids.push(this.idOf(token));
+      ids.push(this.lookup('Vocabulary.encode', `token ${ids.length},`, token));
     }
     return Int32Array.from(ids);
   }

@@ -3,10 +3,13 @@
  * initial states, variable lengths and inter-layer dropout. The machinery sees only the {@link Cell}
  * contract, so the built-in layers and a user's cell go through exactly the same code.
  */
-import { ArgumentError, concat, DTypeError, foldIn, freezeTree, reshape, ShapeError, slice, splitKey, stack, Tensor, transpose, treeLeaves, where, zeros } from '@tapestry/core';
+import {
+  ArgumentError, concat, DTypeError, foldIn, freezeTree, randomKey, reshape, ShapeError, slice, splitKey, stack, Tensor, transpose, treeFlattenWithPath,
+  treeLeaves, where, zeros,
+} from '@tapestry/core';
 import type { DType, Key } from '@tapestry/core';
 import type { Cell, CellState, CellStep } from './cell.js';
-import { expectPositiveInt, expectProbability, formatShape } from './checks.js';
+import { expectPositiveInt, expectProbability, formatShape, sameShape } from './checks.js';
 import { dropout as applyDropout } from './dropout.js';
 import { initialStatePieces } from './initial-state.js';
 import { lengthMask, readLengths } from './lengths.js';
@@ -88,6 +91,35 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
         throw new ArgumentError(`${where}: params.layers[${k}] has reverse parameters but ${name} is not bidirectional (build it with bidirectional: true?)`);
       }
     });
+    checkParamShapes(where, params);
+  };
+
+  // The shapes `init` makes, by path: measured once (one init), so a parameter tree from a layer built with
+  // other sizes is blamed at its first wrong leaf, not later at a state or matmul it happens to break.
+  let expectedShapes: Map<string, readonly number[]> | undefined;
+  const checkParamShapes = (where: string, params: RecurrentParams<P>): void => {
+    expectedShapes ??= new Map(
+      treeFlattenWithPath(init(randomKey(0))).flatMap(([path, leaf]) => (leaf instanceof Tensor ? [[path, leaf.shape] as const] : [])),
+    );
+    const seen = new Set<string>();
+    for (const [path, leaf] of treeFlattenWithPath(params)) {
+      if (!(leaf instanceof Tensor)) continue;
+      seen.add(path);
+      const expected = expectedShapes.get(path);
+      const built = `${name} (inputSize ${inputSize}, ${cellName}${cell.outputSize === undefined ? '' : ` with ${cell.outputSize} outputs`})`;
+      if (expected === undefined) {
+        throw new ArgumentError(`${where}: params.${path} ${formatShape(leaf.shape)} is not a parameter of ${built}: parameters from a different layer definition?`);
+      }
+      if (!sameShape(leaf.shape, expected)) {
+        throw new ShapeError(
+          `${where}: params.${path} has shape ${formatShape(leaf.shape)} but ${built} makes ${formatShape(expected)} there: ` +
+            'the parameters come from a layer built with other sizes',
+        );
+      }
+    }
+    for (const path of expectedShapes.keys()) {
+      if (!seen.has(path)) throw new ArgumentError(`${where}: params.${path} is missing (expected a tensor ${formatShape(expectedShapes.get(path)!)})`);
+    }
   };
 
   const checkInput = (x: Tensor, dtype: DType): void => {
@@ -107,7 +139,11 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
     }
     if (x.shape[1] === 0) throw new ShapeError(`${name}: x has no time steps (shape ${formatShape(x.shape)})`);
     if (x.dtype !== dtype) {
-      throw new DTypeError(`${name}: x has dtype ${x.dtype} but the parameters are ${dtype}; cast x with cast(x, '${dtype}') or build the layer with dtype '${x.dtype}'`);
+      // layers hold float parameters only: suggest building with x's dtype only when that dtype is a float
+      const fix = x.dtype === 'int32'
+        ? `recurrent layers take float features, not int32 (token ids? map them through embedding() first, or cast(x, '${dtype}'))`
+        : `cast x with cast(x, '${dtype}') or build the layer with dtype '${x.dtype}'`;
+      throw new DTypeError(`${name}: x has dtype ${x.dtype} but the parameters are ${dtype}; ${fix}`);
     }
   };
 

@@ -2,7 +2,8 @@
 import { definePrimitive, type AbstractValue } from '../autodiff/primitive.js';
 import { bind } from '../autodiff/tape.js';
 import { reduceKernel, type ReduceCode } from '../kernels/reduce.js';
-import { normalizeAxes, type Shape } from '../shape.js';
+import { ShapeError } from '../errors.js';
+import { formatShape, normalizeAxes, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { div, mul } from './arithmetic.js';
 import { cast } from './cast.js';
@@ -58,6 +59,13 @@ function reduce(
   expectTensor(primitive.name, 'x', x);
   if (!allowInt) expectFloat(primitive.name, 'x', x);
   const axes = normalizeAxes(primitive.name, axis, x.rank);
+  if (primitive !== sumPrimitive) {
+    // max/min of nothing has no value (PyTorch refuses; ±Infinity would pass silently into a loss)
+    const empty = axes.find((a) => x.shape[a] === 0);
+    if (empty !== undefined) {
+      throw new ShapeError(`${primitive.name}: axis ${empty} of x ${formatShape(x.shape)} is empty; the ${primitive.name} of no elements is undefined`);
+    }
+  }
   return bind(primitive, [x], { axes, keepDims: keepDims === true });
 }
 
