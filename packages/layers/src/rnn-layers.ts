@@ -1,5 +1,5 @@
 /** `rnn`, `lstm` and `gru`: {@link recurrent} with the built-in cells and PyTorch's option names. */
-import type { DType } from '@tapestry/core';
+import { ArgumentError, DTypeError, type DType } from '@tapestry/core';
 import { gruCell } from './cells/gru-cell.js';
 import { lstmCell, type LstmState } from './cells/lstm-cell.js';
 import { rnnCell, type HiddenState } from './cells/rnn-cell.js';
@@ -42,6 +42,9 @@ function cellOptions(name: string, options: RecurrentLayerOptions): GatedCellOpt
   expectPositiveInt(name, 'inputSize', options?.inputSize);
   const { hiddenSize, bias, dtype, weightIhInit, weightHhInit, biasInit } = options;
   expectPositiveInt(name, 'hiddenSize', hiddenSize);
+  if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') {
+    throw new DTypeError(`${name}: dtype must be 'float32' or 'float64' (parameters are floats), got ${JSON.stringify(dtype) ?? String(dtype)}`);
+  }
   return { hiddenSize, bias, dtype, weightIhInit, weightHhInit, biasInit };
 }
 
@@ -60,6 +63,10 @@ function layerOptions(name: string, options: RecurrentLayerOptions) {
  * ```
  */
 export function rnn(options: RnnLayerOptions): RnnLayer {
+  const nonlinearity = options?.nonlinearity;
+  if (nonlinearity !== undefined && nonlinearity !== 'tanh' && nonlinearity !== 'relu') {
+    throw new ArgumentError(`rnn: nonlinearity must be 'tanh' or 'relu', got ${JSON.stringify(nonlinearity) ?? String(nonlinearity)}`);
+  }
   const cell = rnnCell({ ...cellOptions('rnn', options), nonlinearity: options?.nonlinearity ?? 'tanh' });
   return recurrent(cell, layerOptions('rnn', options));
 }
