@@ -72,7 +72,7 @@ export function classificationBatches(
   if (options.dropLast !== undefined && typeof options.dropLast !== 'boolean') {
     throw new ArgumentError(`${fn}: options.dropLast must be a boolean, got ${describe(options.dropLast)}`);
   }
-  if (options.key !== undefined && !(options.key instanceof Key) && !(options.key instanceof Tensor)) {
+  if (options.key !== undefined && !(options.key instanceof Key) && !((options.key as unknown) instanceof Tensor)) {
     throw new ArgumentError(`${fn}: options.key must be a Key (from randomKey), got ${describe(options.key)}`);
   }
   seqs.forEach((seq, n) => {
