@@ -329,7 +329,9 @@ export class Vocabulary {
     for (let i = 0; i < values.length; i++) {
       const id = values[i]!;
       if (!Number.isInteger(id) || id < 0 || id >= this.tokens.length) {
-        throw new ArgumentError(`${fn}: ids[${i}] = ${String(id)} is not an id of this vocabulary (size ${this.tokens.length})`);
+        // a model's head with more outputs than the vocabulary has tokens samples such ids: say so
+        const hint = Number.isInteger(id) && id >= this.tokens.length ? '; do the model\'s output layer and this vocabulary differ in size?' : '';
+        throw new ArgumentError(`${fn}: ids[${i}] = ${String(id)} is not an id of this vocabulary (size ${this.tokens.length})${hint}`);
       }
       if (options.skipPad === true && id === this.padId) continue;
       parts.push(this.tokens[id]!);

@@ -78,7 +78,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     for (let m = 0; m < count; m++) {
       const t = ids[m]!;
       if (t !== ignoreIndex && (t < 0 || t >= classes)) {
-        throw new ArgumentError(`crossEntropy: target ${t} at flat index ${m} is outside 0 … ${classes - 1} (C = ${classes}) and is not ignoreIndex ${ignoreIndex}`);
+        throw new ArgumentError(`crossEntropy: target ${t} at flat index ${m} is outside 0 … ${classes - 1} (C = ${classes}) and is not ignoreIndex ${ignoreIndex}` +
+          (t >= classes ? '; is the vocabulary larger than the output layer? its size must equal the number of classes C' : ''));
       }
     }
   }
