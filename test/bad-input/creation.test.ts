@@ -61,6 +61,7 @@ const cases: BadInputCase[] = [
   { name: 'tensor(Int32Array(3), { shape: [2, 2] })', fn: 'tensor', held: [ints], run: () => tensor(ints, { shape: [2, 2] }), error: ShapeError, mentions: ['[2, 2]', '3'] },
   { name: 'tensor(nested, { shape: [-2, -2] })', fn: 'tensor', held: [nested], run: () => tensor(nested, { shape: [-2, -2] }), error: ShapeError, mentions: ['options.shape', '[-2, -2]'] },
   { name: 'tensor(nested, { shape: 4 })', fn: 'tensor', held: [nested], run: () => tensor(nested, { shape: 4 as never }), error: ArgumentError, mentions: ['options.shape', '4'] },
+  { name: 'tensor(nested, null)', fn: 'tensor', held: [nested], run: () => tensor(nested, null as never), error: ArgumentError, mentions: ['options', 'null'] },
   { name: 'tensor(Uint8Array)', fn: 'tensor', run: () => tensor(new Uint8Array(2) as never), error: ArgumentError, mentions: ['[object Uint8Array]'] },
   // arange, eye
   { name: 'arange(0, 10, 0)', fn: 'arange', run: () => arange(0, 10, 0), error: ArgumentError, mentions: ['step', '0'] },

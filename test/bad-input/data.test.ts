@@ -69,6 +69,8 @@ const cases: BadInputCase[] = [
   { name: 'vocab.decode([1.5])', fn: 'Vocabulary.decode', run: () => vocab.decode([1.5]), error: ArgumentError, mentions: ['ids[0] = 1.5'], absent: ['output layer'] },
   { name: 'vocab.decode(float tensor)', fn: 'Vocabulary.decode', run: () => vocab.decode(tensor([1])), error: DTypeError, mentions: ['int32', 'float32'] },
   { name: 'vocab.tokenOf(1.5)', fn: 'Vocabulary.tokenOf', run: () => vocab.tokenOf(1.5), error: ArgumentError, mentions: ['id', '1.5'] },
+  { name: 'new Vocabulary(tokens, { unkToken: "a" }): unknown option', fn: 'Vocabulary', run: () => new Vocabulary(['a'], { unkToken: 'a' } as never), error: ArgumentError, mentions: ['unknown option "unkToken"', 'unk, pad'] },
+  { name: 'vocab.decode([0], { skipPad: "yes" })', fn: 'Vocabulary.decode', run: () => vocab.decode([0], { skipPad: 'yes' as never }), error: ArgumentError, mentions: ['options.skipPad', '"yes"'] },
   { name: 'new Vocabulary(["a", "a"])', fn: 'Vocabulary', run: () => new Vocabulary(['a', 'a']), error: ArgumentError, mentions: ['"a"', 'twice'] },
   { name: 'tokenizeWords(5)', fn: 'tokenizeWords', run: () => tokenizeWords(5 as never), error: ArgumentError, mentions: ['text', '5'] },
   // batching: classificationBatches reports as itself, indexing seqs as the caller does
@@ -84,6 +86,8 @@ const cases: BadInputCase[] = [
   { name: 'bpttWindows(source, 0)', fn: 'bpttWindows', held: [source], run: () => [...bpttWindows(source, 0)], error: ArgumentError, mentions: ['seqLen', '0'] },
   { name: 'padSequences(seqs, {})', fn: 'padSequences', held: [seqs], run: () => padSequences(seqs, {} as never), error: ArgumentError, mentions: ['options.padId', 'undefined'] },
   { name: 'padSequences([[1, -2]], { padId: 0 })', fn: 'padSequences', run: () => padSequences([[1, -2]], { padId: 0 }), error: ArgumentError, mentions: ['seqs[0][1]', '-2'] },
+  { name: 'permutation(5, 3): reported as permutation', fn: 'permutation', run: () => permutation(5 as never, 3), error: ArgumentError, mentions: ['key', '5'], absent: ['uniform'] },
+  { name: 'batchIndices(3, 1, { key: 5 })', fn: 'batchIndices', run: () => batchIndices(3, 1, { key: 5 as never }), error: ArgumentError, mentions: ['options.key', '5'], absent: ['uniform'] },
   { name: 'permutation(key, -1)', fn: 'permutation', run: () => permutation(key, -1), error: ArgumentError, mentions: ['n', '-1'] },
   { name: 'splitByPosition([1, 2, 3], [0.5, 0.6])', fn: 'splitByPosition', run: () => splitByPosition([1, 2, 3], [0.5, 0.6]), error: ArgumentError, mentions: ['fractions', '1.1'] },
   // safetensors

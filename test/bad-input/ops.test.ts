@@ -38,6 +38,10 @@ const cases: BadInputCase[] = [
   { name: 'logSoftmax(x, 0.5)', fn: 'logSoftmax', held: [x], run: () => logSoftmax(x, 0.5), error: ArgumentError, mentions: ['axis', '0.5'] },
   { name: 'expandDims(x, 3)', fn: 'expandDims', held: [x], run: () => expandDims(x, 3), error: ShapeError, mentions: ['axis 3'] },
   { name: 'squeeze(x, 0)', fn: 'squeeze', held: [x], run: () => squeeze(x, 0), error: ShapeError, mentions: ['axis 0', '[2, 3]', 'size 2'] },
+  { name: 'sum(x, 0, "yes")', fn: 'sum', held: [x], run: () => sum(x, 0, 'yes' as never), error: ArgumentError, mentions: ['keepDims', '"yes"'] },
+  { name: 'max(x, 0, 1)', fn: 'max', held: [x], run: () => max(x, 0, 1 as never), error: ArgumentError, mentions: ['keepDims', '1'] },
+  { name: 'transpose(x, "10")', fn: 'transpose', held: [x], run: () => transpose(x, '10' as never), error: ArgumentError, mentions: ['perm', '"10"'] },
+  { name: 'matmul(x, x, { transposeB: "yes" })', fn: 'matmul', held: [x], run: () => matmul(x, x, { transposeB: 'yes' as never }), error: ArgumentError, mentions: ['options.transposeB', '"yes"'] },
   // slice: a number where a list is due used to return x whole
   { name: 'slice(x, 0)', fn: 'slice', held: [x], run: () => slice(x, 0 as never), error: ArgumentError, mentions: ['begin', 'array', '0 (number)'] },
   { name: 'slice(x, [0, 1], 2)', fn: 'slice', held: [x, begin], run: () => slice(x, begin, 2 as never), error: ArgumentError, mentions: ['size', '2 (number)'] },
@@ -91,6 +95,7 @@ const cases: BadInputCase[] = [
   { name: 'uniform(key, [2], { low: 1, high: 0 })', fn: 'uniform', run: () => uniform(key, [2], { low: 1, high: 0 }), error: ArgumentError, mentions: ['low 1', 'high 0'] },
   { name: 'bernoulli(key, 2, [2])', fn: 'bernoulli', run: () => bernoulli(key, 2, [2]), error: ArgumentError, mentions: ['p', '2'] },
   { name: 'randomKey(1.5)', fn: 'randomKey', run: () => randomKey(1.5), error: ArgumentError, mentions: ['seed', '1.5'] },
+  { name: 'foldIn(key, 2 ** 32): would fold in as 0', fn: 'foldIn', run: () => foldIn(key, 2 ** 32), error: ArgumentError, mentions: ['data', '4294967296', '32 bits'] },
   { name: 'foldIn(key, 0.5)', fn: 'foldIn', run: () => foldIn(key, 0.5), error: ArgumentError, mentions: ['data', '0.5'] },
 ];
 
@@ -105,5 +110,10 @@ describe('bad input: ops', () => {
   it('slice with arrays still slices, and a full slice returns x itself', () => {
     expect(slice(x, [0, 1], [1, 2]).toArray()).toEqual([[2, 3]]);
     expect(slice(x, [0])).toBe(x);
+  });
+
+  it('foldIn takes the whole 32-bit range, int32 and uint32 alike', () => {
+    expect(foldIn(key, 2 ** 32 - 1)).toEqual(foldIn(key, -1));
+    expect(foldIn(key, 2 ** 31)).not.toEqual(foldIn(key, 0));
   });
 });

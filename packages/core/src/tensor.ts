@@ -260,6 +260,7 @@ export interface TensorOptions {
  */
 export function tensor(values: NestedArray | TensorData, options: TensorOptions = {}): Tensor {
   const op = 'tensor';
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${op}: options must be an object { dtype, shape }, got ${String(options)}`);
   const arrayDType = dtypeOfArray(values);
   if (arrayDType !== undefined) {
     const typed = values as TensorData;

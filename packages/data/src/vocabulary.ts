@@ -90,6 +90,11 @@ export class Vocabulary {
   constructor(tokens: readonly string[], options: VocabularyOptions = {}) {
     const fn = 'Vocabulary';
     if (!Array.isArray(tokens)) throw new ArgumentError(`${fn}: tokens must be an array of strings, got ${describe(tokens)}`);
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
+    for (const key of Object.keys(options)) {
+      // a misspelt { unkToken } would otherwise build a vocabulary without an unknown token, silently
+      if (!['unk', 'pad', 'separator'].includes(key)) throw new ArgumentError(`${fn}: unknown option ${JSON.stringify(key)} (the options are unk, pad, separator)`);
+    }
     const index = new Map<string, number>();
     tokens.forEach((token, id) => {
       if (typeof token !== 'string') {
@@ -315,6 +320,10 @@ export class Vocabulary {
    */
   decode(ids: ArrayLike<number> | Tensor, options: { skipPad?: boolean } = {}): string {
     const fn = 'Vocabulary.decode';
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object { skipPad }, got ${describe(options)}`);
+    if (options.skipPad !== undefined && typeof options.skipPad !== 'boolean') {
+      throw new ArgumentError(`${fn}: options.skipPad must be true or false, got ${describe(options.skipPad)}`);
+    }
     let values: ArrayLike<number>;
     if (ids instanceof Tensor) {
       if (ids.dtype !== 'int32') throw new DTypeError(`${fn}: ids must be an int32 tensor, got ${ids.dtype}`);

@@ -1,6 +1,6 @@
 import { ArgumentError, DTypeError, gather, Tensor } from '@tapestry/core';
 import type { DType, Key } from '@tapestry/core';
-import { expectPositiveInt, formatShape } from './checks.js';
+import { expectKnownOptions, expectPositiveInt, formatShape } from './checks.js';
 import { normal, type Initializer } from './init.js';
 import { readStateDict, type StateDict, type StateDictInput } from './state-dict.js';
 
@@ -48,6 +48,7 @@ export interface EmbeddingLayer {
  * ```
  */
 export function embedding(options: EmbeddingOptions): EmbeddingLayer {
+  expectKnownOptions('embedding', options, ['numEmbeddings', 'embeddingDim', 'dtype', 'weightInit']);
   const numEmbeddings = expectPositiveInt('embedding', 'numEmbeddings', options?.numEmbeddings);
   const embeddingDim = expectPositiveInt('embedding', 'embeddingDim', options.embeddingDim);
   const dtype = options.dtype ?? 'float32';

@@ -57,6 +57,7 @@ function reduce(losses: Tensor, reduction: Reduction): Tensor {
 export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const reduction = checkReduction('crossEntropy', options.reduction ?? 'mean');
   const ignoreIndex = options.ignoreIndex ?? -100;
+  if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(`crossEntropy: ignoreIndex must be an integer class id, got ${String(ignoreIndex)}`);
   expectFloatTensor('crossEntropy', 'logits', logits);
   if (!(targets instanceof Tensor)) throw new ArgumentError(`crossEntropy: targets must be an int32 Tensor of class ids, got ${typeof targets}`);
   if (targets.dtype !== 'int32') {

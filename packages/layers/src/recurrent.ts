@@ -7,9 +7,9 @@ import {
   ArgumentError, concat, DTypeError, foldIn, freezeTree, randomKey, reshape, ShapeError, slice, splitKey, stack, Tensor, transpose, treeFlattenWithPath,
   treeLeaves, where, zeros,
 } from '@tapestry/core';
-import type { DType, Key } from '@tapestry/core';
+import { Key, type DType } from '@tapestry/core';
 import type { Cell, CellState, CellStep } from './cell.js';
-import { expectPositiveInt, expectProbability, formatShape, sameShape } from './checks.js';
+import { expectOptionalBoolean, expectOptionalKey, expectPositiveInt, expectProbability, formatShape, sameShape } from './checks.js';
 import { dropout as applyDropout } from './dropout.js';
 import { initialStatePieces } from './initial-state.js';
 import { lengthMask, readLengths } from './lengths.js';
@@ -37,7 +37,7 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
   }
   const inputSize = expectPositiveInt(name, 'inputSize', options?.inputSize);
   const numLayers = expectPositiveInt(name, 'numLayers', options.numLayers ?? 1);
-  const bidirectional = options.bidirectional ?? false;
+  const bidirectional = expectOptionalBoolean(name, 'bidirectional', options.bidirectional) ?? false;
   const numDirections: 1 | 2 = bidirectional ? 2 : 1;
   const dropoutP = expectProbability(name, 'dropout', options.dropout ?? 0);
   const directions = bidirectional ? (['forward', 'reverse'] as const) : (['forward'] as const);
@@ -64,6 +64,9 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
   };
 
   const init = (key: Key): RecurrentParams<P> => {
+    if (!(key instanceof Key) && !((key as unknown) instanceof Tensor)) {
+      throw new ArgumentError(`${name}.init: key must be a Key (from randomKey), got ${key === null ? 'null' : typeof key}`);
+    }
     const keys = splitKey(key, numLayers * numDirections);
     const layers: DirectionParams<P>[] = [];
     let inSize = inputSize;
@@ -153,7 +156,9 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
     checkInput(x, dtype);
     const [batch, steps] = [x.shape[0]!, x.shape[1]!];
     const lengths = applyOptions.lengths === undefined ? undefined : readLengths(name, applyOptions.lengths, batch, steps);
-    const training = applyOptions.training ?? false;
+    if (applyOptions === null || typeof applyOptions !== 'object') throw new ArgumentError(`${name}: options must be an object, got ${String(applyOptions)}`);
+    const training = expectOptionalBoolean(name, 'options.training', applyOptions.training) ?? false;
+    expectOptionalKey(name, 'options.key', applyOptions.key);
     const dropping = training && dropoutP > 0 && numLayers > 1;
     if (dropping && applyOptions.key === undefined) {
       throw new ArgumentError(`${name}: training with dropout ${dropoutP} between layers needs a random key: apply(params, x, { training: true, key })`);

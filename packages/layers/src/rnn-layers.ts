@@ -4,7 +4,7 @@ import { gruCell } from './cells/gru-cell.js';
 import { lstmCell, type LstmState } from './cells/lstm-cell.js';
 import { rnnCell, type HiddenState } from './cells/rnn-cell.js';
 import type { GatedCellOptions, GatedCellParams } from './cells/gated.js';
-import { expectPositiveInt } from './checks.js';
+import { expectKnownOptions, expectOptionalBoolean, expectPositiveInt } from './checks.js';
 import { recurrent } from './recurrent.js';
 import type { RecurrentLayer } from './recurrent-types.js';
 
@@ -39,7 +39,13 @@ export type GruLayer = RecurrentLayer<GatedCellParams, HiddenState>;
 
 function cellOptions(name: string, options: RecurrentLayerOptions): GatedCellOptions {
   // Checked here too so the message names the layer the user called
+  expectKnownOptions(name, options, [
+    'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'dropout', 'dtype', 'bias', 'weightIhInit', 'weightHhInit', 'biasInit',
+    ...(name === 'rnn' ? ['nonlinearity'] : []),
+  ]);
   expectPositiveInt(name, 'inputSize', options?.inputSize);
+  expectOptionalBoolean(name, 'bias', options.bias);
+  expectOptionalBoolean(name, 'bidirectional', options.bidirectional);
   const { hiddenSize, bias, dtype, weightIhInit, weightHhInit, biasInit } = options;
   expectPositiveInt(name, 'hiddenSize', hiddenSize);
   if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') {

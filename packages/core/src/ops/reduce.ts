@@ -2,7 +2,7 @@
 import { definePrimitive, type AbstractValue } from '../autodiff/primitive.js';
 import { bind } from '../autodiff/tape.js';
 import { reduceKernel, type ReduceCode } from '../kernels/reduce.js';
-import { ShapeError } from '../errors.js';
+import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxes, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { div, mul } from './arithmetic.js';
@@ -59,6 +59,7 @@ function reduce(
   expectTensor(primitive.name, 'x', x);
   if (!allowInt) expectFloat(primitive.name, 'x', x);
   const axes = normalizeAxes(primitive.name, axis, x.rank);
+  if (typeof keepDims !== 'boolean') throw new ArgumentError(`${primitive.name}: keepDims must be true or false, got ${JSON.stringify(keepDims) ?? String(keepDims)}`);
   if (primitive !== sumPrimitive) {
     // max/min of nothing has no value (PyTorch refuses; ±Infinity would pass silently into a loss)
     const empty = axes.find((a) => x.shape[a] === 0);

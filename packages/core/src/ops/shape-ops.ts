@@ -1,7 +1,7 @@
 /** Reshape-like primitives (reshape, transpose, broadcastTo) and the composites built on them. */
 import { definePrimitive } from '../autodiff/primitive.js';
 import { bind } from '../autodiff/tape.js';
-import { ShapeError } from '../errors.js';
+import { ArgumentError, ShapeError } from '../errors.js';
 import { broadcastKernel, transposeKernel } from '../kernels/layout.js';
 import { checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -75,6 +75,9 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
  */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   expectTensor('transpose', 'x', x);
+  if (perm !== undefined && !Array.isArray(perm)) {
+    throw new ArgumentError(`transpose: perm must be an array of axes, got ${typeof perm === 'string' ? JSON.stringify(perm) : String(perm)}`);
+  }
   const p = perm === undefined ? Array.from({ length: x.rank }, (_, i) => x.rank - 1 - i) : Array.from(perm);
   if (p.length !== x.rank || [...p].sort((a, b) => a - b).some((v, i) => v !== i)) {
     throw new ShapeError(`transpose: perm [${p.join(', ')}] is not a permutation of the ${x.rank} axes of ${formatShape(x.shape)}`);

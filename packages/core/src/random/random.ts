@@ -102,7 +102,10 @@ export function foldIn(key: Key, data: number): Key;
 export function foldIn(key: Tensor, data: number): Tensor;
 export function foldIn(key: KeyLike, data: number): KeyLike;
 export function foldIn(key: KeyLike, data: number): KeyLike {
-  if (!Number.isInteger(data)) throw new ArgumentError(`foldIn: data must be an integer, got ${data}`);
+  // folded in as 32 bits: beyond them 2^32 would give the key of 0, silently; int32 and uint32 values are both taken
+  if (!Number.isInteger(data) || data < -0x80000000 || data > 0xffffffff) {
+    throw new ArgumentError(`foldIn: data must be an integer in [-2^31, 2^32) (it is folded in as 32 bits), got ${String(data)}`);
+  }
   if (key instanceof Tensor) {
     expectKeyData('foldIn', key);
     return deriveKeyData(key, 2, data >>> 0);
