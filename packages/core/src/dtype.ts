@@ -1,3 +1,5 @@
+import { ShapeError } from './errors.js';
+
 /**
  * Element types a {@link Tensor} can hold. `float32` is the fast path, `float64` the reference (every
  * gradient test runs in it), `int32` holds indices and class ids and is never differentiated.
@@ -32,13 +34,20 @@ export const allocations = { count: 0 };
 /** Allocates zeroed storage of `size` elements for `dtype`. */
 export function allocate(dtype: DType, size: number): TensorData {
   allocations.count++;
-  switch (dtype) {
-    case 'float32':
-      return new Float32Array(size);
-    case 'float64':
-      return new Float64Array(size);
-    case 'int32':
-      return new Int32Array(size);
+  try {
+    switch (dtype) {
+      case 'float32':
+        return new Float32Array(size);
+      case 'float64':
+        return new Float64Array(size);
+      case 'int32':
+        return new Int32Array(size);
+    }
+  } catch (e) {
+    // the engine's RangeError ("Invalid typed array length", "Array buffer allocation failed") says nothing of the
+    // shape; the creation functions refuse sizes over 2^31 − 1 first, so this is a shape that an op produced
+    if (e instanceof RangeError) throw new ShapeError(`cannot allocate a ${dtype} tensor of ${size} elements: ${e.message}`);
+    throw e;
   }
 }
 

@@ -33,15 +33,37 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
   return true;
 }
 
-/** Validates a user-given shape: non-negative integers only. */
+/**
+ * The most elements a tensor may hold: 2^31 − 1, so every element has an int32 index (gather, argmax) and the
+ * storage fits a typed array in every engine. Larger shapes are refused before anything is allocated.
+ */
+export const MAX_ELEMENTS = 0x7fffffff;
+
+/** Throws a ShapeError naming the op when a tensor of `shape` would hold more than {@link MAX_ELEMENTS}. */
+export function checkSize(op: string, argument: string, shape: Shape): void {
+  const size = sizeOf(shape);
+  if (size > MAX_ELEMENTS) {
+    throw new ShapeError(`${op}: ${argument} ${formatShape(shape)} would hold ${size} elements; a tensor holds at most 2^31 − 1 = ${MAX_ELEMENTS}`);
+  }
+}
+
+/** Validates a user-given shape: non-negative integers only, and at most {@link MAX_ELEMENTS} elements. */
 export function checkShape(op: string, argument: string, shape: readonly number[]): Shape {
-  if (!Array.isArray(shape)) throw new ArgumentError(`${op}: ${argument} must be an array of sizes, got ${String(shape)}`);
+  if (!Array.isArray(shape)) {
+    throw new ArgumentError(`${op}: ${argument} must be an array of sizes, got ${typeof shape === 'string' ? JSON.stringify(shape) : String(shape)}`);
+  }
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) {
-      throw new ShapeError(`${op}: ${argument} must hold non-negative integers, got ${formatShape(shape)}`);
+      throw new ShapeError(`${op}: ${argument} must hold non-negative integers, got [${shape.map(describeEntry).join(', ')}]`);
     }
   }
+  checkSize(op, argument, shape);
   return shape.slice();
+}
+
+/** An entry of a user-given list for a message: numbers as they are, anything else quoted with its type. */
+function describeEntry(x: unknown): string {
+  return typeof x === 'number' ? String(x) : typeof x === 'string' ? JSON.stringify(x) : `${String(x)} (${typeof x})`;
 }
 
 /**
@@ -63,12 +85,16 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
       );
     }
   }
+  checkSize(op, `the broadcast of ${formatShape(a)} and ${formatShape(b)},`, out);
   return out;
 }
 
 /** Resolves a possibly negative axis against `rank`, or throws naming the op. */
 export function normalizeAxis(op: string, axis: number, rank: number, argument = 'axis'): number {
-  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+  if (typeof axis !== 'number' || !Number.isInteger(axis)) {
+    throw new ArgumentError(`${op}: ${argument} must be an integer, got ${describeEntry(axis)}`);
+  }
+  if (axis < -rank || axis >= rank) {
     throw new ShapeError(`${op}: ${argument} ${axis} is out of range for a tensor of rank ${rank} (valid: ${-rank} … ${rank - 1})`);
   }
   return axis < 0 ? axis + rank : axis;
@@ -80,6 +106,9 @@ export function normalizeAxis(op: string, axis: number, rank: number, argument =
  */
 export function normalizeAxes(op: string, axis: number | readonly number[] | undefined, rank: number): number[] {
   if (axis === undefined) return Array.from({ length: rank }, (_, i) => i);
+  if (typeof axis !== 'number' && !Array.isArray(axis)) {
+    throw new ArgumentError(`${op}: axis must be an integer or an array of integers, got ${describeEntry(axis)}`);
+  }
   const list = typeof axis === 'number' ? [axis] : Array.from(axis);
   const axes = list.map((a) => normalizeAxis(op, a, rank));
   const sorted = [...axes].sort((x, y) => x - y);

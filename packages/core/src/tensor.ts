@@ -1,6 +1,6 @@
 import { allocate, dtypeOfArray, DTYPES, DTYPE_ABBREVIATION, type DType, type TensorData } from './dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from './errors.js';
-import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
+import { checkShape, checkSize, formatShape, sizeOf, type Shape } from './shape.js';
 import type { Track } from './binding/track.js';
 import type { Backend } from './backend/backend.js';
 import { cpu } from './backend/cpu.js';
@@ -242,16 +242,38 @@ function inferShape(values: NestedArray): number[] {
   return shape;
 }
 
+/** The int32 range, as PyTorch enforces it: a value outside is refused, never wrapped. */
+const INT32_MIN = -0x80000000;
+const INT32_MAX = 0x7fffffff;
+
+/** Throws unless `value` is an integer in the int32 range, naming the function, the argument and the value. */
+function checkInt32(op: string, argument: string, value: number): void {
+  if (!Number.isInteger(value)) throw new DTypeError(`${op}: int32 tensors hold integers, got ${argument} = ${value}`);
+  if (value < INT32_MIN || value > INT32_MAX) {
+    throw new ArgumentError(`${op}: ${argument} = ${value} is outside the int32 range [${INT32_MIN}, ${INT32_MAX}] (it would wrap)`);
+  }
+}
+
+/** A leaf of a nested array for a message: what it is, not just its type. */
+function describeValue(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
+  if (v === null || v === undefined) return String(v);
+  return Array.isArray(v) ? `an array of ${v.length}` : typeof v;
+}
+
 function flattenInto(op: string, values: NestedArray, shape: Shape, axis: number, out: TensorData, offset: number): number {
   if (axis === shape.length) {
-    if (typeof values !== 'number') throw new ShapeError(`${op}: ragged nested array: expected a number at depth ${axis}`);
+    if (typeof values !== 'number') {
+      const what = Array.isArray(values) ? 'ragged nested array: ' : '';
+      throw new ShapeError(`${op}: ${what}expected a number at depth ${axis} (shape ${formatShape(shape)}), got ${describeValue(values)}`);
+    }
     out[offset] = values;
     return offset + 1;
   }
   if (!Array.isArray(values) || values.length !== shape[axis]) {
     throw new ShapeError(
       `${op}: ragged nested array: expected ${shape[axis]} entries at depth ${axis} (shape ${formatShape(shape)}), ` +
-        `got ${Array.isArray(values) ? values.length : typeof values}`,
+        `got ${Array.isArray(values) ? values.length : describeValue(values)}`,
     );
   }
   for (const v of values) offset = flattenInto(op, v, shape, axis + 1, out, offset);
@@ -280,6 +302,7 @@ export interface TensorOptions {
  */
 export function tensor(values: NestedArray | TensorData, options: TensorOptions = {}): Tensor {
   const op = 'tensor';
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${op}: options must be an object { dtype, shape }, got ${String(options)}`);
   const arrayDType = dtypeOfArray(values);
   if (arrayDType !== undefined) {
     const typed = values as TensorData;
@@ -287,7 +310,7 @@ export function tensor(values: NestedArray | TensorData, options: TensorOptions 
     if (dtype !== arrayDType) {
       throw new DTypeError(`${op}: a ${arrayDType} array was given with dtype ${dtype}; convert it first or use cast()`);
     }
-    const shape = options.shape === undefined ? [typed.length] : checkShape(op, 'shape', options.shape);
+    const shape = options.shape === undefined ? [typed.length] : checkShape(op, 'options.shape', options.shape);
     if (sizeOf(shape) !== typed.length) {
       throw new ShapeError(`${op}: shape ${formatShape(shape)} holds ${sizeOf(shape)} elements but the array has ${typed.length}`);
     }
@@ -302,15 +325,15 @@ export function tensor(values: NestedArray | TensorData, options: TensorOptions 
   const data = allocate(dtype, sizeOf(natural));
   flattenInto(op, nested, natural, 0, data, 0);
   if (dtype === 'int32') {
-    const source = nested;
+    // checked on the given numbers: the Int32Array has already wrapped them
+    let index = 0;
     const check = (v: NestedArray): void => {
-      if (typeof v === 'number') {
-        if (!Number.isInteger(v)) throw new DTypeError(`${op}: int32 tensors hold integers, got ${v}`);
-      } else v.forEach(check);
+      if (typeof v === 'number') checkInt32(op, `values (flat index ${index++})`, v);
+      else v.forEach(check);
     };
-    check(source);
+    check(nested);
   }
-  const shape = options.shape === undefined ? natural : checkShape(op, 'shape', options.shape);
+  const shape = options.shape === undefined ? natural : checkShape(op, 'options.shape', options.shape);
   if (sizeOf(shape) !== data.length) {
     throw new ShapeError(`${op}: shape ${formatShape(shape)} holds ${sizeOf(shape)} elements but the values have ${data.length}`);
   }
@@ -319,7 +342,7 @@ export function tensor(values: NestedArray | TensorData, options: TensorOptions 
 
 /** A 0-d tensor holding `value`. */
 export function scalar(value: number, dtype: DType = 'float32'): Tensor {
-  return full([], value, dtype);
+  return filled('scalar', [], value, dtype);
 }
 
 /**
@@ -330,9 +353,15 @@ export function scalar(value: number, dtype: DType = 'float32'): Tensor {
  * ```
  */
 export function full(shape: readonly number[], value: number, dtype: DType = 'float32'): Tensor {
-  const s = checkShape('full', 'shape', shape);
-  checkDType('full', dtype);
-  if (dtype === 'int32' && !Number.isInteger(value)) throw new DTypeError(`full: int32 tensors hold integers, got ${value}`);
+  return filled('full', shape, value, dtype);
+}
+
+/** `full` for each creation function, so errors name the function the user called (`zeros`, not `full`). */
+function filled(op: string, shape: readonly number[], value: number, dtype: DType): Tensor {
+  const s = checkShape(op, 'shape', shape);
+  checkDType(op, dtype);
+  if (typeof value !== 'number') throw new ArgumentError(`${op}: value must be a number, got ${describeValue(value)}`);
+  if (dtype === 'int32') checkInt32(op, 'value', value);
   const data = allocate(dtype, sizeOf(s));
   if (value !== 0) data.fill(value);
   return new Tensor(data, s, dtype);
@@ -340,22 +369,24 @@ export function full(shape: readonly number[], value: number, dtype: DType = 'fl
 
 /** A tensor of zeros. @example `zeros([3, 4], 'float64')` */
 export function zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
-  return full(shape, 0, dtype);
+  return filled('zeros', shape, 0, dtype);
 }
 
 /** A tensor of ones. @example `ones([3], 'int32')` */
 export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor {
-  return full(shape, 1, dtype);
+  return filled('ones', shape, 1, dtype);
 }
 
 /** Zeros with the shape and dtype of `x`, on its backend. */
 export function zerosLike(x: Tensor): Tensor {
-  return onBackendOf(x, full(x.shape, 0, x.dtype));
+  if (!(x instanceof Tensor)) throw new ArgumentError(`zerosLike: x must be a Tensor, got ${describeValue(x)}`);
+  return onBackendOf(x, filled('zerosLike', x.shape, 0, x.dtype));
 }
 
 /** Ones with the shape and dtype of `x`, on its backend. */
 export function onesLike(x: Tensor): Tensor {
-  return onBackendOf(x, full(x.shape, 1, x.dtype));
+  if (!(x instanceof Tensor)) throw new ArgumentError(`onesLike: x must be a Tensor, got ${describeValue(x)}`);
+  return onBackendOf(x, filled('onesLike', x.shape, 1, x.dtype));
 }
 
 /**
@@ -380,6 +411,11 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f
     throw new DTypeError(`arange: int32 needs integer start and step, got ${from} and ${step}`);
   }
   const n = Math.max(0, Math.ceil((to - from) / step));
+  checkSize('arange', 'the result', [n]);
+  if (dtype === 'int32' && n > 0) {
+    checkInt32('arange', 'start', from);
+    checkInt32('arange', 'the last value', from + (n - 1) * step);
+  }
   const data = allocate(dtype, n);
   for (let i = 0; i < n; i++) data[i] = from + i * step;
   return new Tensor(data, [n], dtype);
@@ -389,6 +425,7 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = 'f
 export function eye(n: number, dtype: DType = 'float32'): Tensor {
   checkShape('eye', 'n', [n]);
   checkDType('eye', dtype);
+  checkSize('eye', 'the result', [n, n]);
   const data = allocate(dtype, n * n);
   for (let i = 0; i < n; i++) data[i * n + i] = 1;
   return new Tensor(data, [n, n], dtype);

@@ -95,6 +95,7 @@ export function beamSearch<S>(options: BeamSearchOptions<S>): Hypothesis[] {
     const out = step(last, state, prefix);
     const logits = checkStepLogits(fn, out, batch);
     const vocab = logits.shape[1]!;
+    checkRows(fn, logits.dataSync(), vocab, length);
     const logProbs = logSoftmax(logits, -1).dataSync();
 
     const candidates: { beam: number; token: number; score: number }[] = [];
@@ -132,6 +133,24 @@ export function beamSearch<S>(options: BeamSearchOptions<S>): Hypothesis[] {
     state = reorderState(out.state, parents, stateAxis);
   }
   return done.sort((x, y) => y.normalizedScore - x.normalizedScore || compareTokens(x.tokens, y.tokens)).slice(0, width);
+}
+
+/**
+ * Refuses a step's logits with a NaN or without a finite largest value in some row, as generate and
+ * sampleLogits do: such a row has no distribution to extend, and dropping it would end the search with no
+ * hypotheses (an empty result) instead of naming the step that went wrong.
+ */
+function checkRows(fn: string, raw: ArrayLike<number>, vocab: number, length: number): void {
+  for (let start = 0, row = 0; start < raw.length; start += vocab, row++) {
+    let best = -Infinity;
+    for (let v = start; v < start + vocab; v++) {
+      if (Number.isNaN(raw[v])) throw new ArgumentError(`${fn}: step logits row ${row} (live hypothesis ${row} of length ${length}) holds NaN at index ${v - start}`);
+      best = Math.max(best, raw[v]!);
+    }
+    if (best === -Infinity || best === Infinity) {
+      throw new ArgumentError(`${fn}: step logits row ${row} (live hypothesis ${row} of length ${length}) has maximum ${best}; every row needs a finite largest logit`);
+    }
+  }
 }
 
 /** Lexicographic order of token sequences: a deterministic tie-break between equally ranked hypotheses. */

@@ -1,5 +1,5 @@
-import { ArgumentError, tensor, type Key, type Tensor } from '@tapestry/core';
-import { describe } from './checks.js';
+import { ArgumentError, Key, tensor, Tensor } from '@tapestry/core';
+import { checkId, checkInteger, describe } from './checks.js';
 import { padSequences, type PaddedBatch } from './padding.js';
 import { batchIndices } from './shuffle.js';
 
@@ -57,6 +57,29 @@ export function classificationBatches(
     if (!Number.isInteger(label) || label < -0x80000000 || label > 0x7fffffff) {
       throw new ArgumentError(`${fn}: labels[${i}] = ${String(label)} is not an int32 class id`);
     }
+  });
+  // Everything batchIndices and padSequences would check, checked here first, so that errors name the
+  // function the caller called and index seqs as the caller does (not by position within a batch).
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError(`${fn}: options { batchSize, padId } are required, got ${describe(options)}`);
+  }
+  checkInteger(fn, 'options.batchSize', options.batchSize, 1);
+  checkId(fn, 'options.padId', options.padId);
+  if (options.maxLength !== undefined) checkInteger(fn, 'options.maxLength', options.maxLength, 1);
+  if (options.truncate !== undefined && options.truncate !== 'pre' && options.truncate !== 'post') {
+    throw new ArgumentError(`${fn}: options.truncate must be 'pre' or 'post', got ${describe(options.truncate)}`);
+  }
+  if (options.dropLast !== undefined && typeof options.dropLast !== 'boolean') {
+    throw new ArgumentError(`${fn}: options.dropLast must be a boolean, got ${describe(options.dropLast)}`);
+  }
+  if (options.key !== undefined && !(options.key instanceof Key) && !((options.key as unknown) instanceof Tensor)) {
+    throw new ArgumentError(`${fn}: options.key must be a Key (from randomKey), got ${describe(options.key)}`);
+  }
+  seqs.forEach((seq, n) => {
+    if (!(seq instanceof Int32Array) && !Array.isArray(seq)) {
+      throw new ArgumentError(`${fn}: seqs[${n}] must be a number array or an Int32Array, got ${describe(seq)}`);
+    }
+    for (let t = 0; t < seq.length; t++) checkId(fn, `seqs[${n}][${t}]`, seq[t]);
   });
   const pad = { padId: options.padId, maxLength: options.maxLength, truncate: options.truncate };
   const batchOptions = { dropLast: options.dropLast, ...(options.key === undefined ? {} : { key: options.key }) };

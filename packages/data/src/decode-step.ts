@@ -54,12 +54,28 @@ export function checkStepLogits(fn: string, result: unknown, batch: number): Ten
  * ```
  */
 export function reorderState<S>(state: S, indices: ArrayLike<number>, axis = 0): S {
+  const fn = 'reorderState';
+  if (indices === null || typeof indices !== 'object' || typeof indices.length !== 'number') {
+    throw new ArgumentError(`${fn}: indices must be an array of sequence indices, got ${describe(indices)}`);
+  }
+  // Int32Array.from would truncate 1.5 to 1 and wrap 2^32 to 0: refuse what is not an index instead
+  for (let i = 0; i < indices.length; i++) {
+    const v = indices[i];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
+      throw new ArgumentError(`${fn}: indices[${i}] must be a non-negative integer index, got ${describe(v)}`);
+    }
+  }
+  if (typeof axis !== 'number' || !Number.isInteger(axis)) throw new ArgumentError(`${fn}: axis must be an integer, got ${describe(axis)}`);
   const index = tensor(Int32Array.from(indices), { shape: [indices.length] });
   return treeMap((leaf: unknown) => {
     if (!(leaf instanceof Tensor)) return leaf;
     const a = axis < 0 ? axis + leaf.rank : axis;
     if (a < 0 || a >= leaf.rank) {
       throw new ShapeError(`reorderState: state leaf of shape [${leaf.shape.join(', ')}] has no axis ${axis} to reorder sequences along; set stateAxis`);
+    }
+    const outside = Array.prototype.findIndex.call(indices, (v: number) => v >= leaf.shape[a]!);
+    if (outside >= 0) {
+      throw new ShapeError(`${fn}: indices[${outside}] = ${indices[outside]} is out of range for a state leaf of shape [${leaf.shape.join(', ')}] (axis ${a} has ${leaf.shape[a]} sequences)`);
     }
     return gather(leaf, index, a);
   }, state) as S;

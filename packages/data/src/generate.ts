@@ -1,7 +1,9 @@
-import { ArgumentError, foldIn, tensor, type Key } from '@tapestry/core';
+import { ArgumentError, foldIn, Key, tensor, Tensor } from '@tapestry/core';
 import { checkId, checkInteger, describe } from './checks.js';
 import { checkStepLogits, type DecodeStep } from './decode-step.js';
-import { sampleLogits, type SampleOptions } from './sampling.js';
+import { sampleAs, type SampleOptions } from './sampling.js';
+// sampleLogits is named in the TSDoc below
+import type { sampleLogits } from './sampling.js';
 
 /** Options of {@link generate}. */
 export interface GenerateOptions<S> {
@@ -41,6 +43,9 @@ export function generate<S>(options: GenerateOptions<S>): Int32Array {
   if (prompt === null || typeof prompt !== 'object' || typeof prompt.length !== 'number' || prompt.length === 0) {
     throw new ArgumentError(`${fn}: options.prompt must be a non-empty array of token ids, got ${describe(prompt)}`);
   }
+  if (!(key instanceof Key) && !((key as unknown) instanceof Tensor)) {
+    throw new ArgumentError(`${fn}: options.key must be a Key (from randomKey), got ${describe(key)}`);
+  }
   const maxLength = checkInteger(fn, 'options.maxLength', options.maxLength, 0);
   const endToken = options.endToken === undefined ? undefined : checkId(fn, 'options.endToken', options.endToken);
   const tokens: number[] = [];
@@ -54,7 +59,7 @@ export function generate<S>(options: GenerateOptions<S>): Int32Array {
   }
   const generated: number[] = [];
   while (generated.length < maxLength) {
-    const next = sampleLogits(foldIn(key, generated.length), logits!, options.sampling).dataSync()[0]!;
+    const next = sampleAs(fn, 'options.sampling.', foldIn(key, generated.length), logits!, options.sampling).dataSync()[0]!;
     generated.push(next);
     tokens.push(next);
     if (next === endToken || generated.length === maxLength) break;

@@ -1,4 +1,4 @@
-import { argmax, ArgumentError, categorical, div, DTypeError, ShapeError, softmax, tensor, Tensor, type Key } from '@tapestry/core';
+import { argmax, ArgumentError, categorical, div, DTypeError, Key, ShapeError, softmax, tensor, Tensor } from '@tapestry/core';
 import { checkInteger, describe } from './checks.js';
 
 /** Options of {@link sampleLogits}. */
@@ -68,7 +68,22 @@ function keepTopP(values: Float32Array | Float64Array, probs: ArrayLike<number>,
  * ```
  */
 export function sampleLogits(key: Key, logits: Tensor, options: SampleOptions = {}): Tensor {
-  const fn = 'sampleLogits';
+  return sampleAs('sampleLogits', '', key, logits, options);
+}
+
+/**
+ * {@link sampleLogits} whose errors name `fn` (the function the user called: generate) and its options
+ * under `prefix` (`options.sampling.`).
+ * @internal
+ */
+export function sampleAs(fn: string, prefix: string, key: Key, logits: Tensor, options: SampleOptions = {}): Tensor {
+  // checked here, so that a bad key is reported as the caller's argument, not categorical's
+  if (!(key instanceof Key) && !((key as unknown) instanceof Tensor)) {
+    throw new ArgumentError(`${fn}: key must be a Key (from randomKey / splitKey / foldIn), got ${describe(key)}`);
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new ArgumentError(`${fn}: ${prefix === '' ? 'options' : prefix.slice(0, -1)} must be an object, got ${describe(options)}`);
+  }
   checkLogits(fn, logits);
   const vocab = logits.shape[logits.rank - 1]!;
   const raw = logits.dataSync();
@@ -82,15 +97,18 @@ export function sampleLogits(key: Key, logits: Tensor, options: SampleOptions = 
       throw new ArgumentError(`${fn}: logits row ${start / vocab} has maximum ${best}; every row needs a finite largest logit`);
     }
   }
+  if (options.greedy !== undefined && typeof options.greedy !== 'boolean') {
+    throw new ArgumentError(`${fn}: ${prefix}greedy must be true or false, got ${describe(options.greedy)}`);
+  }
   if (options.greedy === true) return argmax(logits, -1);
 
   const temperature = options.temperature ?? 1;
   if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature <= 0) {
-    throw new ArgumentError(`${fn}: temperature must be a finite number > 0, got ${String(temperature)} (use greedy: true for argmax)`);
+    throw new ArgumentError(`${fn}: ${prefix}temperature must be a finite number > 0, got ${String(temperature)} (use greedy: true for argmax)`);
   }
-  const topK = options.topK === undefined ? vocab : checkInteger(fn, 'topK', options.topK, 1);
+  const topK = options.topK === undefined ? vocab : checkInteger(fn, `${prefix}topK`, options.topK, 1);
   const topP = options.topP ?? 1;
-  if (typeof topP !== 'number' || !(topP > 0 && topP <= 1)) throw new ArgumentError(`${fn}: topP must be in (0, 1], got ${String(topP)}`);
+  if (typeof topP !== 'number' || !(topP > 0 && topP <= 1)) throw new ArgumentError(`${fn}: ${prefix}topP must be in (0, 1], got ${String(topP)}`);
 
   const scaled = temperature === 1 ? logits : div(logits, temperature);
   if (topK >= vocab && topP === 1) return categorical(key, scaled, -1);

@@ -1,5 +1,10 @@
-import { ArgumentError, uniform, type Key } from '@tapestry/core';
-import { checkInteger } from './checks.js';
+import { ArgumentError, Key, Tensor, uniform } from '@tapestry/core';
+import { checkInteger, describe } from './checks.js';
+
+/** Throws unless `key` is a Key or a key tensor, naming the function the caller called (not uniform). */
+function checkKey(fn: string, argument: string, key: unknown): void {
+  if (!(key instanceof Key) && !(key instanceof Tensor)) throw new ArgumentError(`${fn}: ${argument} must be a Key (from randomKey), got ${describe(key)}`);
+}
 
 /**
  * A uniformly random permutation of `0 … n−1` from a random key: Fisher–Yates driven by `n` float64
@@ -13,6 +18,7 @@ import { checkInteger } from './checks.js';
  */
 export function permutation(key: Key, n: number): Int32Array {
   checkInteger('permutation', 'n', n, 0);
+  checkKey('permutation', 'key', key);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   if (n < 2) return order;
@@ -49,6 +55,8 @@ export function batchIndices(n: number, batchSize: number, options: BatchIndices
   const fn = 'batchIndices';
   checkInteger(fn, 'n', n, 0);
   checkInteger(fn, 'batchSize', batchSize, 1);
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${String(options)}`);
+  if (options.key !== undefined) checkKey(fn, 'options.key', options.key);
   if (options.dropLast !== undefined && typeof options.dropLast !== 'boolean') {
     throw new ArgumentError(`${fn}: options.dropLast must be a boolean, got ${String(options.dropLast)}`);
   }

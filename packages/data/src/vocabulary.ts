@@ -90,6 +90,11 @@ export class Vocabulary {
   constructor(tokens: readonly string[], options: VocabularyOptions = {}) {
     const fn = 'Vocabulary';
     if (!Array.isArray(tokens)) throw new ArgumentError(`${fn}: tokens must be an array of strings, got ${describe(tokens)}`);
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
+    for (const key of Object.keys(options)) {
+      // a misspelt { unkToken } would otherwise build a vocabulary without an unknown token, silently
+      if (!['unk', 'pad', 'separator'].includes(key)) throw new ArgumentError(`${fn}: unknown option ${JSON.stringify(key)} (the options are unk, pad, separator)`);
+    }
     const index = new Map<string, number>();
     tokens.forEach((token, id) => {
       if (typeof token !== 'string') {
@@ -238,11 +243,16 @@ export class Vocabulary {
    * ```
    */
   idOf(token: string): number {
+    return this.lookup('Vocabulary.idOf', 'token', token);
+  }
+
+  /** {@link Vocabulary.idOf} whose error names the method the caller called and where the token was. */
+  private lookup(fn: string, where: string, token: string): number {
     const id = this.index.get(token);
     if (id !== undefined) return id;
     if (this.unkId !== undefined) return this.unkId;
     throw new ArgumentError(
-      `Vocabulary.idOf: token ${JSON.stringify(token)} is not in the vocabulary, which has no unknown token; ` +
+      `${fn}: ${where} ${JSON.stringify(token)} is not in the vocabulary, which has no unknown token; ` +
         'build it with an unk token or remove the token from the input',
     );
   }
@@ -278,7 +288,10 @@ export class Vocabulary {
       // A string has at most as many code points as UTF-16 units: fill a buffer of that size, then trim.
       const out = new Int32Array(tokens.length);
       let n = 0;
-      for (const ch of tokens) out[n++] = this.idOf(ch);
+      for (const ch of tokens) {
+        out[n] = this.lookup('Vocabulary.encode', `character ${n} of the text,`, ch);
+        n++;
+      }
       return out.slice(0, n);
     }
     if (tokens === null || typeof tokens !== 'object' || !(Symbol.iterator in tokens)) {
@@ -289,7 +302,7 @@ export class Vocabulary {
       if (typeof token !== 'string') {
         throw new ArgumentError(`Vocabulary.encode: token ${ids.length} must be a string, got ${describe(token)}`);
       }
-      ids.push(this.idOf(token));
+      ids.push(this.lookup('Vocabulary.encode', `token ${ids.length},`, token));
     }
     return Int32Array.from(ids);
   }
@@ -307,6 +320,10 @@ export class Vocabulary {
    */
   decode(ids: ArrayLike<number> | Tensor, options: { skipPad?: boolean } = {}): string {
     const fn = 'Vocabulary.decode';
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object { skipPad }, got ${describe(options)}`);
+    if (options.skipPad !== undefined && typeof options.skipPad !== 'boolean') {
+      throw new ArgumentError(`${fn}: options.skipPad must be true or false, got ${describe(options.skipPad)}`);
+    }
     let values: ArrayLike<number>;
     if (ids instanceof Tensor) {
       if (ids.dtype !== 'int32') throw new DTypeError(`${fn}: ids must be an int32 tensor, got ${ids.dtype}`);
@@ -321,7 +338,9 @@ export class Vocabulary {
     for (let i = 0; i < values.length; i++) {
       const id = values[i]!;
       if (!Number.isInteger(id) || id < 0 || id >= this.tokens.length) {
-        throw new ArgumentError(`${fn}: ids[${i}] = ${String(id)} is not an id of this vocabulary (size ${this.tokens.length})`);
+        // a model's head with more outputs than the vocabulary has tokens samples such ids: say so
+        const hint = Number.isInteger(id) && id >= this.tokens.length ? '; do the model\'s output layer and this vocabulary differ in size?' : '';
+        throw new ArgumentError(`${fn}: ids[${i}] = ${String(id)} is not an id of this vocabulary (size ${this.tokens.length})${hint}`);
       }
       if (options.skipPad === true && id === this.padId) continue;
       parts.push(this.tokens[id]!);

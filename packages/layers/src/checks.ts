@@ -2,7 +2,7 @@
  * Argument checks shared by the layers. Each throws before any work is done, with a message that names the
  * layer, the argument, what was expected, what was given and, where it is obvious, the fix.
  */
-import { ArgumentError, DTypeError, Tensor } from '@tapestry/core';
+import { ArgumentError, DTypeError, Key, Tensor } from '@tapestry/core';
 
 /** Formats a shape as `[2, 3]` for messages. */
 export function formatShape(shape: readonly number[]): string {
@@ -39,4 +39,30 @@ export function expectProbability(where: string, argument: string, value: unknow
     throw new ArgumentError(`${where}: ${argument} must be a probability in [0, 1], got ${String(value)}`);
   }
   return value;
+}
+
+/**
+ * Throws unless `options` holds only the `known` keys: a misspelt option (`biass`, `batchFirst`) would
+ * otherwise be dropped without a word and the layer built with the default.
+ */
+export function expectKnownOptions(where: string, options: unknown, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object') return; // the callers report a missing options object
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new ArgumentError(`${where}: unknown option ${JSON.stringify(key)} (the options are ${known.join(', ')})`);
+  }
+}
+
+/** Throws unless `value` is undefined or a boolean (`'no'` is truthy: it must not pass as true). */
+export function expectOptionalBoolean(where: string, argument: string, value: unknown): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new ArgumentError(`${where}: ${argument} must be true or false, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  }
+  return value;
+}
+
+/** Throws unless `value` is undefined, a Key or a key tensor (from keyData). */
+export function expectOptionalKey(where: string, argument: string, value: unknown): void {
+  if (value !== undefined && !(value instanceof Key) && !(value instanceof Tensor)) {
+    throw new ArgumentError(`${where}: ${argument} must be a Key (from randomKey / splitKey / foldIn) or a key tensor, got ${value === null ? 'null' : typeof value}`);
+  }
 }

@@ -1,5 +1,5 @@
 import { ArgumentError, less, mul, uniform, where, type KeyLike, type Tensor } from '@tapestry/core';
-import { expectFloatTensor, expectProbability } from './checks.js';
+import { expectFloatTensor, expectKnownOptions, expectOptionalBoolean, expectOptionalKey, expectProbability } from './checks.js';
 
 /** Options of {@link dropout}. */
 export interface DropoutOptions {
@@ -27,6 +27,10 @@ export interface DropoutOptions {
 export function dropout(x: Tensor, p: number, options: DropoutOptions = {}): Tensor {
   expectFloatTensor('dropout', 'x', x);
   expectProbability('dropout', 'p', p);
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`dropout: options must be an object { key, training }, got ${String(options)}`);
+  expectKnownOptions('dropout', options, ['key', 'training']);
+  expectOptionalBoolean('dropout', 'options.training', options.training);
+  expectOptionalKey('dropout', 'options.key', options.key);
   if (options.training === false || p === 0) return x;
   if (options.key === undefined) {
     throw new ArgumentError(`dropout: a key is required to draw the mask (p = ${p}); pass { key } or { training: false }`);

@@ -1,6 +1,6 @@
 import { ArgumentError, DTypeError, gather, Tensor } from '@tapestry/core';
 import type { DType, Key } from '@tapestry/core';
-import { expectPositiveInt, formatShape } from './checks.js';
+import { expectKnownOptions, expectPositiveInt, formatShape } from './checks.js';
 import { normal, type Initializer } from './init.js';
 import { readStateDict, type StateDict, type StateDictInput } from './state-dict.js';
 
@@ -48,6 +48,7 @@ export interface EmbeddingLayer {
  * ```
  */
 export function embedding(options: EmbeddingOptions): EmbeddingLayer {
+  expectKnownOptions('embedding', options, ['numEmbeddings', 'embeddingDim', 'dtype', 'weightInit']);
   const numEmbeddings = expectPositiveInt('embedding', 'numEmbeddings', options?.numEmbeddings);
   const embeddingDim = expectPositiveInt('embedding', 'embeddingDim', options.embeddingDim);
   const dtype = options.dtype ?? 'float32';
@@ -67,7 +68,8 @@ export function embedding(options: EmbeddingOptions): EmbeddingLayer {
       const data = ids.isAbstract ? new Int32Array(0) : ids.dataSync();
       for (let i = 0; i < data.length; i++) {
         if (data[i]! < 0 || data[i]! >= numEmbeddings) {
-          throw new ArgumentError(`embedding: ids contains ${data[i]} (at flat index ${i}), outside 0 … ${numEmbeddings - 1} (numEmbeddings ${numEmbeddings})`);
+          throw new ArgumentError(`embedding: ids contains ${data[i]} (at flat index ${i}), outside 0 … ${numEmbeddings - 1} (numEmbeddings ${numEmbeddings})` +
+            (data[i]! >= numEmbeddings ? '; is the vocabulary larger than the embedding table? its numEmbeddings must be the vocabulary size' : ''));
         }
       }
       return gather(params.weight, ids, 0);

@@ -1,6 +1,6 @@
 import { add, ArgumentError, DTypeError, matmul, ShapeError, splitKey } from '@tapestry/core';
 import type { DType, Key, Tensor } from '@tapestry/core';
-import { expectFloatTensor, expectPositiveInt, formatShape } from './checks.js';
+import { expectFloatTensor, expectKnownOptions, expectOptionalBoolean, expectPositiveInt, formatShape } from './checks.js';
 import { uniform, type Initializer } from './init.js';
 import { readStateDict, type StateDict, type StateDictInput } from './state-dict.js';
 
@@ -54,9 +54,10 @@ export interface LinearLayer {
  * ```
  */
 export function linear(options: LinearOptions): LinearLayer {
+  expectKnownOptions('linear', options, ['inFeatures', 'outFeatures', 'bias', 'dtype', 'weightInit', 'biasInit']);
   const inFeatures = expectPositiveInt('linear', 'inFeatures', options?.inFeatures);
   const outFeatures = expectPositiveInt('linear', 'outFeatures', options.outFeatures);
-  const hasBias = options.bias ?? true;
+  const hasBias = expectOptionalBoolean('linear', 'bias', options.bias) ?? true;
   const dtype = options.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`linear: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
   // kaiming_uniform_(a=√5) on the weight reduces to this bound; the bias uses the same one

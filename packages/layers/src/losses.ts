@@ -57,6 +57,7 @@ function reduce(losses: Tensor, reduction: Reduction): Tensor {
 export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const reduction = checkReduction('crossEntropy', options.reduction ?? 'mean');
   const ignoreIndex = options.ignoreIndex ?? -100;
+  if (!Number.isInteger(ignoreIndex)) throw new ArgumentError(`crossEntropy: ignoreIndex must be an integer class id, got ${String(ignoreIndex)}`);
   expectFloatTensor('crossEntropy', 'logits', logits);
   if (!(targets instanceof Tensor)) throw new ArgumentError(`crossEntropy: targets must be an int32 Tensor of class ids, got ${typeof targets}`);
   if (targets.dtype !== 'int32') {
@@ -79,7 +80,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     for (let m = 0; m < count; m++) {
       const t = ids[m]!;
       if (t !== ignoreIndex && (t < 0 || t >= classes)) {
-        throw new ArgumentError(`crossEntropy: target ${t} at flat index ${m} is outside 0 … ${classes - 1} (C = ${classes}) and is not ignoreIndex ${ignoreIndex}`);
+        throw new ArgumentError(`crossEntropy: target ${t} at flat index ${m} is outside 0 … ${classes - 1} (C = ${classes}) and is not ignoreIndex ${ignoreIndex}` +
+          (t >= classes ? '; is the vocabulary larger than the output layer? its size must equal the number of classes C' : ''));
       }
     }
   }

@@ -5,7 +5,7 @@
  */
 import { add, ArgumentError, DTypeError, matmul, maxout, ShapeError, splitKey } from '@tapestry/core';
 import type { DType, Key, Tensor } from '@tapestry/core';
-import { expectFloatTensor, expectPositiveInt, formatShape } from './checks.js';
+import { expectFloatTensor, expectKnownOptions, expectOptionalBoolean, expectPositiveInt, formatShape } from './checks.js';
 import { uniform, type Initializer } from './init.js';
 import type { LinearParams } from './linear.js';
 import { readStateDict, type StateDict, type StateDictInput } from './state-dict.js';
@@ -66,10 +66,11 @@ export interface MaxoutLinearLayer {
  */
 export function maxoutLinear(options: MaxoutLinearOptions): MaxoutLinearLayer {
   const name = 'maxoutLinear';
+  expectKnownOptions(name, options, ['inFeatures', 'outFeatures', 'pieces', 'bias', 'dtype', 'weightInit', 'biasInit']);
   const inFeatures = expectPositiveInt(name, 'inFeatures', options?.inFeatures);
   const outFeatures = expectPositiveInt(name, 'outFeatures', options.outFeatures);
   const pieces = expectPositiveInt(name, 'pieces', options.pieces);
-  const hasBias = options.bias ?? true;
+  const hasBias = expectOptionalBoolean(name, 'bias', options.bias) ?? true;
   const dtype = options.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`${name}: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
   const rows = outFeatures * pieces;

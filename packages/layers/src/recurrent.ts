@@ -4,10 +4,13 @@
  * contract (and, to hoist input work out of the time loop, a trace of `step`: see step-program.ts), so the
  * built-in layers and a user's cell go through exactly the same code.
  */
-import { ArgumentError, concat, DTypeError, foldIn, freezeTree, reshape, ShapeError, slice, splitKey, stack, Tensor, transpose, treeLeaves, where, zeros } from '@tapestry/core';
-import type { DType, Key } from '@tapestry/core';
+import {
+  ArgumentError, concat, DTypeError, foldIn, freezeTree, randomKey, reshape, ShapeError, slice, splitKey, stack, Tensor, transpose, treeFlattenWithPath,
+  treeLeaves, where, zeros,
+} from '@tapestry/core';
+import { Key, type DType } from '@tapestry/core';
 import type { Cell, CellState } from './cell.js';
-import { expectPositiveInt, expectProbability, formatShape, sameShape } from './checks.js';
+import { expectOptionalBoolean, expectOptionalKey, expectPositiveInt, expectProbability, formatShape, sameShape } from './checks.js';
 import { dropout as applyDropout } from './dropout.js';
 import { initialStatePieces } from './initial-state.js';
 import { lengthMask, readLengths, stepMasks } from './lengths.js';
@@ -38,7 +41,7 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
   }
   const inputSize = expectPositiveInt(name, 'inputSize', options?.inputSize);
   const numLayers = expectPositiveInt(name, 'numLayers', options.numLayers ?? 1);
-  const bidirectional = options.bidirectional ?? false;
+  const bidirectional = expectOptionalBoolean(name, 'bidirectional', options.bidirectional) ?? false;
   const numDirections: 1 | 2 = bidirectional ? 2 : 1;
   const dropoutP = expectProbability(name, 'dropout', options.dropout ?? 0);
   const directions = bidirectional ? (['forward', 'reverse'] as const) : (['forward'] as const);
@@ -67,6 +70,9 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
   };
 
   const init = (key: Key): RecurrentParams<P> => {
+    if (!(key instanceof Key) && !((key as unknown) instanceof Tensor)) {
+      throw new ArgumentError(`${name}.init: key must be a Key (from randomKey), got ${key === null ? 'null' : typeof key}`);
+    }
     const keys = splitKey(key, numLayers * numDirections);
     const layers: DirectionParams<P>[] = [];
     let inSize = inputSize;
@@ -94,6 +100,35 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
         throw new ArgumentError(`${where}: params.layers[${k}] has reverse parameters but ${name} is not bidirectional (build it with bidirectional: true?)`);
       }
     });
+    checkParamShapes(where, params);
+  };
+
+  // The shapes `init` makes, by path: measured once (one init), so a parameter tree from a layer built with
+  // other sizes is blamed at its first wrong leaf, not later at a state or matmul it happens to break.
+  let expectedShapes: Map<string, readonly number[]> | undefined;
+  const checkParamShapes = (where: string, params: RecurrentParams<P>): void => {
+    expectedShapes ??= new Map(
+      treeFlattenWithPath(init(randomKey(0))).flatMap(([path, leaf]) => (leaf instanceof Tensor ? [[path, leaf.shape] as const] : [])),
+    );
+    const seen = new Set<string>();
+    for (const [path, leaf] of treeFlattenWithPath(params)) {
+      if (!(leaf instanceof Tensor)) continue;
+      seen.add(path);
+      const expected = expectedShapes.get(path);
+      const built = `${name} (inputSize ${inputSize}, ${cellName}${cell.outputSize === undefined ? '' : ` with ${cell.outputSize} outputs`})`;
+      if (expected === undefined) {
+        throw new ArgumentError(`${where}: params.${path} ${formatShape(leaf.shape)} is not a parameter of ${built}: parameters from a different layer definition?`);
+      }
+      if (!sameShape(leaf.shape, expected)) {
+        throw new ShapeError(
+          `${where}: params.${path} has shape ${formatShape(leaf.shape)} but ${built} makes ${formatShape(expected)} there: ` +
+            'the parameters come from a layer built with other sizes',
+        );
+      }
+    }
+    for (const path of expectedShapes.keys()) {
+      if (!seen.has(path)) throw new ArgumentError(`${where}: params.${path} is missing (expected a tensor ${formatShape(expectedShapes.get(path)!)})`);
+    }
   };
 
   const checkInput = (x: Tensor, dtype: DType): void => {
@@ -113,7 +148,11 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
     }
     if (x.shape[1] === 0) throw new ShapeError(`${name}: x has no time steps (shape ${formatShape(x.shape)})`);
     if (x.dtype !== dtype) {
-      throw new DTypeError(`${name}: x has dtype ${x.dtype} but the parameters are ${dtype}; cast x with cast(x, '${dtype}') or build the layer with dtype '${x.dtype}'`);
+      // layers hold float parameters only: suggest building with x's dtype only when that dtype is a float
+      const fix = x.dtype === 'int32'
+        ? `recurrent layers take float features, not int32 (token ids? map them through embedding() first, or cast(x, '${dtype}'))`
+        : `cast x with cast(x, '${dtype}') or build the layer with dtype '${x.dtype}'`;
+      throw new DTypeError(`${name}: x has dtype ${x.dtype} but the parameters are ${dtype}; ${fix}`);
     }
   };
 
@@ -123,7 +162,9 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
     checkInput(x, dtype);
     const [batch, steps] = [x.shape[0]!, x.shape[1]!];
     const lengths = applyOptions.lengths === undefined ? undefined : readLengths(name, applyOptions.lengths, batch, steps);
-    const training = applyOptions.training ?? false;
+    if (applyOptions === null || typeof applyOptions !== 'object') throw new ArgumentError(`${name}: options must be an object, got ${String(applyOptions)}`);
+    const training = expectOptionalBoolean(name, 'options.training', applyOptions.training) ?? false;
+    expectOptionalKey(name, 'options.key', applyOptions.key);
     const dropping = training && dropoutP > 0 && numLayers > 1;
     if (dropping && applyOptions.key === undefined) {
       throw new ArgumentError(`${name}: training with dropout ${dropoutP} between layers needs a random key: apply(params, x, { training: true, key })`);

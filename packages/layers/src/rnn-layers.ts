@@ -1,10 +1,10 @@
 /** `rnn`, `lstm` and `gru`: {@link recurrent} with the built-in cells and PyTorch's option names. */
-import type { DType } from '@tapestry/core';
+import { ArgumentError, DTypeError, type DType } from '@tapestry/core';
 import { gruCell } from './cells/gru-cell.js';
 import { lstmCell, type LstmState } from './cells/lstm-cell.js';
 import { rnnCell, type HiddenState } from './cells/rnn-cell.js';
 import type { GatedCellOptions, GatedCellParams } from './cells/gated.js';
-import { expectPositiveInt } from './checks.js';
+import { expectKnownOptions, expectOptionalBoolean, expectPositiveInt } from './checks.js';
 import { recurrent } from './recurrent.js';
 import type { RecurrentLayer } from './recurrent-types.js';
 
@@ -39,9 +39,18 @@ export type GruLayer = RecurrentLayer<GatedCellParams, HiddenState>;
 
 function cellOptions(name: string, options: RecurrentLayerOptions): GatedCellOptions {
   // Checked here too so the message names the layer the user called
+  expectKnownOptions(name, options, [
+    'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'dropout', 'dtype', 'bias', 'weightIhInit', 'weightHhInit', 'biasInit',
+    ...(name === 'rnn' ? ['nonlinearity'] : []),
+  ]);
   expectPositiveInt(name, 'inputSize', options?.inputSize);
+  expectOptionalBoolean(name, 'bias', options.bias);
+  expectOptionalBoolean(name, 'bidirectional', options.bidirectional);
   const { hiddenSize, bias, dtype, weightIhInit, weightHhInit, biasInit } = options;
   expectPositiveInt(name, 'hiddenSize', hiddenSize);
+  if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') {
+    throw new DTypeError(`${name}: dtype must be 'float32' or 'float64' (parameters are floats), got ${JSON.stringify(dtype) ?? String(dtype)}`);
+  }
   return { hiddenSize, bias, dtype, weightIhInit, weightHhInit, biasInit };
 }
 
@@ -60,6 +69,10 @@ function layerOptions(name: string, options: RecurrentLayerOptions) {
  * ```
  */
 export function rnn(options: RnnLayerOptions): RnnLayer {
+  const nonlinearity = options?.nonlinearity;
+  if (nonlinearity !== undefined && nonlinearity !== 'tanh' && nonlinearity !== 'relu') {
+    throw new ArgumentError(`rnn: nonlinearity must be 'tanh' or 'relu', got ${JSON.stringify(nonlinearity) ?? String(nonlinearity)}`);
+  }
   const cell = rnnCell({ ...cellOptions('rnn', options), nonlinearity: options?.nonlinearity ?? 'tanh' });
   return recurrent(cell, layerOptions('rnn', options));
 }

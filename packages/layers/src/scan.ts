@@ -84,7 +84,9 @@ function checkCarry(step: number, initNames: string[], initLeaves: Tensor[], car
  */
 export function scan<C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X, options: ScanOptions = {}): [C, Y] {
   if (typeof f !== 'function') throw new ArgumentError(`scan: f must be a function (carry, x) => [carry, y], got ${typeof f}`);
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`scan: options must be an object, got ${String(options)}`);
   const reverse = options.reverse ?? false;
+  if (typeof reverse !== 'boolean') throw new ArgumentError(`scan: options.reverse must be true or false, got ${JSON.stringify(reverse) ?? String(reverse)}`);
   const [initNames, initLeaves] = tensorLeaves('init', init);
   const hasXs = xs !== null && xs !== undefined;
   const [xNames, xLeaves] = hasXs ? tensorLeaves('xs', xs) : [[], []];

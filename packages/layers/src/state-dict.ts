@@ -50,6 +50,9 @@ export function readStateDict(where: string, expected: readonly StateDictEntry[]
   const given = Object.keys(dict);
   const problems: string[] = [];
   const missing = expected.filter((e) => !(e.name in dict)).map((e) => e.name);
+  // present but undefined (or null): a key the caller wrote without a value, named here, not lost later
+  const empty = expected.filter((e) => e.name in dict && (dict[e.name] === undefined || dict[e.name] === null)).map((e) => e.name);
+  if (empty.length > 0) problems.push(`present but ${empty.map((n) => `${n} = ${String(dict[n])}`).join(', ')}`);
   const unexpected = given.filter((name) => !wanted.has(name));
   if (missing.length > 0) problems.push(`missing: ${missing.join(', ')}`);
   if (unexpected.length > 0) {
@@ -61,7 +64,7 @@ export function readStateDict(where: string, expected: readonly StateDictEntry[]
   const kinds = new Set<'name' | 'shape' | 'dtype'>(problems.length > 0 ? ['name'] : []);
   for (const entry of expected) {
     const value = dict[entry.name];
-    if (value === undefined) continue;
+    if (value === undefined || value === null) continue;
     let t: Tensor;
     if (value instanceof Tensor) {
       t = value;

@@ -90,7 +90,7 @@ describe('layer input errors', () => {
     expect(thrown(() => lstm({ inputSize: 3, hiddenSize: 0 })).message).toBe('lstm: hiddenSize must be a positive integer, got 0');
     expect(thrown(() => gru({ inputSize: 2.5, hiddenSize: 3 })).message).toBe('gru: inputSize must be a positive integer, got 2.5');
     expect(thrown(() => rnn({ inputSize: 3, hiddenSize: 3, dropout: 1.5 })).message).toBe('rnn: dropout must be a probability in [0, 1], got 1.5');
-    expect(thrown(() => rnn({ inputSize: 3, hiddenSize: 3, nonlinearity: 'sigmoid' as never })).message).toMatch(/nonlinearity must be 'tanh' or 'relu', got sigmoid/);
+    expect(thrown(() => rnn({ inputSize: 3, hiddenSize: 3, nonlinearity: 'sigmoid' as never })).message).toMatch(/^rnn: nonlinearity must be 'tanh' or 'relu', got "sigmoid"/);
     expect(thrown(() => lstm({ inputSize: 3, hiddenSize: 3, dtype: 'int32' }))).toBeInstanceOf(DTypeError);
   });
 

@@ -25,7 +25,7 @@ import {
   type Tensor,
 } from '@tapestry/core';
 import type { ScalarOrSchedule, Schedule } from './base.js';
-import { checkFiniteNumber, checkNonNegative, checkPositive, checkPositiveInteger, checkStep } from './internal/options.js';
+import { checkFiniteNumber, checkNonNegative, checkOptions, checkPositive, checkPositiveInteger, checkStep } from './internal/options.js';
 import { checkCount, checkScheduleValue } from './internal/schedule-checks.js';
 
 /** The count as a float64 step, after checking that it is a count. */
@@ -94,6 +94,7 @@ export interface StepDecayOptions {
  */
 export function stepDecay(options: StepDecayOptions): Schedule {
   const fn = 'stepDecay';
+  checkOptions(fn, options, ['initValue', 'stepSize', 'gamma'], true);
   const init = checkFiniteNumber(fn, 'initValue', options.initValue);
   const stepSize = checkPositiveInteger(fn, 'stepSize', options.stepSize);
   const gamma = checkNonNegative(fn, 'gamma', options.gamma ?? 0.1);
@@ -125,6 +126,7 @@ export interface ExponentialDecayOptions {
  */
 export function exponentialDecay(options: ExponentialDecayOptions): Schedule {
   const fn = 'exponentialDecay';
+  checkOptions(fn, options, ['initValue', 'decayRate', 'transitionSteps', 'staircase'], true);
   const init = checkFiniteNumber(fn, 'initValue', options.initValue);
   const rate = checkNonNegative(fn, 'decayRate', options.decayRate);
   const transition = checkPositive(fn, 'transitionSteps', options.transitionSteps ?? 1);
@@ -160,6 +162,7 @@ export interface CosineDecayOptions {
  */
 export function cosineDecay(options: CosineDecayOptions): Schedule {
   const fn = 'cosineDecay';
+  checkOptions(fn, options, ['initValue', 'decaySteps', 'minValue'], true);
   const init = checkFiniteNumber(fn, 'initValue', options.initValue);
   const steps = checkPositive(fn, 'decaySteps', options.decaySteps);
   const min = checkFiniteNumber(fn, 'minValue', options.minValue ?? 0);
@@ -192,6 +195,7 @@ export interface LinearScheduleOptions {
  */
 export function linearSchedule(options: LinearScheduleOptions): Schedule {
   const fn = 'linearSchedule';
+  checkOptions(fn, options, ['initValue', 'endValue', 'transitionSteps'], true);
   const init = checkFiniteNumber(fn, 'initValue', options.initValue);
   const end = checkFiniteNumber(fn, 'endValue', options.endValue);
   const steps = checkPositive(fn, 'transitionSteps', options.transitionSteps);
@@ -223,6 +227,7 @@ export interface LinearWarmupOptions {
  */
 export function linearWarmup(options: LinearWarmupOptions): Schedule {
   const fn = 'linearWarmup';
+  checkOptions(fn, options, ['initValue', 'peakValue', 'warmupSteps'], true);
   return linearSchedule({
     initValue: checkFiniteNumber(fn, 'initValue', options.initValue ?? 0),
     endValue: checkFiniteNumber(fn, 'peakValue', options.peakValue),

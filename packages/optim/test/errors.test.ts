@@ -29,12 +29,12 @@ describe('options', () => {
     expect(() => sgd({ lr: -1 })).toThrow(/^sgd: lr must be >= 0, got -1/);
     expect(() => sgd({ lr: 0.1, nesterov: true })).toThrow(/sgd: Nesterov momentum needs momentum > 0 and dampening 0/);
     expect(() => sgd({ lr: 0.1, momentum: 0.9, dampening: 0.1, nesterov: true })).toThrow(/dampening 0/);
-    expect(() => adam({ betas: [0.9, 1] })).toThrow(/scaleByAdam: betas\[1\] must be in \[0, 1\), got 1/);
-    expect(() => adam({ eps: Number.NaN })).toThrow(/scaleByAdam: eps must be a finite number/);
+    expect(() => adam({ betas: [0.9, 1] })).toThrow(/^adam: betas\[1\] must be in \[0, 1\), got 1/);
+    expect(() => adam({ eps: Number.NaN })).toThrow(/^adam: eps must be a finite number/);
     expect(() => adamw({ weightDecay: -0.1 })).toThrow(/adamw: weightDecay must be >= 0/);
-    expect(() => rmsprop({ alpha: 1.5 })).toThrow(/scaleByRms: alpha must be in \[0, 1\)/);
+    expect(() => rmsprop({ alpha: 1.5 })).toThrow(/^rmsprop: alpha must be in \[0, 1\)/);
     expect(() => adagrad({ lrDecay: -1 })).toThrow(/adagrad: lrDecay must be >= 0/);
-    expect(() => adagrad({ initialAccumulatorValue: -1 })).toThrow(/scaleByAdagrad: initialAccumulatorValue must be >= 0/);
+    expect(() => adagrad({ initialAccumulatorValue: -1 })).toThrow(/^adagrad: initialAccumulatorValue must be >= 0/);
     expect(() => momentum({ decay: 0, nesterov: true })).toThrow(/momentum: Nesterov momentum needs decay > 0/);
     expect(() => clipByGlobalNorm(-1)).toThrow(/clipByGlobalNorm: maxNorm must be >= 0/);
     expect(() => globalNorm({}, { normType: 0 })).toThrow(/globalNorm: normType must be a number > 0 or Infinity, got 0/);

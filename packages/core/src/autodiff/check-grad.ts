@@ -2,7 +2,7 @@ import { ArgumentError, DTypeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { hostData, Tensor } from '../tensor.js';
 import { treeFlattenWithPath, treeStructure, treeUnflatten } from '../tree/tree.js';
-import { grad } from './grad.js';
+import { valueAndGradAs } from './grad.js';
 
 /** Options of {@link checkGrad}. */
 export interface CheckGradOptions {
@@ -36,11 +36,18 @@ export interface CheckGradResult {
  * ```
  */
 export function checkGrad(f: (...args: any[]) => Tensor, args: readonly unknown[], options: CheckGradOptions = {}): CheckGradResult {
+  if (typeof f !== 'function') throw new ArgumentError(`checkGrad: f must be a function, got ${typeof f}`);
+  if (!Array.isArray(args)) throw new ArgumentError(`checkGrad: args must be an array of arguments, got ${args === null ? 'null' : typeof args}`);
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`checkGrad: options must be an object, got ${String(options)}`);
   const eps = options.eps ?? 1e-6;
   const tol = options.tol ?? 1e-6;
-  const argnums = options.argnums === undefined ? args.map((_, i) => i) : typeof options.argnums === 'number' ? [options.argnums] : Array.from(options.argnums);
-  if (!Array.isArray(args)) throw new ArgumentError('checkGrad: args must be an array of arguments');
-  const analytic = grad(f, argnums)(...args) as unknown[];
+  // eps 0 divides by zero and tol NaN fails every comparison: either would report nonsense, not a check
+  if (typeof eps !== 'number' || !Number.isFinite(eps) || eps <= 0) {
+    throw new ArgumentError(`checkGrad: options.eps must be a finite number > 0, got ${String(eps)}`);
+  }
+  if (typeof tol !== 'number' || Number.isNaN(tol) || tol < 0) throw new ArgumentError(`checkGrad: options.tol must be a number ≥ 0, got ${String(tol)}`);
+  const argnums = options.argnums === undefined ? args.map((_, i) => i) : typeof options.argnums === 'number' ? [options.argnums] : options.argnums;
+  const analytic = valueAndGradAs('checkGrad', f, argnums, {})(...args)[1] as unknown[];
   let maxError = 0;
   let worst = 'no elements to check';
   let count = 0;

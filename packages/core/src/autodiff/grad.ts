@@ -31,6 +31,9 @@ function watchArgument(op: string, tape: Tape, arg: unknown, index: number): [un
 }
 
 function normalizeArgnums(op: string, argnums: number | readonly number[], count: number): number[] {
+  if (typeof argnums !== 'number' && !Array.isArray(argnums)) {
+    throw new ArgumentError(`${op}: argnums must be an argument position or an array of them, got ${JSON.stringify(argnums) ?? String(argnums)}`);
+  }
   const list = typeof argnums === 'number' ? [argnums] : Array.from(argnums);
   for (const a of list) {
     if (!Number.isInteger(a) || a < 0 || a >= count) {
@@ -110,19 +113,29 @@ export interface ValueAndGradOptions {
  * ```
  */
 export function valueAndGrad(f: (...args: any[]) => any, argnums: number | readonly number[] = 0, options: ValueAndGradOptions = {}) {
-  if (typeof f !== 'function') throw new ArgumentError(`valueAndGrad: expected a function, got ${typeof f}`);
+  return valueAndGradAs('valueAndGrad', f, argnums, options);
+}
+
+/**
+ * {@link valueAndGrad} whose errors name `op`, the function the user called (`grad`, `checkGrad`).
+ * @internal
+ */
+export function valueAndGradAs(op: string, f: (...args: any[]) => any, argnums: number | readonly number[], options: ValueAndGradOptions) {
+  if (typeof f !== 'function') throw new ArgumentError(`${op}: expected a function, got ${typeof f}`);
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${op}: options must be an object, got ${String(options)}`);
+  if (typeof argnums !== 'number' && !Array.isArray(argnums)) normalizeArgnums(op, argnums, 0);
   return (...args: any[]): [any, any] => {
-    const nums = normalizeArgnums('valueAndGrad', argnums, args.length);
-    const { output, pullback } = record('valueAndGrad', f, args, nums);
+    const nums = normalizeArgnums(op, argnums, args.length);
+    const { output, pullback } = record(op, f, args, nums);
     let loss: Tensor;
     let aux: unknown;
     if (options.hasAux) {
       if (!Array.isArray(output) || output.length !== 2) {
-        throw new ArgumentError('valueAndGrad: with hasAux the function must return [loss, aux]');
+        throw new ArgumentError(`${op}: with hasAux the function must return [loss, aux]`);
       }
-      loss = scalarOutput('valueAndGrad', output[0]);
+      loss = scalarOutput(op, output[0]);
       aux = output[1];
-    } else loss = scalarOutput('valueAndGrad', output);
+    } else loss = scalarOutput(op, output);
     const grads = pullback([loss], [onesLike(loss)]);
     const g = typeof argnums === 'number' ? grads[0] : grads;
     return [options.hasAux ? [loss, aux] : loss, g];
@@ -140,7 +153,7 @@ export function valueAndGrad(f: (...args: any[]) => any, argnums: number | reado
  * ```
  */
 export function grad(f: (...args: any[]) => any, argnums: number | readonly number[] = 0, options: ValueAndGradOptions = {}) {
-  const vg = valueAndGrad(f, argnums, options);
+  const vg = valueAndGradAs('grad', f, argnums, options);
   return (...args: any[]): any => vg(...args)[1];
 }
 

@@ -2,7 +2,7 @@
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { shapesEqual } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { assertSameStructure, freezeTree, treeFlattenWithPath, treeUnflatten } from '../tree/tree.js';
+import { assertSameStructure, freezeContainers, treeFlattenWithPath, treeUnflatten } from '../tree/tree.js';
 import { typeName, type Graph, type GraphLeaf } from './graph.js';
 
 /**
@@ -35,5 +35,6 @@ export function bindArguments(op: string, graph: Graph, args: readonly unknown[]
 /** The result tree from the values of the graph's output nodes (`valueOf`) and its static leaves. */
 export function buildResult(graph: Graph, valueOf: (id: number) => Tensor): unknown {
   const leaves = graph.outputLeaves.map((l: GraphLeaf) => (typeof l === 'number' ? valueOf(l) : l.static));
-  return freezeTree(treeUnflatten(graph.outputDef, leaves));
+  // freezes what this call built, never a static leaf the caller passed through (a Map, a config object)
+  return freezeContainers(graph.outputDef, treeUnflatten(graph.outputDef, leaves));
 }

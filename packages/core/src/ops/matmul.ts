@@ -1,6 +1,6 @@
 import { definePrimitive, type AbstractValue } from '../binding/primitive.js';
 import { bind } from '../binding/tape.js';
-import { DTypeError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { expectTensor, sameDType } from './checks.js';
@@ -67,6 +67,12 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   if (a.dtype === 'int32') throw new DTypeError(`matmul: expects float operands, got int32 a ${formatShape(a.shape)} and b ${formatShape(b.shape)} (use cast())`);
   if (a.rank === 0 || b.rank === 0) {
     throw new ShapeError(`matmul: operands must have at least one axis, got a ${formatShape(a.shape)} and b ${formatShape(b.shape)} (use mul for scalars)`);
+  }
+  for (const name of ['transposeA', 'transposeB'] as const) {
+    // 'yes' would read as false: refuse it rather than multiply the untransposed operand
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+      throw new ArgumentError(`matmul: options.${name} must be true or false, got ${JSON.stringify(options[name]) ?? String(options[name])}`);
+    }
   }
   const transA = options.transposeA === true;
   const transB = options.transposeB === true;

@@ -1,7 +1,8 @@
 /** Reductions over all or given axes: sum, max and min are primitives; mean and logSumExp compose them. */
 import { definePrimitive, type AbstractValue, type Primitive, type ReduceAttrs } from '../binding/primitive.js';
 import { bind } from '../binding/tape.js';
-import { normalizeAxes, type Shape } from '../shape.js';
+import { ArgumentError, ShapeError } from '../errors.js';
+import { formatShape, normalizeAxes, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { div, mul } from './arithmetic.js';
 import { cast } from './cast.js';
@@ -45,6 +46,14 @@ function reduce<P extends 'sum' | 'max' | 'min'>(
   expectTensor(primitive.name, 'x', x);
   if (!allowInt) expectFloat(primitive.name, 'x', x);
   const axes = normalizeAxes(primitive.name, axis, x.rank);
+  if (typeof keepDims !== 'boolean') throw new ArgumentError(`${primitive.name}: keepDims must be true or false, got ${JSON.stringify(keepDims) ?? String(keepDims)}`);
+  if (primitive.name !== 'sum') {
+    // max/min of nothing has no value (PyTorch refuses; ±Infinity would pass silently into a loss)
+    const empty = axes.find((a) => x.shape[a] === 0);
+    if (empty !== undefined) {
+      throw new ShapeError(`${primitive.name}: axis ${empty} of x ${formatShape(x.shape)} is empty; the ${primitive.name} of no elements is undefined`);
+    }
+  }
   return bind(primitive, [x], { axes, keepDims: keepDims === true });
 }
 

@@ -1,7 +1,7 @@
 /** Reshape-like primitives (reshape, transpose, broadcastTo) and the composites built on them. */
 import { definePrimitive } from '../binding/primitive.js';
 import { bind } from '../binding/tape.js';
-import { ShapeError } from '../errors.js';
+import { ArgumentError, ShapeError } from '../errors.js';
 import { checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { expectTensor } from './checks.js';
@@ -74,6 +74,9 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
  */
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   expectTensor('transpose', 'x', x);
+  if (perm !== undefined && !Array.isArray(perm)) {
+    throw new ArgumentError(`transpose: perm must be an array of axes, got ${typeof perm === 'string' ? JSON.stringify(perm) : String(perm)}`);
+  }
   const p = perm === undefined ? Array.from({ length: x.rank }, (_, i) => x.rank - 1 - i) : Array.from(perm);
   if (p.length !== x.rank || [...p].sort((a, b) => a - b).some((v, i) => v !== i)) {
     throw new ShapeError(`transpose: perm [${p.join(', ')}] is not a permutation of the ${x.rank} axes of ${formatShape(x.shape)}`);

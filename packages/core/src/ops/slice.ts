@@ -1,7 +1,7 @@
 /** slice and its transpose pad: each is the other's VJP. */
 import { definePrimitive, type Primitive } from '../binding/primitive.js';
 import { bind } from '../binding/tape.js';
-import { ShapeError } from '../errors.js';
+import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { expectTensor } from './checks.js';
@@ -23,6 +23,10 @@ const padPrimitive: Primitive<'pad'> = definePrimitive({
   vjp: (ct, [x], _out, { begin }) => [bind(slicePrimitive, [ct], { begin, size: x!.shape })],
 });
 
+function describeList(x: unknown): string {
+  return typeof x === 'string' ? JSON.stringify(x) : `${String(x)} (${x === null ? 'null' : typeof x})`;
+}
+
 /**
  * The block of `x` that starts at `begin` and spans `size` elements per axis (-1: to the end). Shorter
  * lists apply to the leading axes; the rest are taken whole.
@@ -33,6 +37,11 @@ const padPrimitive: Primitive<'pad'> = definePrimitive({
  */
 export function slice(x: Tensor, begin: readonly number[], size?: readonly number[]): Tensor {
   expectTensor('slice', 'x', x);
+  // a number where a list is due would read as no entries at all, and return x whole
+  if (!Array.isArray(begin)) throw new ArgumentError(`slice: begin must be an array with one start per axis, got ${describeList(begin)}`);
+  if (size !== undefined && !Array.isArray(size)) {
+    throw new ArgumentError(`slice: size must be an array with one length per axis (-1: to the end), got ${describeList(size)}`);
+  }
   if (begin.length > x.rank || (size !== undefined && size.length > x.rank)) {
     throw new ShapeError(`slice: begin [${begin.join(', ')}] / size [${size?.join(', ') ?? ''}] have more entries than x ${formatShape(x.shape)} has axes`);
   }

@@ -1,9 +1,9 @@
 import { DTYPES, isFloat, type DType } from '../dtype.js';
-import { ArgumentError, DTypeError } from '../errors.js';
+import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { expectTensor } from '../ops/checks.js';
 import { add } from '../ops/arithmetic.js';
 import { argmax } from '../ops/indexing.js';
-import { checkShape, normalizeAxis } from '../shape.js';
+import { checkShape, formatShape, normalizeAxis } from '../shape.js';
 import { hostData, Tensor } from '../tensor.js';
 import { deriveKeyData, expectKeyData, sampleFromKeyData } from './key-data.js';
 import { drawSample, type Sample } from './samplers.js';
@@ -87,12 +87,13 @@ export function split(key: Key, n?: number): Key[];
 export function split(key: Tensor, n?: number): Tensor[];
 export function split(key: KeyLike, n?: number): KeyLike[];
 export function split(key: KeyLike, n = 2): KeyLike[] {
-  if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`split: n must be a positive integer, got ${n}`);
+  // exported as splitKey: the messages use that name (core's `split` splits tensors)
+  if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`splitKey: n must be a positive integer, got ${String(n)}`);
   if (key instanceof Tensor) {
-    expectKeyData('split', key);
+    expectKeyData('splitKey', key);
     return Array.from({ length: n }, (_, i) => deriveKeyData(key, 1, i));
   }
-  expectKey('split', key);
+  expectKey('splitKey', key);
   return Array.from({ length: n }, (_, i) => new Key(...deriveKeyWords(key.k0, key.k1, 1, i)));
 }
 
@@ -101,7 +102,10 @@ export function foldIn(key: Key, data: number): Key;
 export function foldIn(key: Tensor, data: number): Tensor;
 export function foldIn(key: KeyLike, data: number): KeyLike;
 export function foldIn(key: KeyLike, data: number): KeyLike {
-  if (!Number.isInteger(data)) throw new ArgumentError(`foldIn: data must be an integer, got ${data}`);
+  // folded in as 32 bits: beyond them 2^32 would give the key of 0, silently; int32 and uint32 values are both taken
+  if (!Number.isInteger(data) || data < -0x80000000 || data > 0xffffffff) {
+    throw new ArgumentError(`foldIn: data must be an integer in [-2^31, 2^32) (it is folded in as 32 bits), got ${String(data)}`);
+  }
   if (key instanceof Tensor) {
     expectKeyData('foldIn', key);
     return deriveKeyData(key, 2, data >>> 0);
@@ -203,6 +207,7 @@ export function categorical(key: KeyLike, logits: Tensor, axis = -1): Tensor {
   expectKeyLike('categorical', key);
   expectTensor('categorical', 'logits', logits);
   if (!isFloat(logits.dtype)) throw new DTypeError(`categorical: logits must be float, got ${logits.dtype}`);
-  normalizeAxis('categorical', axis, logits.rank);
+  const a = normalizeAxis('categorical', axis, logits.rank);
+  if (logits.shape[a] === 0) throw new ShapeError(`categorical: axis ${a} of logits ${formatShape(logits.shape)} is empty: no class to sample`);
   return argmax(add(logits, draw(key, { kind: 'gumbel', shape: logits.shape, dtype: logits.dtype })), axis);
 }

@@ -162,7 +162,8 @@ export function assertSameStructure(op: string, a: unknown, b: unknown, names: [
 
 /**
  * Applies `fn` to every leaf (and the matching leaves of `rest`, which must have the same structure).
- * The result is a new, deeply frozen tree; the inputs are not touched.
+ * The result is a new tree whose containers are frozen; the inputs are not touched, and neither is what
+ * `fn` returns (an object or a Map returned for a leaf stays the caller's, mutable as it was).
  * @example
  * ```ts
  * const scaled = treeMap((g) => mul(g, 0.5), grads);
@@ -174,7 +175,7 @@ export function treeMap<R, L = any>(fn: (leaf: L, ...rest: any[]) => R, tree: un
   const [leaves, def] = treeFlatten<L>(tree);
   const others = rest.map((r) => treeLeaves(r));
   const mapped = leaves.map((leaf, i) => fn(leaf, ...others.map((o) => o[i])));
-  return freezeTree(treeUnflatten(def, mapped));
+  return freezeContainers(def, treeUnflatten(def, mapped));
 }
 
 /**
@@ -187,10 +188,32 @@ export function treeMap<R, L = any>(fn: (leaf: L, ...rest: any[]) => R, tree: un
 export function treeZip(...trees: unknown[]): any {
   if (trees.length === 0) throw new ArgumentError('treeZip: expected at least one tree');
   const [first, ...rest] = trees;
-  return treeMap((leaf: unknown, ...others: unknown[]) => [leaf, ...others], first, ...rest);
+  // the pairs are arrays treeZip builds, so they are frozen like the rest of its result
+  return treeMap((leaf: unknown, ...others: unknown[]) => freeze([leaf, ...others]), first, ...rest);
 }
 
-/** Deeply freezes a tree's containers with immer (tensors are already immutable). Returns the same tree. */
+/**
+ * Freezes a tree's containers (plain objects and arrays, all the way down) with immer. Leaves are left alone:
+ * tensors are immutable already, and a Map, a class instance or a function held as a leaf belongs to the
+ * caller, who may still change it. Returns the same tree.
+ */
 export function freezeTree<T>(tree: T): T {
-  return freeze(tree, true);
+  return freezeContainers(structure(tree), tree);
+}
+
+/**
+ * Freezes the containers of `tree` that `def` describes, and nothing below its leaves: what a tree function
+ * built is frozen, what the caller handed in as a leaf (or a mapping function returned) is not. Returns `tree`.
+ * @internal
+ */
+export function freezeContainers<T>(def: TreeDef, tree: T): T {
+  const stack: [TreeDef, unknown][] = [[def, tree]];
+  while (stack.length > 0) {
+    const [d, node] = stack.pop()!;
+    if (d.kind === 'array') (node as unknown[]).forEach((c, i) => stack.push([d.children[i]!, c]));
+    else if (d.kind === 'object') d.keys.forEach((k, i) => stack.push([d.children[i]!, (node as Record<string, unknown>)[k]]));
+    else continue;
+    freeze(node, false);
+  }
+  return tree;
 }

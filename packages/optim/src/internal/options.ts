@@ -59,3 +59,49 @@ export function valueAt(fn: string, name: string, value: ScalarOrSchedule, count
   if (typeof value === 'number') return value;
   return checkScheduleValue(fn, `the ${name} schedule`, value(count));
 }
+
+/** `value` for a message: strings quoted, objects and arrays as JSON where they have one. */
+function describeOption(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (value !== null && typeof value === 'object') {
+    try {
+      return JSON.stringify(value) ?? String(value);
+    } catch {
+      return Object.prototype.toString.call(value);
+    }
+  }
+  return String(value);
+}
+
+/**
+ * Checks an options object: an object (or undefined where `required` is false) holding only the `known`
+ * keys. An unknown key is refused: a misspelt `learningRate` or `momentum` given to adam would otherwise be
+ * dropped without a word, as PyTorch refuses an unexpected keyword.
+ */
+export function checkOptions<T>(fn: string, options: T | undefined, known: readonly string[], required = false): T {
+  if (options === undefined && !required) return {} as T;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ArgumentError(`${fn}: options must be an object { ${known.join(', ')} }, got ${describeOption(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new ArgumentError(`${fn}: unknown option ${JSON.stringify(key)} (the options are ${known.join(', ')})`);
+    }
+  }
+  return options;
+}
+
+/** Checks Adam's `betas`: a pair of numbers in [0, 1). */
+export function checkBetas(fn: string, betas: unknown): [number, number] {
+  if (!Array.isArray(betas) || betas.length !== 2) {
+    throw new ArgumentError(`${fn}: betas must be a pair [beta1, beta2] of numbers in [0, 1), got ${describeOption(betas)}`);
+  }
+  return [checkUnitInterval(fn, 'betas[0]', betas[0]), checkUnitInterval(fn, 'betas[1]', betas[1])];
+}
+
+/** Checks a boolean option. */
+export function checkBoolean(fn: string, name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new ArgumentError(`${fn}: ${name} must be true or false, got ${describeOption(value)}`);
+  return value;
+}

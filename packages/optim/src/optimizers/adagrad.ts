@@ -1,7 +1,7 @@
 import { add, cast, div, mul, type Tensor } from '@tapestry/core';
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { chain, type ChainState } from '../chain.js';
-import { checkLearningRate, checkNonNegative, valueAt } from '../internal/options.js';
+import { checkLearningRate, checkNonNegative, checkOptions, valueAt } from '../internal/options.js';
 import { addDecayedWeights } from '../transforms/add-decayed-weights.js';
 import { scaleByAdagrad } from '../transforms/scale-by-adagrad.js';
 import { scaleByLearningRate } from '../transforms/scale.js';
@@ -31,6 +31,10 @@ export interface AdagradOptions {
  */
 export function adagrad(options: AdagradOptions = {}): GradientTransformation<ChainState> {
   const fn = 'adagrad';
+  checkOptions(fn, options, ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps']);
+  // scaleByAdagrad checks these too; here first, so that errors name adagrad
+  if (options.eps !== undefined) checkNonNegative(fn, 'eps', options.eps);
+  if (options.initialAccumulatorValue !== undefined) checkNonNegative(fn, 'initialAccumulatorValue', options.initialAccumulatorValue);
   const lr = checkLearningRate(fn, options.lr ?? 1e-2);
   const lrDecay = checkNonNegative(fn, 'lrDecay', options.lrDecay ?? 0);
   const weightDecay = checkNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);

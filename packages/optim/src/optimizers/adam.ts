@@ -1,6 +1,6 @@
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { chain, type ChainState } from '../chain.js';
-import { checkLearningRate, checkNonNegative } from '../internal/options.js';
+import { checkBetas, checkBoolean, checkLearningRate, checkNonNegative, checkOptions } from '../internal/options.js';
 import { addDecayedWeights } from '../transforms/add-decayed-weights.js';
 import { scaleByAdam } from '../transforms/scale-by-adam.js';
 import { scaleByLearningRate } from '../transforms/scale.js';
@@ -32,8 +32,17 @@ export interface AdamOptions {
  * const opt = adam({ lr: 1e-3 });
  * ```
  */
+/** The options scaleByAdam would check, checked here so that errors name adam / adamw. */
+function checkAdamOptions(fn: string, options: AdamOptions): void {
+  checkOptions(fn, options, ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad']);
+  if (options.betas !== undefined) checkBetas(fn, options.betas);
+  if (options.eps !== undefined) checkNonNegative(fn, 'eps', options.eps);
+  if (options.amsgrad !== undefined) checkBoolean(fn, 'amsgrad', options.amsgrad);
+}
+
 export function adam(options: AdamOptions = {}): GradientTransformation<ChainState> {
   const fn = 'adam';
+  checkAdamOptions(fn, options);
   const lr = checkLearningRate(fn, options.lr ?? 1e-3);
   const weightDecay = checkNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
   return chain(
@@ -57,6 +66,7 @@ export function adam(options: AdamOptions = {}): GradientTransformation<ChainSta
  */
 export function adamw(options: AdamOptions = {}): GradientTransformation<ChainState> {
   const fn = 'adamw';
+  checkAdamOptions(fn, options);
   const lr = checkLearningRate(fn, options.lr ?? 1e-3);
   const weightDecay = checkNonNegative(fn, 'weightDecay', options.weightDecay ?? 1e-2);
   return chain(

@@ -1,6 +1,6 @@
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { chain, type ChainState } from '../chain.js';
-import { checkLearningRate, checkNonNegative } from '../internal/options.js';
+import { checkBoolean, checkLearningRate, checkNonNegative, checkOptions, checkUnitInterval } from '../internal/options.js';
 import { addDecayedWeights } from '../transforms/add-decayed-weights.js';
 import { scaleByRms } from '../transforms/scale-by-rms.js';
 import { scaleByLearningRate } from '../transforms/scale.js';
@@ -34,6 +34,11 @@ export interface RmspropOptions {
  */
 export function rmsprop(options: RmspropOptions = {}): GradientTransformation<ChainState> {
   const fn = 'rmsprop';
+  checkOptions(fn, options, ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered']);
+  // scaleByRms checks these too; here first, so that errors name rmsprop
+  if (options.alpha !== undefined) checkUnitInterval(fn, 'alpha', options.alpha);
+  if (options.eps !== undefined) checkNonNegative(fn, 'eps', options.eps);
+  if (options.centered !== undefined) checkBoolean(fn, 'centered', options.centered);
   const lr = checkLearningRate(fn, options.lr ?? 1e-2);
   const weightDecay = checkNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
   const momentum = checkNonNegative(fn, 'momentum', options.momentum ?? 0);

@@ -1,6 +1,6 @@
 import { add, cast, div, freezeTree, maximum, mul, pow, sqrt, sub, zerosLike, type Tensor } from '@tapestry/core';
 import type { GradientTransformation } from '../base.js';
-import { checkNonNegative, checkUnitInterval } from '../internal/options.js';
+import { checkBetas, checkBoolean, checkNonNegative, checkOptions } from '../internal/options.js';
 import { inDtype } from '../internal/scalars.js';
 import { incremented, stateCounter, stateField, zeroCounter } from '../internal/state.js';
 import { mapTensors } from '../internal/trees.js';
@@ -40,11 +40,10 @@ export interface ScaleByAdamState {
  */
 export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransformation<ScaleByAdamState> {
   const fn = 'scaleByAdam';
-  const [b1, b2] = options.betas ?? [0.9, 0.999];
-  checkUnitInterval(fn, 'betas[0]', b1);
-  checkUnitInterval(fn, 'betas[1]', b2);
+  checkOptions(fn, options, ['betas', 'eps', 'amsgrad']);
+  const [b1, b2] = checkBetas(fn, options.betas ?? [0.9, 0.999]);
   const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
-  const amsgrad = options.amsgrad ?? false;
+  const amsgrad = checkBoolean(fn, 'amsgrad', options.amsgrad ?? false);
   return {
     init: (params) => {
       const zeros = () => mapTensors(`${fn}.init`, (p) => zerosLike(p), ['params', params]);

@@ -1,6 +1,6 @@
 import { freezeTree, mul, neg, type Tensor } from '@tapestry/core';
 import { emptyState, type EmptyState, type GradientTransformation, type ScalarOrSchedule } from '../base.js';
-import { checkFiniteNumber, checkLearningRate, valueAt } from '../internal/options.js';
+import { checkBoolean, checkFiniteNumber, checkLearningRate, checkOptions, valueAt } from '../internal/options.js';
 import { inDtype } from '../internal/scalars.js';
 import { incremented, stateCounter, zeroCounter } from '../internal/state.js';
 import { mapTensors } from '../internal/trees.js';
@@ -54,7 +54,8 @@ export function scaleByLearningRate(
 ): GradientTransformation<ScaleByLearningRateState> {
   const fn = 'scaleByLearningRate';
   const rate = checkLearningRate(fn, lr);
-  const flip = options.flipSign ?? true;
+  checkOptions(fn, options, ['flipSign']);
+  const flip = checkBoolean(fn, 'flipSign', options.flipSign ?? true);
   return {
     init: () => freezeTree({ count: zeroCounter() }) as ScaleByLearningRateState,
     update: (updates, state) => {
