@@ -1,0 +1,275 @@
+/**
+ * Elementwise row loops in WebAssembly SIMD, behind the row functions of kernels/elementwise.ts and the
+ * column sums of kernels/reduce.ts. Each entry point takes a row exactly as its JavaScript counterpart
+ * does (typed arrays, offsets, strides 0 or 1), copies the operands into the module's memory in chunks,
+ * runs a vector loop and copies the result out; it returns false, having done nothing, for any case it does
+ * not cover (other dtypes, other functions, WebAssembly missing), and the caller runs its JavaScript loop.
+ *
+ * Why copying pays: V8 runs the JavaScript row loops at about 3 ns per element (bounds and type checks on
+ * every access of a union-typed array), and `TypedArray.prototype.set` copies at well under 0.1 ns per
+ * element, so copy in, SIMD, copy out costs about a seventh of the loop (bench/src/elementwise.ts).
+ *
+ * Same bits as the JavaScript: float32 add, sub, mul, div and sqrt are correctly rounded in both (the
+ * JavaScript rounds an exact-enough double result to float32 once, which for these operations gives the
+ * correctly rounded float32); the selects, comparisons and sign manipulations are exact; maximum and minimum
+ * reproduce the JavaScript's tie and NaN rules (see tools/wasm/elementwise-wat.ts); float32 exp, tanh and
+ * sigmoid evaluate fast-math.ts's double-precision algorithm operation for operation (WebAssembly never
+ * contracts a multiply and an add), reading the same 2^(j/128) table, which is copied here from fast-math
+ * when the module loads. NaN results are NaN in both, though not necessarily with the same payload bits.
+ * Float64 keeps Math.* exactly: only exact operations run here for float64.
+ */
+import type { TensorData } from '../../dtype.js';
+import { fastMathParameters } from '../fast-math.js';
+import { ELEMENTWISE_WASM_BASE64 } from './elementwise-bytes.js';
+import { decodeBase64, instantiate } from './load-module.js';
+
+/** A kernel over whole vectors from `o` to `end`, each input advancing by its byte step (0 = broadcast). */
+type Binary = (a: number, aStep: number, b: number, bStep: number, o: number, end: number) => void;
+type Where = (c: number, cStep: number, a: number, aStep: number, b: number, bStep: number, o: number, end: number) => void;
+type Unary = (x: number, xStep: number, o: number, end: number, p: number) => void;
+type AddRows = (x: number, rows: number, rowBytes: number, dst: number) => void;
+
+interface ElementwiseExports {
+  readonly memory: WebAssembly.Memory;
+  readonly [kernel: string]: unknown;
+}
+
+/** The module's kernels by dtype and function name, looked up once when it loads. */
+interface Kernels {
+  readonly memory: WebAssembly.Memory;
+  readonly binary32: Readonly<Record<string, Binary>>;
+  readonly binary64: Readonly<Record<string, Binary>>;
+  readonly unary32: Readonly<Record<string, Unary>>;
+  readonly unary64: Readonly<Record<string, Unary>>;
+  readonly where: Readonly<Record<'f32_where_i32' | 'f32_where_f32' | 'f64_where_i32' | 'f64_where_f64', Where>>;
+  readonly addRows32: AddRows;
+  readonly addRows64: AddRows;
+}
+
+/** The kernels of `exports` whose names start with `prefix`, by the rest of the name. */
+function byName<T>(exports: ElementwiseExports, prefix: string, names: readonly string[]): Record<string, T> {
+  const table: Record<string, T> = {};
+  for (const name of names) if (typeof exports[prefix + name] === 'function') table[name] = exports[prefix + name] as T;
+  return table;
+}
+
+const BINARY = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'greater', 'less', 'equal', 'greaterEqual', 'lessEqual', 'notEqual'];
+const UNARY = ['neg', 'abs', 'sqrt', 'square', 'floor', 'relu', 'leakyRelu', 'sign', 'exp', 'tanh', 'sigmoid'];
+
+/** Elements per chunk: four operands of 8 KB (float32) or 16 KB (float64) stay in L1/L2 between copies. */
+const CHUNK = 2048;
+/** Where the scratch starts (the 2^(j/128) tables sit below it); must match tools/wasm/elementwise-wat.ts. */
+const SCRATCH_AT = 2048;
+/** Byte addresses of the three input regions and the output region, each a chunk of float64. */
+const IN0 = SCRATCH_AT;
+const IN1 = IN0 + 8 * CHUNK;
+const IN2 = IN1 + 8 * CHUNK;
+const OUT = IN2 + 8 * CHUNK;
+const END = OUT + 8 * CHUNK;
+
+/**
+ * Below this many elements a row stays in JavaScript: the copies and the call cost a fixed ~0.17 µs, which
+ * the loop's ~3 ns per element repays from about 64 elements on (float32 mul, best of 60 runs: 32 elements
+ * 0.13 µs in JavaScript and 0.18 µs here, 64 even at 0.2 µs, 128 0.43 µs and 0.19 µs, 1024 3.3 µs and 0.45 µs).
+ */
+export const WASM_MIN_ELEMENTS = 64;
+
+let module: Kernels | null | undefined;
+let enabled = true;
+let f32 = new Float32Array(0);
+let f64 = new Float64Array(0);
+let i32 = new Int32Array(0);
+
+function setUp(exports: ElementwiseExports): Kernels {
+  const have = exports.memory.buffer.byteLength;
+  if (have < END) exports.memory.grow(Math.ceil((END - have) / 65536));
+  f32 = new Float32Array(exports.memory.buffer);
+  f64 = new Float64Array(exports.memory.buffer);
+  i32 = new Int32Array(exports.memory.buffer);
+  // fast-math's table of 2^(j/128), hi parts then lo parts, at address 0 (tools/wasm/elementwise-wat.ts)
+  f64.set(fastMathParameters.TWO_POW_J_HI, 0);
+  f64.set(fastMathParameters.TWO_POW_J_LO, fastMathParameters.TABLE_SIZE);
+  return {
+    memory: exports.memory,
+    binary32: byName(exports, 'f32_', BINARY),
+    binary64: byName(exports, 'f64_', BINARY),
+    unary32: byName(exports, 'f32_', UNARY),
+    unary64: byName(exports, 'f64_', UNARY),
+    where: byName(exports, '', ['f32_where_i32', 'f32_where_f32', 'f64_where_i32', 'f64_where_f64']) as Kernels['where'],
+    addRows32: exports.f32_addRows as AddRows,
+    addRows64: exports.f64_addRows as AddRows,
+  };
+}
+
+function kernels(): Kernels | null {
+  if (module === undefined) {
+    const exports = instantiate<ElementwiseExports>(decodeBase64(ELEMENTWISE_WASM_BASE64), (ready) => {
+      module = setUp(ready);
+    });
+    module = exports === null ? null : setUp(exports);
+  }
+  return enabled ? module : null;
+}
+
+/** Whether the SIMD elementwise kernels run here (loads the module on first call). @internal */
+export function elementwiseWasmAvailable(): boolean {
+  return kernels() !== null;
+}
+
+/**
+ * Turns the SIMD elementwise kernels off (every row runs its JavaScript loop) or back on; for tests and
+ * benchmarks that compare the two. @internal
+ */
+export function setElementwiseWasm(on: boolean): void {
+  enabled = on;
+}
+
+/** The float view of the memory and log2 of its element size, for a Float32Array or Float64Array; else null. */
+function floatView(x: TensorData): Float32Array | Float64Array | null {
+  if (x instanceof Float32Array) return f32;
+  if (x instanceof Float64Array) return f64;
+  return null;
+}
+
+/** Copies `n` elements of `x` from `xo` (stride `xs`: 1, or 0 for one element splatted across a vector) to `at`. */
+function copyIn(view: Float32Array | Float64Array | Int32Array, x: TensorData, xo: number, xs: number, at: number, n: number): void {
+  const start = at >> (view === f64 ? 3 : 2);
+  if (xs === 0) view.fill(x[xo]!, start, start + 16 / view.BYTES_PER_ELEMENT);
+  else view.set(x.subarray(xo, xo + n), start);
+}
+
+/**
+ * `o[oo + j] = f(a[ao + j·as], b[bo + j·bs])` for j < n (strides 0 or 1), as kernels/elementwise.ts's
+ * `binaryRange` computes it; false (nothing done) where this function or these dtypes have no kernel.
+ * @internal
+ */
+export function binaryWasm(
+  code: string, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number, o: TensorData, oo: number, n: number,
+): boolean {
+  const wasm = kernels();
+  if (wasm === null) return false;
+  const view = floatView(a);
+  if (view === null || a.constructor !== b.constructor) return false;
+  const wide = view === f64;
+  const kernel = (wide ? wasm.binary64 : wasm.binary32)[code];
+  if (kernel === undefined) return false;
+  const compare = !(code === 'add' || code === 'sub' || code === 'mul' || code === 'div' || code === 'maximum' || code === 'minimum');
+  // comparisons write int32; the others write the operands' dtype
+  if (compare ? !(o instanceof Int32Array) : o.constructor !== a.constructor) return false;
+  const lanes = wide ? 2 : 4;
+  const out = compare ? i32 : view;
+  const outBytes = compare ? 4 * lanes : 16;
+  if (as === 0) copyIn(view, a, ao, 0, IN0, 1);
+  if (bs === 0) copyIn(view, b, bo, 0, IN1, 1);
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s);
+    if (as !== 0) copyIn(view, a, ao + s, 1, IN0, len);
+    if (bs !== 0) copyIn(view, b, bo + s, 1, IN1, len);
+    kernel(IN0, as === 0 ? 0 : 16, IN1, bs === 0 ? 0 : 16, OUT, OUT + Math.ceil(len / lanes) * outBytes);
+    const first = OUT / out.BYTES_PER_ELEMENT;
+    o.set(out.subarray(first, first + len), oo + s);
+  }
+  return true;
+}
+
+/** `o[oo + j] = cond[co + j·cs] !== 0 ? a[…] : b[…]`, as `whereRange`; false where not covered. @internal */
+export function whereWasm(
+  cond: TensorData, co: number, cs: number, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number,
+  o: TensorData, oo: number, n: number,
+): boolean {
+  const wasm = kernels();
+  if (wasm === null) return false;
+  const view = floatView(a);
+  if (view === null || a.constructor !== b.constructor || o.constructor !== a.constructor) return false;
+  const wide = view === f64;
+  let condView: Float32Array | Float64Array | Int32Array;
+  let kernel: Where;
+  if (cond instanceof Int32Array) {
+    condView = i32;
+    kernel = wide ? wasm.where.f64_where_i32 : wasm.where.f32_where_i32;
+  } else if (cond.constructor === a.constructor) {
+    condView = view;
+    kernel = wide ? wasm.where.f64_where_f64 : wasm.where.f32_where_f32;
+  } else {
+    return false;
+  }
+  const lanes = wide ? 2 : 4;
+  // an int32 condition for float64 data advances by two int32 (8 bytes) per vector of two doubles
+  const condStep = condView === i32 && wide ? 8 : 16;
+  if (cs === 0) copyIn(condView, cond, co, 0, IN0, 1);
+  if (as === 0) copyIn(view, a, ao, 0, IN1, 1);
+  if (bs === 0) copyIn(view, b, bo, 0, IN2, 1);
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s);
+    if (cs !== 0) copyIn(condView, cond, co + s, 1, IN0, len);
+    if (as !== 0) copyIn(view, a, ao + s, 1, IN1, len);
+    if (bs !== 0) copyIn(view, b, bo + s, 1, IN2, len);
+    kernel(IN0, cs === 0 ? 0 : condStep, IN1, as === 0 ? 0 : 16, IN2, bs === 0 ? 0 : 16, OUT, OUT + Math.ceil(len / lanes) * 16);
+    const first = OUT / view.BYTES_PER_ELEMENT;
+    o.set(view.subarray(first, first + len), oo + s);
+  }
+  return true;
+}
+
+/**
+ * `o[oo + i] = f(x[xo + i·xs])` for i < n, as `unaryRange`; `p0` is the parameter of leakyRelu. False where
+ * not covered (float64 exp, tanh and sigmoid among them: those keep Math.*). @internal
+ */
+export function unaryWasm(code: string, x: TensorData, xo: number, xs: number, o: TensorData, oo: number, n: number, p0: number): boolean {
+  const wasm = kernels();
+  if (wasm === null) return false;
+  const view = floatView(x);
+  if (view === null || o.constructor !== x.constructor) return false;
+  const wide = view === f64;
+  const kernel = (wide ? wasm.unary64 : wasm.unary32)[code];
+  if (kernel === undefined) return false;
+  // the JavaScript multiplies a float32 by the double p0: the same as float32 arithmetic only where p0 is a float32
+  if (code === 'leakyRelu' && !wide && Math.fround(p0) !== p0) return false;
+  const lanes = wide ? 2 : 4;
+  if (xs === 0) copyIn(view, x, xo, 0, IN0, 1);
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s);
+    if (xs !== 0) copyIn(view, x, xo + s, 1, IN0, len);
+    kernel(IN0, xs === 0 ? 0 : 16, OUT, OUT + Math.ceil(len / lanes) * 16, p0);
+    const first = OUT / view.BYTES_PER_ELEMENT;
+    o.set(view.subarray(first, first + len), oo + s);
+  }
+  return true;
+}
+
+/**
+ * `o[oo + j] += Σ_r x[xo + r·cols + j]` for j < cols, r < rows, adding row after row (one rounding per add, the
+ * order of reduce.ts when the innermost axis is kept). False where not covered. @internal
+ */
+export function addRowsWasm(x: TensorData, xo: number, rows: number, cols: number, o: TensorData, oo: number): boolean {
+  const wasm = kernels();
+  if (wasm === null) return false;
+  const view = floatView(x);
+  if (view === null || o.constructor !== x.constructor) return false;
+  const wide = view === f64;
+  const kernel = wide ? wasm.addRows64 : wasm.addRows32;
+  const lanes = wide ? 2 : 4;
+  const size = view.BYTES_PER_ELEMENT;
+  // a block of columns (a whole number of vectors) as the accumulator at OUT, the rows of that block packed
+  // contiguously below it, as many as fit in the three input regions
+  const width = Math.min(cols, CHUNK);
+  const padded = Math.ceil(width / lanes) * lanes;
+  const rowsPerBlock = Math.max(1, Math.floor((3 * 8 * CHUNK) / (size * padded)));
+  for (let j = 0; j < cols; j += width) {
+    const w = Math.min(width, cols - j);
+    const pw = Math.ceil(w / lanes) * lanes;
+    const acc = OUT / size;
+    view.set(o.subarray(oo + j, oo + j + w), acc);
+    for (let r = 0; r < rows; r += rowsPerBlock) {
+      const count = Math.min(rowsPerBlock, rows - r);
+      const base = IN0 / size;
+      const from = xo + r * cols + j;
+      // whole rows of whole vectors are contiguous in x as in the block: one copy
+      if (w === cols && pw === w) view.set(x.subarray(from, from + count * w), base);
+      else for (let q = 0; q < count; q++) view.set(x.subarray(from + q * cols, from + q * cols + w), base + q * pw);
+      kernel(IN0, count, pw * size, OUT);
+    }
+    o.set(view.subarray(acc, acc + w), oo + j);
+  }
+  return true;
+}
