@@ -14,7 +14,7 @@
  */
 import { fastMathParameters } from '../../packages/core/src/kernels/fast-math.js';
 
-/** Byte address of fast-math's 2^(j/128) table (hi parts; the lo parts follow) in the module's memory. */
+/** Byte address of fast-math's 2^(j/128) table, (hi, lo) pairs of doubles, in the module's memory. */
 export const POW_TABLE_AT = 0;
 /** First byte the callers may use for scratch, above the tables. */
 export const SCRATCH_AT = 2048;
@@ -152,22 +152,24 @@ function unaryKernels(): string[] {
 /**
  * fast-math.ts's range reduction for two doubles `$x` (already clamped to where it holds): sets `$t`, `$tl`
  * (the table's 2^(j/128) hi and lo parts), `$s` (2ᵏ) and `$q` (eʳ − 1), in exactly fast-math's order of
- * operations. The table is read lane by lane; 2ᵏ is built from its bits (k + 1023 in the exponent field),
- * which is the value fast-math's table of powers of two holds for every k it can reach here.
+ * operations. n = (x·128/ln 2 + 1.5·2⁵²) − 1.5·2⁵² is an integer, which the low 32 bits of the sum hold in
+ * two's complement (what `n | 0` gives). The table holds (hi, lo) pairs, one 16-byte load per lane. 2ᵏ is
+ * built from its bits (k + 1023 in the exponent field), the value fast-math's table of powers of two holds
+ * for every k reachable here.
  */
 function reduce(): string {
   const c = fastMathParameters;
-  const tableLane = (lane: number, local: string, offset: number) =>
-    `(local.set ${local} (v128.load64_lane offset=${offset} ${lane} (i32x4.extract_lane ${lane} (local.get $j)) (local.get ${local})))`;
+  const entry = (lane: number) => `(v128.load offset=${POW_TABLE_AT} (i32x4.extract_lane ${lane} (local.get $j)))`;
   return `
-      (local.set $n (f64x2.sub (f64x2.add (f64x2.mul (local.get $x) ${splat64(c.INV_STEP)}) ${splat64(c.ROUNDING_SHIFT)}) ${splat64(c.ROUNDING_SHIFT)}))
+      (local.set $n (f64x2.add (f64x2.mul (local.get $x) ${splat64(c.INV_STEP)}) ${splat64(c.ROUNDING_SHIFT)}))
+      (local.set $i (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (local.get $n) (local.get $n)))
+      (local.set $n (f64x2.sub (local.get $n) ${splat64(c.ROUNDING_SHIFT)}))
       (local.set $r (f64x2.sub (f64x2.sub (local.get $x) (f64x2.mul (local.get $n) ${splat64(c.STEP_HI)})) (f64x2.mul (local.get $n) ${splat64(c.STEP_LO)})))
-      (local.set $i (i32x4.trunc_sat_f64x2_s_zero (local.get $n)))
-      (local.set $j (i32x4.shl (v128.and (local.get $i) (v128.const i32x4 ${c.TABLE_SIZE - 1} ${c.TABLE_SIZE - 1} 0 0)) (i32.const 3)))
-      ${tableLane(0, '$t', POW_TABLE_AT)}
-      ${tableLane(1, '$t', POW_TABLE_AT)}
-      ${tableLane(0, '$tl', POW_TABLE_AT + 8 * c.TABLE_SIZE)}
-      ${tableLane(1, '$tl', POW_TABLE_AT + 8 * c.TABLE_SIZE)}
+      (local.set $j (i32x4.shl (v128.and (local.get $i) (v128.const i32x4 ${c.TABLE_SIZE - 1} ${c.TABLE_SIZE - 1} 0 0)) (i32.const 4)))
+      (local.set $e0 ${entry(0)})
+      (local.set $e1 ${entry(1)})
+      (local.set $t (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $e0) (local.get $e1)))
+      (local.set $tl (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $e0) (local.get $e1)))
       (local.set $s (i64x2.shl (i64x2.extend_low_i32x4_s (i32x4.add (i32x4.shr_s (local.get $i) (i32.const ${c.TABLE_BITS})) (v128.const i32x4 1023 1023 1023 1023))) (i32.const 52)))
       (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
       (local.set $q (f64x2.add (local.get $r) (f64x2.mul (local.get $r2) (f64x2.add
@@ -175,8 +177,10 @@ function reduce(): string {
         (f64x2.mul (local.get $r2) (f64x2.add ${splat64(c.C4)} (f64x2.mul (local.get $r) ${splat64(c.C5)})))))))`;
 }
 
+// pmin/pmax are single instructions (f64x2.min/max are not: they order NaN and signed zeros); a NaN
+// argument fails both comparisons and passes through, as min/max would pass it
 const clamp = (bound: number) =>
-  `(local.set $x (f64x2.max (f64x2.min (local.get $x) ${splat64(bound)}) ${splat64(-bound)}))`;
+  `(local.set $x (f64x2.pmax (f64x2.pmin (local.get $x) ${splat64(bound)}) ${splat64(-bound)}))`;
 
 /** For each float32 function: the statements turning `$x` (two doubles) into `$y`. */
 function transcendental(): Record<string, string> {
@@ -211,7 +215,7 @@ function transcendental(): Record<string, string> {
 
 function transcendentalKernels(): string[] {
   const params = '(param $in i32) (param $inStep i32) (param $o i32) (param $end i32) (param $param f64)';
-  const locals = ['$v', '$x', '$y', '$lo', '$a', '$n', '$r', '$r2', '$i', '$j', '$t', '$tl', '$s', '$q', '$u'].map((l) => `(local ${l} v128)`).join(' ');
+  const locals = ['$v', '$x', '$y', '$lo', '$a', '$n', '$r', '$r2', '$i', '$j', '$e0', '$e1', '$t', '$tl', '$s', '$q', '$u'].map((l) => `(local ${l} v128)`).join(' ');
   return Object.entries(transcendental()).map(([name, body]) => `
   (func (export "f32_${name}") ${params} ${locals}
     ${loop(['in'], 16, `(local.set $v (v128.load (local.get $in)))

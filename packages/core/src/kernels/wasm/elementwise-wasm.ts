@@ -86,9 +86,11 @@ function setUp(exports: ElementwiseExports): Kernels {
   f32 = new Float32Array(exports.memory.buffer);
   f64 = new Float64Array(exports.memory.buffer);
   i32 = new Int32Array(exports.memory.buffer);
-  // fast-math's table of 2^(j/128), hi parts then lo parts, at address 0 (tools/wasm/elementwise-wat.ts)
-  f64.set(fastMathParameters.TWO_POW_J_HI, 0);
-  f64.set(fastMathParameters.TWO_POW_J_LO, fastMathParameters.TABLE_SIZE);
+  // fast-math's table of 2^(j/128) at address 0 as (hi, lo) pairs, one 16-byte load each (elementwise-wat.ts)
+  for (let j = 0; j < fastMathParameters.TABLE_SIZE; j++) {
+    f64[2 * j] = fastMathParameters.TWO_POW_J_HI[j]!;
+    f64[2 * j + 1] = fastMathParameters.TWO_POW_J_LO[j]!;
+  }
   return {
     memory: exports.memory,
     binary32: byName(exports, 'f32_', BINARY),
