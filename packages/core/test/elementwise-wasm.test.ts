@@ -11,7 +11,7 @@ import { binaryRange, unaryRange, whereRange, type BinaryCode, type UnaryCode } 
 import { expFloat32Range, sigmoidFloat32Range, tanhFloat32Range } from '../src/kernels/fast-math.js';
 import { reduceInto } from '../src/kernels/reduce.js';
 import {
-  addRowsWasm, binaryWasm, elementwiseWasmAvailable, setElementwiseWasm, unaryWasm, WASM_MIN_ELEMENTS,
+  addRowsWasm, binaryWasm, elementwiseWasmAvailable, setElementwiseWasm, unaryWasm, WASM_MIN_ELEMENTS, wasmRegister,
 } from '../src/kernels/wasm/elementwise-wasm.js';
 import { assemble, MODULES, renderBytesModule } from '../../../tools/wasm/assemble.js';
 
@@ -183,6 +183,37 @@ describe('SIMD elementwise kernels', () => {
         },
       ),
       { numRuns: 150 },
+    );
+  });
+
+  it('rows in registers (the module\'s memory) are read and written in place, with the same bits', () => {
+    fc.assert(
+      fc.property(row, fc.constantFrom<BinaryCode>('add', 'mul', 'maximum', 'less'), fc.constantFrom<UnaryCode>('tanh', 'sigmoid', 'relu'), ({ n, ao, oo, as, seed }, code, unaryCode) => {
+        const len = Math.min(n, 1000);
+        const offset = Math.min(oo, 1024 - len);
+        // inputs and output in registers 0–2, the output a view shorter than the register (no room to pad)
+        const a = wasmRegister('float32', 0, 1024) as Float32Array;
+        const b = wasmRegister('float32', 1, 1024) as Float32Array;
+        a.set(fill(Float32Array, 1024, seed, 1));
+        b.set(fill(Float32Array, 1024, seed, 2));
+        const start = Math.min(ao, 1024 - len);
+        const viaRegisters = (into: Float32Array | Int32Array) => {
+          const reg = wasmRegister(into instanceof Int32Array ? 'int32' : 'float32', 2, 1024)!.subarray(0, offset + len);
+          reg.fill(-7);
+          binaryRange(code, a, start, as, b, start, 1, reg, offset, len);
+          into.set(reg);
+        };
+        const out = code === 'less' ? Int32Array : Float32Array;
+        compare(() => new out(offset + len), viaRegisters, `${code} in registers n=${len}`);
+        const unaryInPlace = (into: Float32Array) => {
+          const x = wasmRegister('float32', 3, 1024) as Float32Array;
+          x.set(a);
+          unaryRange(unaryCode, x, start, 1, x, start, len);
+          into.set(x);
+        };
+        compare(() => new Float32Array(1024), unaryInPlace, `${unaryCode} in place in a register n=${len}`);
+      }),
+      { numRuns: 100 },
     );
   });
 

@@ -8,6 +8,7 @@
 import { allocate, type DType, type TensorData } from '../dtype.js';
 import { binaryRange, castRange, unaryRange, whereRange, type BinaryCode, type UnaryCode } from '../kernels/elementwise.js';
 import { planBroadcast } from '../kernels/broadcast-plan.js';
+import { wasmRegister } from '../kernels/wasm/elementwise-wasm.js';
 import type { Shape } from '../shape.js';
 import type { ElementwiseKind } from './passes/fusion.js';
 
@@ -25,7 +26,8 @@ export class RegisterFile {
   get(dtype: DType, k: number): TensorData {
     let file = this.files.get(dtype);
     if (file === undefined) this.files.set(dtype, (file = []));
-    while (file.length <= k) file.push(allocate(dtype, CHUNK));
+    // registers in the SIMD kernels' memory are read and written there without copies
+    while (file.length <= k) file.push(wasmRegister(dtype, file.length, CHUNK) ?? allocate(dtype, CHUNK));
     return file[k]!;
   }
 }

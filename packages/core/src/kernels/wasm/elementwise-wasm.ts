@@ -18,7 +18,7 @@
  * when the module loads. NaN results are NaN in both, though not necessarily with the same payload bits.
  * Float64 keeps Math.* exactly: only exact operations run here for float64.
  */
-import type { TensorData } from '../../dtype.js';
+import type { DType, TensorData } from '../../dtype.js';
 import { fastMathParameters } from '../fast-math.js';
 import { ELEMENTWISE_WASM_BASE64 } from './elementwise-bytes.js';
 import { decodeBase64, instantiate } from './load-module.js';
@@ -65,7 +65,15 @@ const IN0 = SCRATCH_AT;
 const IN1 = IN0 + 8 * CHUNK;
 const IN2 = IN1 + 8 * CHUNK;
 const OUT = IN2 + 8 * CHUNK;
-const END = OUT + 8 * CHUNK;
+/**
+ * Registers for compiled plans' fused groups ({@link wasmRegister}): rows the kernels read and write in place,
+ * with no copy. REGISTERS per dtype, each REGISTER_ELEMENTS long (8 bytes per element for every dtype).
+ */
+const REGISTERS_AT = OUT + 8 * CHUNK;
+const REGISTERS = 32;
+const REGISTER_ELEMENTS = 1024;
+const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
+const END = REGISTERS_AT + DTYPES.length * REGISTERS * 8 * REGISTER_ELEMENTS;
 
 /**
  * Below this many elements a row stays in JavaScript: the copies and the call cost a fixed ~0.17 µs, which
@@ -79,6 +87,8 @@ let enabled = true;
 let f32 = new Float32Array(0);
 let f64 = new Float64Array(0);
 let i32 = new Int32Array(0);
+/** The memory's buffer (it never grows after loading), to recognise arrays that live in it. */
+let buffer: ArrayBufferLike | null = null;
 
 function setUp(exports: ElementwiseExports): Kernels {
   const have = exports.memory.buffer.byteLength;
@@ -86,6 +96,7 @@ function setUp(exports: ElementwiseExports): Kernels {
   f32 = new Float32Array(exports.memory.buffer);
   f64 = new Float64Array(exports.memory.buffer);
   i32 = new Int32Array(exports.memory.buffer);
+  buffer = exports.memory.buffer;
   // fast-math's table of 2^(j/128) at address 0 as (hi, lo) pairs, one 16-byte load each (elementwise-wat.ts)
   for (let j = 0; j < fastMathParameters.TABLE_SIZE; j++) {
     f64[2 * j] = fastMathParameters.TWO_POW_J_HI[j]!;
@@ -103,14 +114,21 @@ function setUp(exports: ElementwiseExports): Kernels {
   };
 }
 
-function kernels(): Kernels | null {
+/** The module, loaded on first call (null where it cannot load, or until an asynchronous compile is done). */
+function loaded(): Kernels | null {
   if (module === undefined) {
     const exports = instantiate<ElementwiseExports>(decodeBase64(ELEMENTWISE_WASM_BASE64), (ready) => {
       module = setUp(ready);
     });
     module = exports === null ? null : setUp(exports);
   }
-  return enabled ? module : null;
+  return module;
+}
+
+/** The kernels, unless they are unavailable or turned off. */
+function kernels(): Kernels | null {
+  const wasm = loaded();
+  return enabled ? wasm : null;
 }
 
 /** Whether the SIMD elementwise kernels run here (loads the module on first call). @internal */
@@ -133,11 +151,52 @@ function floatView(x: TensorData): Float32Array | Float64Array | null {
   return null;
 }
 
+/**
+ * A register of `length` (≤ 1024) elements of `dtype` that lives in the SIMD kernels' memory, so that rows
+ * read from and written to it are not copied (see the module comment); the `k`-th of its dtype, the same
+ * memory on every call. For fused groups' registers, which hold values only while one group runs (plans run
+ * one group at a time on a thread). Null where the kernels are not loaded or k ≥ 32: allocate instead.
+ * @internal
+ */
+export function wasmRegister(dtype: DType, k: number, length: number): TensorData | null {
+  if (loaded() === null || k >= REGISTERS || length > REGISTER_ELEMENTS) return null;
+  const at = REGISTERS_AT + (DTYPES.indexOf(dtype) * REGISTERS + k) * 8 * REGISTER_ELEMENTS;
+  const type = dtype === 'float32' ? Float32Array : dtype === 'float64' ? Float64Array : Int32Array;
+  return new type(buffer as ArrayBuffer, at, length);
+}
+
 /** Copies `n` elements of `x` from `xo` (stride `xs`: 1, or 0 for one element splatted across a vector) to `at`. */
 function copyIn(view: Float32Array | Float64Array | Int32Array, x: TensorData, xo: number, xs: number, at: number, n: number): void {
   const start = at >> (view === f64 ? 3 : 2);
   if (xs === 0) view.fill(x[xo]!, start, start + 16 / view.BYTES_PER_ELEMENT);
   else view.set(x.subarray(xo, xo + n), start);
+}
+
+/**
+ * The byte address of `n` elements of `x` from `xo` with stride `xs`: where they are, for a contiguous row of
+ * an array in the module's memory (a register), else `scratch`, where they are copied (a stride-0 scalar
+ * splatted across a vector).
+ */
+function input(view: Float32Array | Float64Array | Int32Array, x: TensorData, xo: number, xs: number, scratch: number, n: number): number {
+  if (xs !== 0 && x.buffer === buffer) return x.byteOffset + xo * x.BYTES_PER_ELEMENT;
+  copyIn(view, x, xo, xs, scratch, n);
+  return scratch;
+}
+
+/**
+ * Where a kernel writes `n` elements for `o` from `oo` (it writes whole vectors of `lanes`): in place for an
+ * array in the module's memory when n is a whole number of vectors (so nothing past the row is touched),
+ * else at OUT, to be copied out by {@link output}.
+ */
+function outputAt(o: TensorData, oo: number, n: number, lanes: number): number {
+  return o.buffer === buffer && n % lanes === 0 ? o.byteOffset + oo * o.BYTES_PER_ELEMENT : OUT;
+}
+
+/** Copies `n` results from OUT to `o` at `oo`, unless the kernel wrote them in place (`at` ≠ OUT). */
+function output(view: Float32Array | Float64Array | Int32Array, at: number, o: TensorData, oo: number, n: number): void {
+  if (at !== OUT) return;
+  const first = OUT / view.BYTES_PER_ELEMENT;
+  o.set(view.subarray(first, first + n), oo);
 }
 
 /**
@@ -161,15 +220,16 @@ export function binaryWasm(
   const lanes = wide ? 2 : 4;
   const out = compare ? i32 : view;
   const outBytes = compare ? 4 * lanes : 16;
-  if (as === 0) copyIn(view, a, ao, 0, IN0, 1);
-  if (bs === 0) copyIn(view, b, bo, 0, IN1, 1);
+  let aAt = as === 0 ? input(view, a, ao, 0, IN0, 1) : IN0;
+  let bAt = bs === 0 ? input(view, b, bo, 0, IN1, 1) : IN1;
   for (let s = 0; s < n; s += CHUNK) {
     const len = Math.min(CHUNK, n - s);
-    if (as !== 0) copyIn(view, a, ao + s, 1, IN0, len);
-    if (bs !== 0) copyIn(view, b, bo + s, 1, IN1, len);
-    kernel(IN0, as === 0 ? 0 : 16, IN1, bs === 0 ? 0 : 16, OUT, OUT + Math.ceil(len / lanes) * outBytes);
-    const first = OUT / out.BYTES_PER_ELEMENT;
-    o.set(out.subarray(first, first + len), oo + s);
+    const vectors = Math.ceil(len / lanes);
+    if (as !== 0) aAt = input(view, a, ao + s, 1, IN0, len);
+    if (bs !== 0) bAt = input(view, b, bo + s, 1, IN1, len);
+    const oAt = outputAt(o, oo + s, len, lanes);
+    kernel(aAt, as === 0 ? 0 : 16, bAt, bs === 0 ? 0 : 16, oAt, oAt + vectors * outBytes);
+    output(out, oAt, o, oo + s, len);
   }
   return true;
 }
@@ -198,17 +258,18 @@ export function whereWasm(
   const lanes = wide ? 2 : 4;
   // an int32 condition for float64 data advances by two int32 (8 bytes) per vector of two doubles
   const condStep = condView === i32 && wide ? 8 : 16;
-  if (cs === 0) copyIn(condView, cond, co, 0, IN0, 1);
-  if (as === 0) copyIn(view, a, ao, 0, IN1, 1);
-  if (bs === 0) copyIn(view, b, bo, 0, IN2, 1);
+  let cAt = cs === 0 ? input(condView, cond, co, 0, IN0, 1) : IN0;
+  let aAt = as === 0 ? input(view, a, ao, 0, IN1, 1) : IN1;
+  let bAt = bs === 0 ? input(view, b, bo, 0, IN2, 1) : IN2;
   for (let s = 0; s < n; s += CHUNK) {
     const len = Math.min(CHUNK, n - s);
-    if (cs !== 0) copyIn(condView, cond, co + s, 1, IN0, len);
-    if (as !== 0) copyIn(view, a, ao + s, 1, IN1, len);
-    if (bs !== 0) copyIn(view, b, bo + s, 1, IN2, len);
-    kernel(IN0, cs === 0 ? 0 : condStep, IN1, as === 0 ? 0 : 16, IN2, bs === 0 ? 0 : 16, OUT, OUT + Math.ceil(len / lanes) * 16);
-    const first = OUT / view.BYTES_PER_ELEMENT;
-    o.set(view.subarray(first, first + len), oo + s);
+    const vectors = Math.ceil(len / lanes);
+    if (cs !== 0) cAt = input(condView, cond, co + s, 1, IN0, len);
+    if (as !== 0) aAt = input(view, a, ao + s, 1, IN1, len);
+    if (bs !== 0) bAt = input(view, b, bo + s, 1, IN2, len);
+    const oAt = outputAt(o, oo + s, len, lanes);
+    kernel(cAt, cs === 0 ? 0 : condStep, aAt, as === 0 ? 0 : 16, bAt, bs === 0 ? 0 : 16, oAt, oAt + vectors * 16);
+    output(view, oAt, o, oo + s, len);
   }
   return true;
 }
@@ -228,13 +289,14 @@ export function unaryWasm(code: string, x: TensorData, xo: number, xs: number, o
   // the JavaScript multiplies a float32 by the double p0: the same as float32 arithmetic only where p0 is a float32
   if (code === 'leakyRelu' && !wide && Math.fround(p0) !== p0) return false;
   const lanes = wide ? 2 : 4;
-  if (xs === 0) copyIn(view, x, xo, 0, IN0, 1);
+  let xAt = xs === 0 ? input(view, x, xo, 0, IN0, 1) : IN0;
   for (let s = 0; s < n; s += CHUNK) {
     const len = Math.min(CHUNK, n - s);
-    if (xs !== 0) copyIn(view, x, xo + s, 1, IN0, len);
-    kernel(IN0, xs === 0 ? 0 : 16, OUT, OUT + Math.ceil(len / lanes) * 16, p0);
-    const first = OUT / view.BYTES_PER_ELEMENT;
-    o.set(view.subarray(first, first + len), oo + s);
+    const vectors = Math.ceil(len / lanes);
+    if (xs !== 0) xAt = input(view, x, xo + s, 1, IN0, len);
+    const oAt = outputAt(o, oo + s, len, lanes);
+    kernel(xAt, xs === 0 ? 0 : 16, oAt, oAt + vectors * 16, p0);
+    output(view, oAt, o, oo + s, len);
   }
   return true;
 }
