@@ -1,6 +1,8 @@
 import { allocate, type DType, type TensorData } from '../dtype.js';
 import { stridesOf, type Shape } from '../shape.js';
+import { binaryRange } from './elementwise.js';
 import { broadcastIndex, stridedIndex } from './strided.js';
+import { WASM_MIN_ELEMENTS } from './wasm/elementwise-wasm.js';
 
 /** Copies `x` into the layout of its axes permuted by `perm` (out axis i is input axis perm[i]). */
 export function transposeKernel(x: TensorData, shape: Shape, perm: readonly number[], dtype: DType): TensorData {
@@ -107,7 +109,9 @@ export function addSliceInto(acc: TensorData, shape: Shape, begin: readonly numb
   for (let r = 0; r < rows.length; r++) {
     const dst = rows[r]!;
     const src = r * run;
-    for (let j = 0; j < run; j++) acc[dst + j]! += g[src + j]!;
+    // long runs go through the add row loop, which runs them on SIMD where it can (same bits)
+    if (run >= WASM_MIN_ELEMENTS) binaryRange('add', acc, dst, 1, g, src, 1, acc, dst, run);
+    else for (let j = 0; j < run; j++) acc[dst + j]! += g[src + j]!;
   }
 }
 
@@ -118,7 +122,8 @@ export function scatterAddInto(acc: TensorData, g: TensorData, outer: number, n:
     for (let k = 0; k < m; k++) {
       const dst = (a * n + indices[k]!) * inner;
       const src = (a * m + k) * inner;
-      for (let c = 0; c < inner; c++) acc[dst + c]! += g[src + c]!;
+      if (inner >= WASM_MIN_ELEMENTS) binaryRange('add', acc, dst, 1, g, src, 1, acc, dst, inner);
+      else for (let c = 0; c < inner; c++) acc[dst + c]! += g[src + c]!;
     }
   }
 }
