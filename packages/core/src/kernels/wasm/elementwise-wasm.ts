@@ -7,7 +7,7 @@
  *
  * Why copying pays: V8 runs the JavaScript row loops at about 3 ns per element (bounds and type checks on
  * every access of a union-typed array), and `TypedArray.prototype.set` copies at well under 0.1 ns per
- * element, so copy in, SIMD, copy out costs about a seventh of the loop (bench/src/elementwise.ts).
+ * element, so copy in, SIMD, copy out costs about a seventh of the loop (`pnpm --filter @tapestry/bench run elementwise`).
  *
  * Same bits as the JavaScript: float32 add, sub, mul, div and sqrt are correctly rounded in both (the
  * JavaScript rounds an exact-enough double result to float32 once, which for these operations gives the
@@ -76,11 +76,12 @@ const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
 const END = REGISTERS_AT + DTYPES.length * REGISTERS * 8 * REGISTER_ELEMENTS;
 
 /**
- * Below this many elements a row stays in JavaScript: the copies and the call cost a fixed ~0.17 µs, which
- * the loop's ~3 ns per element repays from about 64 elements on (float32 mul, best of 60 runs: 32 elements
- * 0.13 µs in JavaScript and 0.18 µs here, 64 even at 0.2 µs, 128 0.43 µs and 0.19 µs, 1024 3.3 µs and 0.45 µs).
+ * Below this many elements a row stays in JavaScript: the copies and the call cost a fixed ~0.2 µs, which
+ * the JavaScript loop's ~3 ns per element repays only from about 64 elements on; 128 leaves a margin (float32
+ * mul, best of many runs on a loaded machine: 64 elements from 0.7× to 1.0× of the JavaScript's speed, 128
+ * elements 1.8×, 1024 elements 7.8×; `pnpm --filter @tapestry/bench run elementwise`).
  */
-export const WASM_MIN_ELEMENTS = 64;
+export const WASM_MIN_ELEMENTS = 128;
 
 let module: Kernels | null | undefined;
 let enabled = true;
