@@ -22,7 +22,7 @@ export function unaryKernel(code: UnaryCode, x: TensorData, dtype: DType, p0 = 0
 /**
  * The loop of {@link unaryKernel} over a range: `o[oo + i] = f(x[xo + i·xs])` for i < n (xs is 1, or 0 for a
  * broadcast scalar). Eager kernels and compiled (fused) plans share it, so both round identically. One loop
- * per function: the switch is outside the hot loop. Rows of a few dozen elements or more run on the
+ * per function: the switch is outside the hot loop. Rows of at least `WASM_MIN_ELEMENTS` (128) run on the
  * WebAssembly SIMD kernels where they cover the function and dtype (same bits; see wasm/elementwise-wasm.ts).
  */
 export function unaryRange(
