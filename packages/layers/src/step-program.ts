@@ -32,6 +32,8 @@ const ELEMENTWISE = new Set([
 ]);
 // Ops whose output row b reads only input row b whenever input and output both keep the batch as axis 0.
 const ROW_PRESERVING = new Set(['reshape', 'slice', 'pad', 'transpose', 'concat', 'broadcastTo', 'sum', 'max', 'min']);
+// Of those, the ones that only copy.
+const LAYOUT = new Set(['reshape', 'slice', 'pad', 'transpose', 'concat', 'broadcastTo']);
 
 type Role = 'free' | 'x' | 'state';
 
@@ -172,6 +174,15 @@ function analyse<P, S extends CellState>(
       ok = inR(a) && narrow.nodes[a]!.shape.length === 2 && unbatched(b) && narrow.nodes[b]!.shape.length === 2;
     }
     if (ok) rowWise.add(n.id);
+  }
+  // A copy at the end of the hoisted part (the GRU's split of x W_ihᵀ + b_ih into gates) stays in the step:
+  // hoisted, it would copy the whole sequence only for each step to copy its rows out again.
+  const consumers = new Map<number, number[]>();
+  for (const n of narrow.nodes) for (const id of n.inputs) consumers.set(id, [...(consumers.get(id) ?? []), n.id]);
+  const outputIds = new Set(narrow.outputLeaves.filter((l): l is number => typeof l === 'number'));
+  for (let i = narrow.nodes.length - 1; i >= 0; i--) {
+    const n = narrow.nodes[i]!;
+    if (rowWise.has(n.id) && LAYOUT.has(n.op) && !outputIds.has(n.id) && !(consumers.get(n.id) ?? []).some((c) => rowWise.has(c))) rowWise.delete(n.id);
   }
   // The frontier: hoisted values that the per-step part or the result reads.
   const frontier = new Set<number>();
