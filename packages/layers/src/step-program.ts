@@ -9,8 +9,8 @@
  * to the plain loop's. A cell whose step does not fit (nothing row-wise to hoist, a traced step that differs
  * from the real one) simply runs step by step.
  */
-import { evaluate, Graph, onesLike, reshape, stopGradient, Tensor, trace, treeFlatten, treeLeaves, treeMap, treeStructure, vjp, zeros } from '@tapestry/core';
-import type { GraphLeaf, GraphNode } from '@tapestry/core';
+import { evaluate, Graph, onesLike, PRIMITIVES, reshape, stopGradient, Tensor, trace, treeFlatten, treeLeaves, treeMap, treeStructure, vjp, zeros } from '@tapestry/core';
+import type { GraphLeaf, GraphNode, PrimitiveKind } from '@tapestry/core';
 import type { Cell, CellState, CellStep } from './cell.js';
 
 /** How one layer-direction runs its steps: the per-step inputs of all steps, and one step on its slice of them. */
@@ -23,17 +23,15 @@ export interface StepProgram<P, S extends CellState> {
   step(params: P, state: S, inputs: readonly Tensor[]): CellStep<S>;
 }
 
-// Ops whose output element reads its operands at the same (broadcast) index.
-const ELEMENTWISE = new Set([
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'where', 'cast',
-  'neg', 'exp', 'log', 'log1p', 'sqrt', 'abs', 'square', 'sign', 'cos', 'sin', 'floor',
-  'tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu', 'softplus', 'isFinite',
-  'greater', 'less', 'equal', 'greaterEqual', 'lessEqual', 'notEqual',
-]);
-// Ops whose output row b reads only input row b whenever input and output both keep the batch as axis 0.
-const ROW_PRESERVING = new Set(['reshape', 'slice', 'pad', 'transpose', 'concat', 'broadcastTo', 'sum', 'max', 'min']);
-// Of those, the ones that only copy.
-const LAYOUT = new Set(['reshape', 'slice', 'pad', 'transpose', 'concat', 'broadcastTo']);
+/** A node's primitive kind, from core's primitive table (inputs and constants have none). */
+function kindOf(n: GraphNode): PrimitiveKind | null {
+  return n.op === 'input' || n.op === 'const' ? null : PRIMITIVES[n.op].kind;
+}
+// elementwise: an output element reads its operands at the same (broadcast) index. layout and reduction:
+// output row b reads only input row b whenever input and output both keep the batch as axis 0; layout only copies.
+const isElementwise = (n: GraphNode): boolean => kindOf(n) === 'elementwise';
+const isRowPreserving = (n: GraphNode): boolean => kindOf(n) === 'layout' || kindOf(n) === 'reduction';
+const isLayout = (n: GraphNode): boolean => kindOf(n) === 'layout';
 
 type Role = 'free' | 'x' | 'state';
 
@@ -162,12 +160,12 @@ function analyse<P, S extends CellState>(
     const rank = n.shape.length;
     const inR = (id: number) => rowWise.has(id) && batched(id);
     let ok = false;
-    if (ELEMENTWISE.has(n.op)) {
+    if (isElementwise(n)) {
       ok = n.inputs.every((id) => {
         const s = narrow.nodes[id]!.shape;
         return roles[id] === 'x' ? inR(id) && s.length === rank : unbatched(id) && (s.length < rank || s[0] === 1);
       });
-    } else if (ROW_PRESERVING.has(n.op)) {
+    } else if (isRowPreserving(n)) {
       ok = n.inputs.every(inR);
     } else if (n.op === 'matmul' && n.inputs.length === 2 && rank === 2) {
       const [a, b] = n.inputs as [number, number];
@@ -182,7 +180,7 @@ function analyse<P, S extends CellState>(
   const outputIds = new Set(narrow.outputLeaves.filter((l): l is number => typeof l === 'number'));
   for (let i = narrow.nodes.length - 1; i >= 0; i--) {
     const n = narrow.nodes[i]!;
-    if (rowWise.has(n.id) && LAYOUT.has(n.op) && !outputIds.has(n.id) && !(consumers.get(n.id) ?? []).some((c) => rowWise.has(c))) rowWise.delete(n.id);
+    if (rowWise.has(n.id) && isLayout(n) && !outputIds.has(n.id) && !(consumers.get(n.id) ?? []).some((c) => rowWise.has(c))) rowWise.delete(n.id);
   }
   // The frontier: hoisted values that the per-step part or the result reads.
   const frontier = new Set<number>();
