@@ -140,7 +140,7 @@ describe('dataParallel (worker_threads)', () => {
     const step = trainingStep(
       {
         gradients: (p: Tensor) => [[p, p], p],
-        update: (p: Tensor, s: Tensor, g: Tensor) => ({ params: g, optState: s }),
+        update: (_p: Tensor, s: Tensor, g: Tensor) => ({ params: g, optState: s }),
       },
       undefined,
       { jit: false },
