@@ -8,6 +8,14 @@
 import { ArgumentError, jit, stopGradient, type Tensor } from '@tapestry/core';
 import { SoloThread, type Thread } from './thread.js';
 
+/** The parameters and optimiser state after an update. */
+export interface TrainingStepUpdate<P, S> {
+  /** The updated parameters. */
+  readonly params: P;
+  /** The optimiser's next state. */
+  readonly optState: S;
+}
+
 /**
  * The two halves of a training step.
  * @typeParam P - the parameter tree (the gradients have its structure)
@@ -19,7 +27,7 @@ export interface TrainingStepParts<P, S, A extends unknown[], Aux> {
   /** The loss, its aux value and its gradient with respect to `params`: `valueAndGrad(loss, 0, { hasAux: true })`. */
   readonly gradients: (params: P, ...args: A) => [[Tensor, Aux], P];
   /** The optimiser update of (averaged) gradients, applied: `{ params: applyUpdates(params, updates), optState }`. */
-  readonly update: (params: P, optState: S, grads: P) => { readonly params: P; readonly optState: S };
+  readonly update: (params: P, optState: S, grads: P) => TrainingStepUpdate<P, S>;
 }
 
 /** Options of {@link trainingStep}. */
@@ -35,9 +43,7 @@ export interface TrainingStepOptions {
 }
 
 /** What a training step returns. */
-export interface TrainingStepResult<P, S, Aux> {
-  readonly params: P;
-  readonly optState: S;
+export interface TrainingStepResult<P, S, Aux> extends TrainingStepUpdate<P, S> {
   /** The loss of the whole batch: on several threads, the mean of every thread's loss. */
   readonly loss: Tensor;
   /** This thread's aux value. */
