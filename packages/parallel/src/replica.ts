@@ -19,7 +19,7 @@ export type ReplicaStep<Input, Output> = (input: Input) => Output;
  */
 export type ReplicaBuild<Setup, Input, Output> = (setup: Setup, thread: Thread) => ReplicaStep<Input, Output>;
 
-/** Marks an exported value as a replica, across copies of this package that a worker may load. */
+/** Marks an exported value as a replica, across copies of this package that a worker may load (node.ts and browser.ts look for it). */
 const BRAND = '__tapestryParallelReplica' satisfies keyof Replica<unknown, unknown, unknown>;
 
 /** What a worker receives: which replica to load, which thread it is, the shared memory and the setup. */
@@ -82,15 +82,6 @@ export function defineReplica<Setup, Input, Output>(module: string, name: string
   if (typeof name !== 'string' || name === '') throw new ArgumentError(`defineReplica: name must be a non-empty string, got ${JSON.stringify(name)}`);
   if (typeof build !== 'function') throw new ArgumentError(`defineReplica: build must be a function (setup, thread) => step, got ${typeof build}`);
   return { module, name, build, serveWorker: (boot, post, onExit) => serveWorker(build, boot, post, onExit), [BRAND]: true };
-}
-
-/** The replica named `name` among a module's exports, for a worker that has imported it. */
-export function findReplica(exports: Record<string, unknown>, module: string, name: string): Replica<unknown, unknown, unknown> {
-  for (const value of Object.values(exports)) {
-    const r = value as Partial<Replica<unknown, unknown, unknown>> | null;
-    if (r !== null && typeof r === 'object' && r[BRAND] === true && r.name === name) return r as Replica<unknown, unknown, unknown>;
-  }
-  throw new ArgumentError(`dataParallel: ${module} exports no replica named '${name}'; export the value defineReplica returns`);
 }
 
 /** The input of the current step, from its slot. */
