@@ -26,6 +26,7 @@ export function makeStep(model: CharModel, optimizer: GradientTransformation<any
         { hasAux: true },
       ),
       update: (params: ModelParams, optState: unknown, grads: ModelParams) => {
+        // clip by global norm, then Adam (see makeOptimizer)
         const { updates, state } = optimizer.update(grads, optState, params);
         return { params: applyUpdates(params, updates), optState: state };
       },
