@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { fileURLToPath } from 'node:url';
 
-const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (pkg: string, entry = 'index') => fileURLToPath(new URL(`./packages/${pkg}/src/${entry}.ts`, import.meta.url));
 
 // Tests run against the packages' sources, so a test never sees a stale build.
 export default defineConfig({
@@ -11,6 +11,10 @@ export default defineConfig({
       '@tapestry/layers': src('layers'),
       '@tapestry/optim': src('optim'),
       '@tapestry/data': src('data'),
+      // the subpaths first: an alias also matches the imports below its name
+      '@tapestry/parallel/node': src('parallel', 'node'),
+      '@tapestry/parallel/browser': src('parallel', 'browser'),
+      '@tapestry/parallel': src('parallel'),
     },
   },
   test: {

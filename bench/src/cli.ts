@@ -1,5 +1,5 @@
 /**
- * `pnpm --filter @tapestry/bench run bench [--quick] [--workloads W1,W4] [--libraries tapestry,tfjs-wasm]
+ * `pnpm --filter @tapestry/bench run bench [--quick] [--workloads W1,W4,W7] [--libraries tapestry,tfjs-wasm,pytorch]
  * [--steps N] [--warmup N]`: runs the workloads, prints the table and writes bench/results/<time>.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,8 @@ if (values.help) {
   --quick      5 timed steps after 2 warm-up steps (default: 15 after 3)
   --smoke      tiny sizes: checks that everything runs, times nothing meaningful
   --workloads  a subset of ${WORKLOADS.join(',')}
-  --libraries  a subset of ${LIBRARIES.join(',')} (tapestry, when given, is the reference)`);
+  --libraries  a subset of ${LIBRARIES.join(',')} (tapestry, when given, is the reference;
+               pytorch runs /usr/bin/python3 with torch at 1 and 2 threads, and is skipped, saying so, without it)`);
   process.exit(0);
 }
 

@@ -11,7 +11,12 @@ export interface Runner {
   /** Prepares the library before a block of steps (TensorFlow.js: switch to its backend). */
   activate(): Promise<void>;
   /** One step of the workload; returns the values to compare across libraries (a loss, sampled outputs). */
-  step(): readonly number[];
+  step?(): readonly number[];
+  /**
+   * Runs `steps` steps and returns each one's values and milliseconds: for a library in another process,
+   * which times its own steps (PyTorch). A runner has `step` or `run`.
+   */
+  run?(steps: number): Promise<{ readonly values: readonly (readonly number[])[]; readonly times: readonly number[] }>;
 }
 
 /** How long to run. */
@@ -50,14 +55,28 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** Runs `count` steps of `runner`: its values and times. */
+async function runSteps(runner: Runner, count: number): Promise<{ values: number[][]; times: number[] }> {
+  if (runner.run !== undefined) {
+    const { values, times } = await runner.run(count);
+    return { values: values.map((v) => [...v]), times: [...times] };
+  }
+  const values: number[][] = [];
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    values.push([...runner.step!()]);
+    times.push(performance.now() - start);
+  }
+  return { values, times };
+}
+
 /** Runs `runners` (the first is the reference) as described in the module comment. */
 export async function timeRunners(runners: readonly Runner[], options: TimingOptions): Promise<WorkloadTiming> {
   const warmupValues = new Map<Runner, number[][]>();
   for (const runner of runners) {
     await runner.activate();
-    const values: number[][] = [];
-    for (let i = 0; i < options.warmup; i++) values.push([...runner.step()]);
-    warmupValues.set(runner, values);
+    warmupValues.set(runner, (await runSteps(runner, options.warmup)).values);
   }
   const reference = warmupValues.get(runners[0]!)!;
   let maxDifference = 0;
@@ -79,12 +98,7 @@ export async function timeRunners(runners: readonly Runner[], options: TimingOpt
   for (let done = 0; done < options.steps; done += block) {
     for (const runner of runners) {
       await runner.activate();
-      const list = times.get(runner)!;
-      for (let i = 0; i < Math.min(block, options.steps - done); i++) {
-        const start = performance.now();
-        runner.step();
-        list.push(performance.now() - start);
-      }
+      times.get(runner)!.push(...(await runSteps(runner, Math.min(block, options.steps - done))).times);
     }
   }
   return {

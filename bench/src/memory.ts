@@ -16,8 +16,8 @@ import type { BenchSizes } from './sizes.js';
 import { tapestryModel } from './tapestry-model.js';
 import type { Library } from './workloads.js';
 
-/** The libraries W6 measures: every one but `tapestry-jit` (the probe sits in the eager forward pass). */
-export type MemoryLibrary = Exclude<Library, 'tapestry-jit'>;
+/** The libraries W6 measures: every one but `tapestry-jit` (the probe sits in the eager forward pass) and `pytorch` (another process). */
+export type MemoryLibrary = Exclude<Library, 'tapestry-jit' | 'pytorch'>;
 
 /** What W6 measured for one library at one sequence length. */
 export interface MemoryMeasurement {

@@ -1,5 +1,6 @@
 /** The shape of a benchmark run's results, as written to bench/results/*.json. */
 import type { MemoryMeasurement } from './memory.js';
+import type { PytorchAvailability } from './pytorch.js';
 import type { BenchSizes } from './sizes.js';
 import type { WorkloadId } from './workloads.js';
 
@@ -25,11 +26,16 @@ export interface TimedRow {
    * TensorFlow.js (eager and jitted tapestry) when a TensorFlow.js backend ran.
    */
   readonly speedOverTfjs?: Readonly<Record<string, number>>;
+  /**
+   * This row's median time divided by each PyTorch row's (`pytorch (1 thread)`, …): below 1 this row is
+   * faster. Set on the tapestry rows when PyTorch ran.
+   */
+  readonly timeOverPytorch?: Readonly<Record<string, number>>;
   /** The values of the warm-up steps (losses, or sampled outputs for W4). */
   readonly warmupValues: readonly (readonly number[])[];
 }
 
-/** A timed case of W1–W5. */
+/** A timed case of W1–W5 or W7. */
 export interface TimedCase {
   readonly label: string;
   /** What the agreement check compares. */
@@ -73,6 +79,8 @@ export interface BenchResult {
   /** 1, 5 and 15-minute load averages when the run started (a busy machine slows every library). */
   readonly loadAverage: readonly number[];
   readonly tfjsVersion: string;
+  /** Whether PyTorch ran (its version) or why its rows are missing; absent when `pytorch` was not selected. */
+  readonly pytorch?: PytorchAvailability;
   readonly sizes: BenchSizes;
   readonly warmup: number;
   readonly steps: number;

@@ -3,9 +3,10 @@ import { cpus, loadavg } from 'node:os';
 import { version } from '@tensorflow/tfjs';
 import { timeRunners } from './harness.js';
 import { measureMemory, measureMemoryIsolated, type MemoryLibrary, type MemoryMeasurement } from './memory.js';
+import { DEFAULT_PYTHON, pytorchAvailability } from './pytorch.js';
 import type { BenchResult, MemoryCase, TimedCase, WorkloadResult } from './results.js';
 import type { BenchSizes } from './sizes.js';
-import { LIBRARIES, WORKLOAD_TITLES, WORKLOADS, isTfjs, workloadCases, type Library, type WorkloadId } from './workloads.js';
+import { LIBRARIES, WORKLOAD_TITLES, WORKLOADS, isPytorch, isTfjs, workloadCases, type Library, type PytorchContext, type WorkloadId } from './workloads.js';
 
 /** What to run. */
 export interface BenchOptions {
@@ -21,18 +22,24 @@ export interface BenchOptions {
   readonly isolateMemory?: boolean;
   /** Training steps per W6 measurement (default 2). */
   readonly memoryTrainSteps?: number;
+  /** The Python whose torch gives the PyTorch rows (default /usr/bin/python3). */
+  readonly python?: string;
   /** Progress lines. */
   readonly log?: (line: string) => void;
 }
 
-async function timedWorkload(id: Exclude<WorkloadId, 'W6'>, options: BenchOptions, libraries: readonly Library[]): Promise<TimedCase[]> {
+async function timedWorkload(
+  id: Exclude<WorkloadId, 'W6'>, options: BenchOptions, libraries: readonly Library[], pytorch: PytorchContext,
+): Promise<TimedCase[]> {
   const out: TimedCase[] = [];
-  for (const c of await workloadCases(id, options.sizes, libraries)) {
+  for (const c of await workloadCases(id, options.sizes, libraries, pytorch)) {
     try {
       if (c.runners.length === 0) continue;
       const timing = await timeRunners(c.runners, { warmup: options.warmup, steps: options.steps, tolerance: c.tolerance });
       const first = timing.runners[0]!;
       const tfjs = timing.runners.filter((r) => isTfjs(r.library));
+      const torch = timing.runners.filter((r) => isPytorch(r.library));
+      const ours = (library: string): boolean => library.startsWith('tapestry');
       out.push({
         label: c.label,
         checked: c.checked,
@@ -46,7 +53,8 @@ async function timedWorkload(id: Exclude<WorkloadId, 'W6'>, options: BenchOption
           ...(c.tokens === undefined ? {} : { tokensPerSec: c.tokens / (r.medianMs / 1000) }),
           gflops: c.flops / (r.medianMs / 1000) / 1e9,
           firstOverThis: r.medianMs / first.medianMs,
-          ...(isTfjs(r.library) || tfjs.length === 0 ? {} : { speedOverTfjs: Object.fromEntries(tfjs.map((t) => [t.library, t.medianMs / r.medianMs])) }),
+          ...(!ours(r.library) || tfjs.length === 0 ? {} : { speedOverTfjs: Object.fromEntries(tfjs.map((t) => [t.library, t.medianMs / r.medianMs])) }),
+          ...(!ours(r.library) || torch.length === 0 ? {} : { timeOverPytorch: Object.fromEntries(torch.map((t) => [t.library, r.medianMs / t.medianMs])) }),
           warmupValues: r.warmupValues,
         })),
       });
@@ -60,8 +68,9 @@ async function timedWorkload(id: Exclude<WorkloadId, 'W6'>, options: BenchOption
 async function memoryWorkload(options: BenchOptions, libraries: readonly Library[]): Promise<MemoryCase[]> {
   const out: MemoryCase[] = [];
   const trainSteps = options.memoryTrainSteps ?? 2;
-  // W6 samples memory inside the eager forward pass, which a jitted step does not run: no tapestry-jit row
-  const measured = libraries.filter((l): l is MemoryLibrary => l !== 'tapestry-jit');
+  // W6 samples memory inside the eager forward pass, which a jitted step does not run: no tapestry-jit row;
+  // and it measures this process's memory, which PyTorch's is not: no PyTorch row
+  const measured = libraries.filter((l): l is MemoryLibrary => l !== 'tapestry-jit' && l !== 'pytorch');
   if (measured.length === 0) return out;
   for (const steps of options.sizes.memorySteps) {
     const rows: MemoryMeasurement[] = [];
@@ -91,13 +100,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   const libraries = options.libraries ?? LIBRARIES;
   const date = new Date().toISOString();
   const loadAverage = loadavg();
+  const python = options.python ?? DEFAULT_PYTHON;
+  const pytorch: PytorchContext = { python, availability: libraries.includes('pytorch') ? pytorchAvailability(python) : undefined };
+  if (pytorch.availability !== undefined && 'missing' in pytorch.availability) options.log?.(`PyTorch rows skipped: ${pytorch.availability.missing}`);
   const workloads: WorkloadResult[] = [];
   for (const id of options.workloads ?? WORKLOADS) {
     const title = WORKLOAD_TITLES[id];
     options.log?.(`${id} ${title} …`);
     const started = performance.now();
     try {
-      const cases = id === 'W6' ? await memoryWorkload(options, libraries) : await timedWorkload(id, options, libraries);
+      const cases = id === 'W6' ? await memoryWorkload(options, libraries) : await timedWorkload(id, options, libraries, pytorch);
       workloads.push(cases.length > 0 ? { id, title, cases } : { id, title, cases, skipped: `none of ${libraries.join(', ')} runs it` });
     } catch (error) {
       workloads.push({ id, title, cases: [], error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
@@ -112,6 +124,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     cores: cpus().length,
     loadAverage,
     tfjsVersion: version.tfjs,
+    ...(pytorch.availability === undefined ? {} : { pytorch: pytorch.availability }),
     sizes: options.sizes,
     warmup: options.warmup,
     steps: options.steps,

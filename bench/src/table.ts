@@ -9,7 +9,7 @@ function pad(cells: string[][]): string[] {
   return cells.map((row) => row.map((cell, j) => (j < 3 ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!))).join('  ').trimEnd());
 }
 
-function timedLines(id: string, c: TimedCase, tfjs: readonly string[]): string[][] {
+function timedLines(id: string, c: TimedCase, tfjs: readonly string[], torch: readonly string[]): string[][] {
   const check = `${c.agree ? 'same' : 'DIFFERENT'} (max Δ ${c.maxDifference.toExponential(1)})`;
   return c.rows.map((row, i) => [
     i === 0 ? id : '',
@@ -20,13 +20,14 @@ function timedLines(id: string, c: TimedCase, tfjs: readonly string[]): string[]
     fixed(row.gflops, 2),
     i === 0 ? '' : `${fixed(row.firstOverThis, 2)}×`,
     ...tfjs.map((library) => (row.speedOverTfjs?.[library] === undefined ? '' : `${fixed(row.speedOverTfjs[library], 2)}×`)),
+    ...torch.map((library) => (row.timeOverPytorch?.[library] === undefined ? '' : `${fixed(row.timeOverPytorch[library], 2)}×`)),
   ]);
 }
 
-/** The TensorFlow.js rows that any timed case has, in order of appearance: one speed column each. */
-function tfjsLibraries(result: BenchResult): string[] {
+/** The reference rows (TensorFlow.js, PyTorch) that any timed case compares with, in order of appearance: one column each. */
+function referenceLibraries(result: BenchResult, field: 'speedOverTfjs' | 'timeOverPytorch'): string[] {
   const seen = new Set<string>();
-  for (const w of result.workloads) for (const c of w.cases) if (!isMemoryCase(c)) for (const r of c.rows) Object.keys(r.speedOverTfjs ?? {}).forEach((l) => seen.add(l));
+  for (const w of result.workloads) for (const c of w.cases) if (!isMemoryCase(c)) for (const r of c.rows) Object.keys(r[field] ?? {}).forEach((l) => seen.add(l));
   return [...seen];
 }
 
@@ -45,8 +46,15 @@ function memoryLines(id: string, c: MemoryCase): string[][] {
 
 /** Formats `result` as the tables the CLI prints. */
 export function formatTable(result: BenchResult): string {
-  const tfjs = tfjsLibraries(result);
-  const timed: string[][] = [['workload', 'case / check', 'library', 'median ms', 'tokens/s', 'GFLOP/s', 'first ÷ this (speed)', ...tfjs.map((l) => `this ÷ ${l} (speed)`)]];
+  const tfjs = referenceLibraries(result, 'speedOverTfjs');
+  const torch = referenceLibraries(result, 'timeOverPytorch');
+  const timed: string[][] = [
+    [
+      'workload', 'case / check', 'library', 'median ms', 'tokens/s', 'GFLOP/s', 'first ÷ this (speed)',
+      ...tfjs.map((l) => `this ÷ ${l} (speed)`),
+      ...torch.map((l) => `time ÷ ${l}`),
+    ],
+  ];
   const memory: string[][] = [['workload', 'case / check', 'library', 'RSS before MB', 'peak RSS MB', 'heap+buffers at fwd end MB', 'tapestry ÷ this (peak RSS)']];
   const errors: string[] = [];
   for (const w of result.workloads) {
@@ -54,15 +62,17 @@ export function formatTable(result: BenchResult): string {
     if (w.skipped) errors.push(`${w.id} ${w.title}: skipped: ${w.skipped}`);
     for (const c of w.cases) {
       if (isMemoryCase(c)) memory.push(...memoryLines(`${w.id} ${w.title}`, c));
-      else timed.push(...timedLines(`${w.id} ${w.title}`, c, tfjs));
+      else timed.push(...timedLines(`${w.id} ${w.title}`, c, tfjs, torch));
     }
   }
+  const pytorch = result.pytorch === undefined ? '' : 'version' in result.pytorch ? ` and PyTorch ${result.pytorch.version}` : '';
   const out = [
-    `tapestry vs TensorFlow.js ${result.tfjsVersion} — ${result.mode} run ${result.date}, Node ${result.node}, ${result.cores} × ${result.cpu}, load ${result.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+    `tapestry vs TensorFlow.js ${result.tfjsVersion}${pytorch} — ${result.mode} run ${result.date}, Node ${result.node}, ${result.cores} × ${result.cpu}, load ${result.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
     `medians over ${result.steps} steps after ${result.warmup} warm-up steps; "first ÷ this" > 1 means the first row (eager tapestry) is faster than this row;`,
-    `"this ÷ tfjs-…" > 1 means this row is faster than that TensorFlow.js backend`,
+    `"this ÷ tfjs-…" > 1 means this row is faster than that TensorFlow.js backend; "time ÷ pytorch (…)" < 1 means this row takes less time than PyTorch at that thread count`,
     '',
   ];
+  if (result.pytorch !== undefined && 'missing' in result.pytorch) out.push(`PyTorch rows skipped: ${result.pytorch.missing}`, '');
   if (timed.length > 1) out.push(...pad(timed), '');
   if (memory.length > 1) out.push(...pad(memory), '');
   out.push(...errors);

@@ -1,7 +1,8 @@
 /**
  * The benchmark's model in tapestry: a one-layer recurrent layer (built-in LSTM or GRU, or W5's hand-written
  * LSTM cell through `recurrent()`) on one-hot inputs, a linear head and mean cross-entropy; trained with
- * `valueAndGrad` and optim's Adam, eagerly or with the loss and its gradient compiled by core's `jit`.
+ * `valueAndGrad` and optim's Adam, eagerly or with the whole step (forward, backward, Adam) compiled by core's
+ * `jit`, donating the parameters and the optimiser state.
  */
 import { jit, reshape, tensor, valueAndGrad, type Tensor } from '@tapestry/core';
 import { crossEntropy, gru, linear, lstm, recurrent } from '@tapestry/layers';
@@ -30,9 +31,9 @@ export interface TapestryModelOptions {
   /** Called at the end of every eager forward pass (W6 samples memory there). */
   readonly probe?: ForwardProbe;
   /**
-   * Compile the loss and its gradient (training) or the loss (forward) with core's `jit`. Adam's update
-   * stays eager: optim's Adam keeps its step count as a JS number, which `jit` would fix in the graph and
-   * trace again at every step.
+   * Compile with core's `jit`: the whole training step — forward, backward and Adam, whose step count is an
+   * int32 tensor in its state, so one compiled plan serves every step — donating the parameters and the
+   * optimiser state; or the loss alone for the forward workload.
    */
   readonly jit?: boolean;
 }
@@ -81,22 +82,25 @@ export function tapestryModel(cell: TapestryCell, weights: InitialWeights, batch
     probe?.();
     return crossEntropy(reshape(logits, [n * steps, v]), classes);
   };
-  const jitted = options.jit ? { lossAndGrad: jit(valueAndGrad(loss)), loss: jit(loss) } : undefined;
-  const lossAndGrad = jitted?.lossAndGrad ?? valueAndGrad(loss);
-  const lossOnly = jitted?.loss ?? loss;
   const optimizer = adam({ lr: 1e-3 });
   let optState = optimizer.init(params);
+  const trainStep = (p: Params, state: typeof optState, inputs: Tensor, classes: Tensor) => {
+    const [value, grads] = valueAndGrad(loss)(p, inputs, classes) as [Tensor, Params];
+    const { updates, state: next } = optimizer.update(grads, state, p);
+    return { params: applyUpdates(p, updates), optState: next, loss: value };
+  };
+  const jitted = options.jit ? { step: jit(trainStep, { donate: [0, 1] }), loss: jit(loss) } : undefined;
+  const step = jitted?.step ?? trainStep;
+  const lossOnly = jitted?.loss ?? loss;
 
   return {
     train: () => {
-      const [value, grads] = lossAndGrad(params, x, targets) as [Tensor, Params];
-      const { updates, state } = optimizer.update(grads, optState, params);
-      params = applyUpdates(params, updates);
-      optState = state;
-      return value.item();
+      const result = step(params, optState, x, targets);
+      ({ params, optState } = result);
+      return result.loss.item();
     },
     forward: () => lossOnly(params, x, targets).item(),
     // train and forward each compile once; a workload calls only one of them
-    compiledSignatures: () => (jitted ? Math.max(jitted.lossAndGrad.cacheSize, jitted.loss.cacheSize) : 0),
+    compiledSignatures: () => (jitted ? Math.max(jitted.step.cacheSize, jitted.loss.cacheSize) : 0),
   };
 }

@@ -1,23 +1,27 @@
 /**
- * W1–W5: each workload is a list of runners, eager tapestry first, then tapestry under `jit` (model
- * workloads), then one per TensorFlow.js backend, all built from the same weights and data;
- * {@link timeRunners} runs them alternately and checks that they agree.
+ * W1–W5 and W7: each workload is a list of runners, eager tapestry first, then tapestry under `jit` (model
+ * workloads), then one per TensorFlow.js backend, then PyTorch at one and two threads (when
+ * `/usr/bin/python3` imports torch), all built from the same weights and data; {@link timeRunners} runs
+ * them alternately and checks that they agree.
  */
 import { matmul, tensor } from '@tapestry/core';
+import { dataParallel } from '@tapestry/parallel/node';
 import * as tf from '@tensorflow/tfjs';
-import { initialWeights, makeBatch, type CellKind } from './data.js';
+import { charRnnArrays, charRnnReplica, charRnnSetup, charRnnTrainFlops, CHAR_RNN_CLIP, CHAR_RNN_LR } from './char-rnn-replica.js';
+import { GATES, initialWeights, makeBatch, type CellKind } from './data.js';
 import { forwardFlops, matmulFlops, trainFlops } from './flops.js';
 import type { Runner } from './harness.js';
+import { pytorchRunner, type PytorchArray, type PytorchAvailability, type PytorchSpec } from './pytorch.js';
 import type { BenchSizes } from './sizes.js';
 import { useBackend, type TfjsBackend } from './tfjs-backends.js';
 import { tfjsModel } from './tfjs-model.js';
 import { tapestryModel, type TapestryCell, type TapestryModel } from './tapestry-model.js';
 
 /** The workload ids. */
-export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
+export type WorkloadId = 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6' | 'W7';
 
 /** Every workload, in order. */
-export const WORKLOADS: readonly WorkloadId[] = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6'];
+export const WORKLOADS: readonly WorkloadId[] = ['W1', 'W2', 'W3', 'W4', 'W5', 'W6', 'W7'];
 
 /** What each workload measures. */
 export const WORKLOAD_TITLES: Record<WorkloadId, string> = {
@@ -27,20 +31,47 @@ export const WORKLOAD_TITLES: Record<WorkloadId, string> = {
   W4: 'float32 matmul',
   W5: 'custom LSTM cell training step',
   W6: 'training-step memory',
+  W7: 'char-RNN training step (characters/s)',
 };
 
 /**
- * The libraries a workload can run. `tapestry-jit` is tapestry with the loss and its gradient (or, for W3,
- * the loss) compiled by core's `jit`; it runs in the model workloads W1, W2, W3 and W5 only, since W4 is a
- * single kernel call and W6 samples memory inside the eager forward pass.
+ * The libraries a workload can run. `tapestry-jit` is tapestry with the whole training step (forward,
+ * backward, Adam) or, for W3, the loss compiled by core's `jit`; it runs in the model workloads W1, W2, W3,
+ * W5 and W7 only, since W4 is a single kernel call and W6 samples memory inside the eager forward pass.
+ * `pytorch` adds PyTorch at one and two threads (W1–W5 and W7) when `/usr/bin/python3` imports torch.
+ * W7 runs `tapestry-jit` (at one and two threads, through @tapestry/parallel) and `pytorch` only.
  */
-export type Library = 'tapestry' | 'tapestry-jit' | 'tfjs-cpu' | 'tfjs-wasm';
+export type Library = 'tapestry' | 'tapestry-jit' | 'tfjs-cpu' | 'tfjs-wasm' | 'pytorch';
 
 /** Every library, eager tapestry first (the reference of the agreement check and of the ratios). */
-export const LIBRARIES: readonly Library[] = ['tapestry', 'tapestry-jit', 'tfjs-cpu', 'tfjs-wasm'];
+export const LIBRARIES: readonly Library[] = ['tapestry', 'tapestry-jit', 'tfjs-cpu', 'tfjs-wasm', 'pytorch'];
 
-/** The libraries whose rows are TensorFlow.js (the table gives every other row's speed relative to each). */
+/** The libraries whose rows are TensorFlow.js (the table gives every tapestry row's speed relative to each). */
 export const isTfjs = (library: string): boolean => library.startsWith('tfjs');
+
+/** The rows of PyTorch (the table gives every tapestry row's time relative to each). */
+export const isPytorch = (library: string): boolean => library.startsWith('pytorch');
+
+/** The thread counts of the PyTorch rows. */
+export const PYTORCH_THREADS = [1, 2] as const;
+
+/** Where a workload finds PyTorch: availability (undefined when not asked for) and the Python to run. */
+export interface PytorchContext {
+  readonly availability: PytorchAvailability | undefined;
+  readonly python: string;
+}
+
+const wantsPytorch = (libraries: readonly Library[], pytorch: PytorchContext | undefined): pytorch is PytorchContext =>
+  libraries.includes('pytorch') && pytorch?.availability !== undefined && 'version' in pytorch.availability;
+
+/** PyTorch's runners for `spec`, at each thread count, added to `runners` (their processes end in `disposers`). */
+async function addPytorch(spec: PytorchSpec, pytorch: PytorchContext, runners: Runner[], disposers: (() => void)[]): Promise<void> {
+  for (const threads of PYTORCH_THREADS) {
+    const runner = await pytorchRunner(spec, threads, pytorch.python);
+    disposers.push(runner.dispose);
+    runners.push(runner);
+  }
+}
 
 /** One timed case of a workload (W4 has one per matrix size, the others one). */
 export interface WorkloadCase {
@@ -88,27 +119,48 @@ function tapestryRunner(name: string, model: TapestryModel, mode: 'train' | 'for
  * runs (W5: the custom cell and the built-in beside it); `tapestry-jit` runs the first of them.
  */
 async function modelCase(
-  kind: CellKind, tapestryCells: readonly TapestryCell[], mode: 'train' | 'forward', sizes: BenchSizes, libraries: readonly Library[],
+  kind: CellKind, tapestryCells: readonly TapestryCell[], mode: 'train' | 'forward', sizes: BenchSizes, libraries: readonly Library[], pytorch?: PytorchContext,
 ): Promise<WorkloadCase> {
   const weights = initialWeights(kind, sizes);
   const batch = makeBatch(sizes);
   const runners: Runner[] = [];
   const disposers: (() => void)[] = [];
-  for (const library of libraries) {
-    if (library === 'tapestry') {
-      for (const cell of tapestryCells) {
-        runners.push(tapestryRunner(tapestryRowName(cell, tapestryCells, false), tapestryModel(cell, weights, batch, sizes), mode));
+  const dispose = (): void => disposers.forEach((d) => d());
+  try {
+    for (const library of libraries) {
+      if (library === 'tapestry') {
+        for (const cell of tapestryCells) {
+          runners.push(tapestryRunner(tapestryRowName(cell, tapestryCells, false), tapestryModel(cell, weights, batch, sizes), mode));
+        }
+      } else if (library === 'tapestry-jit') {
+        const cell = tapestryCells[0]!;
+        runners.push(tapestryRunner(tapestryRowName(cell, tapestryCells, true), tapestryModel(cell, weights, batch, sizes, { jit: true }), mode));
+      } else if (isTfjs(library)) {
+        await useBackend(backendOf(library));
+        const model = tfjsModel(weights, batch, sizes);
+        disposers.push(model.dispose);
+        const run = mode === 'train' ? model.train : model.forward;
+        runners.push({ library, activate: () => useBackend(backendOf(library)), step: () => [run()] });
+      } else if (wantsPytorch(libraries, pytorch)) {
+        const rows = GATES[kind] * sizes.hidden;
+        const arrays: Record<string, PytorchArray> = {
+          weightIh: { data: weights.weightIh, shape: [rows, sizes.vocab] },
+          weightHh: { data: weights.weightHh, shape: [rows, sizes.hidden] },
+          biasIh: { data: weights.biasIh, shape: [rows] },
+          biasHh: { data: weights.biasHh, shape: [rows] },
+          headWeight: { data: weights.headWeight, shape: [sizes.vocab, sizes.hidden] },
+          headBias: { data: weights.headBias, shape: [sizes.vocab] },
+          x: { data: batch.x, shape: [sizes.batch, sizes.steps, sizes.vocab] },
+          targets: { data: batch.targets, shape: [sizes.batch, sizes.steps] },
+        };
+        // W5 measures a cell written by hand: PyTorch's row runs one too, in a Python loop over time
+        const workload = tapestryCells[0] === 'custom-lstm' ? 'custom-lstm' : kind;
+        await addPytorch({ workload, mode, sizes: { vocab: sizes.vocab, hidden: sizes.hidden }, lr: 1e-3, arrays }, pytorch, runners, disposers);
       }
-    } else if (library === 'tapestry-jit') {
-      const cell = tapestryCells[0]!;
-      runners.push(tapestryRunner(tapestryRowName(cell, tapestryCells, true), tapestryModel(cell, weights, batch, sizes, { jit: true }), mode));
-    } else {
-      await useBackend(backendOf(library));
-      const model = tfjsModel(weights, batch, sizes);
-      disposers.push(model.dispose);
-      const run = mode === 'train' ? model.train : model.forward;
-      runners.push({ library, activate: () => useBackend(backendOf(library)), step: () => [run()] });
     }
+  } catch (error) {
+    dispose();
+    throw error;
   }
   const flops = mode === 'train' ? trainFlops(kind, sizes) : forwardFlops(kind, sizes);
   return {
@@ -118,7 +170,55 @@ async function modelCase(
     tokens: sizes.batch * sizes.steps,
     tolerance: 1e-4,
     checked: mode === 'train' ? 'loss of each warm-up step (Adam updates included)' : 'loss',
-    dispose: () => disposers.forEach((d) => d()),
+    dispose,
+  };
+}
+
+/** The row name of W7's tapestry at `threads` threads. */
+export const charRnnRowName = (threads: number): string => `tapestry (jit, ${threads} thread${threads === 1 ? '' : 's'})`;
+
+/**
+ * W7: the char-RNN's default model, `tapestry-jit` at one and two threads through @tapestry/parallel (the
+ * calling thread and a worker), and PyTorch at one and two threads, from the same parameters and batch.
+ */
+async function charRnnCase(sizes: BenchSizes, libraries: readonly Library[], pytorch?: PytorchContext): Promise<WorkloadCase> {
+  const s = sizes.charRnn;
+  const setup = charRnnSetup(s);
+  const runners: Runner[] = [];
+  const disposers: (() => void)[] = [];
+  const dispose = (): void => disposers.forEach((d) => d());
+  try {
+    if (libraries.includes('tapestry-jit')) {
+      for (const threads of [1, 2]) {
+        if (s.batch % threads !== 0) continue;
+        const pool = await dataParallel(charRnnReplica, { threads, setup });
+        disposers.push(() => pool.close());
+        runners.push({ library: charRnnRowName(threads), activate: async () => {}, step: () => [pool.step(null)] });
+      }
+    }
+    if (wantsPytorch(libraries, pytorch)) {
+      const spec: PytorchSpec = {
+        workload: 'char-rnn',
+        mode: 'train',
+        sizes: { vocab: s.vocab, embedding: s.embedding, hidden: s.hidden, layers: s.layers },
+        lr: CHAR_RNN_LR,
+        clip: CHAR_RNN_CLIP,
+        arrays: charRnnArrays(setup),
+      };
+      await addPytorch(spec, pytorch, runners, disposers);
+    }
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+  return {
+    label: `N=${s.batch} T=${s.steps} E=${s.embedding} ${s.layers}×${s.hidden} LSTM V=${s.vocab}`,
+    runners,
+    flops: charRnnTrainFlops(s),
+    tokens: s.batch * s.steps,
+    tolerance: 1e-4,
+    checked: 'loss of each warm-up step (clipping and Adam included)',
+    dispose,
   };
 }
 
@@ -134,7 +234,7 @@ function uniformArray(length: number, seed: number): Float32Array {
 }
 
 /** W4 at one square size: products repeated so that one step lasts long enough for the clock. */
-async function matmulCase(size: number, libraries: readonly Library[]): Promise<WorkloadCase> {
+async function matmulCase(size: number, libraries: readonly Library[], pytorch?: PytorchContext): Promise<WorkloadCase> {
   const a = uniformArray(size * size, 1);
   const b = uniformArray(size * size, 2);
   const flopsOne = matmulFlops(size, size, size);
@@ -158,7 +258,7 @@ async function matmulCase(size: number, libraries: readonly Library[]): Promise<
           return sample.map((i) => data[i]!);
         },
       });
-    } else {
+    } else if (isTfjs(library)) {
       await useBackend(backendOf(library));
       const ta = tf.tensor2d(a, [size, size]);
       const tb = tf.tensor2d(b, [size, size]);
@@ -176,6 +276,15 @@ async function matmulCase(size: number, libraries: readonly Library[]): Promise<
       });
     }
   }
+  if (wantsPytorch(libraries, pytorch)) {
+    const arrays = { a: { data: a, shape: [size, size] }, b: { data: b, shape: [size, size] } };
+    try {
+      await addPytorch({ workload: 'matmul', reps, sample, arrays }, pytorch, runners, disposers);
+    } catch (error) {
+      disposers.forEach((d) => d());
+      throw error;
+    }
+  }
   return {
     label: reps > 1 ? `${size}² (×${reps} per step)` : `${size}²`,
     runners,
@@ -186,22 +295,26 @@ async function matmulCase(size: number, libraries: readonly Library[]): Promise<
   };
 }
 
-/** The timed cases of workload `id` (W1–W5). */
-export async function workloadCases(id: Exclude<WorkloadId, 'W6'>, sizes: BenchSizes, libraries: readonly Library[]): Promise<WorkloadCase[]> {
+/** The timed cases of workload `id` (W1–W5, W7); `pytorch` says where PyTorch is, if its rows are wanted. */
+export async function workloadCases(
+  id: Exclude<WorkloadId, 'W6'>, sizes: BenchSizes, libraries: readonly Library[], pytorch?: PytorchContext,
+): Promise<WorkloadCase[]> {
   switch (id) {
     case 'W1':
-      return [await modelCase('lstm', ['lstm'], 'train', sizes, libraries)];
+      return [await modelCase('lstm', ['lstm'], 'train', sizes, libraries, pytorch)];
     case 'W2':
-      return [await modelCase('gru', ['gru'], 'train', sizes, libraries)];
+      return [await modelCase('gru', ['gru'], 'train', sizes, libraries, pytorch)];
     case 'W3':
-      return [await modelCase('lstm', ['lstm'], 'forward', sizes, libraries)];
+      return [await modelCase('lstm', ['lstm'], 'forward', sizes, libraries, pytorch)];
     case 'W4': {
       const cases: WorkloadCase[] = [];
-      for (const size of sizes.matmul) cases.push(await matmulCase(size, libraries));
+      for (const size of sizes.matmul) cases.push(await matmulCase(size, libraries, pytorch));
       return cases;
     }
     case 'W5':
       // the built-in runs beside the custom cell, so their ratio is measured in the same blocks
-      return [await modelCase('lstm', ['custom-lstm', 'lstm'], 'train', sizes, libraries)];
+      return [await modelCase('lstm', ['custom-lstm', 'lstm'], 'train', sizes, libraries, pytorch)];
+    case 'W7':
+      return [await charRnnCase(sizes, libraries, pytorch)];
   }
 }

@@ -12,21 +12,28 @@ import { formatTable } from '../src/table.js';
 import { useBackend } from '../src/tfjs-backends.js';
 import { tfjsModel } from '../src/tfjs-model.js';
 import { tapestryModel } from '../src/tapestry-model.js';
-import { WORKLOADS } from '../src/workloads.js';
+import { pytorchAvailability } from '../src/pytorch.js';
+import { LIBRARIES, WORKLOADS } from '../src/workloads.js';
 
 describe('bench smoke', () => {
   it('runs every workload on every library and the libraries agree', async () => {
-    const result = await runBench({ mode: 'smoke', sizes: { ...SMOKE_SIZES, memorySteps: [4] }, warmup: 2, steps: 2 });
+    // PyTorch, where installed, has its own test below: this one needs nothing but Node
+    const libraries = LIBRARIES.filter((l) => l !== 'pytorch');
+    const result = await runBench({ mode: 'smoke', sizes: { ...SMOKE_SIZES, memorySteps: [4] }, warmup: 2, steps: 2, libraries });
     expect(result.workloads.map((w) => w.id)).toEqual(WORKLOADS);
     for (const w of result.workloads) {
       expect(w.error, `${w.id} failed`).toBeUndefined();
       expect(w.cases.length, w.id).toBeGreaterThan(0);
       for (const c of w.cases) {
         expect(c.agree, `${w.id} ${c.label}: max difference ${c.maxDifference}`).toBe(true);
-        expect(c.rows.map((r) => r.library).filter((l) => l.startsWith('tfjs'))).toEqual(['tfjs-cpu', 'tfjs-wasm']);
+        // W7 (the char-RNN) runs tapestry under jit, on one and two threads, and PyTorch only
+        expect(c.rows.map((r) => r.library).filter((l) => l.startsWith('tfjs'))).toEqual(w.id === 'W7' ? [] : ['tfjs-cpu', 'tfjs-wasm']);
         // jit runs in the model workloads only, right after eager tapestry
         const jitRows = c.rows.filter((r) => r.library.includes('jit')).map((r) => r.library);
-        expect(jitRows, w.id).toEqual(w.id === 'W4' || w.id === 'W6' ? [] : [w.id === 'W5' ? 'tapestry (custom cell, jit)' : 'tapestry (jit)']);
+        const expectedJit: Record<string, string[]> = {
+          W4: [], W6: [], W5: ['tapestry (custom cell, jit)'], W7: ['tapestry (jit, 1 thread)', 'tapestry (jit, 2 threads)'],
+        };
+        expect(jitRows, w.id).toEqual(expectedJit[w.id] ?? ['tapestry (jit)']);
         if (isMemoryCase(c)) {
           for (const r of c.rows) {
             expect(r.isolated).toBe(true);
@@ -38,8 +45,9 @@ describe('bench smoke', () => {
             expect(r.times).toHaveLength(2);
             expect(r.medianMs).toBeGreaterThan(0);
             expect(r.warmupValues).toHaveLength(2);
-            if (r.library.startsWith('tfjs')) expect(r.speedOverTfjs).toBeUndefined();
+            if (r.library.startsWith('tfjs') || w.id === 'W7') expect(r.speedOverTfjs).toBeUndefined();
             else expect(Object.keys(r.speedOverTfjs ?? {})).toEqual(['tfjs-cpu', 'tfjs-wasm']);
+            expect(r.timeOverPytorch).toBeUndefined();
           }
         }
       }
@@ -54,6 +62,38 @@ describe('bench smoke', () => {
     expect(table).not.toContain('DIFFERENT');
     expect(table).toContain('tapestry (jit)');
     expect(table).toContain('this ÷ tfjs-wasm (speed)');
+    expect(result.pytorch).toBeUndefined();
+  });
+
+  it('PyTorch rows: with torch they compute tapestry\'s numbers at 1 and 2 threads; without it the run says they were skipped', async () => {
+    const availability = pytorchAvailability();
+    const result = await runBench({ mode: 'smoke', sizes: SMOKE_SIZES, warmup: 2, steps: 1, workloads: ['W1', 'W7'], libraries: ['tapestry-jit', 'pytorch'] });
+    expect(result.pytorch).toEqual(availability);
+    for (const w of result.workloads) {
+      expect(w.error, w.id).toBeUndefined();
+      const c = w.cases[0] as TimedCase;
+      expect(c.agree, `${w.id}: max difference ${c.maxDifference}`).toBe(true);
+      const torchRows = c.rows.filter((r) => r.library.startsWith('pytorch'));
+      if ('version' in availability) {
+        expect(torchRows.map((r) => r.library)).toEqual(['pytorch (1 thread)', 'pytorch (2 threads)']);
+        for (const r of torchRows) expect(r.warmupValues).toHaveLength(2);
+        // the tapestry rows give their time over each PyTorch row's
+        expect(Object.keys(c.rows[0]!.timeOverPytorch ?? {})).toEqual(['pytorch (1 thread)', 'pytorch (2 threads)']);
+      } else {
+        expect(torchRows).toEqual([]);
+        expect(formatTable(result)).toContain(`PyTorch rows skipped: ${availability.missing}`);
+      }
+    }
+    // each PyTorch row starts a Python process that imports torch: seconds each on a busy machine
+  }, 180_000);
+
+  it('without a Python that imports torch, the PyTorch rows are skipped and the table says why', async () => {
+    const result = await runBench({
+      mode: 'smoke', sizes: SMOKE_SIZES, warmup: 2, steps: 1, workloads: ['W3'], libraries: ['tapestry', 'pytorch'], python: '/nonexistent/python3',
+    });
+    expect(result.pytorch).toEqual({ missing: expect.stringContaining('/nonexistent/python3 could not run') });
+    expect((result.workloads[0]!.cases[0] as TimedCase).rows.map((r) => r.library)).toEqual(['tapestry']);
+    expect(formatTable(result)).toContain('PyTorch rows skipped: /nonexistent/python3 could not run');
   });
 
   it('the jitted tapestry model compiles once and then replays eager tapestry\'s numbers', () => {

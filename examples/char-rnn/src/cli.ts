@@ -120,7 +120,7 @@ program
     let lastLine = performance.now();
     const progressOf = (s: typeof state): number =>
       o.steps !== undefined ? s.step : o.epochs !== undefined ? s.epoch : Math.min(total, Math.round(s.elapsedMs / 1000));
-    state = trainLoop(config, corpus, model, optimizer, state, {
+    state = await trainLoop(config, corpus, model, state, {
       budgetMs: o.steps === undefined && o.epochs === undefined ? budgetMs : undefined,
       maxSteps: o.steps,
       maxEpochs: o.epochs,

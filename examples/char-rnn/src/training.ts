@@ -1,14 +1,41 @@
 /**
- * The training loop: truncated BPTT over parallel streams. The recurrent state is carried from one window
- * to the next through `stopGradient`, so each step backpropagates through `seqLen` steps only.
+ * Training: the step, then the loop. The step is the loss and its gradient on a window of streams (the
+ * recurrent state comes in from the last window and goes on to the next, so backpropagation runs through
+ * `seqLen` steps only), then clipping and Adam, applied to the parameters. `trainingStep` compiles it with
+ * `jit`: on one thread as one function; on N threads as the gradients of each thread's streams, their
+ * mean across threads, then the update, which every thread applies alike (see @tapestry/parallel).
  */
-import { foldIn, randomKey } from '@tapestry/core';
-import { batchify, countBpttWindows } from '@tapestry/data';
-import { adam, chain, clipByGlobalNorm, constant, cosineDecay, joinSchedules, linearWarmup, type GradientTransformation } from '@tapestry/optim';
+import { foldIn, keyData, randomKey, slice, valueAndGrad, type Tensor } from '@tapestry/core';
+import { batchify, countBpttWindows, getBatch } from '@tapestry/data';
+import { adam, applyUpdates, chain, clipByGlobalNorm, constant, cosineDecay, joinSchedules, linearWarmup, type GradientTransformation } from '@tapestry/optim';
+import { defineReplica, trainingStep, type Thread } from '@tapestry/parallel';
+import { dataParallel } from '@tapestry/parallel/node';
 import type { Corpus } from './corpus.js';
 import { bitsPerCharacter } from './evaluate.js';
 import { charModel, type CarriedState, type CellType, type CharModel, type ModelParams } from './model.js';
-import { createEngine } from './parallel/engine.js';
+
+/** The training step of `model` for `thread`: jit of value-and-grad, then clip + Adam (the optimiser) and apply. */
+export function makeStep(model: CharModel, optimizer: GradientTransformation<any>, thread: Thread, useJit = true) {
+  const training = model.config.dropout > 0;
+  return trainingStep<ModelParams, unknown, [inputs: Tensor, targets: Tensor, carry: CarriedState | undefined, key: Tensor], CarriedState>(
+    {
+      gradients: valueAndGrad(
+        (params: ModelParams, inputs: Tensor, targets: Tensor, carry: CarriedState | undefined, key: Tensor) =>
+          model.loss(params, inputs, targets, carry, { training, key }),
+        0,
+        { hasAux: true },
+      ),
+      update: (params: ModelParams, optState: unknown, grads: ModelParams) => {
+        // clip by global norm, then Adam (see makeOptimizer)
+        const { updates, state } = optimizer.update(grads, optState, params);
+        return { params: applyUpdates(params, updates), optState: state };
+      },
+    },
+    thread,
+    // the parameters and the optimiser state are donated; so is the carried state (argument 2), which the step replaces
+    { jit: useJit, donate: [2] },
+  );
+}
 
 /** Everything that defines a run (saved in checkpoints). */
 export interface TrainConfig {
@@ -104,6 +131,63 @@ export function initialTrainingState(config: TrainConfig, model: CharModel, opti
   };
 }
 
+/** What every training thread builds its replica from (each gets its own copy). */
+interface ReplicaSetup {
+  readonly config: TrainConfig;
+  readonly vocabSize: number;
+  readonly train: Int32Array;
+  readonly params: ModelParams;
+  readonly optState: unknown;
+  /** The carried state of all streams, or undefined at the start of an epoch. */
+  readonly carry: CarriedState | undefined;
+  readonly jit: boolean;
+}
+
+/** A step's input: its window, whether it starts from a zero state, and the run's step count (it picks dropout's masks). */
+interface StepInput {
+  readonly window: number;
+  readonly fresh: boolean;
+  readonly step: number;
+}
+
+/** What a step gives the loop: the batch's mean loss, the new parameters and optimiser state, and every stream's carried state. */
+interface StepOutput {
+  readonly loss: number;
+  readonly params: ModelParams;
+  readonly optState: unknown;
+  readonly carry: CarriedState;
+}
+
+/**
+ * One training thread: its share of the streams (rows of the batch) and their carried state, and a replica
+ * of the parameters and optimiser state, which stays identical on every thread.
+ */
+export const trainingReplica = defineReplica(import.meta.url, 'char-rnn', (setup: ReplicaSetup, thread: Thread) => {
+  const { config } = setup;
+  const step = makeStep(makeModel(config, setup.vocabSize), makeOptimizer(config), thread, setup.jit);
+  const rows = config.batchSize / thread.threads;
+  const first = thread.index * rows;
+  const full = batchify(setup.train, config.batchSize);
+  const source = thread.threads === 1 ? full : slice(full, [first, 0], [rows, full.shape[1]!]);
+  const dropoutKey = foldIn(randomKey(config.seed), 1);
+  let { params, optState } = setup;
+  let carry = setup.carry === undefined || thread.threads === 1 ? setup.carry : carryRows(setup.carry, first, rows);
+  return ({ window, fresh, step: count }: StepInput): StepOutput => {
+    const { inputs, targets } = getBatch(source, window * config.seqLen, config.seqLen);
+    // each step's masks (and each thread's, for its own streams) from the run's seed: resuming draws the same ones
+    const key = keyData(thread.threads === 1 ? foldIn(dropoutKey, count) : foldIn(foldIn(dropoutKey, count), thread.index));
+    const result = step(params, optState, inputs, targets, fresh ? undefined : carry, key);
+    ({ params, optState, aux: carry } = result);
+    return { loss: result.loss.item(), params, optState, carry: thread.gather(result.aux, 1) };
+  };
+});
+
+/** Rows [first, first + rows) of a carried state ([layers, batch, hidden] per field). */
+function carryRows(carry: CarriedState, first: number, rows: number): CarriedState {
+  const take = (t: Tensor): Tensor => slice(t, [0, first, 0], [t.shape[0]!, rows, t.shape[2]!]);
+  return carry.c === undefined ? { h: take(carry.h) } : { h: take(carry.h), c: take(carry.c) };
+}
+
 /** When to stop and what to report. */
 export interface LoopOptions {
   /** Stop once training time (across resumes) reaches this. */
@@ -126,15 +210,21 @@ export interface LoopOptions {
   readonly threads?: number;
 }
 
-/** Runs training from `state` until a stopping condition; returns the state to continue from. */
-export function trainLoop(
-  config: TrainConfig, corpus: Corpus, model: CharModel, optimizer: GradientTransformation<any>, start: TrainingState, options: LoopOptions,
-): TrainingState {
+/**
+ * Runs training from `state` until a stopping condition; returns the state to continue from. Every thread
+ * builds the step from `config` (`makeModel`, `makeOptimizer`); `model` evaluates the validation split.
+ */
+export async function trainLoop(config: TrainConfig, corpus: Corpus, model: CharModel, start: TrainingState, options: LoopOptions): Promise<TrainingState> {
   const source = batchify(corpus.train, config.batchSize);
   const windows = countBpttWindows(source.shape[1]!, config.seqLen);
-  const engine = createEngine(config, corpus.vocab.size, corpus.train, model, optimizer, start, {
-    threads: options.threads ?? 1,
-    jit: options.jit !== false,
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`char-rnn: --threads must be a positive integer, got ${threads}`);
+  if (config.batchSize % threads !== 0) throw new Error(`char-rnn: --threads ${threads} must divide the batch size ${config.batchSize}`);
+  const pool = await dataParallel(trainingReplica, {
+    threads,
+    setup: {
+      config, vocabSize: corpus.vocab.size, train: corpus.train, params: start.params, optState: start.optState, carry: start.carry, jit: options.jit !== false,
+    } satisfies ReplicaSetup,
   });
   const logEvery = options.logEvery ?? 10;
   let s = start;
@@ -149,7 +239,7 @@ export function trainLoop(
   try {
     while (!done()) {
       const began = performance.now();
-      const { loss: value, params, optState, carry: next } = engine.step(s.window, s.carry === undefined, s.step);
+      const { loss: value, params, optState, carry: next } = pool.step({ window: s.window, fresh: s.carry === undefined, step: s.step });
       if (!Number.isFinite(value)) throw new Error(`char-rnn: the loss became ${value} at step ${s.step}; lower --lr or --clip`);
       lossSum += value;
       lossCount++;
@@ -182,7 +272,7 @@ export function trainLoop(
       }
     }
   } finally {
-    engine.close();
+    pool.close();
   }
   return s;
 }

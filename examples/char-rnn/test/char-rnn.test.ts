@@ -21,9 +21,9 @@ const tempDir = (): string => {
 };
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function losses(state: TrainingState, steps: number, model = makeModel(config, corpus.vocab.size), optimizer = makeOptimizer(config), threads = 1) {
+async function losses(state: TrainingState, steps: number, model = makeModel(config, corpus.vocab.size), threads = 1) {
   const seen: number[] = [];
-  const end = trainLoop(config, corpus, model, optimizer, state, { maxSteps: state.step + steps, threads, onStep: (_s, l) => seen.push(l) });
+  const end = await trainLoop(config, corpus, model, state, { maxSteps: state.step + steps, threads, onStep: (_s, l) => seen.push(l) });
   return { seen, end };
 }
 
@@ -36,12 +36,12 @@ describe('char-rnn', () => {
     expect(corpus.vocab.unkId).toBe(corpus.vocab.size - 1);
   });
 
-  it('learns: the training loss falls and validation beats the uniform model within 60 steps', () => {
+  it('learns: the training loss falls and validation beats the uniform model within 60 steps', async () => {
     const model = makeModel(config, corpus.vocab.size);
     const optimizer = makeOptimizer(config);
     const start = initialTrainingState(config, model, optimizer);
     const before = bitsPerCharacter(model, start.params, corpus.valid, { batchSize: 8, seqLen: 32 });
-    const { seen, end } = losses(start, 60, model, optimizer);
+    const { seen, end } = await losses(start, 60, model);
     const first = seen.slice(0, 5).reduce((a, b) => a + b, 0) / 5;
     const last = seen.slice(-5).reduce((a, b) => a + b, 0) / 5;
     expect(last).toBeLessThan(first - 1);
@@ -50,31 +50,31 @@ describe('char-rnn', () => {
     expect(after).toBeLessThan(Math.log2(corpus.vocab.size) - 1.5);
   }, 60_000);
 
-  it('is deterministic: the same seed gives identical losses', () => {
+  it('is deterministic: the same seed gives identical losses', async () => {
     const model = makeModel(config, corpus.vocab.size);
     const optimizer = makeOptimizer(config);
-    const a = losses(initialTrainingState(config, model, optimizer), 4).seen;
-    const b = losses(initialTrainingState(config, model, optimizer), 4).seen;
+    const a = (await losses(initialTrainingState(config, model, optimizer), 4)).seen;
+    const b = (await losses(initialTrainingState(config, model, optimizer), 4)).seen;
     expect(a).toEqual(b);
   });
 
-  it('the jitted step computes the eager step\'s losses (float32, 1e-5 relative)', () => {
+  it('the jitted step computes the eager step\'s losses (float32, 1e-5 relative)', async () => {
     const model = makeModel(config, corpus.vocab.size);
     const optimizer = makeOptimizer(config);
-    const run = (jit: boolean) => {
+    const run = async (jit: boolean) => {
       const seen: number[] = [];
-      trainLoop(config, corpus, model, optimizer, initialTrainingState(config, model, optimizer), { maxSteps: 4, jit, onStep: (_s, l) => seen.push(l) });
+      await trainLoop(config, corpus, model, initialTrainingState(config, model, optimizer), { maxSteps: 4, jit, onStep: (_s, l) => seen.push(l) });
       return seen;
     };
-    const eager = run(false);
-    run(true).forEach((l, i) => expect(Math.abs(l - eager[i]!)).toBeLessThan(1e-5 * Math.abs(eager[i]!)));
+    const eager = await run(false);
+    (await run(true)).forEach((l, i) => expect(Math.abs(l - eager[i]!)).toBeLessThan(1e-5 * Math.abs(eager[i]!)));
   });
 
-  it('checkpoints round-trip and resuming equals an uninterrupted run', () => {
+  it('checkpoints round-trip and resuming equals an uninterrupted run', async () => {
     const model = makeModel(config, corpus.vocab.size);
     const optimizer = makeOptimizer(config);
-    const uninterrupted = losses(initialTrainingState(config, model, optimizer), 6).seen;
-    const firstHalf = losses(initialTrainingState(config, model, optimizer), 3);
+    const uninterrupted = (await losses(initialTrainingState(config, model, optimizer), 6)).seen;
+    const firstHalf = await losses(initialTrainingState(config, model, optimizer), 3);
     const dir = tempDir();
     saveCheckpoint(dir, config, corpus.vocab, model, firstHalf.end);
     const header = readCheckpointHeader(dir);
@@ -85,7 +85,7 @@ describe('char-rnn', () => {
     const b = treeLeaves<Tensor>(restored.params).map((t) => Array.from(t.dataSync()));
     expect(b).toEqual(a);
     expect(restored.step).toBe(3);
-    const secondHalf = losses(restored, 3).seen;
+    const secondHalf = (await losses(restored, 3)).seen;
     expect([...firstHalf.seen, ...secondHalf]).toEqual(uninterrupted);
     // the weights file is plain safetensors with PyTorch names for the recurrent layer
     const bytes = readFileSync(join(dir, 'ckpt-3', 'model.safetensors'));
@@ -95,48 +95,48 @@ describe('char-rnn', () => {
     expect(names).toContain('rnn.bias_hh_l0');
   });
 
-  it('on two threads computes the one-thread losses (mean of the shards\' gradients = the batch gradient) and resumes exactly', () => {
+  it('on two threads computes the one-thread losses (mean of the shards\' gradients = the batch gradient) and resumes exactly', async () => {
     const model = makeModel(config, corpus.vocab.size);
     const optimizer = makeOptimizer(config);
-    const single = losses(initialTrainingState(config, model, optimizer), 6).seen;
-    const two = losses(initialTrainingState(config, model, optimizer), 6, model, optimizer, 2).seen;
+    const single = (await losses(initialTrainingState(config, model, optimizer), 6)).seen;
+    const two = (await losses(initialTrainingState(config, model, optimizer), 6, model, 2)).seen;
     two.forEach((l, i) => expect(Math.abs(l - single[i]!)).toBeLessThan(1e-5 * single[i]!));
     // determinism and resumption: 3 + 3 steps through a checkpoint give the uninterrupted losses bit for bit
-    const firstHalf = losses(initialTrainingState(config, model, optimizer), 3, model, optimizer, 2);
+    const firstHalf = await losses(initialTrainingState(config, model, optimizer), 3, model, 2);
     const dir = tempDir();
     saveCheckpoint(dir, config, corpus.vocab, model, firstHalf.end);
-    const secondHalf = losses(loadCheckpoint(dir, model, optimizer), 3, model, optimizer, 2).seen;
+    const secondHalf = (await losses(loadCheckpoint(dir, model, optimizer), 3, model, 2)).seen;
     expect([...firstHalf.seen, ...secondHalf]).toEqual(two);
   }, 60_000);
 
-  it('with dropout: the compiled step draws the eager step\'s masks, a new one each step, and resumes exactly on two threads', () => {
+  it('with dropout: the compiled step draws the eager step\'s masks, a new one each step, and resumes exactly on two threads', async () => {
     const dropped: TrainConfig = { ...config, dropout: 0.3 };
     const model = makeModel(dropped, corpus.vocab.size);
     const optimizer = makeOptimizer(dropped);
-    const run = (start: TrainingState, steps: number, options: { jit?: boolean; threads?: number } = {}) => {
+    const run = async (start: TrainingState, steps: number, options: { jit?: boolean; threads?: number } = {}) => {
       const seen: number[] = [];
-      const end = trainLoop(dropped, corpus, model, optimizer, start, { maxSteps: start.step + steps, ...options, onStep: (_s, l) => seen.push(l) });
+      const end = await trainLoop(dropped, corpus, model, start, { maxSteps: start.step + steps, ...options, onStep: (_s, l) => seen.push(l) });
       return { seen, end };
     };
     const fresh = () => initialTrainingState(dropped, model, optimizer);
-    const eager = run(fresh(), 4, { jit: false }).seen;
-    const compiled = run(fresh(), 4).seen;
+    const eager = (await run(fresh(), 4, { jit: false })).seen;
+    const compiled = (await run(fresh(), 4)).seen;
     compiled.forEach((l, i) => expect(Math.abs(l - eager[i]!)).toBeLessThan(1e-5 * eager[i]!));
     // dropout is on: the losses differ from the same run without it (whose first step sees the same parameters)
-    const plain = losses(initialTrainingState(config, model, optimizer), 1).seen;
+    const plain = (await losses(initialTrainingState(config, model, optimizer), 1)).seen;
     expect(Math.abs(compiled[0]! - plain[0]!)).toBeGreaterThan(1e-4);
-    const two = run(fresh(), 6, { threads: 2 }).seen;
-    const firstHalf = run(fresh(), 3, { threads: 2 });
+    const two = (await run(fresh(), 6, { threads: 2 })).seen;
+    const firstHalf = await run(fresh(), 3, { threads: 2 });
     const dir = tempDir();
     saveCheckpoint(dir, dropped, corpus.vocab, model, firstHalf.end);
-    const secondHalf = run(loadCheckpoint(dir, model, optimizer), 3, { threads: 2 }).seen;
+    const secondHalf = (await run(loadCheckpoint(dir, model, optimizer), 3, { threads: 2 })).seen;
     expect([...firstHalf.seen, ...secondHalf]).toEqual(two);
   }, 60_000);
 
-  it('refuses a thread count that does not divide the batch', () => {
+  it('refuses a thread count that does not divide the batch', async () => {
     const model = makeModel(config, corpus.vocab.size);
     const optimizer = makeOptimizer(config);
-    expect(() => losses(initialTrainingState(config, model, optimizer), 1, model, optimizer, 3)).toThrow(/--threads 3 must divide the batch size 16/);
+    await expect(losses(initialTrainingState(config, model, optimizer), 1, model, 3)).rejects.toThrow(/--threads 3 must divide the batch size 16/);
   });
 
   it('samples text from a prompt', () => {

@@ -1,0 +1,67 @@
+/**
+ * A barrier for threads that share memory: `arrive()` returns once every party has arrived. Built on
+ * `Atomics.wait`/`notify` over three words of a shared Int32Array (count, generation, failure flag), so the
+ * threads of a step meet without messages or event-loop turns. A thread that fails raises the flag, and every
+ * thread waiting at the barrier throws {@link BarrierBroken} instead of waiting forever.
+ */
+
+/** The words of the barrier inside a shared Int32Array, from `offset`. */
+const COUNT = 0;
+const GENERATION = 1;
+const FAILED = 2;
+
+/** How many Int32 words a barrier uses. */
+export const BARRIER_WORDS = 3;
+
+/** Thrown by {@link Barrier.arrive} when some thread has failed the run. */
+export class BarrierBroken extends Error {
+  constructor() {
+    super('parallel: another thread failed the run');
+    this.name = 'BarrierBroken';
+  }
+}
+
+/** One thread's handle on a barrier of `parties` threads over `words[offset…offset+3)`. */
+export class Barrier {
+  constructor(
+    private readonly words: Int32Array,
+    private readonly parties: number,
+    private readonly offset = 0,
+  ) {}
+
+  /** Waits until all parties have arrived; throws {@link BarrierBroken} if any thread has called {@link Barrier.fail}. */
+  arrive(): void {
+    const w = this.words;
+    const gen = this.offset + GENERATION;
+    const generation = Atomics.load(w, gen);
+    if (Atomics.add(w, this.offset + COUNT, 1) === this.parties - 1) {
+      // the last to arrive resets the count and releases the others
+      Atomics.store(w, this.offset + COUNT, 0);
+      Atomics.add(w, gen, 1);
+      Atomics.notify(w, gen);
+    } else {
+      // a timeout, so that a failed thread (which never arrives) is noticed
+      while (Atomics.load(w, gen) === generation) {
+        this.throwIfBroken();
+        Atomics.wait(w, gen, generation, 100);
+      }
+    }
+    this.throwIfBroken();
+  }
+
+  /** Marks the run failed and wakes every waiting thread, which then throws. */
+  fail(): void {
+    Atomics.store(this.words, this.offset + FAILED, 1);
+    Atomics.add(this.words, this.offset + GENERATION, 1);
+    Atomics.notify(this.words, this.offset + GENERATION);
+  }
+
+  /** Whether some thread has failed the run. */
+  get broken(): boolean {
+    return Atomics.load(this.words, this.offset + FAILED) !== 0;
+  }
+
+  private throwIfBroken(): void {
+    if (this.broken) throw new BarrierBroken();
+  }
+}
