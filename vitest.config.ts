@@ -11,6 +11,7 @@ export default defineConfig({
       '@tapestry/layers': src('layers'),
       '@tapestry/optim': src('optim'),
       '@tapestry/data': src('data'),
+      '@tapestry/webgpu': src('webgpu'),
     },
   },
   test: {
