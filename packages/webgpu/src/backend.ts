@@ -19,6 +19,7 @@ import { deriveKeyKernel, randomKernel } from './wgsl/random.js';
 
 const MAP_READ = 0x01;
 const COPY_DST = 0x08;
+const UNIFORM = 0x40;
 
 /** Counters a bench reads: how much work reached the GPU, and in how many submissions. */
 export interface GpuStats {
@@ -70,6 +71,11 @@ export class WebGpuBackend {
      * with it, and a device used after that crashes the process.
      */
     readonly gpu: GPU,
+    /**
+     * Whether kernels keep their inner loops rolled: for software adapters (Mesa's llvmpipe), where compiling
+     * an unrolled matmul takes 5–10× longer than a rolled one and compile time dominates. Same arithmetic.
+     */
+    readonly compact = false,
   ) {
     this.pool = new BufferPool(device);
     this.maxBindings = device.limits.maxStorageBuffersPerShaderStage;
@@ -189,7 +195,7 @@ export class WebGpuBackend {
       case 'oneHot':
         return one(oneHotKernel(sizeOf(x.shape), a.depth as number, output.dtype));
       case 'matmul':
-        return one(matmulKernel({ a: x.shape, b: inputs[1]!.shape, transA: a.transA as boolean, transB: a.transB as boolean }, x.dtype));
+        return one(matmulKernel({ a: x.shape, b: inputs[1]!.shape, transA: a.transA as boolean, transB: a.transB as boolean }, x.dtype, this.compact));
       case 'reshape':
         return one(copyKernel(sizeOf(x.shape), x.dtype));
       case 'transpose':
@@ -234,6 +240,11 @@ export class WebGpuBackend {
   /** A function that encodes `spec` over the given inputs (a subset `which` of them, or all) and outputs. */
   private runner(spec: KernelSpec, which: readonly number[] | null): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
     const pipeline = this.pipeline(spec);
+    let params: GPUBuffer | null = null;
+    if (spec.params !== undefined) {
+      params = this.device.createBuffer({ size: Math.max(16, spec.params.byteLength), usage: UNIFORM | COPY_DST });
+      this.device.queue.writeBuffer(params, 0, spec.params);
+    }
     let lastBuffers: GPUBuffer[] = [];
     let lastGroup: GPUBindGroup | null = null;
     const buffers: GPUBuffer[] = new Array(spec.bindings);
@@ -247,7 +258,7 @@ export class WebGpuBackend {
         lastBuffers = buffers.slice();
         lastGroup = this.device.createBindGroup({
           layout: pipeline.getBindGroupLayout(0),
-          entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+          entries: [...buffers, ...(params === null ? [] : [params])].map((buffer, binding) => ({ binding, resource: { buffer } })),
         });
       }
       const pass = this.computePass();
@@ -267,7 +278,7 @@ export class WebGpuBackend {
   }
 
   private pipeline(spec: KernelSpec): GPUComputePipeline {
-    const key = `${spec.readOnlyInputs ? 'r' : 'w'}${spec.inputs}/${spec.bindings}\n${spec.code}`;
+    const key = `${this.layoutKey(spec)}\n${spec.code}`;
     let p = this.pipelines.get(key);
     if (p === undefined) {
       const module = this.device.createShaderModule({ code: spec.code });
@@ -280,7 +291,7 @@ export class WebGpuBackend {
 
   /** An explicit layout, so a binding a kernel happens not to read is still part of it. */
   private layout(spec: KernelSpec): GPUBindGroupLayout {
-    const key = `${spec.readOnlyInputs ? 'r' : 'w'}${spec.inputs}/${spec.bindings}`;
+    const key = this.layoutKey(spec);
     let l = this.layouts.get(key);
     if (l === undefined) {
       const entries: GPUBindGroupLayoutEntry[] = [];
@@ -288,10 +299,15 @@ export class WebGpuBackend {
         const type: GPUBufferBindingType = b < spec.inputs && spec.readOnlyInputs ? 'read-only-storage' : 'storage';
         entries.push({ binding: b, visibility: 4 /* GPUShaderStage.COMPUTE */, buffer: { type } });
       }
+      if (spec.params !== undefined) entries.push({ binding: spec.bindings, visibility: 4, buffer: { type: 'uniform' } });
       l = this.device.createBindGroupLayout({ entries });
       this.layouts.set(key, l);
     }
     return l;
+  }
+
+  private layoutKey(spec: KernelSpec): string {
+    return `${spec.readOnlyInputs ? 'r' : 'w'}${spec.inputs}/${spec.bindings}${spec.params === undefined ? '' : 'p'}`;
   }
 
   private throwIfFailed(): void {

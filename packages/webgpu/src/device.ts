@@ -11,6 +11,11 @@ export interface WebGpuDeviceOptions {
   readonly gpu: GPU;
   /** Which adapter to ask for (default: high-performance). */
   readonly powerPreference?: GPUPowerPreference;
+  /**
+   * Keep kernel loops rolled (see {@link WebGpuBackend.compact}); by default only on a software adapter, where
+   * shader compilation dominates.
+   */
+  readonly compact?: boolean;
 }
 
 /**
@@ -38,5 +43,6 @@ export async function webgpuDevice(options: WebGpuDeviceOptions): Promise<WebGpu
       maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
     },
   });
-  return new WebGpuBackend(device, gpu);
+  const software = adapter.info.isFallbackAdapter === true || adapter.info.architecture === 'software';
+  return new WebGpuBackend(device, gpu, options.compact ?? software);
 }

@@ -121,6 +121,11 @@ export interface KernelSpec {
    * may write an output over one of its inputs (WebGPU forbids a buffer bound read-only and writable at once).
    */
   readonly readOnlyInputs: boolean;
+  /**
+   * Sizes passed at run time as a uniform `params` (bound after the storage buffers) instead of baked into
+   * the source, so that one pipeline serves many shapes: compiling a pipeline is the slow part of planning.
+   */
+  readonly params?: Uint32Array<ArrayBuffer>;
 }
 
 /** A one-thread-per-element kernel over `n` elements: `body` sees `i` (u32) and runs only for i < n. */
