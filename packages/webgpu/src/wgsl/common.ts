@@ -141,3 +141,32 @@ ${body}
 `;
   return { code, groups };
 }
+
+/**
+ * Natural logarithms to about two float32 ulps everywhere. Vulkan lets \`log\` be off by 2⁻²¹ absolute on
+ * [0.5, 2], which is a large relative error where the result is small (log of 1 − u for small u in the samplers,
+ * log1p of small x): so x = m·2ᵉ with m in [√½, √2), and log(m) = 2·atanh(s), s = (m − 1)/(m + 1), by its
+ * series (|s| ≤ 0.172: six terms leave a truncation error near 1e-11). log1p(x) takes the series directly
+ * for small |x|, and log(1 + x) corrected for the rounding of 1 + x (Goldberg) elsewhere.
+ */
+export const LOG_HELPERS = `
+fn atanh_series2(s: f32) -> f32 {
+  let s2 = s * s;
+  return 2.0 * s * (1.0 + s2 * (0.33333334 + s2 * (0.2 + s2 * (0.14285715 + s2 * (0.11111111 + s2 * 0.09090909)))));
+}
+fn ln_acc(x: f32) -> f32 {
+  if (!(x > 0.0) || !is_finite(x)) { return log(x); }
+  let f = frexp(x);
+  var m = f.fract;
+  var e = f32(f.exp);
+  if (m < 0.70710677) { m = m * 2.0; e = e - 1.0; }
+  let t = m - 1.0;
+  return e * 0.693145751953125 + (atanh_series2(t / (2.0 + t)) + e * 1.4286068203094172e-6);
+}
+fn log1p_f(x: f32) -> f32 {
+  if (abs(x) < 0.4) { return atanh_series2(x / (2.0 + x)); }
+  let u = 1.0 + x;
+  if (!is_finite(u) || u <= 0.0) { return log(u); }
+  return ln_acc(u) * (x / (u - 1.0));
+}
+`;

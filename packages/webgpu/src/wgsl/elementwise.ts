@@ -6,15 +6,14 @@
  */
 import type { DType } from '@tapestry/core';
 import type { BinaryName, FusedInstruction, UnaryName } from '../types.js';
-import { binding, broadcastStrides, elementKernel, FLOAT_HELPERS, literal, offsetCode, sizeOf, wgslType, type KernelSpec } from './common.js';
+import { binding, broadcastStrides, elementKernel, FLOAT_HELPERS, LOG_HELPERS, literal, offsetCode, sizeOf, wgslType, type KernelSpec } from './common.js';
 
 /**
  * Float helpers written for accuracy where the built-ins are not enough: WGSL's `tanh` may overflow to NaN
- * for large inputs, and it has no `log1p`/`expm1` (the forms below keep full relative accuracy near 0 by
- * the classic correction of Goldberg's "What every computer scientist should know…").
+ * for large inputs, and it has no `log1p`/`expm1` (expm1 keeps full relative accuracy near 0 by the classic
+ * correction of Goldberg's "What every computer scientist should know…"; log1p is in {@link LOG_HELPERS}).
  */
-const MATH_HELPERS = `${FLOAT_HELPERS}
-fn log1p_f(x: f32) -> f32 { let u = 1.0 + x; if (u == 1.0) { return x; } return log(u) * (x / (u - 1.0)); }
+const MATH_HELPERS = `${FLOAT_HELPERS}${LOG_HELPERS}
 fn expm1_f(x: f32) -> f32 {
   if (abs(x) < 1e-5) { return x + 0.5 * x * x; }
   let u = exp(x); if (u == 1.0) { return x; } let um = u - 1.0; if (um == -1.0) { return -1.0; }
@@ -59,7 +58,7 @@ export function unaryExpr(op: UnaryName, x: string, dtype: DType, attrs: unknown
     case 'sign': return int ? `sign(${x})` : `select(select(${x}, -1.0, ${x} < 0.0), 1.0, ${x} > 0.0)`;
     case 'floor': return int ? x : `floor(${x})`;
     case 'exp': return `exp(${x})`;
-    case 'log': return `log(${x})`;
+    case 'log': return `ln_acc(${x})`;
     case 'log1p': return `log1p_f(${x})`;
     case 'sqrt': return `sqrt(${x})`;
     case 'cos': return `cos(${x})`;

@@ -8,7 +8,7 @@
  * - `normal` and `gumbel` take the same 53 bits, build 1 − u exactly in integers before the logarithm, and
  *   differ from the CPU only by float32 transcendentals (a few ulps).
  */
-import { literal, elementKernel, binding, wgslType, type KernelSpec } from './common.js';
+import { binding, elementKernel, FLOAT_HELPERS, literal, LOG_HELPERS, wgslType, type KernelSpec } from './common.js';
 import type { Sample } from '../types.js';
 
 const THREEFRY = `
@@ -44,7 +44,6 @@ fn one_minus(u: vec2<u32>) -> f32 {
   if (u.y == 0u) { hi = 134217728u - u.x; lo = 0u; } else { hi = 134217727u - u.x; lo = 67108864u - u.y; }
   return f32(hi) * 7.450580596923828e-9 + f32(lo) * 1.1102230246251565e-16;
 }
-fn log1p_r(x: f32) -> f32 { let u = 1.0 + x; if (u == 1.0) { return x; } return log(u) * (x / (u - 1.0)); }
 `;
 
 /** The key's words from the int32 key tensor bound as `key`. */
@@ -61,7 +60,7 @@ export function deriveKeyKernel(c0: number, c1: number): KernelSpec {
 /** The random primitive: `sample` drawn from the key tensor's stream. */
 export function randomKernel(sample: Sample, n: number): KernelSpec {
   const t = wgslType(sample.dtype, 'random');
-  const decls = `${THREEFRY}${STREAM}\n${binding(0, 'key', 'i32', false)}\n${binding(1, 'y', t, true)}`;
+  const decls = `${THREEFRY}${STREAM}${FLOAT_HELPERS}${LOG_HELPERS}\n${binding(0, 'key', 'i32', false)}\n${binding(1, 'y', t, true)}`;
   let body: string;
   switch (sample.kind) {
     case 'uniform': {
@@ -85,7 +84,7 @@ export function randomKernel(sample: Sample, n: number): KernelSpec {
     case 'normal': {
       // Box–Muller on the pair (u_2p, u_2p+1): even elements take the cosine, odd ones the sine
       body = `  let p = i >> 1u;
-  let radius = sqrt(-2.0 * log(one_minus(wide_uniform(k0, k1, 2u * p))));
+  let radius = sqrt(-2.0 * ln_acc(one_minus(wide_uniform(k0, k1, 2u * p))));
   let v = wide_uniform(k0, k1, 2u * p + 1u);
   let angle = 6.283185307179586 * (f32(v.x) * 7.450580596923828e-9 + f32(v.y) * 1.1102230246251565e-16);
   let z = select(sin(angle), cos(angle), (i & 1u) == 0u);
@@ -100,8 +99,8 @@ export function randomKernel(sample: Sample, n: number): KernelSpec {
   let open = f32(m_hi) * 1.4901161193847656e-8 + (f32(m_lo) + 0.5) * 2.220446049250313e-16;
   let q = f32(67108863u - m_hi) * 1.4901161193847656e-8 + (f32(67108863u - m_lo) + 0.5) * 2.220446049250313e-16;
   var inner: f32;
-  if (open < 0.5) { inner = -log(open); } else { inner = -log1p_r(-q); }
-  y[i] = -log(inner);`;
+  if (open < 0.5) { inner = -ln_acc(open); } else { inner = -log1p_f(-q); }
+  y[i] = -ln_acc(inner);`;
       break;
     }
   }
