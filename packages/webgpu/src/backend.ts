@@ -20,6 +20,8 @@ import { deriveKeyKernel, randomKernel } from './wgsl/random.js';
 const MAP_READ = 0x01;
 const COPY_DST = 0x08;
 const UNIFORM = 0x40;
+/** Bind groups each planned kernel keeps (see `runner`). */
+const BIND_GROUP_CACHE = 4;
 
 /** Counters a bench reads: how much work reached the GPU, and in how many submissions. */
 export interface GpuStats {
@@ -245,25 +247,32 @@ export class WebGpuBackend {
       params = this.device.createBuffer({ size: Math.max(16, spec.params.byteLength), usage: UNIFORM | COPY_DST });
       this.device.queue.writeBuffer(params, 0, spec.params);
     }
-    let lastBuffers: GPUBuffer[] = [];
-    let lastGroup: GPUBindGroup | null = null;
+    // a compiled program runs over the same buffers every call, or two sets in turn (its results cycle, and
+    // the next call's inputs are the last call's results): a few cached bind groups cover it
+    const cache: { buffers: GPUBuffer[]; group: GPUBindGroup }[] = [];
     const buffers: GPUBuffer[] = new Array(spec.bindings);
     return (ins, outs) => {
       let k = 0;
       if (which === null) for (const s of ins) buffers[k++] = s.buffer;
       else for (const j of which) buffers[k++] = ins[j]!.buffer;
       for (const s of outs) buffers[k++] = s.buffer;
-      // a compiled plan runs over the same buffers every call: its bind groups are made once
-      if (lastGroup === null || buffers.some((b, j) => b !== lastBuffers[j])) {
-        lastBuffers = buffers.slice();
-        lastGroup = this.device.createBindGroup({
+      for (let j = spec.inputs; j < k; j++) {
+        for (let i = 0; i < spec.inputs; i++) {
+          if (buffers[i] === buffers[j]) throw new InternalError('webgpu: a kernel\'s output storage is also one of its inputs; give it its own storage');
+        }
+      }
+      let group = cache.find((c) => c.buffers.every((b, j) => b === buffers[j]))?.group;
+      if (group === undefined) {
+        group = this.device.createBindGroup({
           layout: pipeline.getBindGroupLayout(0),
           entries: [...buffers, ...(params === null ? [] : [params])].map((buffer, binding) => ({ binding, resource: { buffer } })),
         });
+        if (cache.length === BIND_GROUP_CACHE) cache.shift();
+        cache.push({ buffers: buffers.slice(), group });
       }
       const pass = this.computePass();
       pass.setPipeline(pipeline);
-      pass.setBindGroup(0, lastGroup);
+      pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(spec.groups[0], spec.groups[1], spec.groups[2]);
       this.stats.dispatches++;
     };

@@ -15,3 +15,4 @@ export { GpuStorage } from './storage.js';
 export type {
   AbstractValue, AttrsOf, FusedInstruction, GpuDType, KernelRun, PrimitiveAttrs, PrimitiveName, ReduceAttrs, Sample, UnaryName, BinaryName,
 } from './types.js';
+export { GpuProgram, compileGraph, type CompileGraphOptions } from './program.js';

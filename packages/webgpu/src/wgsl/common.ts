@@ -117,8 +117,8 @@ export interface KernelSpec {
   /** How many of them are inputs. */
   readonly inputs: number;
   /**
-   * Whether the inputs are bound read-only. Elementwise kernels bind them read-write instead, so that a plan
-   * may write an output over one of its inputs (WebGPU forbids a buffer bound read-only and writable at once).
+   * Whether the inputs are bound read-only (all kernels here do: one buffer may then be bound as several
+   * inputs, as in `mul(x, x)`, which WebGPU forbids for writable bindings; an output must not be an input).
    */
   readonly readOnlyInputs: boolean;
   /**

@@ -123,7 +123,7 @@ export function fusedKernel(
   const decls: string[] = [MATH_HELPERS];
   const body: string[] = [];
   inputShapes.forEach((s, k) => {
-    decls.push(binding(k, `x${k}`, wgslType(inputDTypes[k]!), true));
+    decls.push(binding(k, `x${k}`, wgslType(inputDTypes[k]!), false));
     body.push(`  ${offsetCode(`o${k}`, 'i', shape, broadcastStrides(s, shape))}`);
     body.push(`  let v${k} = x${k}[o${k}];`);
   });
@@ -145,5 +145,5 @@ export function fusedKernel(
     }
   });
   const { code, groups } = elementKernel(n, decls.join('\n'), body.join('\n'));
-  return { code, groups, bindings: inputShapes.length + outputs, inputs: inputShapes.length, readOnlyInputs: false };
+  return { code, groups, bindings: inputShapes.length + outputs, inputs: inputShapes.length, readOnlyInputs: true };
 }
