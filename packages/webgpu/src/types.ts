@@ -15,12 +15,50 @@ export interface AbstractValue {
   readonly dtype: DType;
 }
 
+/** Fields every {@link Sample} has. */
+export interface SampleBase {
+  /** The sample's shape. */
+  readonly shape: readonly number[];
+  /** Its dtype. */
+  readonly dtype: DType;
+}
+
+/** Uniform numbers in [low, high). */
+export interface UniformSample extends SampleBase {
+  /** The distribution. */
+  readonly kind: 'uniform';
+  /** Lower bound (inclusive). */
+  readonly low: number;
+  /** Upper bound (exclusive). */
+  readonly high: number;
+}
+
+/** Normal numbers (Box–Muller). */
+export interface NormalSample extends SampleBase {
+  /** The distribution. */
+  readonly kind: 'normal';
+  /** The mean. */
+  readonly mean: number;
+  /** The standard deviation. */
+  readonly std: number;
+}
+
+/** 0/1 draws that are 1 with probability p. */
+export interface BernoulliSample extends SampleBase {
+  /** The distribution. */
+  readonly kind: 'bernoulli';
+  /** The probability of a 1. */
+  readonly p: number;
+}
+
+/** Standard Gumbel noise (what `categorical` adds to its logits). */
+export interface GumbelSample extends SampleBase {
+  /** The distribution. */
+  readonly kind: 'gumbel';
+}
+
 /** What `random` draws (core's `Sample`): a distribution, its parameters, the shape and the dtype. */
-export type Sample =
-  | { readonly kind: 'uniform'; readonly shape: readonly number[]; readonly dtype: DType; readonly low: number; readonly high: number }
-  | { readonly kind: 'normal'; readonly shape: readonly number[]; readonly dtype: DType; readonly mean: number; readonly std: number }
-  | { readonly kind: 'bernoulli'; readonly shape: readonly number[]; readonly dtype: DType; readonly p: number }
-  | { readonly kind: 'gumbel'; readonly shape: readonly number[]; readonly dtype: DType };
+export type Sample = UniformSample | NormalSample | BernoulliSample | GumbelSample;
 
 /** Reduction attributes (sum, max, min). */
 export interface ReduceAttrs {
@@ -30,33 +68,67 @@ export interface ReduceAttrs {
   readonly keepDims: boolean;
 }
 
-/** The attributes of every primitive, by name. */
-export interface PrimitiveAttrs {
-  neg: undefined; exp: undefined; log: undefined; log1p: undefined; sqrt: undefined; abs: undefined; square: undefined;
-  sign: undefined; cos: undefined; sin: undefined; floor: undefined; tanh: undefined; sigmoid: undefined; relu: undefined;
-  leakyRelu: { readonly slope: number };
-  elu: { readonly alpha: number };
-  softplus: { readonly beta: number; readonly threshold: number };
-  isFinite: undefined;
-  add: undefined; sub: undefined; mul: undefined; div: undefined; pow: undefined; maximum: undefined; minimum: undefined;
-  greater: undefined; less: undefined; equal: undefined; greaterEqual: undefined; lessEqual: undefined; notEqual: undefined;
-  where: undefined;
-  cast: { readonly dtype: DType };
-  sum: ReduceAttrs; max: ReduceAttrs; min: ReduceAttrs;
-  argmax: { readonly axis: number; readonly keepDims: boolean };
-  oneHot: { readonly depth: number; readonly dtype: DType };
-  matmul: { readonly transA: boolean; readonly transB: boolean };
-  reshape: { readonly shape: readonly number[] };
-  transpose: { readonly perm: readonly number[] };
-  broadcastTo: { readonly shape: readonly number[] };
-  slice: { readonly begin: readonly number[]; readonly size: readonly number[] };
-  pad: { readonly begin: readonly number[]; readonly shape: readonly number[] };
-  concat: { readonly axis: number };
-  gather: { readonly axis: number };
-  scatterAdd: { readonly axis: number; readonly shape: readonly number[] };
-  deriveKey: { readonly c0: number; readonly c1: number };
-  random: Sample;
+/** An attribute holding one axis. */
+export interface AxisAttrs {
+  /** The axis (non-negative). */
+  readonly axis: number;
 }
+
+/** An attribute holding a target shape. */
+export interface ShapeAttrs {
+  /** The target shape. */
+  readonly shape: readonly number[];
+}
+
+/** Elementwise ops of one operand without parameters. */
+type PlainUnary = 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'square' | 'sign' | 'cos' | 'sin' | 'floor' | 'tanh' | 'sigmoid' | 'relu' | 'isFinite';
+
+/**
+ * The attributes of every primitive, by name (undefined for those without). Parameterised unary ops name
+ * their parameters: leakyRelu `{ slope }`, elu `{ alpha }`, softplus `{ beta, threshold }`.
+ */
+export type PrimitiveAttrs = { readonly [P in PlainUnary | BinaryName | 'where']: undefined } & {
+  /** The negative slope. */
+  readonly leakyRelu: { readonly slope: number };
+  /** The scale of the negative part. */
+  readonly elu: { readonly alpha: number };
+  /** The sharpness and the threshold of the linear regime. */
+  readonly softplus: { readonly beta: number; readonly threshold: number };
+  /** The target dtype. */
+  readonly cast: { readonly dtype: DType };
+  /** Reduced axes. */
+  readonly sum: ReduceAttrs;
+  /** Reduced axes. */
+  readonly max: ReduceAttrs;
+  /** Reduced axes. */
+  readonly min: ReduceAttrs;
+  /** The axis and whether it stays as size 1. */
+  readonly argmax: { readonly axis: number; readonly keepDims: boolean };
+  /** The new axis's size and the dtype. */
+  readonly oneHot: { readonly depth: number; readonly dtype: DType };
+  /** Which operands enter transposed. */
+  readonly matmul: { readonly transA: boolean; readonly transB: boolean };
+  /** The new shape. */
+  readonly reshape: ShapeAttrs;
+  /** Output axis i is input axis perm[i]. */
+  readonly transpose: { readonly perm: readonly number[] };
+  /** The target shape. */
+  readonly broadcastTo: ShapeAttrs;
+  /** Where the block starts and its size. */
+  readonly slice: { readonly begin: readonly number[]; readonly size: readonly number[] };
+  /** Where the input sits and the output shape. */
+  readonly pad: { readonly begin: readonly number[]; readonly shape: readonly number[] };
+  /** The joined axis. */
+  readonly concat: AxisAttrs;
+  /** The indexed axis. */
+  readonly gather: AxisAttrs;
+  /** The indexed axis and the output shape. */
+  readonly scatterAdd: AxisAttrs & ShapeAttrs;
+  /** The counter the new key derives from. */
+  readonly deriveKey: { readonly c0: number; readonly c1: number };
+  /** What to draw. */
+  readonly random: Sample;
+};
 
 /** Every primitive's name. */
 export type PrimitiveName = keyof PrimitiveAttrs;
