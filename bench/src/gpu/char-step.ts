@@ -53,6 +53,31 @@ export function charTraining(sizes: CharSizes, seed = 0): CharTraining {
   return { step, params, optState: optimizer.init(params) };
 }
 
+/**
+ * W1's model (the bench's LSTM training step: one-hot inputs, one LSTM layer, a linear head, mean
+ * cross-entropy, Adam 1e-3, no clipping) as a whole-step function like {@link charTraining}'s; its batch is
+ * the one-hot input [N, T, V] and the int32 targets [N·T].
+ */
+export function w1Training(vocab: number, hidden: number, seed = 0): CharTraining {
+  const rnn = lstm({ inputSize: vocab, hiddenSize: hidden });
+  const head = linear({ inFeatures: hidden, outFeatures: vocab });
+  const optimizer = adam({ lr: 1e-3 });
+  const keys = splitKey(randomKey(seed), 2);
+  const params = { rnn: rnn.init(keys[0]!), head: head.init(keys[1]!) };
+  type P = typeof params;
+  const loss = (p: P, x: Tensor, targets: Tensor): Tensor => {
+    const logits = head.apply(p.head, rnn.apply(p.rnn, x).output);
+    return crossEntropy(reshape(logits, [targets.shape[0]!, vocab]), targets);
+  };
+  const lossAndGrad = valueAndGrad(loss);
+  const step = (p: unknown, s: unknown, x: Tensor, targets: Tensor): [Tensor, unknown, unknown] => {
+    const [value, grads] = lossAndGrad(p as P, x, targets) as [Tensor, P];
+    const { updates, state } = optimizer.update(grads, s as never, p as P);
+    return [value, applyUpdates(p as P, updates), state];
+  };
+  return { step, params, optState: optimizer.init(params) };
+}
+
 /** A batch of ids and next-character targets from a fixed text: batch streams starting at spread offsets. */
 export function charBatch(sizes: CharSizes, text: Int32Array, offset: number): { ids: Tensor; targets: Tensor } {
   const ids = new Int32Array(sizes.batch * sizes.steps);

@@ -31,7 +31,7 @@ export function gpuTrainer(backend: WebGpuBackend, training: CharTraining, ids: 
     program,
     step: (x, y) => {
       for (const s of batch) backend.release(s);
-      batch = [backend.upload(x.data as Int32Array), backend.upload(y.data as Int32Array)];
+      batch = [backend.upload(x.data as Float32Array | Int32Array), backend.upload(y.data as Int32Array)];
       const [loss, ...next] = program.run([...state, ...batch]);
       state = next;
       return loss!;

@@ -81,7 +81,7 @@ export interface ShapeAttrs {
 }
 
 /** Elementwise ops of one operand without parameters. */
-type PlainUnary = 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'square' | 'sign' | 'cos' | 'sin' | 'floor' | 'tanh' | 'sigmoid' | 'relu' | 'isFinite';
+export type PlainUnary = 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'square' | 'sign' | 'cos' | 'sin' | 'floor' | 'tanh' | 'sigmoid' | 'relu' | 'isFinite';
 
 /**
  * The attributes of every primitive, by name (undefined for those without). Parameterised unary ops name
@@ -89,13 +89,27 @@ type PlainUnary = 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'square' | 
  */
 export type PrimitiveAttrs = { readonly [P in PlainUnary | BinaryName | 'where']: undefined } & {
   /** The negative slope. */
-  readonly leakyRelu: { readonly slope: number };
+  readonly leakyRelu: {
+    /** The slope for x ≤ 0. */
+    readonly slope: number;
+  };
   /** The scale of the negative part. */
-  readonly elu: { readonly alpha: number };
+  readonly elu: {
+    /** The scale of eˣ − 1 for x ≤ 0. */
+    readonly alpha: number;
+  };
   /** The sharpness and the threshold of the linear regime. */
-  readonly softplus: { readonly beta: number; readonly threshold: number };
+  readonly softplus: {
+    /** β in log(1 + e^(βx)) / β. */
+    readonly beta: number;
+    /** Above this βx the op is x itself. */
+    readonly threshold: number;
+  };
   /** The target dtype. */
-  readonly cast: { readonly dtype: DType };
+  readonly cast: {
+    /** The dtype converted to. */
+    readonly dtype: DType;
+  };
   /** Reduced axes. */
   readonly sum: ReduceAttrs;
   /** Reduced axes. */
@@ -103,21 +117,49 @@ export type PrimitiveAttrs = { readonly [P in PlainUnary | BinaryName | 'where']
   /** Reduced axes. */
   readonly min: ReduceAttrs;
   /** The axis and whether it stays as size 1. */
-  readonly argmax: { readonly axis: number; readonly keepDims: boolean };
+  readonly argmax: {
+    /** The axis searched. */
+    readonly axis: number;
+    /** Whether it stays as size 1. */
+    readonly keepDims: boolean;
+  };
   /** The new axis's size and the dtype. */
-  readonly oneHot: { readonly depth: number; readonly dtype: DType };
+  readonly oneHot: {
+    /** The size of the new last axis. */
+    readonly depth: number;
+    /** The output dtype. */
+    readonly dtype: DType;
+  };
   /** Which operands enter transposed. */
-  readonly matmul: { readonly transA: boolean; readonly transB: boolean };
+  readonly matmul: {
+    /** Whether A's last two axes are swapped. */
+    readonly transA: boolean;
+    /** Whether B's last two axes are swapped. */
+    readonly transB: boolean;
+  };
   /** The new shape. */
   readonly reshape: ShapeAttrs;
   /** Output axis i is input axis perm[i]. */
-  readonly transpose: { readonly perm: readonly number[] };
+  readonly transpose: {
+    /** The permutation. */
+    readonly perm: readonly number[];
+  };
   /** The target shape. */
   readonly broadcastTo: ShapeAttrs;
   /** Where the block starts and its size. */
-  readonly slice: { readonly begin: readonly number[]; readonly size: readonly number[] };
+  readonly slice: {
+    /** The first index per axis. */
+    readonly begin: readonly number[];
+    /** The size per axis. */
+    readonly size: readonly number[];
+  };
   /** Where the input sits and the output shape. */
-  readonly pad: { readonly begin: readonly number[]; readonly shape: readonly number[] };
+  readonly pad: {
+    /** Where the input starts, per axis. */
+    readonly begin: readonly number[];
+    /** The output shape. */
+    readonly shape: readonly number[];
+  };
   /** The joined axis. */
   readonly concat: AxisAttrs;
   /** The indexed axis. */
@@ -125,7 +167,12 @@ export type PrimitiveAttrs = { readonly [P in PlainUnary | BinaryName | 'where']
   /** The indexed axis and the output shape. */
   readonly scatterAdd: AxisAttrs & ShapeAttrs;
   /** The counter the new key derives from. */
-  readonly deriveKey: { readonly c0: number; readonly c1: number };
+  readonly deriveKey: {
+    /** The counter's first word (1 for split, 2 for foldIn). */
+    readonly c0: number;
+    /** Its second word. */
+    readonly c1: number;
+  };
   /** What to draw. */
   readonly random: Sample;
 };
