@@ -97,7 +97,7 @@ function w1BatchOf(s: { vocab: number; batch: number; steps: number }): (i: numb
   const text = patternText(s.vocab, 20000);
   return (i) => {
     const b = charBatch({ ...W7_SIZES, vocab: s.vocab, batch: s.batch, steps: s.steps }, text, i * 977);
-    return [oneHot(b.ids, s.vocab), tensor(b.targets.data as Int32Array, { shape: [s.batch * s.steps] })];
+    return [oneHot(b.ids, s.vocab), tensor(b.targets.dataSync() as Int32Array, { shape: [s.batch * s.steps] })];
   };
 }
 

@@ -25,13 +25,13 @@ export function gpuTrainer(backend: WebGpuBackend, training: CharTraining, ids: 
   if (graph.outputs.length !== 1 + stateLeaves.length) {
     throw new Error(`gpuTrainer: the step returns ${graph.outputs.length - 1} state tensors for ${stateLeaves.length} it takes`);
   }
-  let state: GpuStorage[] = stateLeaves.map((t) => backend.upload(t.data as Float32Array | Int32Array));
+  let state: GpuStorage[] = stateLeaves.map((t) => backend.upload(t.dataSync() as Float32Array | Int32Array));
   let batch: GpuStorage[] = [];
   return {
     program,
     step: (x, y) => {
       for (const s of batch) backend.release(s);
-      batch = [backend.upload(x.data as Float32Array | Int32Array), backend.upload(y.data as Int32Array)];
+      batch = [backend.upload(x.dataSync() as Float32Array | Int32Array), backend.upload(y.dataSync() as Int32Array)];
       const [loss, ...next] = program.run([...state, ...batch]);
       state = next;
       return loss!;

@@ -5,7 +5,10 @@
  * open compute pass. Nothing is submitted until `flush` (or a read): a compiled step encodes all its
  * dispatches and flushes once, so a whole training step is one queue submission.
  */
-import { ArgumentError, DTypeError, InternalError, type DType } from '@tapestry/core';
+import {
+  ArgumentError, DTypeError, InternalError, type Backend, type DType, type FusedProgram, type FusedRun, type KernelName, type KernelRun as CoreKernelRun,
+  type TensorData,
+} from '@tapestry/core';
 import { BufferPool, GpuStorage } from './storage.js';
 import type { AbstractValue, AttrsOf, FusedInstruction, GpuDType, KernelRun, PrimitiveName, UnaryName, BinaryName } from './types.js';
 import { sizeOf, wgslType, type KernelSpec } from './wgsl/common.js';
@@ -36,7 +39,7 @@ export interface GpuStats {
 }
 
 const UNARY = new Set<string>([
-  'neg', 'exp', 'log', 'log1p', 'sqrt', 'abs', 'square', 'sign', 'cos', 'sin', 'floor', 'tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu',
+  'neg', 'exp', 'expm1', 'log', 'log1p', 'sqrt', 'abs', 'square', 'sign', 'cos', 'sin', 'floor', 'tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu',
   'softplus', 'isFinite',
 ]);
 const BINARY = new Set<string>([
@@ -46,8 +49,11 @@ const BINARY = new Set<string>([
 /** The typed array that holds a read of `dtype`. */
 export type GpuTypedArray = Float32Array | Int32Array;
 
-/** The WebGPU backend over one `GPUDevice`. Make one with {@link webgpuDevice}. */
-export class WebGpuBackend {
+/**
+ * The WebGPU backend over one `GPUDevice`, a core `Backend`: `devicePut(tree, backend)` places tensors on it,
+ * ops on them run here, `await t.data()` reads them back. Make one with {@link webgpuDevice}.
+ */
+export class WebGpuBackend implements Backend {
   /** The backend's name. */
   readonly name = 'webgpu';
   /** The dtypes it stores: WGSL has no f64. */
@@ -58,6 +64,8 @@ export class WebGpuBackend {
   readonly maxBindings: number;
 
   private readonly pool: BufferPool;
+  /** Storage handed to core (eager results, uploads): its buffer goes back to the pool when it is collected. */
+  private readonly collected = new FinalizationRegistry<GPUBuffer>((buffer) => this.pool.give(buffer));
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private encoder: GPUCommandEncoder | null = null;
@@ -86,10 +94,15 @@ export class WebGpuBackend {
     });
   }
 
-  /** New storage for `size` elements of `dtype` (contents undefined until a kernel writes them). */
+  /**
+   * New storage for `size` elements of `dtype` (contents undefined until a kernel writes them); its buffer is
+   * pooled again once the storage is collected, or at once by {@link WebGpuBackend.release}.
+   */
   allocate(dtype: DType, size: number): GpuStorage {
     const t = gpuDType(dtype, 'allocate');
-    return new GpuStorage(this.pool.take(size * 4), t, size);
+    const s = new GpuStorage(this.pool.take(size * 4), t, size);
+    this.collected.register(s, s.buffer, s);
+    return s;
   }
 
   /** Copies a typed array to new storage. */
@@ -97,12 +110,50 @@ export class WebGpuBackend {
     if (data instanceof Float64Array) gpuDType('float64', 'upload');
     const dtype: GpuDType = data instanceof Int32Array ? 'int32' : 'float32';
     const s = new GpuStorage(this.pool.take(data.byteLength), dtype, data.length);
+    this.collected.register(s, s.buffer, s);
     if (data.length > 0) this.device.queue.writeBuffer(s.buffer, 0, data.buffer, data.byteOffset, data.byteLength);
     return s;
   }
 
+  /** Storage holding a copy of host data (core's `devicePut`); its buffer is pooled again once the storage is collected. */
+  fromHost(data: TensorData): GpuStorage {
+    const s = this.upload(data);
+    this.collected.register(s, s.buffer);
+    return s;
+  }
+
+  /** A copy of storage on the host, once the pending work is done (core's `await t.data()`). */
+  toHost(storage: unknown): Promise<TensorData> {
+    return this.read(storage as GpuStorage);
+  }
+
+  /** Storage for the first `size` elements of `storage` (shares its buffer, and keeps it alive). */
+  view(storage: unknown, size: number): GpuStorage {
+    const s = storage as GpuStorage;
+    return s.size === size ? s : new GpuStorage(s.buffer, s.dtype, size, s);
+  }
+
+  /** Per-plan state: none (each kernel holds its own pipeline, params and bind groups). */
+  planContext(): unknown {
+    return null;
+  }
+
+  /** Whether `op` shares its input's storage: a reshape (storage is contiguous). */
+  aliases(op: KernelName): boolean {
+    return op === 'reshape';
+  }
+
+  /** Plans the kernel of one fused elementwise group (core's form of {@link WebGpuBackend.planFusedGroup}). */
+  planFused(program: FusedProgram): FusedRun {
+    const instructions: FusedInstruction[] = program.instructions.map((ins) => ({
+      op: ins.op as FusedInstruction['op'], attrs: ins.attrs, dtype: ins.dtype, operands: ins.operands, output: ins.stored,
+    }));
+    return this.planFusedGroup(instructions, program.inputs, program.shape) as FusedRun;
+  }
+
   /** Gives storage back to the pool (after the work already encoded has been submitted). */
   release(s: GpuStorage): void {
+    this.collected.unregister(s);
     this.pool.give(s.buffer);
   }
 
@@ -155,21 +206,21 @@ export class WebGpuBackend {
   }
 
   /** Plans the kernel of one primitive for the given input and output types. */
-  plan<P extends PrimitiveName>(op: P, inputs: readonly AbstractValue[], output: AbstractValue, attrs: AttrsOf<P>): KernelRun<GpuStorage> {
+  plan<P extends KernelName>(op: P, inputs: readonly AbstractValue[], output: AbstractValue, attrs: unknown): CoreKernelRun & KernelRun<GpuStorage> {
     for (const v of [...inputs, output]) gpuDType(v.dtype, op);
-    const specs = this.specsOf(op, inputs, output, attrs);
+    const specs = this.specsOf(op as PrimitiveName, inputs, output, attrs);
     if (sizeOf(output.shape) === 0) return () => {};
     const runs = specs.map(({ spec, inputs: which }) => this.runner(spec, which));
-    return (ins, out) => {
+    return ((ins: readonly GpuStorage[], out: GpuStorage) => {
       for (const run of runs) run(ins, [out]);
-    };
+    }) as CoreKernelRun & KernelRun<GpuStorage>;
   }
 
   /**
    * Plans one generated kernel for a fused elementwise group over external inputs of the given types; its
    * outputs are the members marked `output`, in member order.
    */
-  planFused(program: readonly FusedInstruction[], inputs: readonly AbstractValue[], shape: readonly number[]): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
+  planFusedGroup(program: readonly FusedInstruction[], inputs: readonly AbstractValue[], shape: readonly number[]): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
     for (const ins of program) gpuDType(ins.dtype, ins.op);
     const spec = fusedKernel(program, inputs.map((v) => v.shape), inputs.map((v) => gpuDType(v.dtype, 'fused')), shape);
     if (spec.bindings > this.maxBindings) {

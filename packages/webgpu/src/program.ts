@@ -94,7 +94,7 @@ export class GpuProgram {
     });
 
     // buffers: constants uploaded once; results in their own cycling sets; the rest from a free list after last use
-    for (const n of nodes) if (n.op === 'const') this.values[n.id] = backend.upload(n.value!.data);
+    for (const n of nodes) if (n.op === 'const') this.values[n.id] = backend.upload((n as { value: Tensor }).value.dataSync());
     const free = new Map<string, GpuStorage[]>();
     const key = (n: GraphNode) => `${n.dtype}:${sizeOf(n.shape)}`;
     const byUnit: number[][] = units.map(() => []);
@@ -163,7 +163,7 @@ export class GpuProgram {
         output: outputs.includes(m),
       };
     });
-    const run = this.backend.planFused(program, external.map((i) => abstract(nodes[i]!)), nodes[members[0]!]!.shape);
+    const run = this.backend.planFusedGroup(program, external.map((i) => abstract(nodes[i]!)), nodes[members[0]!]!.shape);
     const ins: GpuStorage[] = new Array(external.length);
     const outs: GpuStorage[] = new Array(outputs.length);
     return (values) => {
@@ -202,9 +202,10 @@ export function compileGraph(backend: WebGpuBackend, graph: Graph, options: Comp
 function demoteFloat64(graph: Graph): Graph {
   const nodes = graph.nodes.map((n): GraphNode => {
     if (n.dtype !== 'float64' && !(n.op === 'cast' && (n.attrs as { dtype: string }).dtype === 'float64')) return n;
-    const value = n.value === undefined ? undefined : new Tensor(Float32Array.from(n.value.data), n.value.shape, 'float32');
+    const v = (n as { value?: Tensor }).value;
+    const value = v === undefined ? undefined : new Tensor(Float32Array.from(v.dataSync()), v.shape, 'float32');
     const attrs = n.op === 'cast' ? { dtype: 'float32' } : n.attrs;
-    return { ...n, dtype: 'float32', attrs, ...(value === undefined ? {} : { value }) };
+    return { ...n, dtype: 'float32', attrs, ...(value === undefined ? {} : { value }) } as unknown as GraphNode;
   });
   // a cast between float32 and (demoted) float64 is now the identity: keep it as a float32 → float32 cast
   return new Graph(nodes, graph.inputLeaves, graph.inputDef, graph.outputLeaves, graph.outputDef);

@@ -12,6 +12,8 @@ export class GpuStorage {
     readonly dtype: GpuDType,
     /** How many elements it holds. */
     readonly size: number,
+    /** For a view (a compiled plan's value in part of a pooled buffer): the storage whose buffer it shares. */
+    readonly owner: GpuStorage | null = null,
   ) {}
 }
 

@@ -81,7 +81,7 @@ export interface ShapeAttrs {
 }
 
 /** Elementwise ops of one operand without parameters. */
-export type PlainUnary = 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'square' | 'sign' | 'cos' | 'sin' | 'floor' | 'tanh' | 'sigmoid' | 'relu' | 'isFinite';
+export type PlainUnary = 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'square' | 'sign' | 'cos' | 'sin' | 'floor' | 'tanh' | 'sigmoid' | 'relu' | 'isFinite';
 
 /**
  * The attributes of every primitive, by name (undefined for those without). Parameterised unary ops name
@@ -185,7 +185,7 @@ export type AttrsOf<P extends PrimitiveName> = PrimitiveAttrs[P];
 
 /** The elementwise primitives of one operand. */
 export type UnaryName =
-  | 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'square' | 'sign' | 'cos' | 'sin' | 'floor' | 'tanh' | 'sigmoid'
+  | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'square' | 'sign' | 'cos' | 'sin' | 'floor' | 'tanh' | 'sigmoid'
   | 'relu' | 'leakyRelu' | 'elu' | 'softplus' | 'isFinite';
 
 /** The elementwise primitives of two broadcast operands. */

@@ -37,6 +37,7 @@ const UNARY: UnaryCase[] = [
   { op: 'relu', cpu: core.relu, low: -3, high: 3, rtol: 0, atol: 0 },
   { op: 'leakyRelu', cpu: (x) => core.leakyRelu(x, 0.1), attrs: { slope: 0.1 }, low: -3, high: 3, rtol: 2 * ULP, atol: 0 },
   { op: 'exp', cpu: core.exp, low: -4, high: 4, rtol: 16 * ULP, atol: 0 },
+  { op: 'expm1', cpu: core.expm1, low: -4, high: 4, rtol: 16 * ULP, atol: 2 ** -26 },
   { op: 'log', cpu: core.log, low: 0.01, high: 10, rtol: 8 * ULP, atol: 2 ** -21 },
   { op: 'log1p', cpu: core.log1p, low: -0.9, high: 5, rtol: 8 * ULP, atol: 2 ** -22 },
   { op: 'sqrt', cpu: core.sqrt, low: 0, high: 10, rtol: 4 * ULP, atol: 0 },
@@ -167,8 +168,8 @@ describe.skipIf(backend === null)('webgpu elementwise kernels', () => {
       { op: 'mul', dtype: 'float32', operands: [-7, -8], output: true }, // m8 h'
     ];
     const ins = [i, f, g, o, c];
-    const run = gpu.planFused(program, ins.map((t) => ({ shape: t.shape, dtype: t.dtype })), [3, 2]);
-    const storages = ins.map((t) => gpu.upload(t.data));
+    const run = gpu.planFusedGroup(program, ins.map((t) => ({ shape: t.shape, dtype: t.dtype })), [3, 2]);
+    const storages = ins.map((t) => gpu.upload(t.dataSync()));
     const outs = [gpu.allocate('float32', 6), gpu.allocate('float32', 6)];
     const before = gpu.stats.dispatches;
     run(storages, outs);

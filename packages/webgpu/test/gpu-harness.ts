@@ -36,7 +36,7 @@ export async function backendOrSkip(file: string): Promise<WebGpuBackend | null>
 export async function runOnGpu<P extends PrimitiveName>(
   backend: WebGpuBackend, op: P, inputs: readonly Tensor[], like: Tensor, attrs: AttrsOf<P>,
 ): Promise<Float32Array | Int32Array> {
-  const storages = inputs.map((t) => backend.upload(t.data));
+  const storages = inputs.map((t) => backend.upload(t.dataSync()));
   const t0 = performance.now();
   const run = backend.plan(op, inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), { shape: like.shape, dtype: like.dtype }, attrs);
   const out = backend.allocate(like.dtype, like.size);
@@ -53,7 +53,7 @@ export async function runOnGpu<P extends PrimitiveName>(
  * Returns a message naming the first failing element, or null.
  */
 export function mismatch(gpuData: ArrayLike<number>, cpu: Tensor, rtol: number, atol: number): string | null {
-  const want = cpu.data;
+  const want = cpu.dataSync();
   if (gpuData.length !== want.length) return `length ${gpuData.length} vs ${want.length}`;
   for (let i = 0; i < want.length; i++) {
     const g = gpuData[i]!;

@@ -133,7 +133,7 @@ describe.skipIf(backend === null)('webgpu random kernels', () => {
     const k = keyData(randomKey(7));
     const u = core.uniform(k, [64], { dtype: 'float64' });
     for (const i of [0, 5, 63]) {
-      const exact = u.data[i]!;
+      const exact = u.dataSync()[i]!;
       for (const p of [exact, exact + 2 ** -53, Math.max(0, exact - 2 ** -53)]) {
         const want = core.bernoulli(k, p, [64]);
         expect(mismatch(await runOnGpu(gpu, 'random', [k], want, { kind: 'bernoulli', shape: [64], dtype: 'float32', p }), want, 0, 0)).toBeNull();
@@ -158,7 +158,7 @@ describe.skipIf(backend === null)('webgpu random kernels', () => {
       const logits = values([16, 50], seed);
       const noise = await runOnGpu(gpu, 'random', [k], logits, { kind: 'gumbel', shape: [16, 50], dtype: 'float32' });
       const ids = core.argmax(core.add(logits, new core.Tensor(noise, [16, 50], 'float32')), -1);
-      expect(Array.from(ids.data)).toEqual(Array.from(core.categorical(k, logits).data));
+      expect(Array.from(ids.dataSync())).toEqual(Array.from(core.categorical(k, logits).dataSync()));
     }
   });
 });

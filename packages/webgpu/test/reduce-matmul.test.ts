@@ -17,8 +17,8 @@ const EPS = 2 ** -24;
 
 /** Asserts |gpu − cpu| ≤ n·ε·bound + tiny elementwise, `bound` the sums of |terms|. */
 function expectSummedClose(got: ArrayLike<number>, want: Tensor, bound: Tensor, n: number): void {
-  const w = want.data;
-  const b = bound.data;
+  const w = want.dataSync();
+  const b = bound.dataSync();
   expect(got.length).toBe(w.length);
   for (let i = 0; i < w.length; i++) {
     const tol = 2 * n * EPS * b[i]! + 1e-30;

@@ -58,6 +58,7 @@ export function unaryExpr(op: UnaryName, x: string, dtype: DType, attrs: unknown
     case 'sign': return int ? `sign(${x})` : `select(select(${x}, -1.0, ${x} < 0.0), 1.0, ${x} > 0.0)`;
     case 'floor': return int ? x : `floor(${x})`;
     case 'exp': return `exp(${x})`;
+    case 'expm1': return `expm1_f(${x})`;
     case 'log': return `ln_acc(${x})`;
     case 'log1p': return `log1p_f(${x})`;
     case 'sqrt': return `sqrt(${x})`;
