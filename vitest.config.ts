@@ -15,6 +15,7 @@ export default defineConfig({
       '@tapestry/parallel/node': src('parallel', 'node'),
       '@tapestry/parallel/browser': src('parallel', 'browser'),
       '@tapestry/parallel': src('parallel'),
+      '@tapestry/webgpu': src('webgpu'),
     },
   },
   test: {

@@ -1,0 +1,136 @@
+/**
+ * The GPU bench: matmul TFLOP/s, and W1 and W7 training throughput with the whole step compiled into one
+ * submission, on the first WebGPU adapter (in Node through the `webgpu` package). Bundled by
+ * `bench/device/gpu-bench.sh` to run on a GPU machine; `--tiny` runs it in seconds on llvmpipe.
+ *
+ *   node gpu-bench.mjs [--tiny] [--out results.json] [--steps N]
+ */
+import { writeFileSync } from 'node:fs';
+import { create } from 'webgpu';
+import { oneHot, tensor, type Tensor } from '@tapestry/core';
+import { webgpuDevice, type WebGpuBackend } from '@tapestry/webgpu';
+import { charBatch, charTraining, patternText, w1Training, W7_SIZES, type CharSizes, type CharTraining } from './char-step.js';
+import { gpuTrainer } from './gpu-training.js';
+
+interface Row {
+  readonly workload: string;
+  readonly library: string;
+  readonly label: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly detail?: Record<string, number | string>;
+}
+
+const args = process.argv.slice(2);
+const tiny = args.includes('--tiny');
+const outAt = args.indexOf('--out');
+const out = outAt >= 0 ? args[outAt + 1] : undefined;
+const stepsAt = args.indexOf('--steps');
+const timedSteps = stepsAt >= 0 ? Number(args[stepsAt + 1]) : tiny ? 3 : 30;
+
+process.env.XDG_RUNTIME_DIR ??= '/tmp';
+// kept for the whole run: Dawn's instance dies with this object
+const gpu = create([]) as GPU;
+
+async function main(): Promise<void> {
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (adapter === null) throw new Error('gpu-bench: no WebGPU adapter');
+  const info = adapter.info;
+  const backend = await webgpuDevice({ gpu });
+  const device = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.trim();
+  console.log(`gpu-bench: adapter ${device}; ${backend.compact ? 'compact (software) kernels' : 'unrolled kernels'}`);
+  const rows: Row[] = [];
+  const sizes = tiny ? [64, 128] : [1024, 2048, 4096];
+  for (const n of sizes) rows.push(await matmulRow(backend, n));
+  const w1 = tiny ? { vocab: 11, hidden: 16, batch: 4, steps: 8 } : { vocab: 65, hidden: 128, batch: 32, steps: 64 };
+  rows.push(await trainingRow(backend, 'W1', w1Training(w1.vocab, w1.hidden), w1BatchOf(w1), w1.batch * w1.steps, `H=${w1.hidden} N=${w1.batch} T=${w1.steps}`));
+  const w7: CharSizes = tiny ? { ...W7_SIZES, vocab: 11, embeddingDim: 8, hiddenSize: 16, batch: 4, steps: 8 } : W7_SIZES;
+  const text = patternText(w7.vocab, 20000);
+  rows.push(await trainingRow(backend, 'W7', charTraining(w7), (i) => {
+    const b = charBatch(w7, text, i * 977);
+    return [b.ids, b.targets];
+  }, w7.batch * w7.steps, `2×${w7.hiddenSize} LSTM, emb ${w7.embeddingDim}, N=${w7.batch} T=${w7.steps}, clip ${w7.clip}`));
+  for (const r of rows) {
+    const detail = r.detail === undefined ? '' : `  (${Object.entries(r.detail).map(([k, v]) => `${k} ${v}`).join(', ')})`;
+    console.log(`${r.workload.padEnd(4)} ${r.library.padEnd(16)} ${r.label.padEnd(44)} ${r.value.toFixed(r.value < 10 ? 2 : 0).padStart(10)} ${r.unit}${detail}`);
+  }
+  if (out !== undefined) writeFileSync(out, `${JSON.stringify({ device, date: new Date().toISOString(), rows }, null, 2)}\n`);
+  backend.destroy();
+}
+
+/** Matmul [n, n]·[n, n]: the best of a few timed batches of dispatches, each batch one submission. */
+async function matmulRow(backend: WebGpuBackend, n: number): Promise<Row> {
+  const a = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const b = new Float32Array(n * n).map((_, i) => ((i * 104729) % 1000) / 1000 - 0.5);
+  const sa = backend.upload(a);
+  const sb = backend.upload(b);
+  const sc = backend.allocate('float32', n * n);
+  const run = backend.plan('matmul', [{ shape: [n, n], dtype: 'float32' }, { shape: [n, n], dtype: 'float32' }], { shape: [n, n], dtype: 'float32' }, { transA: false, transB: false });
+  run([sa, sb], sc);
+  await backend.sync();
+  // a spot check of 8 entries against float64 dot products
+  const c = await backend.read(sc);
+  for (let s = 0; s < 8; s++) {
+    const i = (s * 131) % n;
+    const j = (s * 977) % n;
+    let dot = 0;
+    let mag = 0;
+    for (let k = 0; k < n; k++) {
+      dot += a[i * n + k]! * b[k * n + j]!;
+      mag += Math.abs(a[i * n + k]! * b[k * n + j]!);
+    }
+    if (Math.abs(c[i * n + j]! - dot) > 1e-5 * mag + 1e-6) throw new Error(`gpu-bench: matmul ${n}² entry (${i}, ${j}) is ${c[i * n + j]}, expected ${dot}`);
+  }
+  // about 0.2 TFLOP per timed batch on a GPU (a few ms at the target), a handful of products on llvmpipe
+  const reps = tiny ? 2 : Math.min(200, Math.max(2, Math.round(2e11 / (2 * n ** 3))));
+  let best = Infinity;
+  for (let trial = 0; trial < 5; trial++) {
+    const t0 = performance.now();
+    for (let r = 0; r < reps; r++) run([sa, sb], sc);
+    await backend.sync();
+    best = Math.min(best, (performance.now() - t0) / reps);
+  }
+  for (const s of [sa, sb, sc]) backend.release(s);
+  return { workload: 'W4', library: 'tapestry-webgpu', label: `matmul ${n}² f32`, value: (2 * n ** 3) / (best * 1e-3) / 1e12, unit: 'TFLOP/s', detail: { 'ms per product': Number(best.toFixed(3)) } };
+}
+
+function w1BatchOf(s: { vocab: number; batch: number; steps: number }): (i: number) => Tensor[] {
+  const text = patternText(s.vocab, 20000);
+  return (i) => {
+    const b = charBatch({ ...W7_SIZES, vocab: s.vocab, batch: s.batch, steps: s.steps }, text, i * 977);
+    return [oneHot(b.ids, s.vocab), tensor(b.targets.dataSync() as Int32Array, { shape: [s.batch * s.steps] })];
+  };
+}
+
+/** Characters per second of a whole-step program: steps submitted back to back, the loss read at the end. */
+async function trainingRow(backend: WebGpuBackend, workload: string, training: CharTraining, batchOf: (i: number) => Tensor[], chars: number, label: string): Promise<Row> {
+  const first = batchOf(0);
+  const t0 = performance.now();
+  const trainer = gpuTrainer(backend, training, first[0]!, first[1]!);
+  const batches = Array.from({ length: 8 }, (_, i) => batchOf(i));
+  let loss = trainer.step(batches[0]![0]!, batches[0]![1]!);
+  const firstLoss = (await backend.read(loss))[0]!;
+  const compileMs = performance.now() - t0;
+  for (let i = 1; i < 3; i++) loss = trainer.step(batches[i % 8]![0]!, batches[i % 8]![1]!);
+  await backend.sync();
+  const before = { ...backend.stats };
+  const t1 = performance.now();
+  for (let i = 0; i < timedSteps; i++) loss = trainer.step(batches[i % 8]![0]!, batches[i % 8]![1]!);
+  const lastLoss = (await backend.read(loss))[0]!;
+  const ms = (performance.now() - t1) / timedSteps;
+  const dispatches = (backend.stats.dispatches - before.dispatches) / timedSteps;
+  // the timed loop's one read at the end is a submission of its own; the steps' are one each
+  const submissions = (backend.stats.submissions - before.submissions) / timedSteps;
+  return {
+    workload, library: 'tapestry-webgpu', label, value: chars / (ms * 1e-3), unit: 'chars/s',
+    detail: {
+      'ms per step': Number(ms.toFixed(2)), 'dispatches per step': dispatches, 'submissions per step': submissions,
+      'compile+first step ms': Math.round(compileMs), loss: `${firstLoss.toFixed(3)} → ${lastLoss.toFixed(3)}`,
+    },
+  };
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

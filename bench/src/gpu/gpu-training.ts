@@ -1,0 +1,40 @@
+/**
+ * Runs a char model's whole training step on the GPU: the step traced once into a graph, optimised by core's
+ * passes, compiled by `@tapestry/webgpu` into one command buffer per call. Parameters and optimiser state stay
+ * on the GPU between steps (each step's results are the next step's inputs); only the batch is uploaded, and
+ * the loss is read only when asked.
+ */
+import { optimize, trace, treeLeaves, Tensor } from '@tapestry/core';
+import { compileGraph, type GpuProgram, type GpuStorage, type WebGpuBackend } from '@tapestry/webgpu';
+import type { CharTraining } from './char-step.js';
+
+/** A compiled training loop on one backend. */
+export interface GpuTrainer {
+  /** One step on a batch; returns the loss's storage (read it with `backend.read`, or ignore it). */
+  step(ids: Tensor, targets: Tensor): GpuStorage;
+  /** The compiled program (its `dispatchesPerCall`, its graph). */
+  readonly program: GpuProgram;
+}
+
+/** Compiles `training`'s step for `backend`, traced with the example batch. */
+export function gpuTrainer(backend: WebGpuBackend, training: CharTraining, ids: Tensor, targets: Tensor): GpuTrainer {
+  const graph = optimize(trace(training.step, training.params, training.optState, ids, targets));
+  // Adam's bias corrections are float64 scalars on the CPU; WGSL has no f64
+  const program = compileGraph(backend, graph, { float64: 'float32' });
+  const stateLeaves = treeLeaves([training.params, training.optState]).filter((l): l is Tensor => l instanceof Tensor);
+  if (graph.outputs.length !== 1 + stateLeaves.length) {
+    throw new Error(`gpuTrainer: the step returns ${graph.outputs.length - 1} state tensors for ${stateLeaves.length} it takes`);
+  }
+  let state: GpuStorage[] = stateLeaves.map((t) => backend.upload(t.dataSync() as Float32Array | Int32Array));
+  let batch: GpuStorage[] = [];
+  return {
+    program,
+    step: (x, y) => {
+      for (const s of batch) backend.release(s);
+      batch = [backend.upload(x.dataSync() as Float32Array | Int32Array), backend.upload(y.dataSync() as Int32Array)];
+      const [loss, ...next] = program.run([...state, ...batch]);
+      state = next;
+      return loss!;
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * Elementwise ops as WGSL expressions, and the one kernel generator they all run through: a fused group of
+ * elementwise members over NumPy-broadcast inputs (a single op is a group of one). Each thread computes one
+ * element of the output shape, reads each input at its broadcast offset, evaluates the members in order as
+ * `let`s and writes the members that leave the group.
+ */
+import type { DType } from '@tapestry/core';
+import type { BinaryName, FusedInstruction, UnaryName } from '../types.js';
+import { binding, broadcastStrides, elementKernel, FLOAT_HELPERS, LOG_HELPERS, literal, offsetCode, sizeOf, wgslType, type KernelSpec } from './common.js';
+
+/**
+ * Float helpers written for accuracy where the built-ins are not enough: WGSL's `tanh` may overflow to NaN
+ * for large inputs, and it has no `log1p`/`expm1` (expm1 keeps full relative accuracy near 0 by the classic
+ * correction of Goldberg's "What every computer scientist should know…"; log1p is in {@link LOG_HELPERS}).
+ */
+const MATH_HELPERS = `${FLOAT_HELPERS}${LOG_HELPERS}
+fn expm1_f(x: f32) -> f32 {
+  if (abs(x) < 1e-5) { return x + 0.5 * x * x; }
+  let u = exp(x); if (u == 1.0) { return x; } let um = u - 1.0; if (um == -1.0) { return -1.0; }
+  if (!is_finite(u)) { return u; }
+  return um * (x / log(u));
+}
+fn tanh_f(x: f32) -> f32 {
+  if (is_nan(x)) { return x; }
+  let a = abs(x);
+  if (a >= 10.0) { return sign(x); }
+  let u = expm1_f(-2.0 * a);
+  return sign(x) * (-u / (u + 2.0));
+}
+fn sigmoid_f(x: f32) -> f32 { if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); } let e = exp(x); return e / (1.0 + e); }
+fn pow_f(a: f32, b: f32) -> f32 {
+  if (b == 0.0) { return 1.0; }
+  if (is_nan(a) || is_nan(b)) { return bitcast<f32>(bits_nan); }
+  if (b == 1.0) { return a; }
+  if (b == 2.0) { return a * a; }
+  let integer = floor(b) == b;
+  if (a < 0.0 && !integer) { return bitcast<f32>(bits_nan); }
+  let m = abs(a);
+  var r: f32;
+  if (m == 0.0) { r = select(bitcast<f32>(bits_inf), 0.0, b > 0.0); }
+  else if (!is_finite(m)) { r = select(0.0, bitcast<f32>(bits_inf), b > 0.0); }
+  else { r = exp2(b * log2(m)); }
+  // a negative base to an odd integer power is negative (|b| ≥ 2^24 is always even in f32)
+  if (a < 0.0 && abs(b) < 16777216.0 && (i32(b) & 1) == 1) { r = -r; }
+  if (a == 0.0 && b < 0.0 && integer && (i32(b) & 1) == 1 && bitcast<u32>(a) == 0x80000000u) { r = -r; }
+  return r;
+}
+`;
+
+/** The expression of a unary op applied to `x` (of `dtype`). */
+export function unaryExpr(op: UnaryName, x: string, dtype: DType, attrs: unknown): string {
+  const int = dtype === 'int32';
+  const a = (attrs ?? {}) as Record<string, number>;
+  switch (op) {
+    case 'neg': return `(-${x})`;
+    case 'abs': return `abs(${x})`;
+    case 'square': return `(${x} * ${x})`;
+    case 'sign': return int ? `sign(${x})` : `select(select(${x}, -1.0, ${x} < 0.0), 1.0, ${x} > 0.0)`;
+    case 'floor': return int ? x : `floor(${x})`;
+    case 'exp': return `exp(${x})`;
+    case 'expm1': return `expm1_f(${x})`;
+    case 'log': return `ln_acc(${x})`;
+    case 'log1p': return `log1p_f(${x})`;
+    case 'sqrt': return `sqrt(${x})`;
+    case 'cos': return `cos(${x})`;
+    case 'sin': return `sin(${x})`;
+    case 'tanh': return `tanh_f(${x})`;
+    case 'sigmoid': return `sigmoid_f(${x})`;
+    case 'relu': return `select(0.0, ${x}, ${x} > 0.0)`;
+    case 'leakyRelu': return `select(${x} * ${literal(a.slope!, 'float32')}, ${x}, ${x} > 0.0)`;
+    case 'elu': return `select(${literal(a.alpha!, 'float32')} * expm1_f(${x}), ${x}, ${x} > 0.0)`;
+    case 'softplus': {
+      const beta = literal(a.beta!, 'float32');
+      return `select(log1p_f(exp(${x} * ${beta})) / ${beta}, ${x}, ${x} * ${beta} > ${literal(a.threshold!, 'float32')})`;
+    }
+    case 'isFinite': return int ? '1i' : `select(0i, 1i, is_finite(${x}))`;
+  }
+}
+
+/** The expression of a binary op on `a` and `b` (both of `dtype`; comparisons give i32 0/1). */
+export function binaryExpr(op: BinaryName, a: string, b: string, dtype: DType): string {
+  const int = dtype === 'int32';
+  switch (op) {
+    case 'add': return `(${a} + ${b})`;
+    case 'sub': return `(${a} - ${b})`;
+    case 'mul': return `(${a} * ${b})`;
+    case 'div': return `(${a} / ${b})`;
+    case 'pow': return `pow_f(${a}, ${b})`;
+    // NaN wins, as on the CPU (x > y || x !== x ? x : y)
+    case 'maximum': return int ? `max(${a}, ${b})` : `select(${b}, ${a}, ${a} > ${b} || is_nan(${a}))`;
+    case 'minimum': return int ? `min(${a}, ${b})` : `select(${b}, ${a}, ${a} < ${b} || is_nan(${a}))`;
+    case 'greater': return `select(0i, 1i, ${a} > ${b})`;
+    case 'less': return `select(0i, 1i, ${a} < ${b})`;
+    case 'equal': return `select(0i, 1i, ${a} == ${b})`;
+    case 'greaterEqual': return `select(0i, 1i, ${a} >= ${b})`;
+    case 'lessEqual': return `select(0i, 1i, ${a} <= ${b})`;
+    // NaN != NaN is true on the CPU; a compiler that assumes no NaN could fold it, so test bits too
+    case 'notEqual': return int ? `select(0i, 1i, ${a} != ${b})` : `select(0i, 1i, ${a} != ${b} || is_nan(${a}) || is_nan(${b}))`;
+  }
+}
+
+/** The expression converting `x` from `from` to `to` (float → int32 truncates toward zero; NaN gives 0). */
+export function castExpr(x: string, from: DType, to: DType): string {
+  if (from === to) return x;
+  if (to === 'int32') return `select(0i, i32(clamp(${x}, -2147483648.0, 2147483520.0)), !is_nan(${x}))`;
+  return `f32(${x})`;
+}
+
+const COMPARISONS = new Set<string>(['greater', 'less', 'equal', 'greaterEqual', 'lessEqual', 'notEqual']);
+
+/** The dtype of an operand reference (`k ≥ 0` external input k, `-(m + 1)` member m). */
+function operandDType(ref: number, inputs: readonly DType[], program: readonly FusedInstruction[]): DType {
+  return ref >= 0 ? inputs[ref]! : program[-ref - 1]!.dtype;
+}
+
+/**
+ * The kernel of a fused elementwise group: `inputShapes`/`inputDTypes` are the external inputs (broadcast to
+ * `shape`), and every member with `output` set is written, in member order, to the bindings after the inputs.
+ */
+export function fusedKernel(
+  program: readonly FusedInstruction[], inputShapes: readonly (readonly number[])[], inputDTypes: readonly DType[], shape: readonly number[],
+): KernelSpec {
+  const n = sizeOf(shape);
+  const decls: string[] = [MATH_HELPERS];
+  const body: string[] = [];
+  inputShapes.forEach((s, k) => {
+    decls.push(binding(k, `x${k}`, wgslType(inputDTypes[k]!), false));
+    body.push(`  ${offsetCode(`o${k}`, 'i', shape, broadcastStrides(s, shape))}`);
+    body.push(`  let v${k} = x${k}[o${k}];`);
+  });
+  const ref = (r: number) => (r >= 0 ? `v${r}` : `m${-r - 1}`);
+  let outputs = 0;
+  program.forEach((ins, m) => {
+    const ops = ins.operands.map(ref);
+    let expr: string;
+    if (ins.op === 'where') expr = `select(${ops[2]}, ${ops[1]}, ${ops[0]} != 0i)`;
+    else if (ins.op === 'cast') expr = castExpr(ops[0]!, operandDType(ins.operands[0]!, inputDTypes, program), ins.dtype);
+    else if (ins.operands.length === 1) expr = unaryExpr(ins.op as UnaryName, ops[0]!, operandDType(ins.operands[0]!, inputDTypes, program), ins.attrs);
+    else expr = binaryExpr(ins.op as BinaryName, ops[0]!, ops[1]!, operandDType(ins.operands[0]!, inputDTypes, program));
+    if (COMPARISONS.has(ins.op) && ins.dtype !== 'int32') expr = `f32(${expr})`;
+    body.push(`  let m${m}: ${wgslType(ins.dtype)} = ${expr};`);
+    if (ins.output) {
+      const b = inputShapes.length + outputs++;
+      decls.push(binding(b, `y${b}`, wgslType(ins.dtype), true));
+      body.push(`  y${b}[i] = m${m};`);
+    }
+  });
+  const { code, groups } = elementKernel(n, decls.join('\n'), body.join('\n'));
+  return { code, groups, bindings: inputShapes.length + outputs, inputs: inputShapes.length, readOnlyInputs: true };
+}

@@ -1,0 +1,175 @@
+/**
+ * Batched matrix products op(A)·op(B), op transposing the last two axes of an operand whose flag is set,
+ * batch axes broadcast as NumPy does. Tiled and register-blocked: a 16×16 workgroup computes a TM×TN tile of
+ * C, each thread an RM×RN block of it (rows ty + 16i, columns tx + 16j, so its stores are coalesced), from
+ * TK-deep slices of A and B staged in workgroup memory. The staging loads read along whichever axis is
+ * contiguous in memory, so a transposed operand costs no more than a plain one.
+ */
+import { ArgumentError, type DType } from '@tapestry/core';
+import { binding, broadcastStrides, sizeOf, wgslType, type KernelSpec } from './common.js';
+
+/** The shapes of one product: A's and B's stored shapes (rank ≥ 2) and the transposes. */
+export interface MatmulShapes {
+  readonly a: readonly number[];
+  readonly b: readonly number[];
+  readonly transA: boolean;
+  readonly transB: boolean;
+}
+
+/** Per-thread block sizes: bigger blocks reuse each staged value more, but need more work to fill the GPU. */
+function blocking(m: number, n: number): { rm: number; rn: number } {
+  const pick = (d: number) => (d >= 1024 ? 8 : d > 32 ? 4 : 2);
+  const rm = pick(m);
+  const rn = pick(n);
+  return { rm, rn };
+}
+
+/** The kernel of one matmul. */
+export function matmulKernel({ a, b, transA, transB }: MatmulShapes, dtype: DType, compact = false): KernelSpec {
+  const t = wgslType(dtype, 'matmul');
+  const ra = a.length;
+  const rb = b.length;
+  const m = transA ? a[ra - 1]! : a[ra - 2]!;
+  const k = transA ? a[ra - 2]! : a[ra - 1]!;
+  const n = transB ? b[rb - 2]! : b[rb - 1]!;
+  const aBatch = a.slice(0, -2);
+  const bBatch = b.slice(0, -2);
+  const batchShape = broadcastBatch(aBatch, bBatch);
+  const batch = sizeOf(batchShape);
+  const { rm, rn } = blocking(m, n);
+  const tm = 16 * rm;
+  const tn = 16 * rn;
+  const tk = rm * rn >= 64 ? 8 : 16;
+  // Sizes and the batch axes come from params: one pipeline per blocking and pair of transposes. (Baking them
+  // in also costs compile time: llvmpipe took seconds over kernels where a broadcast operand's offset was 0.)
+  const { dims, aStrides, bStrides } = batchParams(batchShape, broadcastStrides(aBatch, batchShape), broadcastStrides(bBatch, batchShape));
+  // compact: loop trip counts that the compiler cannot see (params.zero is 0), so it does not unroll them
+  const trips = (count: number) => (compact ? `${count}u + params.zero` : `${count}u`);
+  const loadA = stage('As', 'a', tm, tk, transA, (mm, kk) => (transA ? `${kk} * M + ${mm}` : `${mm} * K + ${kk}`), 'row0', 'M', 'K', 'a_base', trips);
+  const loadB = stage('Bs', 'b', tn, tk, !transB, (nn, kk) => (transB ? `${nn} * K + ${kk}` : `${kk} * N + ${nn}`), 'col0', 'N', 'K', 'b_base', trips);
+  const lines: string[] = [];
+  for (let i = 0; i < rm; i++) lines.push(`      let a${i} = As[kk * ${tm}u + ty + ${16 * i}u];`);
+  for (let j = 0; j < rn; j++) lines.push(`      let b${j} = Bs[kk * ${tn}u + tx + ${16 * j}u];`);
+  for (let i = 0; i < rm; i++) for (let j = 0; j < rn; j++) lines.push(`      c${i}_${j} = c${i}_${j} + a${i} * b${j};`);
+  const accs: string[] = [];
+  const stores: string[] = [];
+  for (let i = 0; i < rm; i++) {
+    stores.push(`  { let r = row0 + ty + ${16 * i}u; if (r < M) {`);
+    for (let j = 0; j < rn; j++) {
+      accs.push(`  var c${i}_${j}: f32 = 0.0;`);
+      stores.push(`    { let c = col0 + tx + ${16 * j}u; if (c < N) { y[c_base + r * N + c] = c${i}_${j}; } }`);
+    }
+    stores.push('  } }');
+  }
+  const code = `${binding(0, 'a', t, false)}
+${binding(1, 'b', t, false)}
+${binding(2, 'y', t, true)}
+struct Params { m: u32, n: u32, k: u32, zero: u32, dims: vec4<u32>, a_str: vec4<u32>, b_str: vec4<u32> }
+@group(0) @binding(3) var<uniform> params: Params;
+var<workgroup> As: array<f32, ${tk * tm}>;
+var<workgroup> Bs: array<f32, ${tk * tn}>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+  let tx = lid.x;
+  let ty = lid.y;
+  let batch = wg.z;
+  let M = params.m;
+  let N = params.n;
+  let K = params.k;
+  var rest = batch;
+  var a_batch = 0u;
+  var b_batch = 0u;
+  for (var d = 3; d >= 0; d--) {
+    let c = rest % params.dims[d];
+    rest = rest / params.dims[d];
+    a_batch += c * params.a_str[d];
+    b_batch += c * params.b_str[d];
+  }
+  let a_base = a_batch * M * K;
+  let b_base = b_batch * K * N;
+  let c_base = batch * M * N;
+  let row0 = wg.y * ${tm}u;
+  let col0 = wg.x * ${tn}u;
+${accs.join('\n')}
+  for (var k0 = 0u; k0 < K; k0 += ${tk}u) {
+${loadA}
+${loadB}
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${trips(tk)}; kk++) {
+${lines.join('\n')}
+    }
+    workgroupBarrier();
+  }
+${stores.join('\n')}
+}
+`;
+  const params = Uint32Array.of(m, n, k, 0, ...dims, ...aStrides, ...bStrides);
+  return { code, groups: [Math.ceil(n / tn), Math.ceil(m / tm), batch], bindings: 3, inputs: 2, readOnlyInputs: true, params };
+}
+
+/**
+ * The loads of one TK-deep slice of an operand into workgroup memory, `tile[kk * width + r]` for the tile's
+ * `width` rows (of C's rows or columns) starting at `start`; `rowsContiguous` says whether consecutive rows
+ * are consecutive in memory (then consecutive threads take consecutive rows, else consecutive kk).
+ */
+function stage(
+  tile: string, src: string, width: number, tk: number, rowsContiguous: boolean, at: (r: string, kk: string) => string,
+  start: string, rows: string, k: string, base: string, trips: (count: number) => string,
+): string {
+  const out: string[] = [];
+  const count = (width * tk) / 256;
+  out.push(`    for (var j = 0u; j < ${trips(count)}; j++) {`);
+  {
+    const e = '(tid + 256u * j)';
+    const r = rowsContiguous ? `${e} % ${width}u` : `${e} / ${tk}u`;
+    const kk = rowsContiguous ? `${e} / ${width}u` : `${e} % ${tk}u`;
+    out.push(`    { let r = ${r}; let kk = ${kk}; let gr = ${start} + r; let gk = k0 + kk; var v: f32 = 0.0;`);
+    out.push(`      if (gr < ${rows} && gk < ${k}) { v = ${src}[${base} + ${at('gr', 'gk')}]; }`);
+    out.push(`      ${tile}[kk * ${width}u + r] = v; }`);
+  }
+  out.push('    }');
+  return out.join('\n');
+}
+
+/**
+ * The batch axes as four (size, A stride, B stride) triples, leading ones padded with size 1: adjacent axes
+ * that both operands step through alike (or both broadcast alike) merge into one, so up to four remain.
+ */
+function batchParams(shape: readonly number[], a: readonly number[], b: readonly number[]): { dims: number[]; aStrides: number[]; bStrides: number[] } {
+  const dims: number[] = [];
+  const as: number[] = [];
+  const bs: number[] = [];
+  shape.forEach((d, i) => {
+    if (d === 1) return;
+    const last = dims.length - 1;
+    // axis i merges into the previous one when each operand's stride there is (this size × its stride here), or both 0
+    if (last >= 0 && as[last] === a[i]! * d && bs[last] === b[i]! * d) {
+      dims[last] = dims[last]! * d;
+      as[last] = a[i]!;
+      bs[last] = b[i]!;
+      return;
+    }
+    dims.push(d);
+    as.push(a[i]!);
+    bs.push(b[i]!);
+  });
+  if (dims.length > 4) throw new ArgumentError(`matmul: at most 4 independent batch axes on the GPU, got batch shape [${shape.join(', ')}]`);
+  while (dims.length < 4) {
+    dims.unshift(1);
+    as.unshift(0);
+    bs.unshift(0);
+  }
+  return { dims, aStrides: as, bStrides: bs };
+}
+
+/** The broadcast of two batch shapes (checked by the op before planning). */
+function broadcastBatch(a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const x = a[i - (rank - a.length)] ?? 1;
+    const y = b[i - (rank - b.length)] ?? 1;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
