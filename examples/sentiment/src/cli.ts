@@ -19,12 +19,13 @@ import { evaluate, stepsPerEpoch, trainClassifier, type EpochRecord, type TrainC
 const program = new Command('sentiment')
   .description('Sentence sentiment with a bidirectional recurrent network vs a bag-of-words logistic regression, trained with tapestry.')
   .addOption(new Option('--cell <type>', 'recurrent cell').choices(['lstm', 'gru']).default('lstm'))
-  .addOption(new Option('--pooling <how>', 'sentence vector: final states of both directions, mean of the outputs, or both').choices(['last', 'mean', 'both']).default('mean'))
+  .addOption(new Option('--pooling <how>', 'sentence vector from the outputs: final states of both directions, mean or max over the words, mean and max, or last and mean').choices(['last', 'mean', 'max', 'mean-max', 'both']).default('mean-max'))
   .option('--embedding <n>', 'word embedding size', int('--embedding', 1), 64)
   .option('--hidden <n>', 'hidden size per direction', int('--hidden', 1), 64)
   .option('--dropout <p>', 'dropout on the embeddings and the sentence vector', fraction('--dropout'), 0.5)
-  .option('--epochs <n>', 'at most this many epochs', int('--epochs', 1), 15)
-  .option('--patience <n>', 'stop after this many epochs without a better validation accuracy', int('--patience', 1), 4)
+  .option('--word-dropout <p>', 'in training, replace each word by <unk> with this probability', fraction('--word-dropout'), 0.25)
+  .option('--epochs <n>', 'at most this many epochs', int('--epochs', 1), 30)
+  .option('--patience <n>', 'stop after this many epochs without a better validation accuracy', int('--patience', 1), 6)
   .option('--batch <n>', 'sentences per batch', int('--batch', 1), 32)
   .option('--lr <x>', 'AdamW learning rate (both models)', nonNegative('--lr'), 3e-3)
   .option('--weight-decay <x>', 'AdamW decoupled weight decay (both models)', nonNegative('--weight-decay'), 1e-2)
@@ -41,11 +42,11 @@ const program = new Command('sentiment')
     console.log(
       `sentiment: UCI Sentiment Labelled Sentences (IMDb, Amazon, Yelp), split seed ${SPLIT_SEED}\n` +
         `  ${data.train.labels.length} training / ${data.valid.labels.length} validation / ${data.test.labels.length} test sentences, vocabulary ${data.vocab.size} words\n` +
-        `  bi-${o.cell.toUpperCase()} ${o.hidden}×2, embedding ${o.embedding}, pooling ${o.pooling}, dropout ${o.dropout}; ` +
+        `  bi-${o.cell.toUpperCase()} ${o.hidden}×2, embedding ${o.embedding}, pooling ${o.pooling}, dropout ${o.dropout}, word dropout ${o.wordDropout}; ` +
         `AdamW lr ${o.lr} wd ${o.weightDecay}, clip ${o.clip}, batch ${o.batch}, ≤ ${o.epochs} epochs (patience ${o.patience}), seed ${o.seed}`,
     );
     const models: Classifier<any>[] = [
-      recurrentClassifier({ vocabSize: data.vocab.size, embeddingDim: o.embedding, hiddenSize: o.hidden, cell: o.cell, pooling: o.pooling, dropout: o.dropout }),
+      recurrentClassifier({ vocabSize: data.vocab.size, embeddingDim: o.embedding, hiddenSize: o.hidden, cell: o.cell, pooling: o.pooling, dropout: o.dropout, wordDropout: o.wordDropout, unkId: data.vocab.unkId! }),
       ...(o.baseline ? [bagOfWordsClassifier(data.vocab.size, padId)] : []),
     ];
     const results: { model: string; history: readonly EpochRecord[]; bestEpoch: number; valid: number; test: number; bySource: Record<string, number>; seconds: number }[] = [];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomKey } from '@tapestry/core';
 import { sentenceBatches } from '../src/batching.js';
 import { prepareData, readExamples, SOURCES } from '../src/dataset.js';
-import { bagOfWordsClassifier, recurrentClassifier } from '../src/model.js';
+import { bagOfWordsClassifier, dropWords, recurrentClassifier } from '../src/model.js';
 import { evaluate, trainClassifier, type TrainConfig } from '../src/training.js';
 
 const examples = readExamples();
@@ -58,7 +58,7 @@ describe('sentiment data', () => {
 
 describe('sentiment models', () => {
   it('give a sentence the same logit alone and inside a padded batch (lengths mask the padding)', () => {
-    for (const pooling of ['last', 'mean', 'both'] as const) {
+    for (const pooling of ['last', 'mean', 'max', 'mean-max', 'both'] as const) {
       const model = recurrentClassifier({ vocabSize: data.vocab.size, embeddingDim: 8, hiddenSize: 6, cell: 'gru', pooling, dropout: 0 });
       const params = model.init(randomKey(1));
       const seqs = data.train.ids.slice(0, 5);
@@ -69,6 +69,36 @@ describe('sentiment models', () => {
         expect(model.logits(params, alone!).item()).toBeCloseTo(together[i]!, 5);
       });
     }
+  });
+
+  it('word dropout turns about a fraction p of the words into <unk>, never padding, and only in training', () => {
+    const unk = data.vocab.unkId!;
+    const batches = sentenceBatches(data.train.ids, { batchSize: 64, padId });
+    let words = 0;
+    let dropped = 0;
+    batches.forEach((batch, i) => {
+      const steps = batch.ids.shape[1]!;
+      const [before, after] = [batch.ids.dataSync(), dropWords(batch, 0.25, unk, randomKey(i)).dataSync()];
+      batch.lengths.forEach((length, row) => {
+        for (let t = 0; t < steps; t++) {
+          const [a, b] = [before[row * steps + t]!, after[row * steps + t]!];
+          if (t >= length) expect(b).toBe(padId);
+          else if (b !== a) expect(b).toBe(unk);
+          if (t < length && a !== unk) [words, dropped] = [words + 1, dropped + (b === unk ? 1 : 0)];
+        }
+      });
+    });
+    // 2100 sentences of about 12 words: the rate is 0.25 within a few standard errors (≈ 0.003)
+    expect(Math.abs(dropped / words - 0.25)).toBeLessThan(0.015);
+    // at p = 1 a training pass sees only <unk>: the same logits as an all-<unk> batch without training (no other dropout)
+    const model = recurrentClassifier({ vocabSize: data.vocab.size, embeddingDim: 8, hiddenSize: 6, cell: 'lstm', pooling: 'mean-max', dropout: 0, wordDropout: 1, unkId: unk });
+    const params = model.init(randomKey(2));
+    const [batch] = sentenceBatches(data.train.ids.slice(0, 4), { batchSize: 4, padId });
+    const allUnk = sentenceBatches(data.train.ids.slice(0, 4).map((s) => s.map(() => unk)), { batchSize: 4, padId })[0]!;
+    const trained = Array.from(model.logits(params, batch!, { training: true, key: randomKey(3) }).dataSync());
+    Array.from(model.logits(params, allUnk).dataSync()).forEach((z, i) => expect(trained[i]!).toBeCloseTo(z, 6));
+    expect(Array.from(model.logits(params, batch!).dataSync())).not.toEqual(trained);
+    expect(() => recurrentClassifier({ vocabSize: 10, embeddingDim: 4, hiddenSize: 3, cell: 'lstm', pooling: 'max', dropout: 0, wordDropout: 0.1 })).toThrow(/unkId/);
   });
 
   const config: TrainConfig = { epochs: 5, batchSize: 32, lr: 1e-2, weightDecay: 1e-2, clip: 5, patience: 5, seed: 0 };
