@@ -28,6 +28,8 @@ export default defineConfig({
         test: {
           name: 'in-browser',
           include: ['packages/{core,layers,optim}/test/**/*.test.ts'],
+          // Node-only: a build tool's output, and module re-evaluation to simulate a runtime without WebAssembly
+          exclude: ['packages/core/test/wasm-node.test.ts'],
           testTimeout: 120_000,
           browser: {
             enabled: true,
