@@ -122,3 +122,11 @@ describe('the guides\' code', () => {
     }, 120_000);
   }
 });
+
+describe('the documentation site', () => {
+  it('lists every guide in typedoc.json, in reading order', () => {
+    const config = JSON.parse(readFileSync(`${repo}typedoc.json`, 'utf8')) as { projectDocuments: string[] };
+    const listed = config.projectDocuments.filter((p) => p.startsWith('docs/guides/')).map((p) => p.slice('docs/guides/'.length));
+    expect([...listed].sort()).toEqual(guides);
+  });
+});

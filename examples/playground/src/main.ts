@@ -21,7 +21,7 @@ const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'modu
 const send = (message: ToWorker, transfer?: Transferable[]) => worker.postMessage(message, transfer ?? []);
 
 // Environment: cross-origin isolation is what lets a page share memory between workers (multi-core).
-const gpu = 'gpu' in navigator ? 'WebGPU available (the playground trains on the CPU for now)' : 'no WebGPU in this browser';
+const gpu = 'gpu' in navigator ? 'WebGPU API present (the playground trains on the CPU for now)' : 'no WebGPU in this browser';
 $('environment').textContent = `${navigator.hardwareConcurrency} logical cores · ${globalThis.crossOriginIsolated ? 'cross-origin isolated (SharedArrayBuffer available)' : 'not cross-origin isolated'} · ${gpu}`;
 $('moby-size').textContent = mobyDick.length.toLocaleString('en');
 $<HTMLTextAreaElement>('cell-source').value = DEFAULT_CELL_SOURCE;
