@@ -47,14 +47,16 @@ async function smallModel(cell: string): Promise<void> {
   }
 }
 
+// The machine running these may be loaded: waits are generous, and nothing asserts a duration.
+
 /** Starts training and pauses after at least `count` steps; returns the losses it read on the way. */
 async function train(count: number): Promise<{ first: number; last: number }> {
   await page.getByTestId('start').click();
-  await expect.poll(steps, { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
-  const first = Number(await text('loss'));
   await expect.poll(steps, { timeout: 120_000, interval: 100 }).toBeGreaterThanOrEqual(count);
+  // the first step's loss, which the page keeps beside the latest
+  const first = Number(await page.getByTestId('loss').getAttribute('data-first'));
   await page.getByTestId('pause').click();
-  await expect.poll(() => text('status')).toMatch(/^paused at step \d+/);
+  await expect.poll(() => text('status'), { timeout: 60_000 }).toMatch(/^paused at step \d+/);
   return { first, last: Number(await text('loss')) };
 }
 
@@ -88,7 +90,7 @@ describe('the playground page in Chromium', () => {
     expect(step).toBeGreaterThanOrEqual(30);
 
     await page.getByTestId('upload').setInputFiles({ name: 'weights.safetensors', mimeType: 'application/octet-stream', buffer: bytes });
-    await expect.poll(() => text('status')).toContain(`loaded weights from step ${step}`);
+    await expect.poll(() => text('status'), { timeout: 60_000 }).toContain(`loaded weights from step ${step}`);
     const [again] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
     expect(Buffer.compare(readFileSync((await again.path())!), bytes)).toBe(0);
   });
@@ -107,6 +109,26 @@ describe('the playground page in Chromium', () => {
     await page.getByTestId('cell-source').fill(source.replace('mul(sub(1, f), h)', 'mul(sub(1, f), stopGradient(h))'));
     await page.getByTestId('check-cell').click();
     await expect.poll(() => text('cell-check'), { timeout: 60_000 }).toMatch(/^gradient check failed/);
+  });
+
+  it('trains on a dropped text file', async () => {
+    const dropped = 'the whale and the sea. '.repeat(400);
+    await page.evaluate((content) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([content], 'dropped.txt', { type: 'text/plain' }));
+      document.getElementById('data')!.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, dropped);
+    await expect.poll(() => page.getByTestId('text').inputValue(), { timeout: 10_000 }).toBe(dropped);
+    expect(await page.locator('input[name=source][value=custom]').isChecked()).toBe(true);
+    await smallModel('gru');
+    const { first, last } = await train(30);
+    expect(await text('status')).toMatch(/^paused at step/);
+    expect(last).toBeLessThan(first - 1);
+    // the vocabulary is the dropped text's characters (and the unknown token): samples use nothing else
+    const sample = await text('sample');
+    const allowed = new Set([...dropped, '\uFFFD']);
+    expect(sample.length).toBeGreaterThan(100);
+    expect([...sample].filter((c) => !allowed.has(c))).toEqual([]);
   });
 
   it('logged no console errors or warnings', () => {

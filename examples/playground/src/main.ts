@@ -127,6 +127,7 @@ $('start').addEventListener('click', () => {
   $('sample').textContent = '';
   $('steps').textContent = '0';
   for (const id of ['loss', 'valid', 'cps']) $(id).textContent = '–';
+  delete $('loss').dataset.first;
   send({ type: 'start', config: readConfig(), text: trainingText(), sampling: readSampling() });
 });
 $('pause').addEventListener('click', () => send({ type: 'pause' }));
@@ -158,6 +159,8 @@ worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
       const { step, bitsPerChar, chars, charsPerSecond } = message.report;
       $('steps').textContent = String(step);
       $('loss').textContent = bitsPerChar.toFixed(3);
+      // the run's first loss stays readable, so "did it fall?" can be answered without racing the worker
+      if (points(0).length === 0) $('loss').dataset.first = bitsPerChar.toFixed(3);
       $('cps').textContent = Math.round(charsPerSecond).toLocaleString('en');
       points(0).push({ x: chars, y: bitsPerChar });
       redraw();

@@ -41,6 +41,13 @@ describe('playground trainer', () => {
       'rnn.bias_hh_l0', 'rnn.bias_hh_l1', 'rnn.bias_ih_l0', 'rnn.bias_ih_l1',
       'rnn.weight_hh_l0', 'rnn.weight_hh_l1', 'rnn.weight_ih_l0', 'rnn.weight_ih_l1',
     ]);
+    // nn.Embedding, nn.LSTM(16, 32, num_layers=2) and nn.Linear(32, V) layouts
+    const V = trainer.vocab.size;
+    expect(shapes(ours)).toEqual({
+      'embedding.weight': [V, 16], 'head.weight': [V, 32], 'head.bias': [V],
+      'rnn.weight_ih_l0': [128, 16], 'rnn.weight_hh_l0': [128, 32], 'rnn.bias_ih_l0': [128], 'rnn.bias_hh_l0': [128],
+      'rnn.weight_ih_l1': [128, 32], 'rnn.weight_hh_l1': [128, 32], 'rnn.bias_ih_l1': [128], 'rnn.bias_hh_l1': [128],
+    });
     // and the CLI's model reads the playground's parameters
     expect(() => cli.fromStateDict(ours)).not.toThrow();
   });
