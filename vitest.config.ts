@@ -20,6 +20,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'bench/test/**/*.test.ts'],
+    // the browser tests have their own run (`pnpm run test:browser`, vitest.browser.config.ts)
+    exclude: ['test/browser/**', '**/node_modules/**'],
     testTimeout: 60_000,
     pool: 'forks',
   },

@@ -1,16 +1,15 @@
 /**
  * The GEMM kernels of both backends (TypeScript in float64 and float32, WebAssembly SIMD in float32) against a
- * naive float64 reference on random shapes and all four transpose combinations; the committed wasm bytes
- * against a fresh build; and the transposed-flag matmul primitive's gradients (and gradients of gradients).
+ * naive float64 reference on random shapes and all four transpose combinations, and the transposed-flag matmul
+ * primitive's gradients (and gradients of gradients). The committed wasm bytes and the
+ * fallback without WebAssembly are checked in wasm-node.test.ts (Node only).
  */
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { add, checkGrad, grad, matmul, mul, sum, tanh, tensor, transpose, type Tensor } from '@tapestry/core';
 import { batchedGemm, gemmBackend, gemmTs, WASM_MIN_MULTIPLY_ADDS } from '../src/kernels/matmul.js';
 import { gemmWasm, wasmGemmAvailable } from '../src/kernels/wasm/gemm-wasm.js';
 import { matmulT } from '../src/ops/matmul.js';
-import { assembleGemm, GENERATED_PATH, renderBytesModule } from '../../../tools/wasm/assemble.js';
 
 type Backend = 'ts-f64' | 'ts-f32' | 'wasm-f32';
 const BACKENDS: readonly Backend[] = ['ts-f64', 'ts-f32', 'wasm-f32'];
@@ -194,36 +193,6 @@ describe('batchedGemm', () => {
     const out = matmul(tensor(Float32Array.from(a), { shape: [m, k] }), tensor(Float32Array.from(b), { shape: [k, n] })).dataSync();
     const { c, magnitude } = reference(a, b, m, n, k, false, false);
     for (let e = 0; e < m * n; e++) expect(Math.abs(out[e]! - c[e]!)).toBeLessThanOrEqual(bound(k, magnitude[e]!, 'wasm-f32'));
-  });
-});
-
-describe('without WebAssembly', () => {
-  afterEach(() => {
-    vi.unstubAllGlobals();
-    vi.resetModules();
-  });
-
-  it('float32 products fall back to the TypeScript kernel', async () => {
-    vi.stubGlobal('WebAssembly', undefined);
-    vi.resetModules();
-    const wasm = await import('../src/kernels/wasm/gemm-wasm.js');
-    const kernels = await import('../src/kernels/matmul.js');
-    expect(wasm.wasmGemmAvailable()).toBe(false);
-    expect(kernels.gemmBackend('float32', 64, 64, 64)).toBe('ts');
-    const [m, n, k] = [9, 17, 33];
-    const a = Float32Array.from(values(m * k, 11));
-    const b = Float32Array.from(values(k * n, 12));
-    const expected = new Float32Array(m * n);
-    gemmTs(a, 0, b, 0, expected, 0, m, n, k, false, true);
-    const c = kernels.batchedGemm(a, b, 1, Int32Array.of(0), Int32Array.of(0), m, n, k, false, true, 'float32');
-    expect(Array.from(c)).toEqual(Array.from(expected));
-  });
-});
-
-describe('generated wasm module', () => {
-  it('the committed bytes equal a fresh build of tools/wasm/gemm.wat (run `pnpm run build:wasm` if not)', async () => {
-    const fresh = renderBytesModule(await assembleGemm());
-    expect(readFileSync(GENERATED_PATH, 'utf8')).toBe(fresh);
   });
 });
 

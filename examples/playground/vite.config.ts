@@ -1,0 +1,52 @@
+/**
+ * Builds and serves the playground. The dev and preview servers send the cross-origin isolation headers
+ * (COOP/COEP), so the page may share memory between workers; a static host must send the same two
+ * headers (see README.md). The packages resolve to their sources, like the tests, so the page never runs a
+ * stale build.
+ */
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+import { mobyDickExcerpt } from './src/excerpt-node.js';
+
+const src = (pkg: string) => fileURLToPath(new URL(`../../packages/${pkg}/src/index.ts`, import.meta.url));
+
+/** Cross-origin isolation: what `crossOriginIsolated` and SharedArrayBuffer need. */
+export const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+/** `import text from 'virtual:moby-dick-excerpt'`: the excerpt, read from node_modules at build time. */
+function mobyDickModule(): Plugin {
+  const id = 'virtual:moby-dick-excerpt';
+  return {
+    name: 'moby-dick-excerpt',
+    resolveId: (source) => (source === id ? `\0${id}` : undefined),
+    load: (resolved) => (resolved === `\0${id}` ? `export default ${JSON.stringify(mobyDickExcerpt())};` : undefined),
+  };
+}
+
+export default defineConfig({
+  // relative URLs: the built page works wherever the docs site puts it
+  base: './',
+  plugins: [mobyDickModule()],
+  resolve: {
+    alias: {
+      '@tapestry/core': src('core'),
+      '@tapestry/layers': src('layers'),
+      '@tapestry/optim': src('optim'),
+      '@tapestry/data': src('data'),
+    },
+  },
+  worker: { format: 'es' },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 1024,
+    // the bundler's timing report is about this machine's load, not the page: keep builds' warnings meaningful
+    rolldownOptions: { checks: { bundlerTimings: false } },
+  },
+  server: { headers: isolationHeaders },
+  preview: { headers: isolationHeaders },
+});
