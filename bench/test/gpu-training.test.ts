@@ -15,7 +15,11 @@ import { gpuTrainer } from '../src/gpu/gpu-training.js';
 process.env.XDG_RUNTIME_DIR ??= '/tmp';
 const gpu = create([]) as GPU;
 const adapter = await gpu.requestAdapter();
-if (adapter === null) console.warn('gpu-training: skipping: no WebGPU adapter (.ci/install-gpu-drivers.sh installs Mesa llvmpipe)');
+if (adapter === null) {
+  // CI installs a software adapter and sets this: there, a missing adapter is a failure, not a skip
+  if (process.env.TAPESTRY_REQUIRE_WEBGPU === '1') throw new Error('gpu-training: TAPESTRY_REQUIRE_WEBGPU=1 but no WebGPU adapter was found');
+  console.warn('gpu-training: skipping: no WebGPU adapter (.ci/install-gpu-drivers.sh installs Mesa llvmpipe)');
+}
 
 const SIZES: CharSizes = { vocab: 10, embeddingDim: 8, hiddenSize: 16, numLayers: 2, batch: 4, steps: 8, lr: 1e-2, clip: 5 };
 

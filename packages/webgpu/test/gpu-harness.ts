@@ -26,6 +26,8 @@ export async function openBackend(compact?: boolean): Promise<WebGpuBackend | st
 export async function backendOrSkip(file: string): Promise<WebGpuBackend | null> {
   const b = await openBackend();
   if (typeof b === 'string') {
+    // CI installs a software adapter and sets this: there, a missing adapter is a failure, not a skip
+    if (process.env.TAPESTRY_REQUIRE_WEBGPU === '1') throw new Error(`${file}: TAPESTRY_REQUIRE_WEBGPU=1 but ${b}`);
     console.warn(`${file}: skipping the WebGPU suite: ${b}`);
     return null;
   }
