@@ -12,7 +12,7 @@ export default defineConfig({
       '@tapestry/optim': src('optim'),
       '@tapestry/data': src('data'),
       // the subpaths first: an alias also matches the imports below its name
-      '@tapestry/parallel/node': src('parallel', 'node'),
+      '@tapestry/parallel/node': src('parallel', 'node/index'),
       '@tapestry/parallel/browser': src('parallel', 'browser'),
       '@tapestry/parallel': src('parallel'),
       '@tapestry/webgpu': src('webgpu'),

@@ -6,10 +6,10 @@
  * @packageDocumentation
  */
 import { Worker } from 'node:worker_threads';
-import { startPool, type DataParallel, type DataParallelOptions, type WorkerHandle } from './pool.js';
-import type { Replica, WorkerBoot, WorkerMessage } from './replica.js';
+import { startPool, type DataParallel, type DataParallelOptions, type WorkerHandle } from '../pool.js';
+import type { Replica, WorkerBoot, WorkerMessage } from '../replica.js';
 
-export type { DataParallel, DataParallelOptions } from './pool.js';
+export type { DataParallel, DataParallelOptions } from '../pool.js';
 
 // The worker's entry, evaluated as a CommonJS script: load tsx if the replica module is TypeScript, import
 // the module, and hand the thread to the replica's serveWorker (the same copy of this package the module
