@@ -56,8 +56,8 @@ describe('LSTM + clipByGlobalNorm + Adam', () => {
     const optimizer = chain(clipByGlobalNorm(1), adam({ lr: 0.03 }));
     let optState = optimizer.init(params);
     const windowLoss = (p: typeof params, x: Tensor, y: Tensor, h0: Tensor | undefined, c0: Tensor | undefined) => {
-      const r = layer.apply(p.rnn, x, { ...(h0 ? { h0 } : {}), ...(c0 ? { c0 } : {}) });
-      return [crossEntropy(reshape(head.apply(p.head, r.output), [-1, V]), reshape(y, [-1])), { h: r.hN, c: r.cN }] as const;
+      const r = layer.apply(p.rnn, x, h0 && c0 ? { initialState: { h: h0, c: c0 } } : {});
+      return [crossEntropy(reshape(head.apply(p.head, r.output), [-1, V]), reshape(y, [-1])), r.state] as const;
     };
     const step = valueAndGrad(windowLoss, 0, { hasAux: true });
     const history: number[] = [];

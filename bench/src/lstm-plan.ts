@@ -25,7 +25,7 @@ type Params = typeof params;
 /** Mean cross-entropy of next-symbol prediction, carrying a state in as char-rnn's truncated BPTT does. */
 function loss(p: Params, ids: Tensor, targets: Tensor, h0: Tensor, c0: Tensor): Tensor {
   const x = embed.apply(p.embedding, ids);
-  const { output } = layer.apply(p.rnn, x, { h0, c0 } as never);
+  const { output } = layer.apply(p.rnn, x, { initialState: { h: h0, c: c0 } });
   const logits = head.apply(p.head, output);
   return crossEntropy(reshape(logits, [-1, SIZES.vocab]), reshape(targets, [-1]));
 }

@@ -42,7 +42,7 @@ const cases: BadInputCase[] = [
   { name: 'lstm.apply(params, x with 5 features)', fn: 'lstm', run: () => layer.apply(params, zeros([2, 3, 5])), error: ShapeError, mentions: ['5 features', 'inputSize 3'] },
   { name: 'lstm.apply(params, [[1]])', fn: 'lstm', run: () => layer.apply(params, [[1]] as never), error: ArgumentError, mentions: ['x', 'Tensor', 'object'] },
   { name: 'lstm.apply(params, x, { lengths: [5, 6] })', fn: 'lstm', held: [x], run: () => layer.apply(params, x, { lengths: [5, 6] }), error: ArgumentError, mentions: ['lengths', '6'] },
-  { name: 'lstm.apply(params, x, { h0: [1, 2, 5] })', fn: 'lstm', held: [x], run: () => layer.apply(params, x, { h0: zeros([1, 2, 5]) }), error: ShapeError, mentions: ['h0', '[1, 2, 5]', '[1, 2, 4]'] },
+  { name: 'lstm.apply(params, x, { initialState: { h: [1, 2, 5] } })', fn: 'lstm', held: [x], run: () => layer.apply(params, x, { initialState: { h: zeros([1, 2, 5]) } }), error: ShapeError, mentions: ['initialState.h', '[1, 2, 5]', '[1, 2, 4]'] },
   // state dicts
   { name: 'lstm.fromStateDict({ …, weight_hh_l0: undefined })', fn: 'lstm.fromStateDict', held: [holey], run: () => layer.fromStateDict(holey as never), error: ArgumentError, mentions: ['weight_hh_l0 = undefined', 'present'], absent: ['treeUnflatten'] },
   { name: 'lstm.fromStateDict({ …, bias_ih_l0: null })', fn: 'lstm.fromStateDict', held: [withNull], run: () => layer.fromStateDict(withNull as never), error: ArgumentError, mentions: ['bias_ih_l0 = null'] },

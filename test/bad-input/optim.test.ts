@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ArgumentError, ShapeError, tensor, zeros, type Tensor } from '@tapestry/core';
 import {
   adagrad, adam, adamw, applyUpdates, chain, clipByGlobalNorm, clipGradNorm, clipGradValue, cosineDecay, joinSchedules, constant, linearWarmup,
-  rmsprop, scaleByAdam, scaleByLearningRate, sgd, stepDecay, trace, globalNorm,
+  rmsprop, scaleByAdam, scaleByLearningRate, sgd, stepDecay, momentum, globalNorm,
 } from '@tapestry/optim';
 import { badInputCases, type BadInputCase } from './cases.js';
 
@@ -40,7 +40,7 @@ const cases: BadInputCase[] = [
   { name: 'adagrad({ initialAccumulatorValue: NaN })', fn: 'adagrad', run: () => adagrad({ initialAccumulatorValue: NaN }), error: ArgumentError, mentions: ['initialAccumulatorValue', 'NaN'] },
   { name: 'scaleByAdam({ betas: [2, 0.9] })', fn: 'scaleByAdam', run: () => scaleByAdam({ betas: [2, 0.9] }), error: ArgumentError, mentions: ['betas[0]', '2'] },
   { name: 'scaleByLearningRate(0.1, { flip: false })', fn: 'scaleByLearningRate', run: () => scaleByLearningRate(0.1, { flip: false } as never), error: ArgumentError, mentions: ['unknown option "flip"', 'flipSign'] },
-  { name: 'trace()', fn: 'trace', run: () => (trace as (o?: unknown) => unknown)(), error: ArgumentError, mentions: ['options', 'undefined'] },
+  { name: 'momentum()', fn: 'momentum', run: () => (momentum as (o?: unknown) => unknown)(), error: ArgumentError, mentions: ['options', 'undefined'] },
   // chain
   { name: 'chain(adam(), 5)', fn: 'chain', run: () => chain(adam(), 5 as never), error: ArgumentError, mentions: ['transforms[1]', '5 (number)'] },
   { name: 'chain(adam)', fn: 'chain', run: () => chain(adam as never), error: ArgumentError, mentions: ['transforms[0]', 'the function adam', 'adam(…)'] },

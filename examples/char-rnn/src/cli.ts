@@ -5,19 +5,42 @@
  *   tsx src/cli.ts sample [options]    write text from a checkpoint
  *   tsx src/cli.ts eval [options]      test bits per character of a checkpoint
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { foldIn, randomKey } from '@tapestry/core';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
-import { integer as int, positive, fraction } from '@tapestry/example-common';
+import { integer as int, positive, fraction, resumeConfig, runCli, type ResumeOption } from '@tapestry/example-common';
 import { prepareCorpus, readText } from './corpus.js';
 import { bitsPerCharacter } from './evaluate.js';
 import { sampleText } from './generate-text.js';
-import { loadCheckpoint, readCheckpointHeader, saveCheckpoint } from './checkpoint.js';
+import { readCheckpoint, requireCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { lossPlotSvg } from './plot.js';
 import { DEFAULT_CONFIG, initialTrainingState, makeModel, makeOptimizer, trainLoop, type TrainConfig } from './training.js';
 
+// On resume, what defines the saved model and the position in the data is refused if it differs; the rest
+// may change, and each change is printed.
+const RESUME_OPTIONS: readonly ResumeOption<TrainConfig>[] = [
+  { flag: '--cell', key: 'cell', fixed: "the model's cell type" },
+  { flag: '--hidden', key: 'hiddenSize', fixed: "the model's shape" },
+  { flag: '--layers', key: 'numLayers', fixed: "the model's shape" },
+  { flag: '--embedding', key: 'embeddingDim', fixed: "the model's shape" },
+  { flag: '--batch', key: 'batchSize', fixed: 'the carried state\'s shape and the position in the data' },
+  { flag: '--seq-len', key: 'seqLen', fixed: 'the position in the data' },
+  { flag: '--seed', key: 'seed', fixed: 'the run\'s initialisation and random streams' },
+  { flag: '--dropout', key: 'dropout' },
+  { flag: '--lr', key: 'lr' },
+  { flag: '--warmup', key: 'warmupSteps' },
+  { flag: '--decay-steps', key: 'decaySteps' },
+  { flag: '--min-lr', key: 'minLr' },
+  { flag: '--clip', key: 'clip' },
+];
+
+/** On resume the vocabulary is the checkpoint's: say so if the text has characters it does not know. */
+function unknownLine(ids: Int32Array, unkId: number | undefined): string[] {
+  const count = unkId === undefined ? 0 : ids.reduce((n, id) => n + (id === unkId ? 1 : 0), 0);
+  return count === 0 ? [] : [`${count} training characters are not in the checkpoint's vocabulary and are read as unknown (is --data the text it was trained on?)`];
+}
 
 const program = new Command('char-rnn').description('A character-level recurrent language model, trained with tapestry.');
 
@@ -50,25 +73,36 @@ program
   .option('--threads <n>', 'train on this many threads (data parallel; must divide --batch)', int('--threads'), 2)
   .option('--sample-length <n>', 'characters in the final sample', int('--sample-length'), 400)
   .option('--temperature <x>', 'sampling temperature', positive('--temperature'), 0.8)
-  .action(async (o) => {
+  .action(async (o, command: Command) => {
     const { text, source } = readText(o.data, o.maxChars);
-    const resuming = !o.fresh && existsSync(join(o.checkpoint, 'checkpoint.json'));
-    const header = resuming ? readCheckpointHeader(o.checkpoint) : undefined;
-    const config: TrainConfig = header?.config ?? {
+    const stored = o.fresh ? undefined : readCheckpoint(o.checkpoint);
+    const resumed = stored && resumeConfig(command, { decaySteps: 0, ...stored.config }, RESUME_OPTIONS, o.checkpoint);
+    const config: TrainConfig = resumed?.config ?? {
       cell: o.cell, hiddenSize: o.hidden, numLayers: o.layers, embeddingDim: o.embedding, dropout: o.dropout, seqLen: o.seqLen,
       batchSize: o.batch, lr: o.lr, warmupSteps: o.warmup, decaySteps: o.decaySteps, minLr: o.minLr ?? o.lr / 10, clip: o.clip, seed: o.seed,
     };
-    const corpus = prepareCorpus(text, source, header?.vocab);
+    const corpus = prepareCorpus(text, source, stored?.vocab);
     const model = makeModel(config, corpus.vocab.size);
     const optimizer = makeOptimizer(config);
-    let state = resuming ? loadCheckpoint(o.checkpoint, model, optimizer) : initialTrainingState(config, model, optimizer);
+    let state = stored ? stored.load(model, optimizer) : initialTrainingState(config, model, optimizer);
+    const budgetMs = o.minutes * 60000;
+    const resumeLines = stored
+      ? [
+          `resuming ${stored.dir} at step ${state.step} (epoch ${state.epoch}, ${(state.elapsedMs / 60000).toFixed(1)} min trained)` +
+            (stored.legacy ? '; it is in the layout of an earlier version, whose parts cannot be checked to belong together: the next save rewrites it' : ''),
+          ...resumed!.changes,
+          ...unknownLine(corpus.train, corpus.vocab.unkId),
+          ...(o.steps === undefined && o.epochs === undefined
+            ? [`--minutes ${o.minutes} counts the whole run: ${state.elapsedMs >= budgetMs ? 'the budget is spent, nothing to train (raise --minutes to continue)' : `${((budgetMs - state.elapsedMs) / 60000).toFixed(1)} min to go`}`]
+            : []),
+        ]
+      : [];
     console.log(
       `char-rnn: ${corpus.source}\n  ${corpus.train.length} training / ${corpus.valid.length} validation / ${corpus.test.length} test characters, vocabulary ${corpus.vocab.size}\n` +
         `  ${config.numLayers}×${config.hiddenSize} ${config.cell.toUpperCase()}, embedding ${config.embeddingDim}, batch ${config.batchSize}×${config.seqLen}, ` +
         `Adam ${config.lr} (warm-up ${config.warmupSteps}${config.decaySteps ? `, cosine decay over ${config.decaySteps} steps to ${config.minLr}` : ''}), clip ${config.clip}, seed ${config.seed}` +
-        (resuming ? `\n  resuming at step ${state.step} (epoch ${state.epoch}, ${(state.elapsedMs / 60000).toFixed(1)} min trained)` : ''),
+        resumeLines.map((line) => `\n  ${line}`).join(''),
     );
-    const budgetMs = o.minutes * 60000;
     const bar = new cliProgress.SingleBar(
       {
         format: 'train |{bar}| {percentage}% | step {step} | loss {loss} bits/char | {speed} char/s | ETA {eta_formatted}',
@@ -142,12 +176,12 @@ program
   .option('--prompt <text>', 'text to start from', 'Call me ')
   .option('--length <n>', 'characters to generate', int('--length'), 500)
   .option('--temperature <x>', 'sampling temperature', positive('--temperature'), 0.8)
-  .option('--top-k <n>', 'sample among the k most likely characters only', int('--top-k'))
+  .option('--top-k <n>', 'sample among the k most likely characters only (k ≥ 1)', int('--top-k', 1))
   .option('--seed <n>', 'random seed', int('--seed'), 0)
   .action((o) => {
-    const { config, vocab } = readCheckpointHeader(o.checkpoint);
+    const { config, vocab, load } = requireCheckpoint(o.checkpoint);
     const model = makeModel(config, vocab.size);
-    const state = loadCheckpoint(o.checkpoint, model, makeOptimizer(config));
+    const state = load(model, makeOptimizer(config));
     console.log(sampleText(model, state.params, vocab, { prompt: o.prompt, length: o.length, temperature: o.temperature, topK: o.topK, key: randomKey(o.seed) }));
   });
 
@@ -158,14 +192,14 @@ program
   .option('--data <file>', 'the text the checkpoint was trained on (default Moby-Dick)')
   .option('--max-chars <n>', 'use only the first n characters of the text', int('--max-chars'))
   .action((o) => {
-    const { config, vocab } = readCheckpointHeader(o.checkpoint);
+    const { config, vocab, load } = requireCheckpoint(o.checkpoint);
     const { text, source } = readText(o.data, o.maxChars);
     const corpus = prepareCorpus(text, source, vocab);
     const model = makeModel(config, vocab.size);
-    const state = loadCheckpoint(o.checkpoint, model, makeOptimizer(config));
+    const state = load(model, makeOptimizer(config));
     const evalOptions = { batchSize: config.batchSize, seqLen: config.seqLen };
     console.log(`validation bits/char: ${bitsPerCharacter(model, state.params, corpus.valid, evalOptions).toFixed(3)}`);
     console.log(`test bits/char: ${bitsPerCharacter(model, state.params, corpus.test, evalOptions).toFixed(3)}`);
   });
 
-await program.parseAsync(process.argv);
+await runCli(program);

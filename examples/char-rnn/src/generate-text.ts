@@ -24,7 +24,7 @@ export function sampleText(model: CharModel, params: ModelParams, vocab: Vocabul
     prompt: vocab.encode(prompt),
     maxLength: options.length,
     key: options.key,
-    sampling: { temperature: options.temperature, ...(options.topK ? { topK: options.topK } : {}) },
+    sampling: { temperature: options.temperature, ...(options.topK === undefined ? {} : { topK: options.topK }) },
   });
   return prompt + vocab.decode(ids);
 }

@@ -88,7 +88,7 @@ describe('char-rnn', () => {
     const secondHalf = losses(restored, 3).seen;
     expect([...firstHalf.seen, ...secondHalf]).toEqual(uninterrupted);
     // the weights file is plain safetensors with PyTorch names for the recurrent layer
-    const bytes = readFileSync(join(dir, 'model.safetensors'));
+    const bytes = readFileSync(join(dir, 'ckpt-3', 'model.safetensors'));
     const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
     const names = Object.keys(JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength))));
     expect(names).toContain('rnn.weight_ih_l0');

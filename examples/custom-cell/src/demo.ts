@@ -49,9 +49,9 @@ export function buildModel(hiddenSize: number, dtype: DType = 'float32') {
   type Params = ReturnType<typeof init>;
   /** One logit per sequence, from the final states of both directions of the top layer. */
   const logits = (params: Params, x: Tensor, lengths: number[]): Tensor => {
-    const { hN } = layer.apply(params.rnn, x, { lengths });
-    // hN is [numLayers * 2, N, H]; entries 2 and 3 are the top layer's forward and reverse states
-    const top = slice(hN, [2, 0, 0], [2, -1, -1]);
+    const { state } = layer.apply(params.rnn, x, { lengths });
+    // state.h is [numLayers * 2, N, H]; entries 2 and 3 are the top layer's forward and reverse states
+    const top = slice(state.h, [2, 0, 0], [2, -1, -1]);
     const features = concat([reshape(slice(top, [0, 0, 0], [1, -1, -1]), [x.shape[0]!, hiddenSize]), reshape(slice(top, [1, 0, 0], [1, -1, -1]), [x.shape[0]!, hiddenSize])], 1);
     return reshape(head.apply(params.head, features), [x.shape[0]!]);
   };
@@ -104,8 +104,8 @@ export function gradientCheck(seed = 1): CheckGradResult {
   const w = normal(kw!, [3, 4, 6], { dtype: 'float64' });
   const lengths = [4, 1, 3];
   const loss = (p: typeof params, xs: Tensor) => {
-    const { output, hN, cN } = layer.apply(p, xs, { lengths });
-    return add(add(sum(mul(output, w)), sum(hN)), sum(mul(cN, cN)));
+    const { output, state } = layer.apply(p, xs, { lengths });
+    return add(add(sum(mul(output, w)), sum(state.h)), sum(mul(state.c, state.c)));
   };
   return checkGrad(loss, [params, x]);
 }

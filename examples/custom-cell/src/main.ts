@@ -8,14 +8,17 @@
  * 5. Train it with plain gradient descent on a variable-length task.
  */
 import { normal, randomKey } from '@tapestry/core';
+import { handleCliErrors } from '@tapestry/example-common';
 import { gradientCheck, train, buildModel } from './demo.js';
+
+handleCliErrors('custom-cell');
 
 const { layer } = buildModel(4);
 const params = layer.init(randomKey(0));
 const x = normal(randomKey(1), [3, 5, 1]);
-const { output, hN, cN } = layer.apply(params, x, { lengths: [5, 2, 4] });
+const { output, state } = layer.apply(params, x, { lengths: [5, 2, 4] });
 console.log('1. a 2-layer bidirectional peephole LSTM over a padded batch, lengths [5, 2, 4]');
-console.log(`   output ${JSON.stringify(output.shape)}  hN ${JSON.stringify(hN.shape)}  cN ${JSON.stringify(cN.shape)}`);
+console.log(`   output ${JSON.stringify(output.shape)}  state.h ${JSON.stringify(state.h.shape)}  state.c ${JSON.stringify(state.c.shape)}`);
 const row = (output.toArray() as number[][][])[1]!;
 console.log(`   sequence 1 (length 2), steps 2-4 are exactly zero: ${row.slice(2).every((step) => step.every((v) => v === 0))}`);
 

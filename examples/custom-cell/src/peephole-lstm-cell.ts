@@ -30,7 +30,7 @@ export interface PeepholeParams {
   readonly peephole: { readonly i: Tensor; readonly f: Tensor; readonly o: Tensor };
 }
 
-/** The state carried from step to step; its names become the layer's `h0`/`c0` and `hN`/`cN`. */
+/** The state carried from step to step; the layer takes and returns it by these names (`initialState.c`, `state.c`). */
 export type PeepholeState = { readonly h: Tensor; readonly c: Tensor };
 
 /** Options of {@link peepholeLstmCell}. */

@@ -22,8 +22,8 @@ describe('a custom cell as a layer', () => {
   it('returns output [N, T, 2H] and named final states [numLayers * 2, N, H]', () => {
     const r = layer.apply(params, normal(randomKey(1), [3, 5, 2], { dtype: 'float64' }), { lengths: [5, 2, 4] });
     expect(r.output.shape).toEqual([3, 5, 6]);
-    expect(r.hN.shape).toEqual([4, 3, 3]);
-    expect(r.cN.shape).toEqual([4, 3, 3]);
+    expect(r.state.h.shape).toEqual([4, 3, 3]);
+    expect(r.state.c.shape).toEqual([4, 3, 3]);
     expect(Object.keys(r.state)).toEqual(['h', 'c']);
   });
 
@@ -34,7 +34,7 @@ describe('a custom cell as a layer', () => {
     lengths.forEach((len, b) => {
       const alone = layer.apply(params, slice(x, [b, 0, 0], [1, len, -1]));
       expect(Array.from(slice(padded.output, [b, 0, 0], [1, len, -1]).dataSync())).toEqual(Array.from(alone.output.dataSync()));
-      expect(Array.from(slice(padded.cN, [0, b, 0], [-1, 1, -1]).dataSync())).toEqual(Array.from(alone.cN.dataSync()));
+      expect(Array.from(slice(padded.state.c, [0, b, 0], [-1, 1, -1]).dataSync())).toEqual(Array.from(alone.state.c.dataSync()));
       if (len < 5) expect(slice(padded.output, [b, len, 0], [1, -1, -1]).dataSync().every((v) => v === 0)).toBe(true);
     });
   });

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
-import { integer as int, positive } from '@tapestry/example-common';
+import { integer as int, positive, runCli, UsageError } from '@tapestry/example-common';
 import { DEFAULT_CONFIG, runExperiment, type ExperimentConfig } from './experiment.js';
 import { forecastSvg } from './plot.js';
 
@@ -33,6 +33,7 @@ const program = new Command('forecast')
   .option('--seed <n>', 'random seed', int('--seed'), 0)
   .option('--out <dir>', 'where to write forecast.svg and results.json', 'out/forecast')
   .action(async (o) => {
+    if (o.burnIn >= o.window) throw new UsageError(`--burn-in ${o.burnIn} leaves nothing to score in windows of --window ${o.window}; make --burn-in smaller than --window`);
     const config: ExperimentConfig = {
       horizon: o.horizon,
       order: o.order,
@@ -128,4 +129,4 @@ const program = new Command('forecast')
     console.log(`plot: ${plotPath}   results: ${join(o.out, 'results.json')}`);
   });
 
-await program.parseAsync(process.argv);
+await runCli(program);

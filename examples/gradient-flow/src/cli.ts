@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { integer as int, positive, finite } from '@tapestry/example-common';
+import { integer as int, positive, finite, runCli } from '@tapestry/example-common';
 import { DEFAULT_CONFIG, runExperiment, workUnits, type ExperimentConfig } from './experiment.js';
 import { gradientFlowSvg } from './plot.js';
 import { summaryText } from './summary.js';
@@ -63,4 +63,4 @@ const program = new Command('gradient-flow')
     console.log(`\n${((performance.now() - started) / 1000).toFixed(1)} s   figure: ${svgPath}   numbers: ${jsonPath}`);
   });
 
-await program.parseAsync(process.argv);
+await runCli(program);

@@ -6,6 +6,9 @@ import {
   add, matmul, mean, mul, randomKey, splitKey, square, sub, tanh, tensor, treeMap, uniform, valueAndGrad,
   type Tensor,
 } from '@tapestry/core';
+import { handleCliErrors } from '@tapestry/example-common';
+
+handleCliErrors('quickstart'); // an error is one line on stderr (a stack trace with --verbose)
 
 type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor };
 

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
-import { integer as int, fraction, nonNegative } from '@tapestry/example-common';
+import { integer as int, fraction, nonNegative, runCli } from '@tapestry/example-common';
 import { prepareData, readExamples, SOURCES, SPLIT_SEED } from './dataset.js';
 import { bagOfWordsClassifier, recurrentClassifier, type Classifier } from './model.js';
 import { curvesSvg } from './plot.js';
@@ -94,4 +94,4 @@ const program = new Command('sentiment')
     console.log(`(test: ${data.test.labels.length} sentences; chance 0.5)\ncurves: ${plotPath}   results: ${join(o.out, 'results.json')}`);
   });
 
-await program.parseAsync(process.argv);
+await runCli(program);

@@ -71,9 +71,9 @@ export function recurrentClassifier(config: RecurrentClassifierConfig): Classifi
         training && config.dropout > 0 ? dropout(x, config.dropout, { key: foldIn(options.key!, i) }) : x;
       const n = batch.lengths.length;
       const x = drop(embed.apply(params.embedding, batch.ids), 0);
-      const { output, hN } = layer.apply(params.rnn, x, { lengths: Array.from(batch.lengths) }) as { output: Tensor; hN: Tensor };
+      const { output, state } = layer.apply(params.rnn, x, { lengths: Array.from(batch.lengths) });
       const pooled: Tensor[] = [];
-      if (config.pooling !== 'mean') pooled.push(reshape(transpose(hN, [1, 0, 2]), [n, 2 * H])); // [2, N, H] → [N, 2H]: forward, reverse
+      if (config.pooling !== 'mean') pooled.push(reshape(transpose(state.h, [1, 0, 2]), [n, 2 * H])); // [2, N, H] → [N, 2H]: forward, reverse
       if (config.pooling !== 'last') {
         const lengths = tensor(Float32Array.from(batch.lengths), { shape: [n, 1] });
         pooled.push(div(sum(output, 1), lengths));

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { integer as int, positive } from '@tapestry/example-common';
+import { integer as int, positive, runCli } from '@tapestry/example-common';
 import { buildVocabularies, readCmudict, splitWords, type Entry } from './cmudict.js';
 import { loadModel, saveModel } from './checkpoint.js';
 import { beamDecode, greedyDecode, score } from './decode.js';
@@ -108,7 +108,7 @@ program
       test: { greedy: greedyAll, beamSubset: { words: beamSet.length, beamWidth: o.beam, greedy: greedySubset, beam: beamRates } },
       history,
     };
-    saveModel(o.out, config, vocab, state.params, o.splitSeed);
+    saveModel(o.out, config, vocab, state.params, o.splitSeed, state.step);
     writeFileSync(join(o.out, 'results.json'), JSON.stringify(results, null, 1));
     const plotPath = join(o.out, 'curves.svg');
     writeFileSync(plotPath, await curvesSvg(history.loss, history.validPer, `seq2seq ${config.cell} ${config.hiddenSize}${config.attention ? ' + attention' : ''}`));
@@ -170,4 +170,4 @@ program
     entries.forEach((e, i) => console.log(`${e.word.padEnd(16)} greedy ${greedy[i]!.join(' ').padEnd(30)} beam ${beam[i]!.join(' ')}`));
   });
 
-await program.parseAsync(process.argv);
+await runCli(program);

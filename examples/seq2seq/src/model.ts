@@ -165,8 +165,8 @@ export function seq2seqModel(config: ModelConfig): Seq2SeqModel {
       // one layer call over the whole target and attention is a few batched ops over all steps at once. The
       // decoder needs no lengths: it is causal, so padded steps (after a word's end) cannot change the steps
       // before them, and the loss ignores their targets — masking them would only cost three ops per step.
-      const options = { h0: expandDims(start.h, 0), ...(start.c ? { c0: expandDims(start.c, 0) } : {}) };
-      const { output } = decoder.apply(params.decoder, y, options);
+      const initialState = { h: expandDims(start.h, 0), ...(start.c ? { c: expandDims(start.c, 0) } : {}) };
+      const { output } = decoder.apply(params.decoder, y, { initialState });
       const logits = head.apply(params.head, attend(params, output, start.memory));
       return crossEntropy(logits, batch.targets, { ignoreIndex: IGNORE });
     },

@@ -18,10 +18,10 @@ export {
   type NestedArray, type TensorLike, type TensorOptions,
 } from './tensor.js';
 
-export { add, sub, mul, div } from './ops/arithmetic.js';
+export { add, sub, mul, div, neg } from './ops/arithmetic.js';
 export { pow } from './ops/pow.js';
 export { maximum, minimum } from './ops/min-max.js';
-export { neg, exp, log, log1p, sqrt, abs, square, sign, cos, sin, floor } from './ops/unary.js';
+export { exp, expm1, log, log1p, sqrt, abs, square, sign, cos, sin, floor } from './ops/unary.js';
 export { tanh, sigmoid, relu, leakyRelu, elu, softplus } from './ops/activations.js';
 export { where } from './ops/where.js';
 export { cast } from './ops/cast.js';
@@ -37,12 +37,24 @@ export { concat, stack, split } from './ops/concat.js';
 export { gather, indexSelect } from './ops/gather.js';
 export { argmax, oneHot } from './ops/indexing.js';
 
+export { devicePut, deviceGet } from './backend/placement.js';
+export { cpu } from './backend/cpu.js';
+export type {
+  Backend, KernelName, KernelRun, PlanContext, FusedInstruction, FusedProgram, FusedRun, SparseVjpName,
+} from './backend/backend.js';
+export type {
+  AbstractValue, AttrsOf, PrimitiveAttrs, AttributedPrimitives, PrimitiveName, PrimitiveKind, ElementwiseName, BinaryName, PlainUnaryName, Primitive, VjpRule,
+  LeakyReluAttrs, EluAttrs, SoftplusAttrs, MatmulAttrs, ReduceAttrs, SliceAttrs, PadAttrs, SampleAttrs, CustomVjpAttrs,
+  CastAttrs, ArgmaxAttrs, UniformSample, NormalSample, BernoulliSample, GumbelSample, ShapeAttrs, TransposeAttrs, AxisAttrs, ScatterAddAttrs, OneHotAttrs, DeriveKeyAttrs,
+} from './binding/primitive.js';
+export { PRIMITIVES } from './graph/primitive-table.js';
+
 export { grad, valueAndGrad, vjp, type ValueAndGradOptions } from './autodiff/grad.js';
 export { stopGradient } from './autodiff/stop-gradient.js';
 export { customVjp, type CustomForward } from './autodiff/custom-vjp.js';
 export { checkGrad, type CheckGradOptions, type CheckGradResult } from './autodiff/check-grad.js';
 
-export { Graph, type GraphNode, type GraphLeaf, type StaticLeaf } from './graph/graph.js';
+export { Graph, type GraphNode, type PrimitiveNode, type NodeBase, type InputNode, type ConstNode, type GraphLeaf, type StaticLeaf } from './graph/graph.js';
 export { trace } from './graph/trace.js';
 export { evaluate } from './graph/evaluate.js';
 export { jit, type Jitted, type JitOptions } from './graph/jit.js';

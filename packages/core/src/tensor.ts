@@ -1,7 +1,9 @@
 import { allocate, dtypeOfArray, DTYPES, DTYPE_ABBREVIATION, type DType, type TensorData } from './dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from './errors.js';
 import { checkShape, checkSize, formatShape, sizeOf, type Shape } from './shape.js';
-import type { Track } from './autodiff/track.js';
+import type { Track } from './binding/track.js';
+import type { Backend } from './backend/backend.js';
+import { cpu } from './backend/cpu.js';
 
 /**
  * Where an abstract (traced) value lives: the trace recording it and its node there. Abstract values have
@@ -52,10 +54,10 @@ const DONATED_DATA = new Proxy(new Float32Array(0), {
  * the storage it had.
  * @internal
  */
-export function donateStorage(x: Tensor): TensorData {
-  const data = x.data;
-  (x as { data: TensorData }).data = DONATED_DATA;
-  return data;
+export function donateStorage(x: Tensor): unknown {
+  const storage = x.storage;
+  (x as { storage: unknown }).storage = DONATED_DATA;
+  return storage;
 }
 
 /**
@@ -63,7 +65,7 @@ export function donateStorage(x: Tensor): TensorData {
  * @internal
  */
 export function isDonated(x: Tensor): boolean {
-  return x.data === DONATED_DATA;
+  return x.storage === DONATED_DATA;
 }
 
 /** Nested JS arrays of numbers, as accepted by {@link tensor} and returned by {@link Tensor.toArray}. */
@@ -73,8 +75,9 @@ export type NestedArray = number | readonly NestedArray[];
 export type TensorLike = Tensor | number;
 
 /**
- * An immutable n-dimensional array: a dtype, a shape and contiguous row-major storage. No op mutates a
- * tensor; every op returns a new one. Tensors are created with {@link tensor}, {@link zeros} and friends.
+ * An immutable n-dimensional array: a dtype, a shape and contiguous row-major storage on one backend (the
+ * CPU unless placed elsewhere with `devicePut`). No op mutates a tensor; every op returns a new one, on the
+ * backend its inputs live on. Tensors are created with {@link tensor}, {@link zeros} and friends.
  *
  * @example
  * ```ts
@@ -90,12 +93,14 @@ export class Tensor {
   readonly shape: Shape;
   /** The number of elements. */
   readonly size: number;
+  /** The backend whose storage holds the values (`cpu` unless placed elsewhere). */
+  readonly backend: Backend;
   /**
-   * The storage, row-major. Exposed for kernels and serialisers: treat it as read-only (other tensors may
-   * share it). Use {@link Tensor.dataSync} for a copy you may change.
+   * The storage, owned by {@link Tensor.backend} (a typed array on the CPU). Treat it as read-only: other
+   * tensors may share it.
    * @internal
    */
-  readonly data: TensorData;
+  readonly storage: unknown;
   /**
    * The tapes this value is recorded on (null outside any differentiation).
    * @internal
@@ -108,14 +113,16 @@ export class Tensor {
   readonly traced: TraceRef | null;
 
   /** @internal Use {@link tensor} and the other creation functions. */
-  constructor(data: TensorData, shape: Shape, dtype: DType, track: Track | null = null, traced: TraceRef | null = null) {
-    this.data = data;
+  constructor(
+    storage: unknown, shape: Shape, dtype: DType, track: Track | null = null, traced: TraceRef | null = null, backend: Backend = cpu,
+  ) {
+    this.storage = storage;
     this.shape = shape;
     this.dtype = dtype;
-    // abstract values carry TRACED_DATA, which must not be read: their size comes from the shape
-    this.size = traced === null ? data.length : sizeOf(shape);
+    this.size = sizeOf(shape);
     this.track = track;
     this.traced = traced;
+    this.backend = backend;
   }
 
   /**
@@ -132,54 +139,89 @@ export class Tensor {
     return this.shape.length;
   }
 
-  /** The value as nested JS arrays (a plain number for a 0-d tensor). */
+  /** The value as nested JS arrays (a plain number for a 0-d tensor). CPU tensors only: see {@link Tensor.data}. */
   toArray(): NestedArray {
-    if (this.traced !== null) throw new ArgumentError(tracedReadMessage('toArray()', this));
-    if (this.shape.length === 0) return this.data[0]!;
+    const data = hostData(this, 'toArray()');
+    if (this.shape.length === 0) return data[0]!;
     const build = (axis: number, offset: number, stride: number): NestedArray[] => {
       const n = this.shape[axis]!;
       const inner = stride / n;
       const out: NestedArray[] = new Array(n);
       for (let i = 0; i < n; i++) {
-        out[i] = axis === this.shape.length - 1 ? this.data[offset + i]! : build(axis + 1, offset + i * inner, inner);
+        out[i] = axis === this.shape.length - 1 ? data[offset + i]! : build(axis + 1, offset + i * inner, inner);
       }
       return out;
     };
     return build(0, 0, this.size);
   }
 
-  /** The single element of a tensor of size 1, as a number. */
+  /** The single element of a tensor of size 1, as a number. CPU tensors only: see {@link Tensor.data}. */
   item(): number {
-    if (this.traced !== null) throw new ArgumentError(tracedReadMessage('item()', this));
+    const data = hostData(this, 'item()');
     if (this.size !== 1) {
       throw new ShapeError(`item: expected a tensor with exactly one element, got shape ${formatShape(this.shape)}`);
     }
-    return this.data[0]!;
+    return data[0]!;
   }
 
-  /** A copy of the storage as a typed array of the tensor's dtype, safe to modify. */
+  /** A copy of the values as a typed array of the tensor's dtype, safe to modify. CPU tensors only. */
   dataSync(): TensorData {
-    if (this.traced !== null) throw new ArgumentError(tracedReadMessage('dataSync()', this));
-    return this.data.slice();
+    return hostData(this, 'dataSync()').slice();
   }
 
-  /** A short description such as `Tensor(f32[2, 3])`. */
-  toString(): string {
-    return `Tensor(${DTYPE_ABBREVIATION[this.dtype]}${formatShape(this.shape)})`;
+  /**
+   * A copy of the values as a typed array of the tensor's dtype, from any backend: a GPU tensor is read back
+   * once its pending work is done.
+   * @example
+   * ```ts
+   * const values = await loss.data();
+   * ```
+   */
+  async data(): Promise<TensorData> {
+    if (this.traced !== null) throw new ArgumentError(tracedReadMessage('data()', this));
+    const host = this.backend.hostView?.(this.storage);
+    if (host !== undefined) return host.slice();
+    return this.backend.toHost(this.storage, this.dtype, this.size);
   }
+
+  /** A short description such as `Tensor(f32[2, 3])` (the backend is named when it is not the CPU). */
+  toString(): string {
+    const where = this.backend === cpu ? '' : ` on ${this.backend.name}`;
+    return `Tensor(${DTYPE_ABBREVIATION[this.dtype]}${formatShape(this.shape)}${where})`;
+  }
+}
+
+/**
+ * The storage of a tensor on a host-memory backend (the CPU), for reading it synchronously; throws naming
+ * `what` and the asynchronous form for a tensor elsewhere, and for an abstract value of a trace.
+ * @internal
+ */
+export function hostData(x: Tensor, what: string): TensorData {
+  if (x.traced !== null) throw new ArgumentError(tracedReadMessage(what, x));
+  const view = x.backend.hostView;
+  if (view === undefined) {
+    throw new ArgumentError(
+      `${what}: ${x.toString()} lives on ${x.backend.name}, whose memory cannot be read synchronously: ` +
+        'use `await x.data()` or `await deviceGet(tree)` instead',
+    );
+  }
+  return view(x.storage);
+}
+
+/**
+ * A tensor around CPU storage made by a kernel (not copied).
+ * @internal
+ */
+export function hostTensor(data: TensorData, shape: Shape, dtype: DType): Tensor {
+  return new Tensor(data, shape, dtype);
 }
 
 /**
  * An abstract value of a trace: shape and dtype, no data.
  * @internal
  */
-export function abstractTensor(shape: Shape, dtype: DType, traced: TraceRef, track: Track | null = null): Tensor {
-  return new Tensor(TRACED_DATA, shape, dtype, track, traced);
-}
-
-/** @internal Builds a tensor around existing storage without copying it. */
-export function fromData(data: TensorData, shape: Shape, dtype: DType): Tensor {
-  return new Tensor(data, shape, dtype);
+export function abstractTensor(shape: Shape, dtype: DType, traced: TraceRef, backend: Backend = cpu): Tensor {
+  return new Tensor(TRACED_DATA, shape, dtype, null, traced, backend);
 }
 
 function checkDType(op: string, dtype: unknown): DType {
@@ -335,16 +377,26 @@ export function ones(shape: readonly number[], dtype: DType = 'float32'): Tensor
   return filled('ones', shape, 1, dtype);
 }
 
-/** Zeros with the shape and dtype of `x`. */
+/** Zeros with the shape and dtype of `x`, on its backend. */
 export function zerosLike(x: Tensor): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(`zerosLike: x must be a Tensor, got ${describeValue(x)}`);
-  return filled('zerosLike', x.shape, 0, x.dtype);
+  return onBackendOf(x, filled('zerosLike', x.shape, 0, x.dtype));
 }
 
-/** Ones with the shape and dtype of `x`. */
+/** Ones with the shape and dtype of `x`, on its backend. */
 export function onesLike(x: Tensor): Tensor {
   if (!(x instanceof Tensor)) throw new ArgumentError(`onesLike: x must be a Tensor, got ${describeValue(x)}`);
-  return filled('onesLike', x.shape, 1, x.dtype);
+  return onBackendOf(x, filled('onesLike', x.shape, 1, x.dtype));
+}
+
+/**
+ * `value` (a CPU tensor just made) placed on the backend of `like`: constants an op makes for its operands
+ * (a literal, zeros for a gradient) must live where the operands do.
+ * @internal
+ */
+export function onBackendOf(like: Tensor, value: Tensor): Tensor {
+  if (like.backend === value.backend) return value;
+  return new Tensor(like.backend.fromHost(hostData(value, 'onBackendOf')), value.shape, value.dtype, null, null, like.backend);
 }
 
 /**

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   abs, add, argmax, cast, div, elu, equal, exp, gather, grad, greater, greaterEqual, isFinite, leakyRelu, less, lessEqual,
-  log, log1p, logSumExp, matmul, max, maximum, mean, min, minimum, mul, neg, notEqual, oneHot, pow, relu, sigmoid, sign,
+  expm1, log, log1p, logSumExp, matmul, max, maximum, mean, min, minimum, mul, neg, notEqual, oneHot, pow, relu, sigmoid, sign,
   softplus, sqrt, square, sub, sum, tanh, tensor, transpose, where, type Tensor,
 } from '@tapestry/core';
 import {
@@ -100,6 +100,7 @@ describe('unary ops match Math and PyTorch formulas', () => {
     ['exp', exp, Math.exp],
     ['log', (x) => log(abs(x)), (v) => Math.log(Math.abs(v))],
     ['log1p', (x) => log1p(abs(x)), (v) => Math.log1p(Math.abs(v))],
+    ['expm1', (x) => expm1(x), (v) => Math.expm1(v)],
     ['sqrt', (x) => sqrt(abs(x)), (v) => Math.sqrt(Math.abs(v))],
     ['abs', abs, Math.abs],
     ['square', square, (v) => v * v],

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  abs, cast, checkGrad, elu, exp, grad, leakyRelu, log, log1p, mul, neg, relu, sigmoid, softplus, sqrt, square, sum, tanh,
+  abs, cast, checkGrad, elu, exp, expm1, grad, leakyRelu, log, log1p, mul, neg, relu, sigmoid, softplus, sqrt, square, sum, tanh,
   tensor, type Tensor,
 } from '@tapestry/core';
 import { anyTensorArb, RUNS, seedArb, weights, type ValueOptions } from './arbitraries.js';
@@ -14,6 +14,7 @@ import { expectVjpMatchesFiniteDifferences } from './grad-helpers.js';
 const cases: [string, (x: Tensor) => Tensor, ValueOptions][] = [
   ['neg', neg, {}],
   ['exp', exp, {}],
+  ['expm1', expm1, {}],
   ['log', log, { min: 0.1, max: 5 }],
   ['log1p', log1p, { min: -0.9, max: 5 }],
   ['sqrt', sqrt, { min: 0.1, max: 5 }],

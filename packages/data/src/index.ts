@@ -1,8 +1,8 @@
 /**
  * @tapestry/data — getting text and tensors in and out of tapestry models: vocabularies and a word
  * tokenizer, language-model batching for truncated BPTT (as PyTorch's word_language_model), padding and
- * shuffled minibatches for classification, the safetensors file format, and decoding — sampling,
- * generation and beam search. Browser-safe: no Node-only API.
+ * shuffled minibatches for classification, the safetensors file format (and trees to and from it by path),
+ * and decoding — sampling, generation and beam search. Browser-safe: no Node-only API.
  *
  * @packageDocumentation
  */
@@ -21,6 +21,8 @@ export { classificationBatches } from './classification-batches.js';
 export type { ClassificationBatch, ClassificationBatchOptions } from './classification-batches.js';
 export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
 export type { SafetensorsContents } from './safetensors.js';
+export { saveTree, loadTree } from './tree-safetensors.js';
+export type { LoadTreeOptions } from './tree-safetensors.js';
 export { SAFETENSORS_DTYPES } from './safetensors-dtypes.js';
 export type { SafetensorsDType } from './safetensors-dtypes.js';
 export { sampleLogits } from './sampling.js';

@@ -7,7 +7,8 @@ import type { DType, Key, Tensor } from '@tapestry/core';
 
 /**
  * A cell's state: named tensors, each with the batch as its leading axis (`{ h }` for an RNN or GRU,
- * `{ h, c }` for an LSTM). Names make errors readable (`carry.c`) and map to a layer's `h0` / `c0`.
+ * `{ h, c }` for an LSTM). Names make errors readable (`carry.c`), and a layer takes and returns
+ * states by these names (`initialState.c`, `state.c`).
  */
 export type CellState = { readonly [name: string]: Tensor };
 
@@ -57,14 +58,4 @@ export interface Cell<P, S extends CellState> {
   initialState(batch: number, dtype: DType): S;
   /** One time step: `x` is [batch, inputSize]; returns the new state and the step's output. */
   step(params: P, state: S, x: Tensor): CellStep<S>;
-  /**
-   * Optional, for speed: the part of `step` that depends on the input alone, computed for every step at
-   * once (`xs` is [T, batch, inputSize]; return [T, batch, F]). A cell that gives it must also give
-   * {@link Cell.stepProjected}, and `step(p, s, x)` must equal `stepProjected(p, s, projectInputs(p, [x])[0])`.
-   * {@link recurrent} then runs one large matmul for the whole sequence instead of one per step, so its
-   * gradient is one matmul too instead of a sum over steps. The built-in cells project `x W_ihᵀ + b_ih`.
-   */
-  projectInputs?(params: P, xs: Tensor): Tensor;
-  /** One time step from a projected input (a [batch, F] slice of {@link Cell.projectInputs}'s result). */
-  stepProjected?(params: P, state: S, projected: Tensor): CellStep<S>;
 }

@@ -14,20 +14,7 @@ export { gruCell } from './cells/gru-cell.js';
 export type { GatedCellOptions, GatedCellParams } from './cells/gated.js';
 export { scan, type ScanFn, type ScanOptions } from './scan.js';
 export { recurrent } from './recurrent.js';
-export type {
-  C0Option,
-  CNResult,
-  DirectionParams,
-  H0Option,
-  HNResult,
-  RecurrentApplyBase,
-  RecurrentApplyOptions,
-  RecurrentLayer,
-  RecurrentOptions,
-  RecurrentParams,
-  RecurrentResult,
-  RecurrentResultBase,
-} from './recurrent-types.js';
+export type { DirectionParams, RecurrentApplyOptions, RecurrentLayer, RecurrentOptions, RecurrentParams, RecurrentResult } from './recurrent-types.js';
 export { gru, lstm, rnn, type GruLayer, type LstmLayer, type RecurrentLayerOptions, type RnnLayer, type RnnLayerOptions } from './rnn-layers.js';
 export { snakeName, type StateDict, type StateDictInput } from './state-dict.js';
 export { linear, type LinearLayer, type LinearOptions, type LinearParams } from './linear.js';

@@ -1,4 +1,4 @@
-/** Initial states of a recurrent layer: gathering `h0` / `c0` / `initialState`, checking and splitting them. */
+/** Initial states of a recurrent layer: checking `initialState` and splitting it per layer and direction. */
 import { ArgumentError, DTypeError, reshape, ShapeError, split, Tensor } from '@tapestry/core';
 import type { DType } from '@tapestry/core';
 import type { CellState } from './cell.js';
@@ -20,25 +20,29 @@ export interface StackShape {
 export function initialStatePieces(
   stack: StackShape,
   template: CellState,
-  options: { readonly h0?: unknown; readonly c0?: unknown; readonly initialState?: { readonly [name: string]: unknown } },
+  options: { readonly initialState?: { readonly [name: string]: unknown } },
   dtype: DType,
 ): Map<string, Tensor[]> {
   const { name, cellName, numLayers, numDirections } = stack;
   const names = Object.keys(template);
-  const given = new Map<string, [string, Tensor]>();
-  const add = (stateName: string, argument: string, value: unknown) => {
-    if (value === undefined) return;
-    if (!names.includes(stateName)) {
-      throw new ArgumentError(`${name}: ${argument} was given but ${cellName}'s state has only {${names.join(', ')}}` + (argument === 'c0' ? ' (c0 is for LSTM-like cells)' : ''));
+  // PyTorch's spelling is the first thing a PyTorch user tries: say where it went
+  for (const [old, field] of [['h0', 'h'], ['c0', 'c']] as const) {
+    if ((options as Record<string, unknown>)[old] !== undefined) {
+      throw new ArgumentError(`${name}: there is no ${old} option; pass initialState: { ${field}: ${old} } (PyTorch's h0 / c0 are initialState.h / .c, its h_n / c_n the result's state.h / .c)`);
     }
-    if (given.has(stateName)) throw new ArgumentError(`${name}: both ${given.get(stateName)![0]} and ${argument} were given; give one of them`);
-    if (!(value instanceof Tensor)) throw new ArgumentError(`${name}: ${argument} must be a Tensor, got ${value === null ? 'null' : typeof value}`);
-    given.set(stateName, [argument, value]);
-  };
-  add('h', 'h0', options.h0);
-  add('c', 'c0', options.c0);
+  }
+  const given = new Map<string, [string, Tensor]>();
   const explicit = options.initialState ?? {};
-  for (const key of Object.keys(explicit)) add(key, `initialState.${key}`, explicit[key]);
+  for (const key of Object.keys(explicit)) {
+    const argument = `initialState.${key}`;
+    const value = explicit[key];
+    if (value === undefined) continue;
+    if (!names.includes(key)) {
+      throw new ArgumentError(`${name}: ${argument} was given but ${cellName}'s state has only {${names.join(', ')}}` + (key === 'c' ? ' (c is for LSTM-like cells)' : ''));
+    }
+    if (!(value instanceof Tensor)) throw new ArgumentError(`${name}: ${argument} must be a Tensor, got ${value === null ? 'null' : typeof value}`);
+    given.set(key, [argument, value]);
+  }
 
   const pieces = new Map<string, Tensor[]>();
   for (const [stateName, [argument, value]] of given) {

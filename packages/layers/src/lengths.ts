@@ -1,4 +1,4 @@
-/** Variable-length batches: validating `lengths` and turning them into the [T, N] step mask of {@link scan}. */
+/** Variable-length batches: validating `lengths`, and the masks {@link recurrent} applies at each step. */
 import { ArgumentError, DTypeError, ShapeError, Tensor, tensor } from '@tapestry/core';
 import { formatShape } from './checks.js';
 
@@ -38,4 +38,23 @@ export function lengthMask(lengths: readonly number[], steps: number): Tensor {
   const data = new Int32Array(steps * batch);
   for (let t = 0; t < steps; t++) for (let b = 0; b < batch; b++) data[t * batch + b] = t < lengths[b]! ? 1 : 0;
   return tensor(data, { shape: [steps, batch] });
+}
+
+/**
+ * The mask of step `t` shaped [N, 1, …, 1] to broadcast against a value of rank `rank` (int32, 1 = valid),
+ * made once per step and rank.
+ */
+export function stepMasks(lengths: readonly number[]): (t: number, rank: number) => Tensor {
+  const batch = lengths.length;
+  const cache = new Map<string, Tensor>();
+  return (t, rank) => {
+    const key = `${t}:${rank}`;
+    let m = cache.get(key);
+    if (!m) {
+      const rows = Int32Array.from(lengths, (len) => (t < len ? 1 : 0));
+      m = tensor(rows, { shape: [batch, ...new Array<number>(Math.max(rank - 1, 0)).fill(1)] });
+      cache.set(key, m);
+    }
+    return m;
+  };
 }

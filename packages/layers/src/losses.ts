@@ -73,9 +73,10 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     );
   }
   const count = targets.size;
-  if (!targets.isAbstract) {
-    // eager inputs are checked here, so a bad id names this loss (under trace/jit the plan checks indices)
-    const ids = targets.data;
+  if (!targets.isAbstract && targets.backend.hostView !== undefined) {
+    // eager inputs are checked here, so a bad id names this loss (under trace/jit, or on a device, the
+    // kernels check indices as they run)
+    const ids = targets.dataSync();
     for (let m = 0; m < count; m++) {
       const t = ids[m]!;
       if (t !== ignoreIndex && (t < 0 || t >= classes)) {

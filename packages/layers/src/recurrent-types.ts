@@ -31,8 +31,12 @@ export interface RecurrentParams<P> {
   readonly layers: readonly DirectionParams<P>[];
 }
 
-/** Options of a recurrent layer's `apply` that every cell accepts. */
-export interface RecurrentApplyBase<S extends CellState> {
+/**
+ * Options of a recurrent layer's `apply`. States go in and come out under the cell's own names, one spelling
+ * for every cell: PyTorch's `h0` / `c0` are `initialState.h` / `initialState.c`, and its `h_n` / `c_n` are the
+ * result's `state.h` / `state.c`.
+ */
+export interface RecurrentApplyOptions<S extends CellState> {
   /**
    * Initial states by name, each [numLayers · numDirections, N, …] (index `layer * numDirections + direction`,
    * direction 1 = reverse); a name not given starts from the cell's `initialState` (zeros for the built-ins).
@@ -53,47 +57,16 @@ export interface RecurrentApplyBase<S extends CellState> {
   readonly training?: boolean;
 }
 
-/** The `h0` option: shorthand for `initialState.h`. */
-export interface H0Option {
-  /** Initial hidden state [numLayers · numDirections, N, H]; zeros when absent. */
-  readonly h0?: Tensor;
-}
-
-/** The `c0` option: shorthand for `initialState.c`. */
-export interface C0Option {
-  /** Initial cell state [numLayers · numDirections, N, H]; zeros when absent. */
-  readonly c0?: Tensor;
-}
-
-/** Options of a recurrent layer's `apply`: {@link RecurrentApplyBase}, plus `h0` / `c0` when the cell's state has `h` / `c`. */
-export type RecurrentApplyOptions<S extends CellState> = RecurrentApplyBase<S> &
-  ('h' extends keyof S ? H0Option : unknown) &
-  ('c' extends keyof S ? C0Option : unknown);
-
-/** What every recurrent layer's `apply` returns. */
-export interface RecurrentResultBase<S extends CellState> {
+/** What a recurrent layer's `apply` returns. */
+export interface RecurrentResult<S extends CellState> {
   /** The last layer's outputs [N, T, F · numDirections], forward features first; 0 at padded steps. */
   readonly output: Tensor;
-  /** Final states by name, each [numLayers · numDirections, N, …] (at each sequence's last valid step). */
+  /**
+   * Final states by name, each [numLayers · numDirections, N, …] (at each sequence's last valid step):
+   * `state.h` and `state.c` are PyTorch's `h_n` and `c_n`.
+   */
   readonly state: S;
 }
-
-/** The final hidden state `hN` (= `state.h`). */
-export interface HNResult {
-  /** Final hidden state [numLayers · numDirections, N, H]. */
-  readonly hN: Tensor;
-}
-
-/** The final cell state `cN` (= `state.c`). */
-export interface CNResult {
-  /** Final cell state [numLayers · numDirections, N, H]. */
-  readonly cN: Tensor;
-}
-
-/** What a recurrent layer's `apply` returns: {@link RecurrentResultBase}, plus `hN` / `cN` when the state has `h` / `c`. */
-export type RecurrentResult<S extends CellState> = RecurrentResultBase<S> &
-  ('h' extends keyof S ? HNResult : unknown) &
-  ('c' extends keyof S ? CNResult : unknown);
 
 /**
  * A recurrent layer: a definition that holds no weights. `init` makes a parameter tree, `apply` runs it.
@@ -117,7 +90,7 @@ export interface RecurrentLayer<P, S extends CellState> {
   init(key: Key): RecurrentParams<P>;
   /**
    * Runs the layer over `x` [N, T, inputSize] (batch first). Differentiable in everything: BPTT is
-   * `grad` of a function that calls `apply`; pass `stopGradient(hN)` as the next chunk's `h0` to truncate it.
+   * `grad` of a function that calls `apply`; pass `stopGradient(state)` as the next chunk's `initialState` to truncate it.
    */
   apply(params: RecurrentParams<P>, x: Tensor, options?: RecurrentApplyOptions<S>): RecurrentResult<S>;
   /** The parameters under PyTorch's names: `weight_ih_l0`, `bias_hh_l1_reverse`, … (a cell's camelCase leaf paths in snake_case, plus `_l{k}` and `_reverse`). */

@@ -1,28 +1,32 @@
 /**
  * `recurrent(cell, options)`: any cell as a layer with stacking, both directions, batch-first inputs,
  * initial states, variable lengths and inter-layer dropout. The machinery sees only the {@link Cell}
- * contract, so the built-in layers and a user's cell go through exactly the same code.
+ * contract (and, to hoist input work out of the time loop, a trace of `step`: see step-program.ts), so the
+ * built-in layers and a user's cell go through exactly the same code.
  */
 import {
   ArgumentError, concat, DTypeError, foldIn, freezeTree, randomKey, reshape, ShapeError, slice, splitKey, stack, Tensor, transpose, treeFlattenWithPath,
   treeLeaves, where, zeros,
 } from '@tapestry/core';
 import { Key, type DType } from '@tapestry/core';
-import type { Cell, CellState, CellStep } from './cell.js';
+import type { Cell, CellState } from './cell.js';
 import { expectOptionalBoolean, expectOptionalKey, expectPositiveInt, expectProbability, formatShape, sameShape } from './checks.js';
 import { dropout as applyDropout } from './dropout.js';
 import { initialStatePieces } from './initial-state.js';
-import { lengthMask, readLengths } from './lengths.js';
+import { lengthMask, readLengths, stepMasks } from './lengths.js';
 import { recurrentStateDict } from './recurrent-state-dict.js';
 import type { DirectionParams, RecurrentApplyOptions, RecurrentLayer, RecurrentOptions, RecurrentParams, RecurrentResult } from './recurrent-types.js';
 import { scan } from './scan.js';
+import { stepProgram, type StepProgramCache } from './step-program.js';
 
 /**
  * Turns any {@link Cell} into a layer: `numLayers` stacked layers (layer k > 0 reads layer k-1's output),
  * optionally bidirectional (a second cell per layer, with its own parameters, reads the sequence from its
  * end), batch-first input [N, T, D], initial states by name, variable `lengths` and dropout between layers.
- * Each layer and direction is one {@link scan} of `cell.step` over time; the machinery never looks inside
- * the cell, so a user's cell gets everything the built-in {@link lstm} gets, state-dict names included.
+ * Each layer and direction is one {@link scan} of `cell.step` over time, with the part of the step that reads
+ * only the input and the parameters (an LSTM's `x W_ihᵀ + b_ih`) computed once for all steps when it works
+ * row by row. Nothing depends on which cell it is, so a user's cell gets everything the built-in {@link lstm}
+ * gets, speed and state-dict names included.
  * @example
  * ```ts
  * const layer = recurrent(myCell, { inputSize: 8, numLayers: 2, bidirectional: true });
@@ -48,6 +52,8 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
     return leaf ? leaf.dtype : 'float32';
   };
 
+  // what tracing found about the cell's step, per traced structure (shapes and dtype): see step-program.ts
+  const programs: StepProgramCache = new Map();
   let probedOutputSize: number | undefined;
   // Features of one step's output; asked of the cell, or measured once by a step on a zero input.
   const outputSize = (params: P, inSize: number): number => {
@@ -165,38 +171,54 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
     }
     const template = cell.initialState(batch, dtype);
     const stateNames = Object.keys(template);
-    const pieces = initialStatePieces({ name, cellName, numLayers, numDirections }, template, applyOptions as never, dtype);
+    const pieces = initialStatePieces({ name, cellName, numLayers, numDirections }, template, applyOptions, dtype);
+
+    /**
+     * PyTorch's packed sequences at step t: where a sequence has ended, its state keeps its previous value and
+     * its output is 0. A state that does not match the previous one is left for scan to report.
+     */
+    const maskedStep = (at: (t: number, rank: number) => Tensor, t: number, state: S, next: S, output: Tensor): readonly [S, Tensor] => {
+      if (!(output instanceof Tensor) || output.rank === 0 || output.shape[0] !== batch) {
+        throw new ShapeError(`${name}: ${cellName}.step must return an output with the batch (${batch}) as its leading axis, got ${output instanceof Tensor ? formatShape(output.shape) : typeof output}`);
+      }
+      const names = next && typeof next === 'object' ? Object.keys(next) : [];
+      const matches = names.length === stateNames.length && stateNames.every((n) => next[n] instanceof Tensor && sameShape(next[n]!.shape, state[n]!.shape));
+      const kept = matches ? (Object.fromEntries(stateNames.map((n) => [n, where(at(t, state[n]!.rank), next[n]!, state[n]!)])) as S) : next;
+      return [kept, where(at(t, output.rank), output, 0)];
+    };
 
     // Steps past the longest sequence are padding for everyone: they are not run at all.
     const run = lengths ? Math.max(...lengths) : steps;
-    // Given lengths always mean a masked graph (even when every length equals `run`), so a sequence run
-    // alone with its length differentiates through exactly the graph it gets inside a padded batch.
-    const mask = lengths ? lengthMask(lengths, run) : undefined;
     const finals = new Map<string, Tensor[]>(stateNames.map((n) => [n, []]));
     // time-major [T, N, D]: scan runs over the leading axis
     let input = transpose(run < steps ? slice(x, [0, 0, 0], [batch, run, inputSize]) : x, [1, 0, 2]);
-    // A cell that can project its inputs for all steps at once gets one matmul per layer and direction
-    // instead of one per step (its gradient too). Padded steps are zeroed first, as scan would do per step,
-    // so garbage (even NaN) padding cannot reach the parameters' gradients through the projection.
-    const projecting = typeof cell.projectInputs === 'function' && typeof cell.stepProjected === 'function';
-    const timeMask = mask && projecting ? reshape(mask, [run, batch, 1]) : undefined;
+    // Given lengths always mean a masked graph (even when every length equals `run`), so a sequence run
+    // alone with its length differentiates through exactly the graph it gets inside a padded batch.
+    const maskAt = lengths ? stepMasks(lengths) : undefined;
+    const timeMask = lengths ? reshape(lengthMask(lengths, run), [run, batch, 1]) : undefined;
     for (let k = 0; k < numLayers; k++) {
       const outputs: Tensor[] = [];
+      // Padded steps are zeroed before the cell sees them, so garbage (even NaN) padding cannot reach the
+      // parameters' gradients, whether the input work is hoisted out of the loop or not.
       const layerInput = timeMask ? where(timeMask, input, 0) : input;
       directions.forEach((direction, d) => {
         const index = k * numDirections + d;
         const state0 = Object.fromEntries(stateNames.map((n) => [n, pieces.get(n)?.[index] ?? template[n]!])) as S;
         const cellParams = params.layers[k]![direction] as P;
-        const stepOf = (state: S, xt: Tensor): CellStep<S> =>
-          projecting ? cell.stepProjected!(cellParams, state, xt) : cell.step(cellParams, state, xt);
+        const reverse = direction === 'reverse';
+        const program = stepProgram(cell, programs, cellParams, state0, run, [batch, layerInput.shape[2]!], dtype);
+        let visited = 0;
         const [final, ys] = scan(
-          (state: S, xt: Tensor) => {
-            const { state: next, output } = stepOf(state, xt);
-            return [next, output] as const;
+          (state: S, xt: readonly Tensor[]) => {
+            const { state: next, output } = program.step(cellParams, state, xt);
+            if (!maskAt) return [next, output] as const;
+            const t = reverse ? run - 1 - visited : visited; // scan visits the steps in this order
+            visited++;
+            return maskedStep(maskAt, t, state, next, output);
           },
           state0,
-          projecting ? cell.projectInputs!(cellParams, layerInput) : layerInput,
-          { reverse: direction === 'reverse', ...(mask ? { mask } : {}) },
+          program.stepInputs(cellParams, layerInput),
+          { reverse },
         );
         if (ys.rank !== 3) {
           throw new ShapeError(`${name}: ${cellName}.step must return an output of shape [batch, features], got ${formatShape(ys.shape.slice(1))}`);
@@ -211,10 +233,7 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
     let output = transpose(input, [1, 0, 2]);
     if (run < steps) output = concat([output, zeros([batch, steps - run, output.shape[2]!], dtype)], 1);
     const state = Object.fromEntries(stateNames.map((n) => [n, stack(finals.get(n)!, 0)])) as S;
-    const result: Record<string, unknown> = { output, state };
-    if ('h' in state) result.hN = state.h;
-    if ('c' in state) result.cN = state.c;
-    return result as RecurrentResult<S>;
+    return { output, state };
   };
 
   const { toStateDict, fromStateDict } = recurrentStateDict(name, directions, init, checkParams);

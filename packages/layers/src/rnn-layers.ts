@@ -60,12 +60,12 @@ function layerOptions(name: string, options: RecurrentLayerOptions) {
 
 /**
  * PyTorch's `nn.RNN` (batch_first): h_t = σ(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh), σ = tanh or relu,
- * per layer and direction. `apply(params, x, { h0, lengths, key, training })` returns `{ output, hN, state }`.
+ * per layer and direction. `apply(params, x, { initialState: { h }, lengths, key, training })` returns `{ output, state: { h } }`.
  * @example
  * ```ts
  * const layer = rnn({ inputSize: 4, hiddenSize: 3, nonlinearity: 'tanh' });
  * const params = layer.init(randomKey(0));
- * const { output, hN } = layer.apply(params, x); // x [N, T, 4] → output [N, T, 3], hN [1, N, 3]
+ * const { output, state } = layer.apply(params, x); // x [N, T, 4] → output [N, T, 3], state.h [1, N, 3]
  * ```
  */
 export function rnn(options: RnnLayerOptions): RnnLayer {
@@ -85,12 +85,13 @@ export function rnn(options: RnnLayerOptions): RnnLayer {
  *     c' = f * c + i * g                        h' = o * tanh(c')
  *
  * `weight_ih_l{k}` is [4H, D] (D = 2H for k > 0 when bidirectional), `weight_hh_l{k}` [4H, H], biases [4H].
- * `apply(params, x, { h0, c0, lengths, key, training })` returns `{ output, hN, cN, state }`.
+ * `apply(params, x, { initialState: { h, c }, lengths, key, training })` returns `{ output, state: { h, c } }`
+ * (PyTorch's `h0`, `c0`, `h_n`, `c_n`).
  * @example
  * ```ts
  * const layer = lstm({ inputSize: 65, hiddenSize: 128, numLayers: 2, dtype: 'float32' });
  * const params = layer.init(randomKey(0));
- * const { output, hN, cN } = layer.apply(params, x, { lengths: [7, 3] }); // x: [2, 7, 65]
+ * const { output, state } = layer.apply(params, x, { lengths: [7, 3] }); // x: [2, 7, 65]; state.h, state.c: [2, 2, 128]
  * const dict = layer.toStateDict(params); // { weight_ih_l0: [512, 65], weight_hh_l0: [512, 128], … }
  * ```
  */
@@ -106,7 +107,7 @@ export function lstm(options: RecurrentLayerOptions): LstmLayer {
  *     h' = (1 - z) * n + z * h
  *
  * `weight_ih_l{k}` is [3H, D], `weight_hh_l{k}` [3H, H], biases [3H].
- * `apply(params, x, { h0, lengths, key, training })` returns `{ output, hN, state }`.
+ * `apply(params, x, { initialState: { h }, lengths, key, training })` returns `{ output, state: { h } }`.
  * @example
  * ```ts
  * const layer = gru({ inputSize: 8, hiddenSize: 16, bidirectional: true });

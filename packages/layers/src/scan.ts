@@ -3,7 +3,7 @@
  * flow over core ops, so reverse-mode autodiff of a scan is backpropagation through time and nothing here
  * knows about gradients.
  */
-import { ArgumentError, DTypeError, ShapeError, reshape, split, stack, tensor, Tensor, treeFlatten, treeFlattenWithPath, treeUnflatten, where } from '@tapestry/core';
+import { ArgumentError, ShapeError, reshape, split, stack, Tensor, treeFlatten, treeFlattenWithPath, treeUnflatten } from '@tapestry/core';
 import { formatShape, sameShape } from './checks.js';
 
 /** A scan body: takes the carry and one time step of `xs`, returns the new carry and the step's output. */
@@ -13,14 +13,6 @@ export type ScanFn<C, X, Y> = (carry: C, x: X) => readonly [C, Y];
 export interface ScanOptions {
   /** Visit the steps from last to first (outputs still come back in time order). Default false. */
   readonly reverse?: boolean;
-  /**
-   * An int32 mask [T, B] (nonzero = valid). At a step where `mask[t, b]` is 0, sequence b's inputs are
-   * replaced by zeros before `f` sees them, its carry keeps its previous value and its output is 0. With
-   * `mask[t, b] = t < length[b]` this is PyTorch's pack_padded_sequence → RNN → pad_packed_sequence, in
-   * either direction and without sorting. Every leaf of the carry, `xs` (after the time axis) and the
-   * outputs must then have the batch B as its leading axis.
-   */
-  readonly mask?: Tensor;
   /** The number of steps; required only when `xs` is null or undefined. */
   readonly length?: number;
 }
@@ -116,46 +108,11 @@ export function scan<C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X, options: ScanO
   if (length === 0) throw new ArgumentError('scan: xs has 0 time steps; a scan needs at least one step');
   const steps = length;
 
-  // Per-step masks, shaped [B, 1, …, 1] to broadcast against each leaf; built once per rank and step.
-  let maskRows: Int32Array | undefined;
-  let batch = 0;
-  if (options.mask !== undefined) {
-    const mask = options.mask;
-    if (!(mask instanceof Tensor) || mask.dtype !== 'int32') {
-      throw new DTypeError(`scan: mask must be an int32 Tensor [T, B] (nonzero = valid step), got ${mask instanceof Tensor ? describe(mask) : typeof mask}`);
-    }
-    if (mask.rank !== 2 || mask.shape[0] !== steps) {
-      throw new ShapeError(`scan: mask must be [T, B] = [${steps}, B], got ${formatShape(mask.shape)}`);
-    }
-    batch = mask.shape[1]!;
-    maskRows = mask.dataSync() as Int32Array;
-    const needBatch = (name: string, shape: readonly number[]) => {
-      if (shape.length === 0 || shape[0] !== batch) {
-        throw new ShapeError(`scan: with a mask of shape ${formatShape(mask.shape)}, ${name} must have the batch (${batch}) as its leading axis, got ${formatShape(shape)}`);
-      }
-    };
-    initLeaves.forEach((leaf, i) => needBatch(initNames[i]!, leaf.shape));
-    xLeaves.forEach((leaf, i) => needBatch(`${xNames[i]} (after the time axis)`, leaf.shape.slice(1)));
-  }
-  const maskCache = new Map<string, Tensor>();
-  const stepMask = (t: number, rank: number): Tensor => {
-    const key = `${t}:${rank}`;
-    let m = maskCache.get(key);
-    if (!m) {
-      const shape = [batch, ...new Array<number>(Math.max(rank - 1, 0)).fill(1)];
-      m = tensor(maskRows!.slice(t * batch, (t + 1) * batch), { shape });
-      maskCache.set(key, m);
-    }
-    return m;
-  };
-
   // One split per leaf rather than a slice per step: the backward pass is then one concatenation, not T
   // full-size zero-padded gradients.
   const xSteps = xLeaves.map((leaf) => split(leaf, steps, 0).map((s) => reshape(s, leaf.shape.slice(1))));
 
   let carry = init;
-  let carryLeaves = initLeaves;
-  const [, carryDef] = treeFlatten(init);
   const outputs: Tensor[][] = new Array(steps);
   let yNames: string[] | undefined;
   let yLeaves0: Tensor[] | undefined;
@@ -163,15 +120,14 @@ export function scan<C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X, options: ScanO
   let yEmpty = false;
   for (let i = 0; i < steps; i++) {
     const t = reverse ? steps - 1 - i : i;
-    let stepXs = xSteps.map((s) => s[t]!);
-    if (maskRows) stepXs = stepXs.map((x) => where(stepMask(t, x.rank), x, 0));
+    const stepXs = xSteps.map((s) => s[t]!);
     const x = (hasXs ? treeUnflatten(xDef as never, stepXs) : undefined) as X;
     const result = f(carry, x);
     if (!Array.isArray(result) || result.length !== 2) {
       throw new ArgumentError('scan: f must return a pair [carry, y]; it returned ' + (Array.isArray(result) ? `an array of ${result.length}` : typeof result));
     }
     const [newCarry, y] = result as readonly [C, Y];
-    let newLeaves = checkCarry(i, initNames, initLeaves, newCarry);
+    checkCarry(i, initNames, initLeaves, newCarry);
 
     if (i === 0) {
       yEmpty = y === null || y === undefined;
@@ -189,19 +145,7 @@ export function scan<C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X, options: ScanO
       yLeaves = leaves;
     }
 
-    if (maskRows) {
-      newLeaves = newLeaves.map((leaf, k) => where(stepMask(t, leaf.rank), leaf, carryLeaves[k]!));
-      yLeaves = yLeaves.map((leaf) => {
-        if (leaf.shape[0] !== batch) {
-          throw new ShapeError(`scan: with a mask, every output of f must have the batch (${batch}) as its leading axis, got ${formatShape(leaf.shape)}`);
-        }
-        return where(stepMask(t, leaf.rank), leaf, 0);
-      });
-      carry = treeUnflatten(carryDef as never, newLeaves) as C;
-    } else {
-      carry = newCarry;
-    }
-    carryLeaves = newLeaves;
+    carry = newCarry;
     outputs[t] = yLeaves;
   }
 

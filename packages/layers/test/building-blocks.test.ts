@@ -128,7 +128,7 @@ describe('dropout', () => {
     expect(Array.from(a.output.dataSync())).not.toEqual(Array.from(plain.apply(p, xs).output.dataSync()));
     // only between layers: the first layer's final state is untouched
     const firstLayer = (h: Tensor) => slice(h, [0, 0, 0], [1, -1, -1]);
-    expectExact(firstLayer(a.hN), firstLayer(plain.apply(p, xs).hN), 'layer 0 hN');
+    expectExact(firstLayer(a.state.h), firstLayer(plain.apply(p, xs).state.h), 'layer 0 state.h');
     const single = lstm({ inputSize: 3, hiddenSize: 4, dropout: 0.5, dtype: 'float64' });
     const q = single.init(randomKey(0));
     expectExact(single.apply(q, xs, { training: true, key: randomKey(5) }).output, single.apply(q, xs).output, 'one layer: nothing to drop');

@@ -36,23 +36,24 @@ describe('layer input errors', () => {
   });
 
   it('an initial state of the wrong shape', () => {
-    const e = thrown(() => layer.apply(params, x, { h0: zeros([4, 8]) }));
+    const e = thrown(() => layer.apply(params, x, { initialState: { h: zeros([4, 8]) } }));
     expect(e).toBeInstanceOf(ShapeError);
-    expect(e.message).toMatch(/^lstm: h0 must be \[numLayers \* numDirections, N, …\] = \[2, 4, 8\], got \[4, 8\] \(missing the leading numLayers \* numDirections = 2 axis: give one state per layer and direction, index layer \* 1 \+ direction\)$/);
-    expect(thrown(() => layer.apply(params, x, { c0: zeros([2, 3, 8]) })).message).toMatch(/c0 must be .* = \[2, 4, 8\], got \[2, 3, 8\] \(the batch axis must match x's N = 4\)/);
+    expect(e.message).toMatch(/^lstm: initialState\.h must be \[numLayers \* numDirections, N, …\] = \[2, 4, 8\], got \[4, 8\] \(missing the leading numLayers \* numDirections = 2 axis: give one state per layer and direction, index layer \* 1 \+ direction\)$/);
+    expect(thrown(() => layer.apply(params, x, { initialState: { c: zeros([2, 3, 8]) } })).message).toMatch(/initialState\.c must be .* = \[2, 4, 8\], got \[2, 3, 8\] \(the batch axis must match x's N = 4\)/);
     const single = lstm({ inputSize: 65, hiddenSize: 8 });
-    expect(thrown(() => single.apply(single.init(randomKey(0)), x, { h0: zeros([4, 8]) })).message).toMatch(/got \[4, 8\] \(missing the leading numLayers \* numDirections axis: use expandDims\(h0, 0\)\)$/);
+    expect(thrown(() => single.apply(single.init(randomKey(0)), x, { initialState: { h: zeros([4, 8]) } })).message).toMatch(/got \[4, 8\] \(missing the leading numLayers \* numDirections axis: use expandDims\(initialState\.h, 0\)\)$/);
   });
 
-  it('c0 for a layer without a cell state', () => {
+  it('initialState.c for a layer without a cell state', () => {
     const g = gru({ inputSize: 65, hiddenSize: 8 });
-    const e = thrown(() => g.apply(g.init(randomKey(0)), x, { c0: zeros([1, 4, 8]) } as never));
+    const e = thrown(() => g.apply(g.init(randomKey(0)), x, { initialState: { c: zeros([1, 4, 8]) } } as never));
     expect(e).toBeInstanceOf(ArgumentError);
-    expect(e.message).toBe("gru: c0 was given but gruCell's state has only {h} (c0 is for LSTM-like cells)");
+    expect(e.message).toBe("gru: initialState.c was given but gruCell's state has only {h} (c is for LSTM-like cells)");
   });
 
-  it('h0 and initialState.h together', () => {
-    expect(thrown(() => layer.apply(params, x, { h0: zeros([2, 4, 8]), initialState: { h: zeros([2, 4, 8]) } })).message).toMatch(/both h0 and initialState\.h were given/);
+  it("PyTorch's h0 / c0 spelling points to initialState", () => {
+    expect(thrown(() => layer.apply(params, x, { h0: zeros([2, 4, 8]) } as never)).message).toMatch(/there is no h0 option; pass initialState: \{ h: h0 \}/);
+    expect(thrown(() => layer.apply(params, x, { c0: zeros([2, 4, 8]) } as never)).message).toMatch(/there is no c0 option; pass initialState: \{ c: c0 \}/);
   });
 
   it('lengths out of range, of the wrong count or dtype', () => {
@@ -68,7 +69,7 @@ describe('layer input errors', () => {
     const e = thrown(() => layer.apply(params, zeros([4, 5, 65], 'float64')));
     expect(e).toBeInstanceOf(DTypeError);
     expect(e.message).toBe("lstm: x has dtype float64 but the parameters are float32; cast x with cast(x, 'float32') or build the layer with dtype 'float64'");
-    expect(thrown(() => layer.apply(params, x, { h0: zeros([2, 4, 8], 'float64') })).message).toMatch(/h0 has dtype float64 but x and the parameters are float32/);
+    expect(thrown(() => layer.apply(params, x, { initialState: { h: zeros([2, 4, 8], 'float64') } })).message).toMatch(/initialState\.h has dtype float64 but x and the parameters are float32/);
     expect(thrown(() => layer.apply(params, tensor(new Int32Array(4 * 5 * 65), { shape: [4, 5, 65] })))).toBeInstanceOf(DTypeError);
   });
 

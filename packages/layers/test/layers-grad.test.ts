@@ -47,13 +47,12 @@ describe('recurrent layers: gradients equal finite differences (float64)', () =>
           const isLstm = kind === 'lstm';
           const options = (h: Tensor | undefined, cc: Tensor | undefined) => ({
             ...(c.withLengths ? { lengths } : {}),
-            ...(h ? { h0: h } : {}),
-            ...(cc && isLstm ? { c0: cc } : {}),
+            ...(h ? { initialState: { h, ...(cc && isLstm ? { c: cc } : {}) } } : {}),
           });
           const loss = (p: typeof params, xs: Tensor, h?: Tensor, cc?: Tensor): Tensor => {
-            const r = layer.apply(p, xs, options(h, cc)) as { output: Tensor; hN: Tensor; cN?: Tensor };
-            const l = add(sum(mul(r.output, wOut)), sum(mul(r.hN, wH)));
-            return r.cN ? add(l, sum(mul(r.cN, wC))) : l;
+            const r = layer.apply(p, xs, options(h, cc)) as { output: Tensor; state: { h: Tensor; c?: Tensor } };
+            const l = add(sum(mul(r.output, wOut)), sum(mul(r.state.h, wH)));
+            return r.state.c ? add(l, sum(mul(r.state.c, wC))) : l;
           };
           const args = c.withInitialState ? (isLstm ? [params, x, h0, c0] : [params, x, h0]) : [params, x];
           const result = checkGrad(loss, args);

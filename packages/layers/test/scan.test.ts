@@ -45,26 +45,6 @@ describe('scan', () => {
     expect(ys.toArray()).toEqual([0, 1, 2, 3]);
   });
 
-  it('with a mask, masked steps keep the carry, emit 0 and show f zeros instead of the input', () => {
-    // batch of 2: sequence 0 valid at steps 0,1,2; sequence 1 valid at step 0 only
-    const mask = tensor([[1, 1], [1, 0], [1, 0]], { dtype: 'int32' });
-    const seen: number[][] = [];
-    const xs = f64([[[1], [2]], [[3], [Number.NaN]], [[5], [Number.POSITIVE_INFINITY]]]);
-    const [carry, ys] = scan(
-      (c: Tensor, x: Tensor) => {
-        seen.push(Array.from(x.dataSync()));
-        const s = add(c, x);
-        return [s, s] as const;
-      },
-      f64([[100], [200]]),
-      xs,
-      { mask },
-    );
-    expect(seen).toEqual([[1, 2], [3, 0], [5, 0]]);
-    expect(carry.toArray()).toEqual([[109], [202]]);
-    expect(ys.toArray()).toEqual([[[101], [202]], [[104], [0]], [[109], [0]]]);
-  });
-
   it('gradients through a scan equal finite differences (float64)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.integer({ min: 0, max: 1e6 }), (steps, width, reverse, seed) => {
@@ -100,11 +80,6 @@ describe('scan', () => {
 
     it('xs leaves must share the time axis', () => {
       expect(() => scan(cumsum as never, zeros([1]), { a: zeros([3, 1]), b: zeros([4, 1]) })).toThrow(/xs\.b has 4 steps .* but xs\.a has 3/);
-    });
-
-    it('a mask must be int32 [T, B]', () => {
-      expect(() => scan(cumsum, zeros([2, 1]), zeros([3, 2, 1]), { mask: zeros([3, 2]) })).toThrow(/mask must be an int32 Tensor/);
-      expect(() => scan(cumsum, zeros([2, 1]), zeros([3, 2, 1]), { mask: tensor([[1, 1]], { dtype: 'int32' }) })).toThrow(/mask must be \[T, B\] = \[3, B\], got \[1, 2\]/);
     });
 
     it('f must return a pair', () => {

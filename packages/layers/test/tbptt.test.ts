@@ -19,11 +19,11 @@ const w = normal(kw, [N, CHUNK, H], { dtype: 'float64' });
 // Runs x chunk by chunk, carrying (h, c) across chunks; `truncate` cuts the graph between chunks.
 function chunked(p: typeof params, xs: Tensor, truncate: boolean) {
   const outputs: Tensor[] = [];
-  let state: { h0?: Tensor; c0?: Tensor } = {};
+  let start0: { initialState?: { h: Tensor; c: Tensor } } = {};
   for (let start = 0; start < T; start += CHUNK) {
-    const r = layer.apply(p, slice(xs, [0, start, 0], [-1, CHUNK, -1]), state);
+    const r = layer.apply(p, slice(xs, [0, start, 0], [-1, CHUNK, -1]), start0);
     outputs.push(r.output);
-    state = truncate ? { h0: stopGradient(r.hN), c0: stopGradient(r.cN) } : { h0: r.hN, c0: r.cN };
+    start0 = { initialState: truncate ? stopGradient(r.state) : r.state };
   }
   return outputs;
 }
@@ -60,10 +60,10 @@ describe('truncated BPTT with stopGradient', () => {
     expect(differs).toBe(true);
 
     // Each chunk alone, started from the (constant) state the previous chunks reached
-    const starts: { h0?: Tensor; c0?: Tensor }[] = [{}];
+    const starts: { initialState?: { h: Tensor; c: Tensor } }[] = [{}];
     for (let start = 0; start + CHUNK < T; start += CHUNK) {
       const r = layer.apply(params, slice(x, [0, start, 0], [-1, CHUNK, -1]), starts.at(-1)!);
-      starts.push({ h0: r.hN, c0: r.cN });
+      starts.push({ initialState: r.state });
     }
     const perChunk = starts.map((s, i) => {
       const chunkLoss = (p: typeof params) =>
@@ -82,7 +82,7 @@ describe('truncated BPTT with stopGradient', () => {
     const g = gru({ inputSize: D, hiddenSize: H, dtype: 'float64' });
     const p = g.init(randomKey(3));
     const first = g.apply(p, slice(x, [0, 0, 0], [-1, 3, -1]));
-    const second = g.apply(p, slice(x, [0, 3, 0], [-1, -1, -1]), { h0: stopGradient(first.hN) });
+    const second = g.apply(p, slice(x, [0, 3, 0], [-1, -1, -1]), { initialState: stopGradient(first.state) });
     expectExact(concat([first.output, second.output], 1), g.apply(p, x).output, 'gru output');
   });
 });

@@ -81,18 +81,18 @@ describe('recurrent layers match PyTorch (float64)', () => {
       const lengths = c.lengths ?? undefined;
 
       const run = (p: typeof params, xs: Tensor, h: Tensor | undefined, cc: Tensor | undefined) =>
-        layer.apply(p, xs, { h0: h, c0: cc, lengths } as never) as { output: Tensor; hN: Tensor; cN?: Tensor };
+        layer.apply(p, xs, { initialState: { h, c: cc }, lengths } as never) as { output: Tensor; state: { h: Tensor; c?: Tensor } };
       const loss = (p: typeof params, xs: Tensor, h?: Tensor, cc?: Tensor) => {
         const r = run(p, xs, h, cc);
-        let l = add(sum(mul(r.output, wOut)), sum(mul(r.hN, wH)));
-        if (r.cN && wC) l = add(l, sum(mul(r.cN, wC)));
+        let l = add(sum(mul(r.output, wOut)), sum(mul(r.state.h, wH)));
+        if (r.state.c && wC) l = add(l, sum(mul(r.state.c, wC)));
         return l;
       };
 
       const r = run(params, x, h0, c0);
       expectClose(r.output, c.expected.output, RTOL, 'output');
-      expectClose(r.hN, c.expected.hN, RTOL, 'hN');
-      if (c.expected.cN) expectClose(r.cN!, c.expected.cN, RTOL, 'cN');
+      expectClose(r.state.h, c.expected.hN, RTOL, 'state.h (h_n)');
+      if (c.expected.cN) expectClose(r.state.c!, c.expected.cN, RTOL, 'state.c (c_n)');
 
       const args: unknown[] = [params, x];
       if (h0) args.push(h0);

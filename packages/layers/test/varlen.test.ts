@@ -48,13 +48,13 @@ describe('variable lengths equal running each sequence alone', () => {
           const c0 = normal(kc!, [L, c.batch, c.hiddenSize], { dtype: 'float64' });
           const wOut = normal(kw!, [c.batch, c.steps, F], { dtype: 'float64' });
           const wH = normal(kv!, [L, c.batch, c.hiddenSize], { dtype: 'float64' });
-          const states = (h: Tensor, cc: Tensor) => (kind === 'lstm' ? { h0: h, c0: cc } : { h0: h });
-          type R = { output: Tensor; hN: Tensor; cN?: Tensor };
+          const states = (h: Tensor, cc: Tensor) => ({ initialState: kind === 'lstm' ? { h, c: cc } : { h } });
+          type R = { output: Tensor; state: { h: Tensor; c?: Tensor } };
 
           const padded = layer.apply(params, x, { ...states(h0, c0), lengths }) as R;
           const lossPadded = (p: typeof params, xs: Tensor) => {
             const r = layer.apply(p, xs, { ...states(h0, c0), lengths }) as R;
-            return add(sum(mul(r.output, wOut)), sum(mul(r.hN, wH)));
+            return add(sum(mul(r.output, wOut)), sum(mul(r.state.h, wH)));
           };
           const [gp, gx] = grad(lossPadded, [0, 1])(params, x) as [typeof params, Tensor];
           expect(gx.dataSync().every((v) => Number.isFinite(v))).toBe(true);
@@ -70,13 +70,13 @@ describe('variable lengths equal running each sequence alone', () => {
             // forward: the valid steps equal, the padded steps exactly 0, the final states equal
             expectExact(slice(padded.output, [b, 0, 0], [1, len, -1]), alone.output, `${kind} output[${b}]`);
             if (len < c.steps) expectExact(slice(padded.output, [b, len, 0], [1, -1, -1]), tensor(new Float64Array((c.steps - len) * F), { shape: [1, c.steps - len, F] }), `${kind} padded output[${b}]`);
-            expectExact(pick(padded.hN), alone.hN, `${kind} hN[${b}]`);
-            if (kind === 'lstm') expectExact(pick(padded.cN!), alone.cN!, `${kind} cN[${b}]`);
+            expectExact(pick(padded.state.h), alone.state.h, `${kind} state.h[${b}]`);
+            if (kind === 'lstm') expectExact(pick(padded.state.c!), alone.state.c!, `${kind} state.c[${b}]`);
 
             // backward: the same loss restricted to sequence b
             const lossAlone = (p: typeof params, xs: Tensor) => {
               const r = layer.apply(p, xs, states(pick(h0), pick(c0))) as R;
-              return add(sum(mul(r.output, wOutB)), sum(mul(r.hN, pick(wH))));
+              return add(sum(mul(r.output, wOutB)), sum(mul(r.state.h, pick(wH))));
             };
             const [gpb, gxb] = grad(lossAlone, [0, 1])(params, xb) as [typeof params, Tensor];
             // Masking adds a where node per step, which reassociates one gradient sum (w + (a + b) instead
@@ -85,7 +85,7 @@ describe('variable lengths equal running each sequence alone', () => {
             // … and bit for bit against the same sequence run alone through the same masked graph.
             const lossAloneMasked = (xs: Tensor) => {
               const r = layer.apply(params, xs, { ...states(pick(h0), pick(c0)), lengths: [len] }) as R;
-              return add(sum(mul(r.output, wOutB)), sum(mul(r.hN, pick(wH))));
+              return add(sum(mul(r.output, wOutB)), sum(mul(r.state.h, pick(wH))));
             };
             expectExact(slice(gx, [b, 0, 0], [1, len, -1]), grad(lossAloneMasked)(xb) as Tensor, `${kind} grad x[${b}] valid steps, masked alone`);
             if (len < c.steps) {
@@ -111,7 +111,7 @@ describe('variable lengths equal running each sequence alone', () => {
     const a = layer.apply(params, x, { lengths: [2, 4, 1] });
     const b = layer.apply(params, x, { lengths: tensor([2, 4, 1], { dtype: 'int32' }) });
     expectExact(a.output, b.output, 'output');
-    expectExact(a.hN, b.hN, 'hN');
+    expectExact(a.state.h, b.state.h, 'state.h');
   });
 
   it('full lengths equal no lengths', () => {
@@ -121,7 +121,7 @@ describe('variable lengths equal running each sequence alone', () => {
     const a = layer.apply(params, x, { lengths: [5, 5] });
     const b = layer.apply(params, x);
     expectExact(a.output, b.output, 'output');
-    expectExact(a.hN, b.hN, 'hN');
+    expectExact(a.state.h, b.state.h, 'state.h');
   });
 
   it('the reverse direction of a short sequence starts at its own last valid step', () => {
@@ -132,6 +132,6 @@ describe('variable lengths equal running each sequence alone', () => {
     const alone = layer.apply(params, slice(x, [0, 0, 0], [1, 2, 1]));
     // The reverse features at step 0 of the padded run are those of the length-2 sequence read backwards
     expectExact(slice(padded.output, [0, 0, 2], [1, 2, 2]), slice(alone.output, [0, 0, 2], [1, 2, 2]), 'reverse features');
-    expectExact(concat([slice(padded.hN, [1, 0, 0], [1, 1, 2])], 0), slice(alone.hN, [1, 0, 0], [1, 1, 2]), 'reverse hN');
+    expectExact(concat([slice(padded.state.h, [1, 0, 0], [1, 1, 2])], 0), slice(alone.state.h, [1, 0, 0], [1, 1, 2]), 'reverse state.h');
   });
 });

@@ -22,7 +22,7 @@ export {
   type ScaleByLearningRateState,
 } from './transforms/scale.js';
 export { addDecayedWeights } from './transforms/add-decayed-weights.js';
-export { trace, type TraceOptions, type TraceState } from './transforms/trace.js';
+export { momentum, type MomentumOptions, type MomentumState } from './transforms/momentum.js';
 export { scaleByAdam, type ScaleByAdamOptions, type ScaleByAdamState } from './transforms/scale-by-adam.js';
 export { scaleByRms, type ScaleByRmsOptions, type ScaleByRmsState } from './transforms/scale-by-rms.js';
 export { scaleByAdagrad, type ScaleByAdagradOptions, type ScaleByAdagradState } from './transforms/scale-by-adagrad.js';

@@ -17,7 +17,7 @@ import {
   scaleByLearningRate,
   scheduleValue,
   sgd,
-  trace,
+  momentum,
   type Schedule,
 } from '@tapestry/optim';
 
@@ -35,7 +35,7 @@ describe('options', () => {
     expect(() => rmsprop({ alpha: 1.5 })).toThrow(/^rmsprop: alpha must be in \[0, 1\)/);
     expect(() => adagrad({ lrDecay: -1 })).toThrow(/adagrad: lrDecay must be >= 0/);
     expect(() => adagrad({ initialAccumulatorValue: -1 })).toThrow(/^adagrad: initialAccumulatorValue must be >= 0/);
-    expect(() => trace({ decay: 0, nesterov: true })).toThrow(/trace: Nesterov momentum needs decay > 0/);
+    expect(() => momentum({ decay: 0, nesterov: true })).toThrow(/momentum: Nesterov momentum needs decay > 0/);
     expect(() => clipByGlobalNorm(-1)).toThrow(/clipByGlobalNorm: maxNorm must be >= 0/);
     expect(() => globalNorm({}, { normType: 0 })).toThrow(/globalNorm: normType must be a number > 0 or Infinity, got 0/);
   });
@@ -76,7 +76,7 @@ describe('trees', () => {
     const opt = sgd({ lr: 0.1, momentum: 0.9 });
     const state = opt.init(params);
     expect(() => opt.update({ w: f64([1, 2]) } as unknown as typeof params, state, params)).toThrow(
-      /trace\.update: state\.momentum\.layers\[0\]\.b has no counterpart in updates/,
+      /momentum\.update: state\.momentum\.layers\[0\]\.b has no counterpart in updates/,
     );
     expect(() => applyUpdates(params, { w: f64([1, 2]), layers: [{ c: f64([3]) }] } as unknown as typeof params)).toThrow(
       /^applyUpdates: updates has no leaf updates\.layers\[0\]\.b to match params\.layers\[0\]\.b/,

@@ -84,7 +84,7 @@ function carryRuns(config: TrainConfig, [start, end]: [number, number], field: n
 export function writeCarryRows(config: TrainConfig, rows: [number, number], carry: CarriedState, shared: Float32Array): void {
   [carry.h, carry.c].forEach((t, field) => {
     if (t === undefined) return;
-    const data = t.data as Float32Array;
+    const data = t.dataSync() as Float32Array;
     carryRuns(config, rows, field, (s, l, n) => shared.set(data.subarray(l, l + n), s));
   });
 }
@@ -221,7 +221,7 @@ export class ShardTrainer {
     const all = new Float32Array(shared.gradients);
     let offset = this.index * paramCount;
     for (const leaf of leaves) {
-      all.set(leaf.data as Float32Array, offset);
+      all.set(leaf.dataSync(), offset);
       offset += leaf.size;
     }
     new Float64Array(shared.losses)[this.index] = loss;

@@ -3,8 +3,9 @@ import { add } from '../ops/arithmetic.js';
 import { sum } from '../ops/reduce.js';
 import { reshape } from '../ops/shape-ops.js';
 import { formatShape, shapesEqual, type Shape } from '../shape.js';
-import { Tensor, zeros } from '../tensor.js';
-import { recording, tracing, type Tape } from './tape.js';
+import type { AttrsOf } from '../binding/primitive.js';
+import { Tensor, zerosLike } from '../tensor.js';
+import { recording, tracing, type Tape } from '../binding/tape.js';
 
 /**
  * Sums a cotangent computed at a broadcast shape back to its input's shape. This is the single place where
@@ -40,18 +41,22 @@ export function backward(tape: Tape, seeds: Map<number, Tensor>): (Tensor | unde
     const node = nodes[i]!;
     const ct = cts[i];
     if (ct === undefined || node.primitive === null) continue;
+    const name = node.primitive.name;
     const fastSlot = node.inputSlots[0]!;
-    if (node.primitive.accumulateVjp !== undefined && fastSlot >= 0 && !recording() && !tracing()) {
+    if ((name === 'slice' || name === 'gather') && fastSlot >= 0 && !recording() && !tracing() && ct.backend.accumulateSparse !== undefined) {
+      // the VJP would build a mostly-zero cotangent of the input's shape; the backend adds ct in place instead
       const input = node.inputs[0]!;
       let acc = cts[fastSlot];
       if (acc === undefined || owned[fastSlot] !== true) {
-        acc = acc === undefined ? zeros(input.shape, input.dtype) : new Tensor(acc.data.slice(), acc.shape, acc.dtype);
+        acc = acc === undefined ? zerosLike(input) : copyOf(acc);
         cts[fastSlot] = acc;
         owned[fastSlot] = true;
       }
-      node.primitive.accumulateVjp(acc.data, ct, node.inputs, node.attrs);
-      cts[i] = undefined;
-      continue;
+      const storage = node.inputs.map((x) => x.storage);
+      if (ct.backend.accumulateSparse(name, acc.storage, ct.storage, node.inputs, storage, node.attrs as AttrsOf<'slice' | 'gather'>)) {
+        cts[i] = undefined;
+        continue;
+      }
     }
     const vjp = node.primitive.vjp!;
     const grads = vjp(ct, node.inputs, node.output, node.attrs);
@@ -69,7 +74,7 @@ export function backward(tape: Tape, seeds: Map<number, Tensor>): (Tensor | unde
       }
       const previous = cts[slot];
       if (previous === undefined) cts[slot] = shaped;
-      else if (owned[slot] === true) accumulateInPlace(previous, shaped);
+      else if (owned[slot] === true && previous.backend.accumulate?.(previous.storage, shaped.storage, shaped.dtype, shaped.size) === true) continue;
       else {
         cts[slot] = add(previous, shaped);
         // a sum made here is ours alone until its node's VJP reads it; with no enclosing tape to record
@@ -84,9 +89,10 @@ export function backward(tape: Tape, seeds: Map<number, Tensor>): (Tensor | unde
   return cts;
 }
 
-/** `acc += g` on storage the engine owns (same shape and dtype, checked by the caller). */
-function accumulateInPlace(acc: Tensor, g: Tensor): void {
-  const a = acc.data;
-  const b = g.data;
-  for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
+/** A copy of `x` with storage of its own (which the engine may then add into in place). */
+function copyOf(x: Tensor): Tensor {
+  const storage = x.backend.allocate(x.dtype, x.size);
+  // a cast to the same dtype is the identity, and a kernel every backend has: it copies
+  x.backend.plan('cast', [x], x, { dtype: x.dtype }, { inputSlots: [], shared: null })([x.storage], storage);
+  return new Tensor(storage, x.shape, x.dtype, null, null, x.backend);
 }

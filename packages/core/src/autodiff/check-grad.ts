@@ -1,6 +1,6 @@
 import { ArgumentError, DTypeError } from '../errors.js';
 import { formatShape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { hostData, Tensor } from '../tensor.js';
 import { treeFlattenWithPath, treeStructure, treeUnflatten } from '../tree/tree.js';
 import { valueAndGradAs } from './grad.js';
 
@@ -59,8 +59,8 @@ export function checkGrad(f: (...args: any[]) => Tensor, args: readonly unknown[
       if (leaf.dtype !== 'float64') {
         throw new DTypeError(`checkGrad: argument ${argIndex}${path ? ` at ${path}` : ''} is ${leaf.dtype} ${formatShape(leaf.shape)}; finite differences need float64`);
       }
-      const g = grads[li]![1].data;
-      const base = leaf.data as Float64Array;
+      const g = hostData(grads[li]![1], 'checkGrad');
+      const base = hostData(leaf, 'checkGrad') as Float64Array;
       for (let e = 0; e < leaf.size; e++) {
         const evalAt = (delta: number): number => {
           const data = base.slice();

@@ -1,9 +1,9 @@
+import { definePrimitive, type Primitive } from '../binding/primitive.js';
+import { bind, untracked } from '../binding/tape.js';
 import { ArgumentError } from '../errors.js';
 import { expectTensor } from '../ops/checks.js';
 import { formatShape, shapesEqual } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { definePrimitive, type Primitive } from './primitive.js';
-import { bind, untracked } from './tape.js';
 
 /** What the forward half of a {@link customVjp} returns. */
 export interface CustomForward<R> {
@@ -13,10 +13,32 @@ export interface CustomForward<R> {
   residuals?: R;
 }
 
-interface CustomAttrs {
-  residuals: unknown;
-  value: Tensor;
-}
+// The cotangents are bwd's, checked: each of its input's shape and dtype, or null.
+const customVjpPrimitive: Primitive<'customVjp'> = definePrimitive({
+  name: 'customVjp',
+  kind: 'custom',
+  shape: (_xs, { value }) => ({ shape: value.shape, dtype: value.dtype }),
+  vjp: (ct, xs, _out, { name, residuals, bwd }) => {
+    const grads = bwd(ct, residuals, xs);
+    if (!Array.isArray(grads) || grads.length !== xs.length) {
+      throw new ArgumentError(`customVjp(${name}): bwd must return an array of ${xs.length} gradients (one per input), got ${Array.isArray(grads) ? grads.length : typeof grads}`);
+    }
+    grads.forEach((g, i) => {
+      if (g === null) return;
+      const x = xs[i]!;
+      if (!(g instanceof Tensor) || !shapesEqual(g.shape, x.shape) || g.dtype !== x.dtype) {
+        throw new ArgumentError(
+          `customVjp(${name}): bwd's gradient for xs[${i}] must be a ${x.dtype} tensor of shape ${formatShape(x.shape)}, got ` +
+            (g instanceof Tensor ? `${g.dtype} ${formatShape(g.shape)}` : String(g)),
+        );
+      }
+    });
+    return grads;
+  },
+});
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const customVjpPrimitives = { customVjp: customVjpPrimitive };
 
 let customCount = 0;
 
@@ -36,38 +58,16 @@ let customCount = 0;
 export function customVjp<R = unknown>(
   fwd: (...xs: Tensor[]) => CustomForward<R>,
   bwd: (ct: Tensor, residuals: R, xs: readonly Tensor[]) => (Tensor | null)[],
-  name = `custom${customCount}`,
+  name?: string,
 ): (...xs: Tensor[]) => Tensor {
   if (typeof fwd !== 'function' || typeof bwd !== 'function') throw new ArgumentError('customVjp: fwd and bwd must be functions');
-  // the registry needs unique names, but users may reuse a name (a factory called twice): number each one
-  const id = customCount++;
-  const primitive: Primitive<CustomAttrs> = definePrimitive<CustomAttrs>({
-    name: `customVjp:${name}#${id}`,
-    forward: (_xs, attrs) => attrs.value,
-    // under trace the value is already in the graph (fwd's ops); the tape still uses bwd for the gradient
-    traceAs: (_xs, attrs) => attrs.value,
-    vjp: (ct, xs, _out, attrs) => {
-      const grads = bwd(ct, attrs.residuals as R, xs);
-      if (!Array.isArray(grads) || grads.length !== xs.length) {
-        throw new ArgumentError(`customVjp(${name}): bwd must return an array of ${xs.length} gradients (one per input), got ${Array.isArray(grads) ? grads.length : typeof grads}`);
-      }
-      grads.forEach((g, i) => {
-        if (g === null) return;
-        const x = xs[i]!;
-        if (!(g instanceof Tensor) || !shapesEqual(g.shape, x.shape) || g.dtype !== x.dtype) {
-          throw new ArgumentError(
-            `customVjp(${name}): bwd's gradient for xs[${i}] must be a ${x.dtype} tensor of shape ${formatShape(x.shape)}, got ` +
-              (g instanceof Tensor ? `${g.dtype} ${formatShape(g.shape)}` : String(g)),
-          );
-        }
-      });
-      return grads;
-    },
-  });
+  const label = name ?? `custom${customCount++}`;
   return (...xs: Tensor[]): Tensor => {
-    xs.forEach((x, i) => expectTensor(`customVjp(${name})`, `xs[${i}]`, x));
+    xs.forEach((x, i) => expectTensor(`customVjp(${label})`, `xs[${i}]`, x));
     const { value, residuals } = fwd(...xs.map(untracked));
-    expectTensor(`customVjp(${name})`, 'fwd(...).value', value);
-    return bind(primitive, xs, { residuals, value: untracked(value) });
+    expectTensor(`customVjp(${label})`, 'fwd(...).value', value);
+    // under a trace the value is already in the graph (fwd's ops); the tape still uses bwd for the gradient
+    const attrs = { name: label, residuals, value: untracked(value), bwd: bwd as (ct: Tensor, r: unknown, xs: readonly Tensor[]) => (Tensor | null)[] };
+    return bind(customVjpPrimitive, xs, attrs);
   };
 }

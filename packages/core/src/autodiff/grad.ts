@@ -1,12 +1,12 @@
 import { isFloat } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { formatShape, shapesEqual } from '../shape.js';
-import { ones, Tensor, zeros } from '../tensor.js';
+import { onesLike, Tensor, zerosLike } from '../tensor.js';
 import { treeFlattenWithPath, treeUnflatten, treeStructure, freezeTree, type TreeDef } from '../tree/tree.js';
 import { add } from '../ops/arithmetic.js';
 import { backward } from './backward.js';
-import { closeTape, openTape, watch, type Tape } from './tape.js';
-import { slotOn } from './track.js';
+import { closeTape, openTape, watch, type Tape } from '../binding/tape.js';
+import { slotOn } from '../binding/track.js';
 
 interface Watched {
   readonly def: TreeDef;
@@ -76,7 +76,7 @@ function record(op: string, f: (...args: any[]) => unknown, args: unknown[], arg
       const info = watched.get(a)!;
       const grads = info.leaves.map((leaf) => {
         const slot = slotOn(leaf.track, tape);
-        return cts[slot] ?? zeros(leaf.shape, leaf.dtype);
+        return cts[slot] ?? zerosLike(leaf);
       });
       return freezeTree(treeUnflatten(info.def, grads));
     });
@@ -136,7 +136,7 @@ export function valueAndGradAs(op: string, f: (...args: any[]) => any, argnums: 
       loss = scalarOutput(op, output[0]);
       aux = output[1];
     } else loss = scalarOutput(op, output);
-    const grads = pullback([loss], [ones(loss.shape, loss.dtype)]);
+    const grads = pullback([loss], [onesLike(loss)]);
     const g = typeof argnums === 'number' ? grads[0] : grads;
     return [options.hasAux ? [loss, aux] : loss, g];
   };

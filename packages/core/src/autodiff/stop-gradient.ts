@@ -1,6 +1,6 @@
 import { Tensor } from '../tensor.js';
 import { treeMap } from '../tree/tree.js';
-import { untracked } from './tape.js';
+import { untracked } from '../binding/tape.js';
 
 /**
  * The same value (a tensor or a tree of them), cut from every tape: no gradient flows back through it.

@@ -2,31 +2,37 @@
  * Compiles a graph into a plan: a flat list of kernel calls over storage fixed in advance. Running the
  * plan does no graph work, no tape bookkeeping and no allocation of working memory: it points the value
  * table at the call's inputs, gives each result storage of its own (results are immutable values the caller
- * keeps: fresh arrays, or storage recycled from donated arguments, see `jit`'s `donate`) and calls the steps.
+ * keeps: fresh storage, or storage recycled from donated arguments, see `jit`'s `donate`) and calls the steps.
+ * The kernels are the backend's, planned once here exactly as eager execution plans them per call.
  */
-import { allocate, type DType, type TensorData } from '../dtype.js';
+import type { Backend, FusedInstruction, KernelName, KernelRun, PlanContext } from '../backend/backend.js';
+import { cpu } from '../backend/cpu.js';
+import type { DType } from '../dtype.js';
+import { ArgumentError } from '../errors.js';
 import { sizeOf } from '../shape.js';
-import { Tensor } from '../tensor.js';
-import { fusedStep, RegisterFile, type FusedInstruction } from './fused-kernel.js';
-import type { Graph } from './graph.js';
+import { hostData, Tensor } from '../tensor.js';
+import type { Graph, GraphNode, PrimitiveNode } from './graph.js';
 import { planMemory, type MemoryPlan } from './memory-plan.js';
-import { ELEMENTWISE, findFusionGroups, type FusionGroup } from './passes/fusion.js';
+import { findFusionGroups, type FusionGroup } from './passes/fusion.js';
 import { buildSchedule, type Schedule } from './schedule.js';
-import { nodeStep, type StepFn } from './step-kernels.js';
 
 /** Options of {@link compileGraph}. */
 export interface CompileOptions {
   /** Fuse elementwise chains into single kernels (default true). */
   fuse?: boolean;
+  /** The backend whose kernels run the plan (default: the CPU). Inputs must live there. */
+  backend?: Backend;
 }
 
-/** Gives a result storage of its own: an array of `dtype` and length `size`, or undefined to allocate one. */
-export type StorageSource = (dtype: DType, size: number) => TensorData | undefined;
+/** Gives a result storage of its own: storage for `size` elements of `dtype`, or undefined to allocate some. */
+export type StorageSource = (dtype: DType, size: number) => unknown;
 
 /** A compiled graph: call `run` with the input tensors (in `graph.inputs` order). */
 export interface CompiledGraph {
   /** The graph the plan computes. */
   readonly graph: Graph;
+  /** The backend that runs it. */
+  readonly backend: Backend;
   /** The fused groups. */
   readonly groups: readonly FusionGroup[];
   /** The steps and storage classes. */
@@ -37,20 +43,44 @@ export interface CompiledGraph {
   readonly stepCount: number;
   /**
    * Runs the plan; returns the value of every node the result reads, by node id. Each result gets storage
-   * from `storageFor` when it returns some (recycled storage the caller owns), else a fresh array.
+   * from `storageFor` when it returns some (recycled storage the caller owns), else fresh storage.
    */
   run(inputs: readonly Tensor[], storageFor?: StorageSource): (id: number) => Tensor;
   /** The dtype and length of each result that gets storage of its own per call, in the order `run` asks for them. */
   readonly freshResults: readonly { readonly dtype: DType; readonly size: number }[];
 }
 
-function fusedGroupStep(graph: Graph, group: FusionGroup, schedule: Schedule, values: TensorData[], registers: RegisterFile): StepFn {
+/** A compiled kernel call. */
+type StepFn = () => void;
+
+/** The backend's kernel for a node, planned with the node's own attributes. */
+function planNode<P extends KernelName>(backend: Backend, node: PrimitiveNode<P>, inputs: readonly GraphNode[], context: PlanContext): KernelRun {
+  return backend.plan(node.op, inputs, node, node.attrs, context);
+}
+
+/** The step of one node: its kernel, planned with the node's input slots, reading and writing the value table. */
+function nodeStep(graph: Graph, node: PrimitiveNode<KernelName | 'customVjp'>, slot: (id: number) => number, values: unknown[], backend: Backend, shared: unknown): StepFn {
+  if (node.op === 'customVjp') throw new ArgumentError('jit: a custom VJP node cannot be compiled (its value is traced through)');
+  const inputSlots = node.inputs.map(slot);
+  const context: PlanContext = { inputSlots, shared };
+  const run = planNode(backend, node, node.inputs.map((i) => graph.nodes[i]!), context);
+  const out = slot(node.id);
+  const operands = new Array<unknown>(inputSlots.length);
+  return () => {
+    for (let k = 0; k < inputSlots.length; k++) operands[k] = values[inputSlots[k]!];
+    run(operands, values[out]);
+  };
+}
+
+/** The step of a fused group: one kernel the backend builds from the members' ops. */
+function groupStep(graph: Graph, group: FusionGroup, schedule: Schedule, values: unknown[], backend: Backend, shared: unknown): StepFn {
   const index = new Map(group.members.map((m, i) => [m, i]));
   const inputSlots: number[] = [];
-  const inputShapes: (readonly number[])[] = [];
+  const inputTypes: GraphNode[] = [];
   const inputOf = new Map<number, number>();
-  const program: FusedInstruction[] = group.members.map((id) => {
-    const node = graph.nodes[id]!;
+  const outputSlots: number[] = [];
+  const instructions: FusedInstruction[] = group.members.map((id) => {
+    const node = graph.nodes[id]! as PrimitiveNode<FusedInstruction['op']>;
     const operands = node.inputs.map((i) => {
       const m = index.get(i);
       if (m !== undefined) return -(m + 1);
@@ -59,73 +89,83 @@ function fusedGroupStep(graph: Graph, group: FusionGroup, schedule: Schedule, va
         k = inputSlots.length;
         inputOf.set(i, k);
         inputSlots.push(schedule.root[i]!);
-        inputShapes.push(graph.nodes[i]!.shape);
+        inputTypes.push(graph.nodes[i]!);
       }
       return k;
     });
-    const attrs = node.attrs as { p0?: number; p1?: number } | undefined;
-    return {
-      kind: ELEMENTWISE.get(node.op)!,
-      code: node.op,
-      p0: attrs?.p0 ?? 0,
-      p1: attrs?.p1 ?? 0,
-      dtype: node.dtype,
-      operands,
-      slot: schedule.storage[id] === 'register' ? -1 : id,
-    };
+    const stored = schedule.storage[id] !== 'register';
+    if (stored) outputSlots.push(id);
+    return { op: node.op, attrs: node.attrs, dtype: node.dtype, operands, stored };
   });
-  return fusedStep(program, inputSlots, inputShapes, group.shape, values, registers);
+  const run = backend.planFused({ instructions, inputs: inputTypes, shape: group.shape }, { inputSlots, shared });
+  const ins = new Array<unknown>(inputSlots.length);
+  const outs = new Array<unknown>(outputSlots.length);
+  return () => {
+    for (let k = 0; k < inputSlots.length; k++) ins[k] = values[inputSlots[k]!];
+    for (let k = 0; k < outputSlots.length; k++) outs[k] = values[outputSlots[k]!];
+    run(ins, outs);
+  };
+}
+
+/** A constant's storage on the plan's backend: a host constant (a literal, a closed-over tensor) is copied there once. */
+function constantStorage(value: Tensor, backend: Backend): unknown {
+  if (value.backend === backend) return value.storage;
+  if (value.backend.hostView === undefined) {
+    throw new ArgumentError(`jit: a constant ${value.toString()} lives on ${value.backend.name} but the plan runs on ${backend.name}; move it with devicePut`);
+  }
+  return backend.fromHost(hostData(value, 'jit'));
 }
 
 /**
  * Compiles `graph` (run the optimisation passes first, see `optimize`): fusion groups, a schedule, a
- * static memory plan and one precomputed step per kernel call.
+ * static memory plan and one planned kernel per step.
  */
 export function compileGraph(graph: Graph, options: CompileOptions = {}): CompiledGraph {
+  const backend = options.backend ?? cpu;
   const groups = options.fuse === false ? [] : findFusionGroups(graph);
-  const schedule = buildSchedule(graph, groups);
+  const schedule = buildSchedule(graph, groups, (op) => backend.aliases(op));
   const memory = planMemory(graph, schedule);
   const n = graph.nodes.length;
-  const values: TensorData[] = new Array(n);
-  const buffers = memory.buffers.map((b) => allocate(b.dtype, b.size));
+  const values: unknown[] = new Array(n);
+  const buffers = memory.buffers.map((b) => backend.allocate(b.dtype, b.size));
   const fresh: number[] = [];
   for (const node of graph.nodes) {
     const storage = schedule.storage[node.id];
-    if (storage === 'const') values[node.id] = node.value!.data;
-    else if (storage === 'pooled') {
-      const buffer = buffers[memory.bufferOf[node.id]!]!;
-      const size = sizeOf(node.shape);
-      values[node.id] = buffer.length === size ? buffer : buffer.subarray(0, size);
-    } else if (storage === 'output') fresh.push(node.id);
+    if (node.op === 'const') values[node.id] = constantStorage(node.value, backend); else if (storage === 'pooled') values[node.id] = backend.view(buffers[memory.bufferOf[node.id]!]!, sizeOf(node.shape));
+    else if (storage === 'output') fresh.push(node.id);
   }
   const slot = (id: number): number => schedule.root[id]!;
-  const registers = new RegisterFile();
+  const shared = backend.planContext();
   const steps: StepFn[] = schedule.steps.map((step) =>
-    step.kind === 'node' ? nodeStep(graph, graph.nodes[step.id]!, slot, values) : fusedGroupStep(graph, step.group, schedule, values, registers),
+    step.kind === 'node'
+      ? nodeStep(graph, graph.nodes[step.id]! as PrimitiveNode, slot, values, backend, shared)
+      : groupStep(graph, step.group, schedule, values, backend, shared),
   );
   const inputs = graph.inputs;
   return {
     graph,
+    backend,
     groups,
     schedule,
     memory,
     stepCount: steps.length,
     freshResults: fresh.map((id) => ({ dtype: graph.nodes[id]!.dtype, size: sizeOf(graph.nodes[id]!.shape) })),
     run(args, storageFor) {
-      for (let i = 0; i < inputs.length; i++) values[inputs[i]!] = args[i]!.data;
+      for (let i = 0; i < inputs.length; i++) values[inputs[i]!] = args[i]!.storage;
       for (const id of fresh) {
         const { dtype, shape } = graph.nodes[id]!;
         const size = sizeOf(shape);
-        values[id] = storageFor?.(dtype, size) ?? allocate(dtype, size);
+        values[id] = storageFor?.(dtype, size) ?? backend.allocate(dtype, size);
       }
       for (let s = 0; s < steps.length; s++) steps[s]!();
+      backend.flush();
       // results hold their own storage (or an input's or a constant's: values are immutable)
       const results = new Map<number, Tensor>();
       return (id) => {
         let t = results.get(id);
         if (t === undefined) {
           const node = graph.nodes[id]!;
-          t = new Tensor(values[slot(id)]!, node.shape, node.dtype);
+          t = new Tensor(values[slot(id)], node.shape, node.dtype, null, null, backend);
           results.set(id, t);
         }
         return t;

@@ -3,13 +3,10 @@
  * eager's, bit for bit). It goes through `bind`, so an evaluation is differentiable and traceable like
  * any other code.
  */
-import { primitiveNamed } from '../autodiff/primitive.js';
-import { bind } from '../autodiff/tape.js';
-import { InternalError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { bindArguments, buildResult } from './arguments.js';
 import type { Graph } from './graph.js';
-import { checkIndexNode } from './index-checks.js';
+import { bindNode } from './primitive-table.js';
 
 /**
  * Runs `graph` on arguments shaped like the ones it was traced with (same tree structure, shapes, dtypes)
@@ -27,14 +24,11 @@ export function evaluate(graph: Graph, ...args: unknown[]): any {
   for (const node of graph.nodes) {
     if (node.op === 'input') continue;
     if (node.op === 'const') {
-      values[node.id] = node.value!;
+      values[node.id] = node.value;
       continue;
     }
-    const primitive = primitiveNamed(node.op);
-    if (primitive === undefined) throw new InternalError(`internal: evaluate: no primitive named '${node.op}' (node %${node.id})`);
-    const operands = node.inputs.map((i) => values[i]!);
-    checkIndexNode(graph, node, operands.map((x) => x.data));
-    values[node.id] = bind(primitive, operands, node.attrs);
+    // index ranges are checked by the kernels as they run
+    values[node.id] = bindNode(node, node.inputs.map((i) => values[i]!));
   }
   return buildResult(graph, (id) => values[id]!);
 }

@@ -3,30 +3,59 @@
  * argument leaves it reads and the result leaves it returns. A graph is a plain value: printed with
  * `toString`, drawn with `toDot`, rewritten by the compiler's passes and run by `evaluate` or `jit`.
  */
+import type { AttrsOf, PrimitiveName } from '../binding/primitive.js';
 import { DTYPE_ABBREVIATION, type DType } from '../dtype.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import type { TreeDef } from '../tree/tree.js';
 
-/** One node: an input, a constant, or a primitive applied to earlier nodes. */
-export interface GraphNode {
+/** What every node has: its id, the nodes it reads, and its value's type. */
+export interface NodeBase {
   /** The node's id: its index in {@link Graph.nodes}, printed as `%id`. */
   readonly id: number;
-  /** The primitive's name (`matmul`, `tanh`, …), or `input` / `const`. */
-  readonly op: string;
   /** The ids of the nodes it reads, in the primitive's argument order. */
   readonly inputs: readonly number[];
-  /** The primitive's attributes (axes, flags, shapes), as the op passed them; undefined for none. */
-  readonly attrs: unknown;
   /** The shape of the value. */
   readonly shape: Shape;
   /** The dtype of the value. */
   readonly dtype: DType;
-  /** For a `const` node: its value. */
-  readonly value?: Tensor;
-  /** For an `input` node: the path of its leaf in the argument list (`args[0].w`). */
-  readonly path?: string;
 }
+
+/**
+ * A primitive applied to earlier nodes. Typed per primitive: once `node.op === 'slice'` is checked,
+ * `node.attrs` is slice's attributes.
+ */
+export type PrimitiveNode<P extends PrimitiveName = PrimitiveName> = {
+  [Q in P]: NodeBase & {
+    /** The primitive's name (`matmul`, `tanh`, …). */
+    readonly op: Q;
+    /** The primitive's attributes (axes, flags, shapes), as the op passed them. */
+    readonly attrs: AttrsOf<Q>;
+  };
+}[P];
+
+/** An argument leaf of the traced function. */
+export interface InputNode extends NodeBase {
+  /** Always `input`. */
+  readonly op: 'input';
+  /** None. */
+  readonly attrs: undefined;
+  /** The path of its leaf in the argument list (`args[0].w`). */
+  readonly path: string;
+}
+
+/** A concrete value the traced function created or closed over. */
+export interface ConstNode extends NodeBase {
+  /** Always `const`. */
+  readonly op: 'const';
+  /** None. */
+  readonly attrs: undefined;
+  /** The value. */
+  readonly value: Tensor;
+}
+
+/** One node: an input, a constant, or a primitive applied to earlier nodes. */
+export type GraphNode = PrimitiveNode | InputNode | ConstNode;
 
 /** A leaf of the arguments or of the result that is not a tensor: fixed when traced. */
 export interface StaticLeaf {
@@ -38,7 +67,7 @@ export interface StaticLeaf {
 export type GraphLeaf = number | StaticLeaf;
 
 /** What a node is before it gets its id (see {@link GraphBuilder.add}). */
-export type NodeSpec = Omit<GraphNode, 'id'>;
+export type NodeSpec = GraphNode extends infer N ? (N extends GraphNode ? Omit<N, 'id'> : never) : never;
 
 /** Builds a graph node by node; ids are given in order. */
 export class GraphBuilder {
@@ -48,7 +77,7 @@ export class GraphBuilder {
   /** Appends a node and returns its id. */
   add(spec: NodeSpec): number {
     const id = this.nodes.length;
-    this.nodes.push({ ...spec, id });
+    this.nodes.push({ ...spec, id } as GraphNode);
     return id;
   }
 }
@@ -114,7 +143,7 @@ export class Graph {
     const outputs = new Set(this.outputs);
     const lines = ['digraph graph {', '  rankdir=TB;', '  node [fontname="monospace", fontsize=10];'];
     for (const n of this.nodes) {
-      const label = `%${n.id} ${n.op === 'input' ? `input ${n.path ?? ''}` : n.op}\\n${typeName(n)}`;
+      const label = `%${n.id} ${n.op === 'input' ? `input ${n.path}` : n.op}\\n${typeName(n)}`;
       const shape = n.op === 'input' ? 'ellipse' : n.op === 'const' ? 'box' : 'box, style=rounded';
       const bold = outputs.has(n.id) ? ', penwidth=2.5' : '';
       lines.push(`  n${n.id} [label="${label.replace(/"/g, '\\"')}", shape=${shape}${bold}];`);
@@ -144,15 +173,15 @@ function formatAttr(v: unknown): string {
 }
 
 function formatConst(value: Tensor): string {
-  if (value.size > 8) return `const(${value.size} values)`;
+  if (value.size > 8 || value.backend.hostView === undefined) return `const(${value.size} values)`;
   const data = value.dataSync();
   return `const(${Array.from(data, formatNumber).join(', ')})`;
 }
 
 function formatNode(n: GraphNode): string {
   const lhs = `%${n.id}: ${typeName(n)} = `;
-  if (n.op === 'input') return `${lhs}input(${n.path ?? ''})`;
-  if (n.op === 'const') return lhs + formatConst(n.value!);
+  if (n.op === 'input') return `${lhs}input(${n.path})`;
+  if (n.op === 'const') return lhs + formatConst(n.value);
   const attrs = n.attrs === undefined ? '' : formatAttr(n.attrs);
   return `${lhs}${n.op}(${n.inputs.map((i) => `%${i}`).join(', ')})${attrs === '' || attrs === '{}' ? '' : ` ${attrs}`}`;
 }

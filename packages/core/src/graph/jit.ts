@@ -2,9 +2,11 @@
  * jit: trace on first call, optimise, compile, and replay the compiled plan on later calls with the same
  * argument signature (tree structure, shapes, dtypes, static leaves). A new signature traces again.
  */
-import { recording, tracing } from '../autodiff/tape.js';
+import { recording, tracing } from '../binding/tape.js';
+import type { Backend } from '../backend/backend.js';
+import { cpu } from '../backend/cpu.js';
 import { ArgumentError } from '../errors.js';
-import type { DType, TensorData } from '../dtype.js';
+import type { DType } from '../dtype.js';
 import { donateStorage, isDonated, Tensor } from '../tensor.js';
 import { isContainer } from '../tree/tree.js';
 import { buildResult, bindArguments } from './arguments.js';
@@ -47,7 +49,7 @@ export function signatureOf(args: readonly unknown[]): string {
   const parts: string[] = [];
   const walk = (x: unknown): void => {
     if (x instanceof Tensor) {
-      parts.push(x.dtype, '[', x.shape.join(','), ']');
+      parts.push(x.dtype, '@', x.backend.name, '[', x.shape.join(','), ']');
     } else if (Array.isArray(x)) {
       parts.push('(');
       for (const c of x) walk(c);
@@ -90,9 +92,10 @@ function tensorLeaves(x: unknown, prefix: string, out: [string, Tensor][]): [str
   return out;
 }
 
-/** Whether `data` is a whole buffer (not a view into storage other arrays may share). */
-function ownsBuffer(data: TensorData): boolean {
-  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+/** Whether `storage` is not a view into memory other arrays may share (a typed array over part of a buffer). */
+function ownsBuffer(storage: unknown): boolean {
+  if (!ArrayBuffer.isView(storage)) return true;
+  return storage.byteOffset === 0 && storage.byteLength === storage.buffer.byteLength;
 }
 
 /**
@@ -100,7 +103,7 @@ function ownsBuffer(data: TensorData): boolean {
  * compiled graph; it keeps no more arrays of a kind than the graph has results of that kind.
  */
 class StoragePool {
-  private readonly free = new Map<string, TensorData[]>();
+  private readonly free = new Map<string, unknown[]>();
   private readonly capacity = new Map<string, number>();
 
   constructor(results: readonly { readonly dtype: DType; readonly size: number }[]) {
@@ -111,7 +114,7 @@ class StoragePool {
   }
 
   /** Takes an array for a result, never one of `busy` (storage the call reads). */
-  take(dtype: DType, size: number, busy: ReadonlySet<TensorData>): TensorData | undefined {
+  take(dtype: DType, size: number, busy: ReadonlySet<unknown>): unknown {
     const list = this.free.get(`${dtype}:${size}`);
     if (list === undefined) return undefined;
     for (let i = list.length - 1; i >= 0; i--) {
@@ -121,8 +124,8 @@ class StoragePool {
   }
 
   /** Offers the storage of a donated tensor. */
-  give(dtype: DType, data: TensorData): void {
-    const key = `${dtype}:${data.length}`;
+  give(dtype: DType, size: number, data: unknown): void {
+    const key = `${dtype}:${size}`;
     const list = this.free.get(key) ?? [];
     if (list.length < (this.capacity.get(key) ?? 0) && ownsBuffer(data) && !list.includes(data)) {
       list.push(data);
@@ -148,16 +151,32 @@ function runDonating(compiled: CompiledGraph, pool: StoragePool, args: readonly 
     }
   }
   const inputs = bindArguments('jit', compiled.graph, args);
-  const busy = new Set(inputs.map((t) => t.data));
+  const busy = new Set(inputs.map((t) => t.storage));
   const result = buildResult(compiled.graph, compiled.run(inputs, (dtype, size) => pool.take(dtype, size, busy)));
-  const inUse = new Set<TensorData>(kept.map(([, t]) => t.data));
-  for (const [, t] of tensorLeaves(result, '', [])) inUse.add(t.data);
+  const inUse = new Set<unknown>(kept.map(([, t]) => t.storage));
+  for (const [, t] of tensorLeaves(result, '', [])) inUse.add(t.storage);
   for (const [, t] of given) {
     if (isDonated(t)) continue; // the same tensor twice
     const data = donateStorage(t);
-    if (!inUse.has(data)) pool.give(t.dtype, data);
+    if (!inUse.has(data)) pool.give(t.dtype, t.size, data);
   }
   return result;
+}
+
+/** The backend the tensor arguments live on (the CPU when there are none); all must share it. */
+function backendOfArguments(args: readonly unknown[]): Backend {
+  const leaves = tensorLeaves(args, 'args', []);
+  if (leaves.length === 0) return cpu;
+  const [firstPath, first] = leaves[0]!;
+  for (const [path, t] of leaves) {
+    if (t.backend !== first.backend) {
+      throw new ArgumentError(
+        `jit: arguments live on two backends: ${firstPath} on ${first.backend.name} and ${path} on ${t.backend.name}; ` +
+          'move them to one with devicePut(tree, device)',
+      );
+    }
+  }
+  return first.backend;
 }
 
 function hasTracked(args: readonly unknown[]): boolean {
@@ -200,7 +219,8 @@ export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions
     const key = signatureOf(args);
     let compiled = cache.get(key);
     if (compiled === undefined) {
-      compiled = compileGraph(optimize(trace(f, ...args), options), options);
+      const backend = backendOfArguments(args);
+      compiled = compileGraph(optimize(trace(f, ...args), options), { ...options, backend });
       cache.set(key, compiled);
     }
     return compiled;

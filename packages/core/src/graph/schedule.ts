@@ -3,7 +3,8 @@
  * group; a reshape is no step at all (it shares its input's storage); a fused value nothing outside its
  * group reads lives only in the group's row registers.
  */
-import type { Graph } from './graph.js';
+import type { KernelName } from '../backend/backend.js';
+import type { Graph, GraphNode } from './graph.js';
 import type { FusionGroup } from './passes/fusion.js';
 
 /** One kernel call of a plan: a single node, or a fused group. */
@@ -26,16 +27,20 @@ export interface Schedule {
   readonly writes: readonly (readonly number[])[];
 }
 
-/** Orders the graph's nodes into steps and classifies every value's storage. */
-export function buildSchedule(graph: Graph, groups: readonly FusionGroup[]): Schedule {
+/**
+ * Orders the graph's nodes into steps and classifies every value's storage. `aliases` tells which primitives
+ * the backend computes by sharing their input's storage (a reshape): they are no step at all.
+ */
+export function buildSchedule(graph: Graph, groups: readonly FusionGroup[], aliases: (op: KernelName) => boolean): Schedule {
   const n = graph.nodes.length;
   const groupOf = new Int32Array(n).fill(-1);
   groups.forEach((g, i) => g.members.forEach((m) => (groupOf[m] = i)));
   const root = new Int32Array(n);
   const storage: StorageKind[] = new Array(n);
+  const isAlias = (node: GraphNode): boolean => node.op !== 'input' && node.op !== 'const' && node.op !== 'customVjp' && aliases(node.op);
   for (const node of graph.nodes) {
-    root[node.id] = node.op === 'reshape' ? root[node.inputs[0]!]! : node.id;
-    storage[node.id] = node.op === 'input' ? 'input' : node.op === 'const' ? 'const' : node.op === 'reshape' ? 'alias' : 'pooled';
+    root[node.id] = isAlias(node) ? root[node.inputs[0]!]! : node.id;
+    storage[node.id] = node.op === 'input' ? 'input' : node.op === 'const' ? 'const' : isAlias(node) ? 'alias' : 'pooled';
   }
   // a member read outside its group (or returned) is materialised; the others are registers
   const readOutside = new Array<boolean>(n).fill(false);
@@ -54,7 +59,7 @@ export function buildSchedule(graph: Graph, groups: readonly FusionGroup[]): Sch
   const writes: number[][] = [];
   const lastMember = new Set(groups.map((g) => g.members[g.members.length - 1]!));
   for (const node of graph.nodes) {
-    if (node.op === 'input' || node.op === 'const' || node.op === 'reshape') continue;
+    if (node.op === 'input' || node.op === 'const' || isAlias(node)) continue;
     const g = groupOf[node.id]!;
     if (g < 0) {
       steps.push({ kind: 'node', id: node.id });

@@ -3,28 +3,30 @@
  * binds as a graph node. The hook is the tracer `bind` consults; tapes record abstract values as they
  * record concrete ones, so `trace(valueAndGrad(f), …)` holds the forward and the backward pass.
  */
-import type { Primitive } from '../autodiff/primitive.js';
-import { setTracer, type Tracer } from '../autodiff/tape.js';
-import type { TensorData } from '../dtype.js';
-import { ArgumentError, InternalError } from '../errors.js';
+import type { AttrsOf, Primitive, PrimitiveName } from '../binding/primitive.js';
+import { backendOf, precomputedValue, setTracer, type Tracer } from '../binding/tape.js';
+import { ArgumentError } from '../errors.js';
 import { shapesEqual } from '../shape.js';
 import { abstractTensor, Tensor } from '../tensor.js';
 import { treeFlattenWithPath, treeStructure, treeUnflatten } from '../tree/tree.js';
-import { Graph, GraphBuilder, typeName, type GraphLeaf } from './graph.js';
+import { Graph, GraphBuilder, typeName, type GraphLeaf, type NodeSpec } from './graph.js';
 
 /** Records one trace: the graph so far and the constants it has met. */
 class Trace implements Tracer {
   readonly builder = new GraphBuilder();
   /** Concrete tensors already made constant nodes, by storage (tracked copies share it). */
-  private readonly constants = new Map<TensorData, { shape: readonly number[]; id: number }[]>();
+  private readonly constants = new Map<unknown, { shape: readonly number[]; id: number }[]>();
 
-  bind(primitive: Primitive<unknown>, inputs: readonly Tensor[], attrs: unknown): Tensor {
-    if (primitive.traceAs !== undefined) return primitive.traceAs(inputs, attrs);
-    if (primitive.shape === undefined) throw new InternalError(`internal: primitive '${primitive.name}' has no shape rule, so it cannot be traced`);
+  bind<P extends PrimitiveName>(primitive: Primitive<P>, inputs: readonly Tensor[], attrs: AttrsOf<P>): Tensor {
+    // a custom VJP's value was computed by ops already in the graph; the tape still uses its rule
+    const precomputed = precomputedValue(primitive, attrs);
+    if (precomputed !== null) return precomputed;
     const ids = inputs.map((x) => this.idOf(x));
+    // the value lives where its inputs do (a key-less op such as a literal lives on the CPU until used)
+    const backend = inputs.length === 0 ? undefined : backendOf(primitive.name, inputs);
     const { shape, dtype } = primitive.shape(inputs, attrs);
-    const id = this.builder.add({ op: primitive.name, inputs: ids, attrs, shape: shape.slice(), dtype });
-    return abstractTensor(shape.slice(), dtype, { owner: this, id });
+    const id = this.builder.add({ op: primitive.name, inputs: ids, attrs, shape: shape.slice(), dtype } as NodeSpec);
+    return abstractTensor(shape.slice(), dtype, { owner: this, id }, backend);
   }
 
   /** The node of a value: its own for an abstract value of this trace, a constant node for a concrete one. */
@@ -38,12 +40,12 @@ class Trace implements Tracer {
       }
       return x.traced.id;
     }
-    const known = this.constants.get(x.data);
+    const known = this.constants.get(x.storage);
     const hit = known?.find((c) => shapesEqual(c.shape, x.shape));
     if (hit !== undefined) return hit.id;
-    const value = new Tensor(x.data, x.shape, x.dtype);
+    const value = new Tensor(x.storage, x.shape, x.dtype, null, null, x.backend);
     const id = this.builder.add({ op: 'const', inputs: [], attrs: undefined, shape: x.shape, dtype: x.dtype, value });
-    if (known === undefined) this.constants.set(x.data, [{ shape: x.shape, id }]);
+    if (known === undefined) this.constants.set(x.storage, [{ shape: x.shape, id }]);
     else known.push({ shape: x.shape, id });
     return id;
   }
@@ -51,7 +53,7 @@ class Trace implements Tracer {
   /** An input node for an argument leaf, and the abstract value standing for it. */
   input(leaf: Tensor, path: string): [number, Tensor] {
     const id = this.builder.add({ op: 'input', inputs: [], attrs: undefined, shape: leaf.shape.slice(), dtype: leaf.dtype, path });
-    return [id, abstractTensor(leaf.shape.slice(), leaf.dtype, { owner: this, id })];
+    return [id, abstractTensor(leaf.shape.slice(), leaf.dtype, { owner: this, id }, leaf.backend)];
   }
 }
 

@@ -1,19 +1,25 @@
 /**
- * The four arithmetic primitives. Each VJP returns the cotangent at the broadcast shape; the engine sums it
- * back to each input's shape.
+ * The arithmetic primitives: negation and the four operations. Each VJP returns the cotangent at the
+ * broadcast shape; the engine sums it back to each input's shape.
  */
 import type { Tensor, TensorLike } from '../tensor.js';
-import { applyBinary, binaryPrimitive } from './elementwise.js';
-import { neg } from './unary.js';
+import { applyBinary, applyUnary, binaryPrimitive, unaryPrimitive } from './elementwise.js';
 
+// d(-x) = -dx
+const negPrimitive = unaryPrimitive('neg', (ct) => [neg(ct)]);
 // d(a + b) = da + db
-const addPrimitive = binaryPrimitive('add', 'add', (ct) => [ct, ct]);
+const addPrimitive = binaryPrimitive('add', (ct) => [ct, ct]);
 // d(a - b) = da - db
-const subPrimitive = binaryPrimitive('sub', 'sub', (ct) => [ct, neg(ct)]);
+const subPrimitive = binaryPrimitive('sub', (ct) => [ct, neg(ct)]);
 // d(a * b) = b da + a db
-const mulPrimitive = binaryPrimitive('mul', 'mul', (ct, [a, b]) => [mul(ct, b!), mul(ct, a!)]);
+const mulPrimitive = binaryPrimitive('mul', (ct, [a, b]) => [mul(ct, b!), mul(ct, a!)]);
 // d(a / b) = da / b - (a / b²) db = da / b - (out / b) db
-const divPrimitive = binaryPrimitive('div', 'div', (ct, [, b], out) => [div(ct, b!), neg(mul(ct, div(out, b!)))]);
+const divPrimitive = binaryPrimitive('div', (ct, [, b], out) => [div(ct, b!), neg(mul(ct, div(out, b!)))]);
+
+/** `-x` elementwise (int32 allowed). */
+export function neg(x: Tensor): Tensor {
+  return applyUnary(negPrimitive, x, undefined, true);
+}
 
 /**
  * `a + b` elementwise with NumPy broadcasting.
@@ -41,3 +47,6 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
 export function div(a: TensorLike, b: TensorLike): Tensor {
   return applyBinary(divPrimitive, a, b, false);
 }
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const arithmeticPrimitives = { neg: negPrimitive, add: addPrimitive, sub: subPrimitive, mul: mulPrimitive, div: divPrimitive };

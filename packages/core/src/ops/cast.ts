@@ -1,15 +1,14 @@
-import { definePrimitive } from '../autodiff/primitive.js';
-import { bind } from '../autodiff/tape.js';
+import { definePrimitive } from '../binding/primitive.js';
+import { bind } from '../binding/tape.js';
 import { DTYPES, isFloat, type DType } from '../dtype.js';
 import { DTypeError } from '../errors.js';
-import { castKernel } from '../kernels/elementwise.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { expectTensor } from './checks.js';
 
 // d cast(x) = cast(ct) back to x's dtype (between floats; int32 gets no gradient)
-const castPrimitive = definePrimitive<{ dtype: DType }>({
+const castPrimitive = definePrimitive({
   name: 'cast',
-  forward: ([x], { dtype }) => new Tensor(castKernel(x!.data, dtype), x!.shape, dtype),
+  kind: 'elementwise',
   shape: ([x], { dtype }) => ({ shape: x!.shape, dtype }),
   vjp: (ct, [x]) => [isFloat(x!.dtype) ? cast(ct, x!.dtype) : null],
 });
@@ -28,3 +27,6 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
   return bind(castPrimitive, [x], { dtype });
 }
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const castPrimitives = { cast: castPrimitive };

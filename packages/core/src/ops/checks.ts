@@ -1,7 +1,7 @@
 import { isFloat, type DType } from '../dtype.js';
 import { ArgumentError, DTypeError } from '../errors.js';
 import { formatShape } from '../shape.js';
-import { full, Tensor, type TensorLike } from '../tensor.js';
+import { full, onBackendOf, Tensor, type TensorLike } from '../tensor.js';
 
 /** Rejects anything that is not a Tensor, naming the op and argument. */
 export function expectTensor(op: string, argument: string, x: unknown): Tensor {
@@ -30,11 +30,11 @@ export function binaryOperands(op: string, a: TensorLike, b: TensorLike): [Tenso
   }
   if (typeof a === 'number') {
     const tb = expectTensor(op, 'b', b);
-    return [literal(op, 'a', a, tb.dtype), tb];
+    return [onBackendOf(tb, literal(op, 'a', a, tb.dtype)), tb];
   }
   if (typeof b === 'number') {
     const ta = expectTensor(op, 'a', a);
-    return [ta, literal(op, 'b', b, ta.dtype)];
+    return [ta, onBackendOf(ta, literal(op, 'b', b, ta.dtype))];
   }
   const ta = expectTensor(op, 'a', a);
   const tb = expectTensor(op, 'b', b);

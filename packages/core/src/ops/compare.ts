@@ -2,12 +2,12 @@
 import type { Tensor, TensorLike } from '../tensor.js';
 import { applyBinary, binaryPrimitive } from './elementwise.js';
 
-const greaterPrimitive = binaryPrimitive('greater', 'greater', null);
-const lessPrimitive = binaryPrimitive('less', 'less', null);
-const equalPrimitive = binaryPrimitive('equal', 'equal', null);
-const greaterEqualPrimitive = binaryPrimitive('greaterEqual', 'greaterEqual', null);
-const lessEqualPrimitive = binaryPrimitive('lessEqual', 'lessEqual', null);
-const notEqualPrimitive = binaryPrimitive('notEqual', 'notEqual', null);
+const greaterPrimitive = binaryPrimitive('greater', null);
+const lessPrimitive = binaryPrimitive('less', null);
+const equalPrimitive = binaryPrimitive('equal', null);
+const greaterEqualPrimitive = binaryPrimitive('greaterEqual', null);
+const lessEqualPrimitive = binaryPrimitive('lessEqual', null);
+const notEqualPrimitive = binaryPrimitive('notEqual', null);
 
 /** `a > b` elementwise as an int32 mask. @example `where(greater(x, 0), x, 0)` */
 export function greater(a: TensorLike, b: TensorLike): Tensor {
@@ -33,3 +33,9 @@ export function lessEqual(a: TensorLike, b: TensorLike): Tensor {
 export function notEqual(a: TensorLike, b: TensorLike): Tensor {
   return applyBinary(notEqualPrimitive, a, b, true);
 }
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const comparePrimitives = {
+  greater: greaterPrimitive, less: lessPrimitive, equal: equalPrimitive, greaterEqual: greaterEqualPrimitive,
+  lessEqual: lessEqualPrimitive, notEqual: notEqualPrimitive,
+};

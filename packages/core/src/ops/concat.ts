@@ -1,27 +1,17 @@
 /** concat is the primitive; stack and split compose it with reshape and slice. */
-import { definePrimitive } from '../autodiff/primitive.js';
-import { bind } from '../autodiff/tape.js';
+import { definePrimitive } from '../binding/primitive.js';
+import { bind } from '../binding/tape.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { concatKernel } from '../kernels/layout.js';
 import { formatShape, normalizeAxis } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { expectInteger, expectTensor, sameDType } from './checks.js';
 import { expandDims } from './shape-ops.js';
 import { slice } from './slice.js';
 
 // d concat(xs) = the slices of ct where each input sits
-const concatPrimitive = definePrimitive<{ axis: number }>({
+const concatPrimitive = definePrimitive({
   name: 'concat',
-  forward: (xs, { axis }) => {
-    const first = xs[0]!;
-    let outer = 1;
-    for (let i = 0; i < axis; i++) outer *= first.shape[i]!;
-    // each input contributes a row of shape[axis:] elements to every outer block
-    const widths = xs.map((x) => x.shape.slice(axis).reduce((p, d) => p * d, 1));
-    const shape = first.shape.slice();
-    shape[axis] = xs.reduce((total, x) => total + x.shape[axis]!, 0);
-    return new Tensor(concatKernel(xs.map((x) => x.data), outer, widths, first.dtype), shape, first.dtype);
-  },
+  kind: 'layout',
   shape: (xs, { axis }) => {
     const shape = xs[0]!.shape.slice();
     shape[axis] = xs.reduce((total, x) => total + x.shape[axis]!, 0);
@@ -114,3 +104,6 @@ export function split(x: Tensor, sizesOrCount: number | readonly number[], axis 
     return slice(x, begin, size);
   });
 }
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const concatPrimitives = { concat: concatPrimitive };

@@ -1,43 +1,24 @@
 /** gather and its transpose scatterAdd: each is the other's VJP (embedding lookups scatter their gradient back). */
-import { definePrimitive, type Primitive } from '../autodiff/primitive.js';
-import { bind } from '../autodiff/tape.js';
+import { definePrimitive, type Primitive } from '../binding/primitive.js';
+import { bind } from '../binding/tape.js';
 import { DTypeError, ShapeError } from '../errors.js';
-import { gatherKernel, scatterAddInto, scatterAddKernel } from '../kernels/layout.js';
-import { axisBlocks, formatShape, normalizeAxis, type Shape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { formatShape, normalizeAxis } from '../shape.js';
+import { hostData, type Tensor } from '../tensor.js';
 import { expectTensor } from './checks.js';
 
-interface GatherAttrs {
-  readonly axis: number;
-}
-interface ScatterAttrs {
-  readonly axis: number;
-  readonly shape: Shape;
-}
-
 // d gather(x, idx) = scatterAdd(ct, idx) into zeros of x's shape; indices get none
-const gatherPrimitive: Primitive<GatherAttrs> = definePrimitive<GatherAttrs>({
+// (a backend may instead add ct into an accumulator in place: see Backend.accumulateSparse)
+const gatherPrimitive: Primitive<'gather'> = definePrimitive({
   name: 'gather',
-  forward: ([x, indices], { axis }) => {
-    const [outer, n, inner] = axisBlocks(x!.shape, axis);
-    const shape = [...x!.shape.slice(0, axis), ...indices!.shape, ...x!.shape.slice(axis + 1)];
-    return new Tensor(gatherKernel(x!.data, outer, n, inner, indices!.data as Int32Array, x!.dtype), shape, x!.dtype);
-  },
+  kind: 'indexing',
   shape: ([x, indices], { axis }) => ({ shape: [...x!.shape.slice(0, axis), ...indices!.shape, ...x!.shape.slice(axis + 1)], dtype: x!.dtype }),
   vjp: (ct, [x, indices], _out, { axis }) => [bind(scatterAddPrimitive, [ct, indices!], { axis, shape: x!.shape }), null],
-  accumulateVjp: (acc, ct, [x, indices], { axis }) => {
-    const [outer, n, inner] = axisBlocks(x!.shape, axis);
-    scatterAddInto(acc, ct.data, outer, n, inner, indices!.data as Int32Array);
-  },
 });
 
 // d scatterAdd(g, idx) = gather(ct, idx)
-const scatterAddPrimitive: Primitive<ScatterAttrs> = definePrimitive<ScatterAttrs>({
+const scatterAddPrimitive: Primitive<'scatterAdd'> = definePrimitive({
   name: 'scatterAdd',
-  forward: ([g, indices], { axis, shape }) => {
-    const [outer, n, inner] = axisBlocks(shape, axis);
-    return new Tensor(scatterAddKernel(g!.data, outer, n, inner, indices!.data as Int32Array, g!.dtype), shape, g!.dtype);
-  },
+  kind: 'indexing',
   shape: ([g], { shape }) => ({ shape, dtype: g!.dtype }),
   vjp: (ct, [, indices], _out, { axis }) => [bind(gatherPrimitive, [ct, indices!], { axis }), null],
 });
@@ -65,9 +46,9 @@ function checkGather(op: string, x: Tensor, indices: Tensor, axis: number): numb
   if (x.rank === 0) throw new ShapeError(`${op}: x must have at least one axis, got a scalar`);
   const a = normalizeAxis(op, axis, x.rank);
   const n = x.shape[a]!;
-  // traced indices have no values yet: a compiled graph checks them when it runs
-  if (indices.traced !== null) return a;
-  const data = indices.data;
+  // traced indices have no values yet, nor do a GPU's without a read: the kernel checks them when it runs
+  if (indices.traced !== null || indices.backend.hostView === undefined) return a;
+  const data = hostData(indices, op);
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v < 0 || v >= n) {
@@ -89,3 +70,6 @@ export function indexSelect(x: Tensor, axis: number, indices: Tensor): Tensor {
   if (indices.rank !== 1) throw new ShapeError(`indexSelect: indices must be 1-D, got ${formatShape(indices.shape)} (use gather for other shapes)`);
   return bind(gatherPrimitive, [x, indices], { axis: checkGather('indexSelect', x, indices, axis) });
 }
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const gatherPrimitives = { gather: gatherPrimitive, scatterAdd: scatterAddPrimitive };

@@ -1,19 +1,15 @@
 /** Non-differentiable index ops: argmax and oneHot. */
-import { definePrimitive } from '../autodiff/primitive.js';
-import { bind } from '../autodiff/tape.js';
-import { allocate, DTYPES, type DType } from '../dtype.js';
+import { definePrimitive } from '../binding/primitive.js';
+import { bind } from '../binding/tape.js';
+import { DTYPES, type DType } from '../dtype.js';
 import { DTypeError, ShapeError } from '../errors.js';
-import { argmaxKernel } from '../kernels/reduce.js';
 import { formatShape, normalizeAxis } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { hostData, type Tensor } from '../tensor.js';
 import { expectInteger, expectTensor } from './checks.js';
 
-const argmaxPrimitive = definePrimitive<{ axis: number; keepDims: boolean }>({
+const argmaxPrimitive = definePrimitive({
   name: 'argmax',
-  forward: ([x], { axis, keepDims }) => {
-    const shape = keepDims ? x!.shape.map((d, i) => (i === axis ? 1 : d)) : x!.shape.filter((_, i) => i !== axis);
-    return new Tensor(argmaxKernel(x!.data, x!.shape, axis), shape, 'int32');
-  },
+  kind: 'reduction',
   shape: ([x], { axis, keepDims }) => ({
     shape: keepDims ? x!.shape.map((d, i) => (i === axis ? 1 : d)) : x!.shape.filter((_, i) => i !== axis),
     dtype: 'int32',
@@ -21,13 +17,9 @@ const argmaxPrimitive = definePrimitive<{ axis: number; keepDims: boolean }>({
   vjp: null,
 });
 
-const oneHotPrimitive = definePrimitive<{ depth: number; dtype: DType }>({
+const oneHotPrimitive = definePrimitive({
   name: 'oneHot',
-  forward: ([indices], { depth, dtype }) => {
-    const data = allocate(dtype, indices!.size * depth);
-    for (let i = 0; i < indices!.size; i++) data[i * depth + indices!.data[i]!] = 1;
-    return new Tensor(data, [...indices!.shape, depth], dtype);
-  },
+  kind: 'indexing',
   shape: ([indices], { depth, dtype }) => ({ shape: [...indices!.shape, depth], dtype }),
   vjp: null,
 });
@@ -59,10 +51,14 @@ export function oneHot(indices: Tensor, depth: number, dtype: DType = 'float32')
   if (indices.dtype !== 'int32') throw new DTypeError(`oneHot: indices must be int32, got ${indices.dtype}`);
   expectInteger('oneHot', 'depth', depth, 1);
   if (!DTYPES.includes(dtype)) throw new DTypeError(`oneHot: unknown dtype ${JSON.stringify(dtype)}`);
-  // traced indices have no values yet: a compiled graph checks them when it runs
-  for (let i = 0; indices.traced === null && i < indices.size; i++) {
-    const v = indices.data[i]!;
+  // traced indices have no values yet, nor do a GPU's without a read: the kernel checks them when it runs
+  const data = indices.traced === null && indices.backend.hostView !== undefined ? hostData(indices, 'oneHot') : [];
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
     if (v < 0 || v >= depth) throw new ShapeError(`oneHot: index ${v} (at flat position ${i}) is out of range for depth ${depth}`);
   }
   return bind(oneHotPrimitive, [indices], { depth, dtype });
 }
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const indexingPrimitives = { argmax: argmaxPrimitive, oneHot: oneHotPrimitive };

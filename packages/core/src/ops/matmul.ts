@@ -1,36 +1,17 @@
-import { definePrimitive, type AbstractValue } from '../autodiff/primitive.js';
-import { bind } from '../autodiff/tape.js';
+import { definePrimitive, type AbstractValue } from '../binding/primitive.js';
+import { bind } from '../binding/tape.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
-import { batchedGemm } from '../kernels/matmul.js';
-import { broadcastIndex } from '../kernels/strided.js';
-import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { broadcastShapes, formatShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
 import { expectTensor, sameDType } from './checks.js';
 import { reshape } from './shape-ops.js';
-
-/** Which operands enter the product transposed (their last two axes swapped). */
-interface MatmulAttrs {
-  readonly transA: boolean;
-  readonly transB: boolean;
-}
 
 // C = op(A)·op(B) with op(X) = X or Xᵀ over the last two axes. From dop(A) = ct·op(B)ᵀ, dop(B) = op(A)ᵀ·ct:
 //   dA = ct·op(B)ᵀ (A plain) or op(B)·ctᵀ (A transposed);  dB = op(A)ᵀ·ct (B plain) or ctᵀ·op(A) (B transposed)
 // and op(X)ᵀ is X with its flag flipped, so no rule copies a transpose. Broadcast batch axes are summed back by the engine.
-const matmulPrimitive = definePrimitive<MatmulAttrs>({
+const matmulPrimitive = definePrimitive({
   name: 'matmul',
-  forward: ([a, b], { transA, transB }) => {
-    const [m, k] = lastTwo(a!, transA);
-    const n = lastTwo(b!, transB)[1];
-    const aBatch = a!.shape.slice(0, -2);
-    const bBatch = b!.shape.slice(0, -2);
-    const batchShape = broadcastShapes('matmul', aBatch, bBatch);
-    const batch = sizeOf(batchShape);
-    const aIndex = broadcastIndex(aBatch, batchShape);
-    const bIndex = broadcastIndex(bBatch, batchShape);
-    const data = batchedGemm(a!.data, b!.data, batch, aIndex, bIndex, m, n, k, transA, transB, a!.dtype);
-    return new Tensor(data, [...batchShape, m, n], a!.dtype);
-  },
+  kind: 'contraction',
   shape: ([a, b], { transA, transB }) => {
     const m = lastTwo(a!, transA)[0];
     const n = lastTwo(b!, transB)[1];
@@ -115,3 +96,6 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   if (b.rank === 1) return reshape(out, out.shape.slice(0, -1));
   return out;
 }
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const matmulPrimitives = { matmul: matmulPrimitive };

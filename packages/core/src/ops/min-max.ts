@@ -15,8 +15,8 @@ function selectVjp(wins: (a: Tensor, b: Tensor) => Tensor) {
   };
 }
 
-const maximumPrimitive = binaryPrimitive('maximum', 'maximum', selectVjp(greater));
-const minimumPrimitive = binaryPrimitive('minimum', 'minimum', selectVjp(less));
+const maximumPrimitive = binaryPrimitive('maximum', selectVjp(greater));
+const minimumPrimitive = binaryPrimitive('minimum', selectVjp(less));
 
 /** The larger of `a` and `b` elementwise (NaN propagates), with NumPy broadcasting. */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
@@ -27,3 +27,6 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   return applyBinary(minimumPrimitive, a, b, true);
 }
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const minMaxPrimitives = { maximum: maximumPrimitive, minimum: minimumPrimitive };

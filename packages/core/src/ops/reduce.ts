@@ -1,20 +1,14 @@
 /** Reductions over all or given axes: sum, max and min are primitives; mean and logSumExp compose them. */
-import { definePrimitive, type AbstractValue } from '../autodiff/primitive.js';
-import { bind } from '../autodiff/tape.js';
-import { reduceKernel, type ReduceCode } from '../kernels/reduce.js';
+import { definePrimitive, type AbstractValue, type Primitive, type ReduceAttrs } from '../binding/primitive.js';
+import { bind } from '../binding/tape.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxes, type Shape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import type { Tensor } from '../tensor.js';
 import { div, mul } from './arithmetic.js';
 import { cast } from './cast.js';
 import { equal } from './compare.js';
 import { expectFloat, expectTensor } from './checks.js';
 import { broadcastTo, reshape } from './shape-ops.js';
-
-interface ReduceAttrs {
-  readonly axes: readonly number[];
-  readonly keepDims: boolean;
-}
 
 function keptShape(shape: Shape, axes: readonly number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
@@ -24,21 +18,14 @@ function reducedShape(shape: Shape, axes: readonly number[], keepDims: boolean):
   return keepDims ? keptShape(shape, axes) : shape.filter((_, i) => !axes.includes(i));
 }
 
-function reducePrimitive(code: ReduceCode) {
-  return (inputs: readonly Tensor[], { axes, keepDims }: ReduceAttrs): Tensor => {
-    const x = inputs[0]!;
-    return new Tensor(reduceKernel(code, x.data, x.shape, axes, x.dtype), reducedShape(x.shape, axes, keepDims), x.dtype);
-  };
-}
-
 function reduceShape([x]: readonly AbstractValue[], { axes, keepDims }: ReduceAttrs): AbstractValue {
   return { shape: reducedShape(x!.shape, axes, keepDims), dtype: x!.dtype };
 }
 
 // d sum(x) = ct broadcast back over the reduced axes
-const sumPrimitive = definePrimitive<ReduceAttrs>({
+const sumPrimitive = definePrimitive({
   name: 'sum',
-  forward: reducePrimitive('sum'),
+  kind: 'reduction',
   shape: reduceShape,
   vjp: (ct, [x], _out, { axes }) => [broadcastTo(reshape(ct, keptShape(x!.shape, axes)), x!.shape)],
 });
@@ -50,17 +37,17 @@ const extremumVjp = (ct: Tensor, [x]: readonly Tensor[], out: Tensor, { axes }: 
   const count = sum(hits, axes, true);
   return [mul(hits, div(reshape(ct, kept), count))];
 };
-const maxPrimitive = definePrimitive<ReduceAttrs>({ name: 'max', forward: reducePrimitive('max'), shape: reduceShape, vjp: extremumVjp });
-const minPrimitive = definePrimitive<ReduceAttrs>({ name: 'min', forward: reducePrimitive('min'), shape: reduceShape, vjp: extremumVjp });
+const maxPrimitive = definePrimitive({ name: 'max', kind: 'reduction', shape: reduceShape, vjp: extremumVjp });
+const minPrimitive = definePrimitive({ name: 'min', kind: 'reduction', shape: reduceShape, vjp: extremumVjp });
 
-function reduce(
-  primitive: typeof sumPrimitive, x: Tensor, axis: number | readonly number[] | undefined, keepDims: boolean, allowInt: boolean,
+function reduce<P extends 'sum' | 'max' | 'min'>(
+  primitive: Primitive<P>, x: Tensor, axis: number | readonly number[] | undefined, keepDims: boolean, allowInt: boolean,
 ): Tensor {
   expectTensor(primitive.name, 'x', x);
   if (!allowInt) expectFloat(primitive.name, 'x', x);
   const axes = normalizeAxes(primitive.name, axis, x.rank);
   if (typeof keepDims !== 'boolean') throw new ArgumentError(`${primitive.name}: keepDims must be true or false, got ${JSON.stringify(keepDims) ?? String(keepDims)}`);
-  if (primitive !== sumPrimitive) {
+  if (primitive.name !== 'sum') {
     // max/min of nothing has no value (PyTorch refuses; ±Infinity would pass silently into a loss)
     const empty = axes.find((a) => x.shape[a] === 0);
     if (empty !== undefined) {
@@ -102,3 +89,6 @@ export function mean(x: Tensor, axis?: number | readonly number[], keepDims = fa
   for (const a of axes) count *= x.shape[a]!;
   return div(sum(x, axes, keepDims), count);
 }
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const reducePrimitives = { sum: sumPrimitive, max: maxPrimitive, min: minPrimitive };

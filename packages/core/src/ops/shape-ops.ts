@@ -1,24 +1,23 @@
 /** Reshape-like primitives (reshape, transpose, broadcastTo) and the composites built on them. */
-import { definePrimitive } from '../autodiff/primitive.js';
-import { bind } from '../autodiff/tape.js';
+import { definePrimitive } from '../binding/primitive.js';
+import { bind } from '../binding/tape.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { broadcastKernel, transposeKernel } from '../kernels/layout.js';
-import { checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf, type Shape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
+import type { Tensor } from '../tensor.js';
 import { expectTensor } from './checks.js';
 
 // d reshape(x) = reshape(ct) back to x's shape; the storage is shared, not copied
-const reshapePrimitive = definePrimitive<{ shape: Shape }>({
+const reshapePrimitive = definePrimitive({
   name: 'reshape',
-  forward: ([x], { shape }) => new Tensor(x!.data, shape, x!.dtype),
+  kind: 'layout',
   shape: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
   vjp: (ct, [x]) => [reshape(ct, x!.shape)],
 });
 
 // d transpose(x, perm) = transpose(ct, perm⁻¹)
-const transposePrimitive = definePrimitive<{ perm: readonly number[] }>({
+const transposePrimitive = definePrimitive({
   name: 'transpose',
-  forward: ([x], { perm }) => new Tensor(transposeKernel(x!.data, x!.shape, perm, x!.dtype), perm.map((p) => x!.shape[p]!), x!.dtype),
+  kind: 'layout',
   shape: ([x], { perm }) => ({ shape: perm.map((p) => x!.shape[p]!), dtype: x!.dtype }),
   vjp: (ct, _x, _out, { perm }) => {
     const inverse = new Array<number>(perm.length);
@@ -28,9 +27,9 @@ const transposePrimitive = definePrimitive<{ perm: readonly number[] }>({
 });
 
 // d broadcastTo(x) = ct: the engine sums it back over the broadcast axes, like any broadcasting op
-const broadcastPrimitive = definePrimitive<{ shape: Shape }>({
+const broadcastPrimitive = definePrimitive({
   name: 'broadcastTo',
-  forward: ([x], { shape }) => new Tensor(broadcastKernel(x!.data, x!.shape, shape, x!.dtype), shape, x!.dtype),
+  kind: 'layout',
   shape: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
   vjp: (ct) => [ct],
 });
@@ -121,3 +120,6 @@ export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
   }
   return reshape(x, x.shape.filter((_, i) => !axes.includes(i)));
 }
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const shapePrimitives = { reshape: reshapePrimitive, transpose: transposePrimitive, broadcastTo: broadcastPrimitive };

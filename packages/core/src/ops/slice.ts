@@ -1,34 +1,24 @@
 /** slice and its transpose pad: each is the other's VJP. */
-import { definePrimitive, type Primitive } from '../autodiff/primitive.js';
-import { bind } from '../autodiff/tape.js';
+import { definePrimitive, type Primitive } from '../binding/primitive.js';
+import { bind } from '../binding/tape.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { addSliceInto, padKernel, sliceKernel } from '../kernels/layout.js';
-import { formatShape, type Shape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { formatShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
 import { expectTensor } from './checks.js';
 
-interface SliceAttrs {
-  readonly begin: readonly number[];
-  readonly size: readonly number[];
-}
-interface PadAttrs {
-  readonly begin: readonly number[];
-  readonly shape: Shape;
-}
-
 // d slice(x) = ct placed back at `begin` in zeros of x's shape
-const slicePrimitive: Primitive<SliceAttrs> = definePrimitive<SliceAttrs>({
+// (a backend may instead add ct into an accumulator in place: see Backend.accumulateSparse)
+const slicePrimitive: Primitive<'slice'> = definePrimitive({
   name: 'slice',
-  forward: ([x], { begin, size }) => new Tensor(sliceKernel(x!.data, x!.shape, begin, size, x!.dtype), size, x!.dtype),
+  kind: 'layout',
   shape: ([x], { size }) => ({ shape: size, dtype: x!.dtype }),
   vjp: (ct, [x], _out, { begin }) => [bind(padPrimitive, [ct], { begin, shape: x!.shape })],
-  accumulateVjp: (acc, ct, [x], { begin, size }) => addSliceInto(acc, x!.shape, begin, ct.data, size),
 });
 
 // d pad(x) = the slice of ct where x sits
-const padPrimitive: Primitive<PadAttrs> = definePrimitive<PadAttrs>({
+const padPrimitive: Primitive<'pad'> = definePrimitive({
   name: 'pad',
-  forward: ([x], { begin, shape }) => new Tensor(padKernel(x!.data, x!.shape, begin, shape, x!.dtype), shape, x!.dtype),
+  kind: 'layout',
   shape: ([x], { shape }) => ({ shape, dtype: x!.dtype }),
   vjp: (ct, [x], _out, { begin }) => [bind(slicePrimitive, [ct], { begin, size: x!.shape })],
 });
@@ -73,3 +63,6 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
   if (s.every((d, i) => d === x.shape[i])) return x;
   return bind(slicePrimitive, [x], { begin: b, size: s });
 }
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const slicePrimitives = { slice: slicePrimitive, pad: padPrimitive };

@@ -1,19 +1,14 @@
-import { definePrimitive } from '../autodiff/primitive.js';
-import { bind } from '../autodiff/tape.js';
+import { definePrimitive } from '../binding/primitive.js';
+import { bind } from '../binding/tape.js';
 import { DTypeError } from '../errors.js';
-import { whereKernel } from '../kernels/elementwise.js';
 import { broadcastShapes, formatShape } from '../shape.js';
-import { Tensor, type TensorLike } from '../tensor.js';
+import { zerosLike, type Tensor, type TensorLike } from '../tensor.js';
 import { binaryOperands, expectTensor } from './checks.js';
-import { zerosLike } from '../tensor.js';
 
 // d where(c, a, b) = where(c, ct, 0) for a and where(c, 0, ct) for b; the condition gets none
-const wherePrimitive = definePrimitive<undefined>({
+const wherePrimitive = definePrimitive({
   name: 'where',
-  forward: ([c, a, b]) => {
-    const shape = broadcastShapes('where', broadcastShapes('where', c!.shape, a!.shape), b!.shape);
-    return new Tensor(whereKernel(c!.data, c!.shape, a!.data, a!.shape, b!.data, b!.shape, shape, a!.dtype), shape, a!.dtype);
-  },
+  kind: 'elementwise',
   shape: ([c, a, b]) => ({ shape: broadcastShapes('where', broadcastShapes('where', c!.shape, a!.shape), b!.shape), dtype: a!.dtype }),
   vjp: (ct, [c]) => {
     const zero = zerosLike(ct);
@@ -35,6 +30,8 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
     throw new DTypeError(`where: cond must be an int32 mask (as greater/less/equal return), got ${cond.dtype} ${formatShape(cond.shape)}`);
   }
   const [ta, tb] = binaryOperands('where', a, b);
-  broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
   return bind(wherePrimitive, [cond, ta, tb], undefined);
 }
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const wherePrimitives = { where: wherePrimitive };

@@ -4,19 +4,12 @@
  * other: a key tensor passed to a jitted function is an argument, so every call draws new numbers.
  * Neither has a gradient.
  */
-import { definePrimitive } from '../autodiff/primitive.js';
-import { bind } from '../autodiff/tape.js';
-import type { TensorData } from '../dtype.js';
+import { definePrimitive } from '../binding/primitive.js';
+import { bind } from '../binding/tape.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { drawSample, type Sample } from './samplers.js';
-import { deriveKeyWords } from './threefry.js';
-
-/** The two uint32 words of a key tensor's storage. */
-export function keyWords(data: TensorData): [number, number] {
-  return [data[0]! >>> 0, data[1]! >>> 0];
-}
+import type { Sample } from './samplers.js';
 
 /** Checks that `key` is a key tensor: int32 of shape [2]. */
 export function expectKeyData(op: string, key: unknown): Tensor {
@@ -27,22 +20,16 @@ export function expectKeyData(op: string, key: unknown): Tensor {
 }
 
 // the key of counter (c0, c1) under a key, as split and foldIn derive a Key's
-const deriveKeyPrimitive = definePrimitive<{ c0: number; c1: number }>({
+const deriveKeyPrimitive = definePrimitive({
   name: 'deriveKey',
-  forward: ([key], { c0, c1 }) => {
-    const [k0, k1] = keyWords(key!.data);
-    return new Tensor(Int32Array.from(deriveKeyWords(k0, k1, c0, c1)), [2], 'int32');
-  },
+  kind: 'random',
   shape: () => ({ shape: [2], dtype: 'int32' }),
   vjp: null,
 });
 
-const randomPrimitive = definePrimitive<Sample>({
+const randomPrimitive = definePrimitive({
   name: 'random',
-  forward: ([key], sample) => {
-    const [k0, k1] = keyWords(key!.data);
-    return new Tensor(drawSample(k0, k1, sample), sample.shape, sample.dtype);
-  },
+  kind: 'random',
   shape: (_, sample) => ({ shape: sample.shape, dtype: sample.dtype }),
   vjp: null,
 });
@@ -56,3 +43,6 @@ export function deriveKeyData(key: Tensor, c0: number, c1: number): Tensor {
 export function sampleFromKeyData(key: Tensor, sample: Sample): Tensor {
   return bind(randomPrimitive, [key], sample);
 }
+
+/** The primitives this module defines, for the primitive table. @internal */
+export const randomPrimitives = { deriveKey: deriveKeyPrimitive, random: randomPrimitive };

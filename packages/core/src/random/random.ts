@@ -4,10 +4,10 @@ import { expectTensor } from '../ops/checks.js';
 import { add } from '../ops/arithmetic.js';
 import { argmax } from '../ops/indexing.js';
 import { checkShape, formatShape, normalizeAxis } from '../shape.js';
-import { Tensor } from '../tensor.js';
-import { deriveKeyData, expectKeyData, keyWords, sampleFromKeyData } from './key-data.js';
+import { hostData, Tensor } from '../tensor.js';
+import { deriveKeyData, expectKeyData, sampleFromKeyData } from './key-data.js';
 import { drawSample, type Sample } from './samplers.js';
-import { deriveKeyWords } from './threefry.js';
+import { deriveKeyWords, keyWords } from './threefry.js';
 
 /**
  * A random key: explicit state for reproducible randomness. Keys are values: derive new ones with
@@ -78,7 +78,7 @@ export function keyData(key: Key): Tensor {
 export function keyFromData(data: Tensor): Key {
   expectKeyData('keyFromData', data);
   if (data.isAbstract) throw new ArgumentError('keyFromData: the key tensor is traced and has no value yet');
-  const [k0, k1] = keyWords(data.data);
+  const [k0, k1] = keyWords(hostData(data, 'keyFromData'));
   return new Key(k0, k1);
 }
 

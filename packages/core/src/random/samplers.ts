@@ -3,16 +3,13 @@
  * description of the sample. Eager calls with a `Key` and the `random` primitive (key tensors, traced or
  * not) both run these, so the two give the same numbers.
  */
+import type { SampleAttrs } from '../binding/primitive.js';
 import { allocate, type DType, type TensorData } from '../dtype.js';
-import { sizeOf, type Shape } from '../shape.js';
+import { sizeOf } from '../shape.js';
 import { randomBits } from './threefry.js';
 
 /** What to draw: a distribution, its parameters, the shape and the dtype. */
-export type Sample =
-  | { readonly kind: 'uniform'; readonly shape: Shape; readonly dtype: DType; readonly low: number; readonly high: number }
-  | { readonly kind: 'normal'; readonly shape: Shape; readonly dtype: DType; readonly mean: number; readonly std: number }
-  | { readonly kind: 'bernoulli'; readonly shape: Shape; readonly dtype: DType; readonly p: number }
-  | { readonly kind: 'gumbel'; readonly shape: Shape; readonly dtype: DType };
+export type Sample = SampleAttrs;
 
 /** Uniform numbers in [0, 1): 24 random bits for float32, 53 for float64 (so never exactly 1). */
 export function unitUniform(k0: number, k1: number, size: number, dtype: DType): Float64Array {

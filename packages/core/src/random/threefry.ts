@@ -55,3 +55,8 @@ export function randomBits(k0: number, k1: number, count: number): Uint32Array {
   for (let i = 0; i < out.length; i += 2) threefry2x32(k0, k1, 0, i >>> 1, out, i);
   return count % 2 === 0 ? out : out.subarray(0, count);
 }
+
+/** The two uint32 words of a key tensor's storage (int32 [2]). */
+export function keyWords(data: ArrayLike<number>): [number, number] {
+  return [data[0]! >>> 0, data[1]! >>> 0];
+}

@@ -2,9 +2,10 @@
  * What the three built-in cells share: PyTorch's parameter layout (gate blocks stacked along the rows of
  * `weightIh` / `weightHh`, two biases per gate), its default initialisation, and the two affine projections
  * `x W_ihᵀ + b_ih` and `h W_hhᵀ + b_hh`. A user's cell needs none of this; it is only how the built-ins
- * avoid repeating themselves.
+ * avoid repeating themselves. (That `recurrent` computes `x W_ihᵀ + b_ih` once for all steps is not arranged
+ * here: it finds that for any cell, see step-program.ts.)
  */
-import { add, DTypeError, matmul, reshape, ShapeError, splitKey } from '@tapestry/core';
+import { add, DTypeError, matmul, ShapeError, splitKey } from '@tapestry/core';
 import type { DType, Key, Tensor } from '@tapestry/core';
 import { expectPositiveInt, formatShape } from '../checks.js';
 import { uniform, type Initializer } from '../init.js';
@@ -98,33 +99,20 @@ export function checkStepInput(name: string, p: GatedCellParams, x: Tensor): voi
   }
 }
 
-/**
- * The input projection `x W_ihᵀ + b_ih` for inputs of any leading shape [..., inputSize] → [..., G·H]: one
- * matmul for a whole sequence when {@link recurrent} hoists it out of the time loop.
- */
-export function inputProjection(name: string, p: GatedCellParams, x: Tensor): Tensor {
-  const inputSize = p.weightIh.shape[1]!;
-  if (x.rank < 1 || x.shape[x.rank - 1] !== inputSize) {
-    throw new ShapeError(`${name}: inputs must end in inputSize ${inputSize}, got ${formatShape(x.shape)}`);
-  }
+/** The input projection `x W_ihᵀ + b_ih` of a step, [batch, G·H]. */
+export function inputProjection(p: GatedCellParams, x: Tensor): Tensor {
   // PyTorch layout [G·H, in]: multiply by the transpose without copying it
-  const flat = x.rank === 2 ? x : reshape(x, [-1, inputSize]);
-  let gi = matmul(flat, p.weightIh, { transposeB: true });
-  if (p.biasIh) gi = add(gi, p.biasIh);
-  return x.rank === 2 ? gi : reshape(gi, [...x.shape.slice(0, -1), gi.shape[1]!]);
+  const gi = matmul(x, p.weightIh, { transposeB: true });
+  return p.biasIh ? add(gi, p.biasIh) : gi;
 }
 
 /**
- * The hidden projection `h W_hhᵀ + b_hh` of a step, [batch, G·H], after checking `h` against the projected
- * input `gi` [batch, G·H]. Kept apart from the input part because the GRU applies its reset gate to the
+ * The hidden projection `h W_hhᵀ + b_hh` of a step, [batch, G·H], after checking `h` against the input
+ * projection `gi` [batch, G·H]. Kept apart from the input part because the GRU applies its reset gate to the
  * hidden part of the candidate only.
  */
 export function hiddenProjection(name: string, p: GatedCellParams, h: Tensor, gi: Tensor): Tensor {
   const hiddenSize = p.weightHh.shape[1]!;
-  const rows = p.weightHh.shape[0]!;
-  if (gi.rank !== 2 || gi.shape[1] !== rows) {
-    throw new ShapeError(`${name}.stepProjected: the projected input must be [batch, ${rows}], got ${formatShape(gi.shape)}`);
-  }
   if (h.rank !== 2 || h.shape[0] !== gi.shape[0] || h.shape[1] !== hiddenSize) {
     throw new ShapeError(`${name}.step: state.h must be [batch, hiddenSize] = [${gi.shape[0]}, ${hiddenSize}], got ${formatShape(h.shape)}`);
   }

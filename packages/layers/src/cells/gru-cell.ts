@@ -23,27 +23,23 @@ import type { HiddenState } from './rnn-cell.js';
  */
 export function gruCell(options: GatedCellOptions): Cell<GatedCellParams, HiddenState> {
   const config = gatedConfig('gruCell', 3, options);
-  // the step from an already projected input gi = x W_ihᵀ + b_ih (see Cell.projectInputs)
-  const stepFrom = (params: GatedCellParams, state: HiddenState, gi: Tensor): CellStep<HiddenState> => {
-      const gh = hiddenProjection('gruCell', params, state.h, gi);
-      const [iR, iZ, iN] = split(gi, 3, 1) as [Tensor, Tensor, Tensor];
-      const [hR, hZ, hN] = split(gh, 3, 1) as [Tensor, Tensor, Tensor];
-      const r = sigmoid(add(iR, hR));
-      const z = sigmoid(add(iZ, hZ));
-      const n = tanh(add(iN, mul(r, hN)));
-      const h = add(mul(sub(1, z), n), mul(z, state.h));
-      return { state: { h }, output: h };
+  const step = (params: GatedCellParams, state: HiddenState, x: Tensor): CellStep<HiddenState> => {
+    checkStepInput('gruCell', params, x);
+    const gi = inputProjection(params, x);
+    const gh = hiddenProjection('gruCell', params, state.h, gi);
+    const [iR, iZ, iN] = split(gi, 3, 1) as [Tensor, Tensor, Tensor];
+    const [hR, hZ, hN] = split(gh, 3, 1) as [Tensor, Tensor, Tensor];
+    const r = sigmoid(add(iR, hR));
+    const z = sigmoid(add(iZ, hZ));
+    const n = tanh(add(iN, mul(r, hN)));
+    const h = add(mul(sub(1, z), n), mul(z, state.h));
+    return { state: { h }, output: h };
   };
   return {
     name: 'gruCell',
     outputSize: config.hiddenSize,
     init: (key, inputSize) => initGated(config, key, inputSize),
     initialState: (batch, dtype) => ({ h: zeros([batch, config.hiddenSize], dtype) }),
-    step: (params, state, x) => {
-      checkStepInput('gruCell', params, x);
-      return stepFrom(params, state, inputProjection('gruCell', params, x));
-    },
-    projectInputs: (params, xs) => inputProjection('gruCell', params, xs),
-    stepProjected: (params, state, gi) => stepFrom(params, state, gi),
+    step,
   };
 }

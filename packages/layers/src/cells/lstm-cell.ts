@@ -32,24 +32,20 @@ export type LstmState = {
  */
 export function lstmCell(options: GatedCellOptions): Cell<GatedCellParams, LstmState> {
   const config = gatedConfig('lstmCell', 4, options);
-  // the step from an already projected input gi = x W_ihᵀ + b_ih (see Cell.projectInputs)
-  const stepFrom = (params: GatedCellParams, state: LstmState, gi: Tensor): CellStep<LstmState> => {
-      const gh = hiddenProjection('lstmCell', params, state.h, gi);
-      const [i, f, g, o] = split(add(gi, gh), 4, 1) as [Tensor, Tensor, Tensor, Tensor];
-      const c = add(mul(sigmoid(f), state.c), mul(sigmoid(i), tanh(g)));
-      const h = mul(sigmoid(o), tanh(c));
-      return { state: { h, c }, output: h };
+  const step = (params: GatedCellParams, state: LstmState, x: Tensor): CellStep<LstmState> => {
+    checkStepInput('lstmCell', params, x);
+    const gi = inputProjection(params, x);
+    const gh = hiddenProjection('lstmCell', params, state.h, gi);
+    const [i, f, g, o] = split(add(gi, gh), 4, 1) as [Tensor, Tensor, Tensor, Tensor];
+    const c = add(mul(sigmoid(f), state.c), mul(sigmoid(i), tanh(g)));
+    const h = mul(sigmoid(o), tanh(c));
+    return { state: { h, c }, output: h };
   };
   return {
     name: 'lstmCell',
     outputSize: config.hiddenSize,
     init: (key, inputSize) => initGated(config, key, inputSize),
     initialState: (batch, dtype) => ({ h: zeros([batch, config.hiddenSize], dtype), c: zeros([batch, config.hiddenSize], dtype) }),
-    step: (params, state, x) => {
-      checkStepInput('lstmCell', params, x);
-      return stepFrom(params, state, inputProjection('lstmCell', params, x));
-    },
-    projectInputs: (params, xs) => inputProjection('lstmCell', params, xs),
-    stepProjected: (params, state, gi) => stepFrom(params, state, gi),
+    step,
   };
 }

@@ -35,22 +35,18 @@ export function rnnCell(options: RnnCellOptions): Cell<GatedCellParams, HiddenSt
     throw new ArgumentError(`rnnCell: nonlinearity must be 'tanh' or 'relu', got ${String(nonlinearity)}`);
   }
   const activation = nonlinearity === 'tanh' ? tanh : relu;
-  // the step from an already projected input gi = x W_ihᵀ + b_ih (see Cell.projectInputs)
-  const stepFrom = (params: GatedCellParams, state: HiddenState, gi: Tensor): CellStep<HiddenState> => {
-      const gh = hiddenProjection('rnnCell', params, state.h, gi);
-      const h = activation(add(gi, gh));
-      return { state: { h }, output: h };
+  const step = (params: GatedCellParams, state: HiddenState, x: Tensor): CellStep<HiddenState> => {
+    checkStepInput('rnnCell', params, x);
+    const gi = inputProjection(params, x);
+    const gh = hiddenProjection('rnnCell', params, state.h, gi);
+    const h = activation(add(gi, gh));
+    return { state: { h }, output: h };
   };
   return {
     name: 'rnnCell',
     outputSize: config.hiddenSize,
     init: (key, inputSize) => initGated(config, key, inputSize),
     initialState: (batch, dtype) => ({ h: zeros([batch, config.hiddenSize], dtype) }),
-    step: (params, state, x) => {
-      checkStepInput('rnnCell', params, x);
-      return stepFrom(params, state, inputProjection('rnnCell', params, x));
-    },
-    projectInputs: (params, xs) => inputProjection('rnnCell', params, xs),
-    stepProjected: (params, state, gi) => stepFrom(params, state, gi),
+    step,
   };
 }

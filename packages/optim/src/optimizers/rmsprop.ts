@@ -4,7 +4,7 @@ import { checkBoolean, checkLearningRate, checkNonNegative, checkOptions, checkU
 import { addDecayedWeights } from '../transforms/add-decayed-weights.js';
 import { scaleByRms } from '../transforms/scale-by-rms.js';
 import { scaleByLearningRate } from '../transforms/scale.js';
-import { trace } from '../transforms/trace.js';
+import { momentum as momentumTrace } from '../transforms/momentum.js';
 
 /** Options of {@link rmsprop} (PyTorch's `torch.optim.RMSprop` arguments). */
 export interface RmspropOptions {
@@ -24,7 +24,7 @@ export interface RmspropOptions {
 
 /**
  * RMSprop with the numbers of `torch.optim.RMSprop`. Built as
- * `chain(addDecayedWeights(weightDecay), scaleByRms({ alpha, eps, centered }), trace({ decay: momentum }), scaleByLearningRate(lr))`,
+ * `chain(addDecayedWeights(weightDecay), scaleByRms({ alpha, eps, centered }), momentum({ decay: momentum }), scaleByLearningRate(lr))`,
  * leaving out the links whose option is 0.
  *
  * @example
@@ -45,7 +45,7 @@ export function rmsprop(options: RmspropOptions = {}): GradientTransformation<Ch
   return chain(
     ...(weightDecay !== 0 ? [addDecayedWeights(weightDecay)] : []),
     scaleByRms({ alpha: options.alpha, eps: options.eps, centered: options.centered }),
-    ...(momentum !== 0 ? [trace({ decay: momentum })] : []),
+    ...(momentum !== 0 ? [momentumTrace({ decay: momentum })] : []),
     scaleByLearningRate(lr),
   );
 }

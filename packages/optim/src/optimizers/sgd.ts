@@ -4,7 +4,7 @@ import { chain, type ChainState } from '../chain.js';
 import { checkBoolean, checkLearningRate, checkNonNegative, checkOptions, checkUnitInterval } from '../internal/options.js';
 import { addDecayedWeights } from '../transforms/add-decayed-weights.js';
 import { scaleByLearningRate } from '../transforms/scale.js';
-import { trace } from '../transforms/trace.js';
+import { momentum as momentumTrace } from '../transforms/momentum.js';
 
 /** Options of {@link sgd} (PyTorch's `torch.optim.SGD` arguments). */
 export interface SgdOptions {
@@ -23,7 +23,7 @@ export interface SgdOptions {
 /**
  * Stochastic gradient descent, optionally with momentum, Nesterov momentum, dampening and weight decay;
  * the same numbers as `torch.optim.SGD`. Built as
- * `chain(addDecayedWeights(weightDecay), trace({ decay: momentum, dampening, nesterov }), scaleByLearningRate(lr))`,
+ * `chain(addDecayedWeights(weightDecay), momentum({ decay: momentum, dampening, nesterov }), scaleByLearningRate(lr))`,
  * leaving out the links whose option is 0.
  *
  * @example
@@ -49,7 +49,7 @@ export function sgd(options: SgdOptions): GradientTransformation<ChainState> {
   }
   return chain(
     ...(weightDecay !== 0 ? [addDecayedWeights(weightDecay)] : []),
-    ...(momentum !== 0 ? [trace({ decay: momentum, dampening, nesterov })] : []),
+    ...(momentum !== 0 ? [momentumTrace({ decay: momentum, dampening, nesterov })] : []),
     scaleByLearningRate(lr),
   );
 }

@@ -25,7 +25,7 @@ export interface ScaleByRmsState {
 /**
  * RMSprop's scaling with PyTorch's arithmetic: `nu = alpha·nu + ((1−alpha)·g)·g`; centered also keeps
  * `mu = alpha·mu + (1−alpha)·g` and uses `nu − mu·mu`; output `g / (sqrt(·) + eps)`. Follow it with
- * {@link trace} for momentum and {@link scaleByLearningRate} (as {@link rmsprop} does).
+ * {@link momentum} for momentum and {@link scaleByLearningRate} (as {@link rmsprop} does).
  *
  * @example
  * ```ts

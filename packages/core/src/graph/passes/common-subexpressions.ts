@@ -1,13 +1,14 @@
 /** Common-subexpression elimination: one node per distinct computation. */
-import type { Graph, GraphNode } from '../graph.js';
+import type { ConstNode, Graph, GraphNode } from '../graph.js';
 import { copyNode, rewrite } from './rewrite.js';
 
 /** Constants up to this many elements are compared by value; larger ones only by identity. */
 const SMALL_CONSTANT = 64;
 
-function constantKey(node: GraphNode): string | null {
-  const value = node.value!;
-  if (value.size > SMALL_CONSTANT) return null;
+function constantKey(node: ConstNode): string | null {
+  const value = node.value;
+  // a constant on a device is compared by identity: reading it back would cost more than merging saves
+  if (value.size > SMALL_CONSTANT || value.backend.hostView === undefined) return null;
   // Object.is semantics: -0 and 0 differ, NaN equals NaN
   const values = Array.from(value.dataSync(), (v) => (Object.is(v, -0) ? '-0' : String(v)));
   return `const|${node.dtype}|${node.shape.join(',')}|${values.join(',')}`;

@@ -1,9 +1,8 @@
 /** Constant folding: computes at compile time every node whose inputs are all constants. */
-import { primitiveNamed } from '../../autodiff/primitive.js';
 import { sizeOf } from '../../shape.js';
 import type { Tensor } from '../../tensor.js';
 import type { Graph } from '../graph.js';
-import { checkIndexNode } from '../index-checks.js';
+import { runNode } from '../primitive-table.js';
 import { copyNode, rewrite } from './rewrite.js';
 
 /** Results larger than this stay computed at run time rather than stored in the plan. */
@@ -21,17 +20,15 @@ const MAX_FOLDED_SIZE = 1 << 20;
 export function foldConstants(graph: Graph): Graph {
   const values = new Map<number, Tensor>();
   return rewrite(graph, (node, inputs, builder) => {
-    const primitive = node.op === 'const' || node.op === 'input' ? undefined : primitiveNamed(node.op);
-    const foldable =
-      primitive !== undefined && node.inputs.length > 0 && inputs.every((i) => values.has(i)) && sizeOf(node.shape) <= MAX_FOLDED_SIZE;
-    if (!foldable) {
+    if (node.op === 'const' || node.op === 'input' || node.op === 'customVjp' || node.op === 'random') {
       const id = copyNode(node, inputs, builder);
-      if (node.op === 'const') values.set(id, node.value!);
+      if (node.op === 'const') values.set(id, node.value);
       return id;
     }
-    const operands = inputs.map((i) => values.get(i)!);
-    checkIndexNode(graph, node, operands.map((x) => x.data));
-    const value = primitive.forward(operands, node.attrs);
+    const foldable = node.inputs.length > 0 && inputs.every((i) => values.has(i)) && sizeOf(node.shape) <= MAX_FOLDED_SIZE;
+    if (!foldable) return copyNode(node, inputs, builder);
+    // index ranges are checked by the kernels as they run
+    const value = runNode(node, inputs.map((i) => values.get(i)!));
     const id = builder.add({ op: 'const', inputs: [], attrs: undefined, shape: node.shape, dtype: node.dtype, value });
     values.set(id, value);
     return id;

@@ -4,21 +4,13 @@
  * outside the group reads in row-sized registers instead of full buffers.
  */
 import { shapesEqual, sizeOf, type Shape } from '../../shape.js';
-import type { Graph } from '../graph.js';
+import type { Graph, GraphNode } from '../graph.js';
+import { PRIMITIVES } from '../primitive-table.js';
 
-/** How an elementwise op takes its operands. */
-export type ElementwiseKind = 'unary' | 'binary' | 'where' | 'cast';
-
-const UNARY = ['neg', 'exp', 'log', 'log1p', 'sqrt', 'abs', 'square', 'sign', 'tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu', 'softplus', 'isFinite', 'cos', 'sin', 'floor'];
-const BINARY = ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'greater', 'less', 'equal', 'greaterEqual', 'lessEqual', 'notEqual'];
-
-/** The elementwise primitives (their kernel codes are their names) and how each takes operands. */
-export const ELEMENTWISE: ReadonlyMap<string, ElementwiseKind> = new Map<string, ElementwiseKind>([
-  ...UNARY.map((op) => [op, 'unary'] as [string, ElementwiseKind]),
-  ...BINARY.map((op) => [op, 'binary'] as [string, ElementwiseKind]),
-  ['where', 'where'],
-  ['cast', 'cast'],
-]);
+/** Whether a node is elementwise by its primitive's declared kind (and has elements to compute). */
+export function isElementwise(node: GraphNode): boolean {
+  return node.op !== 'input' && node.op !== 'const' && PRIMITIVES[node.op].kind === 'elementwise' && sizeOf(node.shape) > 0;
+}
 
 /** Nodes one fused kernel computes: all elementwise with output shape `shape`, in execution order. */
 export interface FusionGroup {
@@ -53,7 +45,7 @@ export function findFusionGroups(graph: Graph): FusionGroup[] {
   const groups: OpenGroup[] = [];
   const latestOpen = new Map<string, number>();
   for (const node of graph.nodes) {
-    const fusible = ELEMENTWISE.has(node.op) && sizeOf(node.shape) > 0;
+    const fusible = isElementwise(node);
     let joined = -1;
     if (fusible) {
       for (const i of node.inputs) {

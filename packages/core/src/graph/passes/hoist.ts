@@ -22,7 +22,7 @@ interface StepProduct {
 /** Recognises `matmul(reshape(slice(X, [.., t, ..], [.., 1, ..]), X.shape without axis), W)` with X of rank 3. */
 function stepProduct(graph: Graph, node: GraphNode): StepProduct | null {
   if (node.op !== 'matmul') return null;
-  const { transA, transB } = node.attrs as { transA: boolean; transB: boolean };
+  const { transA, transB } = node.attrs;
   const a = graph.nodes[node.inputs[0]!]!;
   const w = graph.nodes[node.inputs[1]!]!;
   if (transA || a.op !== 'reshape' || a.shape.length !== 2 || w.shape.length !== 2) return null;
@@ -30,7 +30,7 @@ function stepProduct(graph: Graph, node: GraphNode): StepProduct | null {
   if (s.op !== 'slice') return null;
   const x = graph.nodes[s.inputs[0]!]!;
   if (x.shape.length !== 3) return null;
-  const { begin } = s.attrs as { begin: readonly number[] };
+  const { begin } = s.attrs;
   for (const axis of [0, 1]) {
     const whole = x.shape.every((d, i) => (i === axis ? s.shape[i] === 1 : s.shape[i] === d && begin[i] === 0));
     if (whole && shapesEqual(a.shape, x.shape.filter((_, i) => i !== axis))) {

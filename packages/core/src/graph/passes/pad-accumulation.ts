@@ -6,7 +6,7 @@
  * the slabs (with zeros in any gap), built once. Adding zeros is exact, so results do not change.
  */
 import { zeros } from '../../tensor.js';
-import type { Graph, GraphBuilder, GraphNode } from '../graph.js';
+import type { Graph, GraphBuilder, GraphNode, PrimitiveNode } from '../graph.js';
 import { consumerCounts, findAddTrees } from './add-trees.js';
 import { copyNode, rewrite } from './rewrite.js';
 
@@ -24,8 +24,8 @@ interface Replacement {
 }
 
 /** The slab a pad node writes, if it covers all axes but one. */
-function slabOf(graph: Graph, pad: GraphNode): { axis: number; slab: Slab } | null {
-  const { begin } = pad.attrs as { begin: readonly number[] };
+function slabOf(graph: Graph, pad: PrimitiveNode<'pad'>): { axis: number; slab: Slab } | null {
+  const { begin } = pad.attrs;
   const input = graph.nodes[pad.inputs[0]!]!;
   let axis = -1;
   for (let i = 0; i < pad.shape.length; i++) {

@@ -22,21 +22,22 @@ function findReplacements(graph: Graph): Map<number, Replacement> {
   const consumers = consumerCounts(graph);
   const replacements = new Map<number, Replacement>();
   for (const { root, leaves } of findAddTrees(graph, consumers)) {
-    const byKind = new Map<string, number[]>();
+    const byKind = new Map<string, { ids: number[]; transA: boolean; transB: boolean }>();
     for (const id of leaves) {
       const n = graph.nodes[id]!;
       if (n.op !== 'matmul' || consumers[id] !== 1) continue;
       if (n.inputs.some((i) => graph.nodes[i]!.shape.length !== 2)) continue;
-      const { transA, transB } = n.attrs as { transA: boolean; transB: boolean };
+      const { transA, transB } = n.attrs;
       const key = `${transA}|${transB}`;
-      byKind.set(key, [...(byKind.get(key) ?? []), id]);
+      const kind = byKind.get(key) ?? { ids: [], transA, transB };
+      kind.ids.push(id);
+      byKind.set(key, kind);
     }
-    let best: number[] | null = null;
-    for (const ids of byKind.values()) if (ids.length >= 2 && (best === null || ids.length > best.length)) best = ids;
+    let best: { ids: number[]; transA: boolean; transB: boolean } | null = null;
+    for (const kind of byKind.values()) if (kind.ids.length >= 2 && (best === null || kind.ids.length > best.ids.length)) best = kind;
     if (best === null) continue;
-    const { transA, transB } = graph.nodes[best[0]!]!.attrs as { transA: boolean; transB: boolean };
-    const used = new Set(best);
-    replacements.set(root, { products: best, others: leaves.filter((id) => !used.has(id)), transA, transB });
+    const used = new Set(best.ids);
+    replacements.set(root, { products: best.ids, others: leaves.filter((id) => !used.has(id)), transA: best.transA, transB: best.transB });
   }
   return replacements;
 }

@@ -1,5 +1,5 @@
 /** The one way passes build a new graph from an old one: node by node, renumbering as they go. */
-import { Graph, GraphBuilder, type GraphLeaf, type GraphNode } from '../graph.js';
+import { Graph, GraphBuilder, type GraphLeaf, type GraphNode, type NodeSpec } from '../graph.js';
 
 /**
  * Rebuilds `graph`: `visit` is called on every node in order with its inputs already renumbered and returns
@@ -20,7 +20,7 @@ export function rewrite(
   for (const node of graph.nodes) {
     // a dropped node's inputs may be dropped too: -1 here is only an error if a kept node reads it
     const inputs = Array.from(node.inputs, (i) => map[i]!);
-    const id = node.op === 'input' ? builder.add({ ...strip(node), inputs }) : visit(node, inputs, builder, newId);
+    const id = node.op === 'input' ? builder.add({ ...strip(node), inputs } as NodeSpec) : visit(node, inputs, builder, newId);
     if (id === null) continue;
     if (builder.nodes[id]!.inputs.includes(-1)) throw new Error(`internal: pass dropped an input of %${node.id}, which is still read`);
     map[node.id] = id;
@@ -30,12 +30,12 @@ export function rewrite(
 }
 
 /** A node without its id, to add it again. */
-export function strip(node: GraphNode): Omit<GraphNode, 'id'> {
+export function strip(node: GraphNode): NodeSpec {
   const { id: _id, ...spec } = node;
-  return spec;
+  return spec as NodeSpec;
 }
 
 /** Adds `node` unchanged except for its renumbered inputs. */
 export function copyNode(node: GraphNode, inputs: number[], builder: GraphBuilder): number {
-  return builder.add({ ...strip(node), inputs });
+  return builder.add({ ...strip(node), inputs } as NodeSpec);
 }

@@ -1,6 +1,9 @@
+import type { Backend } from '../backend/backend.js';
 import { isFloat } from '../dtype.js';
+import { ArgumentError } from '../errors.js';
+import { formatShape, sizeOf } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import type { Primitive } from './primitive.js';
+import type { AttrsOf, CustomVjpAttrs, Primitive, PrimitiveName } from './primitive.js';
 import { slotOn, type Track } from './track.js';
 
 /**
@@ -9,11 +12,11 @@ import { slotOn, type Track } from './track.js';
  */
 export interface TapeNode {
   /** The primitive, or null for an input of the differentiation. */
-  readonly primitive: Primitive<unknown> | null;
+  readonly primitive: Primitive | null;
   readonly inputs: readonly Tensor[];
   /** Each input's slot on this tape (-1: not recorded here, so it gets no cotangent). */
   readonly inputSlots: readonly number[];
-  readonly attrs: unknown;
+  readonly attrs: AttrsOf<PrimitiveName>;
   readonly output: Tensor;
 }
 
@@ -51,7 +54,7 @@ export function closeTape(tape: Tape): void {
  */
 export interface Tracer {
   /** The abstract output of `primitive` applied to `inputs`, recorded as a graph node. */
-  bind(primitive: Primitive<unknown>, inputs: readonly Tensor[], attrs: unknown): Tensor;
+  bind<P extends PrimitiveName>(primitive: Primitive<P>, inputs: readonly Tensor[], attrs: AttrsOf<P>): Tensor;
 }
 
 /** The trace in progress, or null: eager execution costs one comparison with it per op. */
@@ -77,18 +80,67 @@ export function recording(): boolean {
 /** Records `x` as an input of `tape`: a new value sharing x's storage, tracked there too. @internal */
 export function watch(tape: Tape, x: Tensor): Tensor {
   const id = tape.nodes.length;
-  const watched = new Tensor(x.data, x.shape, x.dtype, { tape, id, next: x.track }, x.traced);
+  const watched = new Tensor(x.storage, x.shape, x.dtype, { tape, id, next: x.track }, x.traced, x.backend);
   tape.nodes.push({ primitive: null, inputs: [], inputSlots: [], attrs: undefined, output: watched });
   return watched;
 }
 
 /**
- * Runs a primitive: computes its output and, on every active tape that records one of its inputs, appends
- * a node. This is the only place where ops meet the tape.
+ * The backend an op's inputs live on: all of them must share one (an op never moves data silently).
  * @internal
  */
-export function bind<Attrs>(primitive: Primitive<Attrs>, inputs: readonly Tensor[], attrs: Attrs): Tensor {
-  const output = tracer === null ? primitive.forward(inputs, attrs) : tracer.bind(primitive as Primitive<unknown>, inputs, attrs);
+export function backendOf(op: string, inputs: readonly Tensor[]): Backend {
+  const backend = inputs[0]!.backend;
+  for (let i = 1; i < inputs.length; i++) {
+    const other = inputs[i]!.backend;
+    if (other !== backend) {
+      throw new ArgumentError(
+        `${op}: inputs live on two backends: input 0 ${formatShape(inputs[0]!.shape)} on ${backend.name} and input ${i} ` +
+          `${formatShape(inputs[i]!.shape)} on ${other.name}; move one with devicePut(x, device) first`,
+      );
+    }
+  }
+  return backend;
+}
+
+const EAGER_PLAN = { inputSlots: [], shared: null };
+
+/**
+ * The value of a call whose value other ops computed already (a custom VJP's forward half), or null for a
+ * primitive a kernel computes.
+ * @internal
+ */
+export function precomputedValue<P extends PrimitiveName>(primitive: Primitive<P>, attrs: AttrsOf<P>): Tensor | null {
+  return primitive.kind === 'custom' ? (attrs as CustomVjpAttrs).value : null;
+}
+
+/**
+ * Computes a primitive eagerly, with no tape: the shape rule once, then the backend's kernel planned for
+ * those shapes and run over the inputs' storage into new storage. A custom VJP's value was computed by
+ * other ops already.
+ * @internal
+ */
+export function runPrimitive<P extends PrimitiveName>(primitive: Primitive<P>, inputs: readonly Tensor[], attrs: AttrsOf<P>): Tensor {
+  const precomputed = precomputedValue(primitive, attrs);
+  if (precomputed !== null) return precomputed;
+  const name = primitive.name as Exclude<PrimitiveName, 'customVjp'>;
+  const backend = backendOf(name, inputs);
+  const { shape, dtype } = primitive.shape(inputs, attrs);
+  if (backend.aliases(name)) return new Tensor(inputs[0]!.storage, shape, dtype, null, null, backend);
+  const storage = backend.allocate(dtype, sizeOf(shape));
+  const storages = new Array<unknown>(inputs.length);
+  for (let i = 0; i < inputs.length; i++) storages[i] = inputs[i]!.storage;
+  backend.plan(name, inputs, { shape, dtype }, attrs as AttrsOf<typeof name>, EAGER_PLAN)(storages, storage);
+  return new Tensor(storage, shape, dtype, null, null, backend);
+}
+
+/**
+ * Runs a primitive: computes its output (or, under a trace, records it) and, on every active tape that
+ * records one of its inputs, appends a node. This is the only place where ops meet the tape.
+ * @internal
+ */
+export function bind<P extends PrimitiveName>(primitive: Primitive<P>, inputs: readonly Tensor[], attrs: AttrsOf<P>): Tensor {
+  const output = tracer === null ? runPrimitive(primitive, inputs, attrs) : tracer.bind(primitive, inputs, attrs);
   if (activeTapes.length === 0 || primitive.vjp === null || !isFloat(output.dtype)) return output;
   const hits: { tape: Tape; slots: number[] }[] = [];
   for (const tape of activeTapes) {
@@ -106,14 +158,14 @@ export function bind<Attrs>(primitive: Primitive<Attrs>, inputs: readonly Tensor
   let track: Track | null = null;
   for (const { tape } of hits) track = { tape, id: tape.nodes.length, next: track };
   // The node holds the tracked value, so VJPs that reuse the output stay differentiable on outer tapes.
-  const tracked = new Tensor(output.data, output.shape, output.dtype, track, output.traced);
+  const tracked = new Tensor(output.storage, output.shape, output.dtype, track, output.traced, output.backend);
   for (const { tape, slots } of hits) {
-    tape.nodes.push({ primitive: primitive as Primitive<unknown>, inputs, inputSlots: slots, attrs, output: tracked });
+    tape.nodes.push({ primitive: primitive as unknown as Primitive, inputs, inputSlots: slots, attrs, output: tracked });
   }
   return tracked;
 }
 
 /** A value with the same storage that no tape records: the gradient stops here. @internal */
 export function untracked(x: Tensor): Tensor {
-  return x.track === null ? x : new Tensor(x.data, x.shape, x.dtype, null, x.traced);
+  return x.track === null ? x : new Tensor(x.storage, x.shape, x.dtype, null, x.traced, x.backend);
 }

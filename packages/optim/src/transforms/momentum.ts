@@ -4,8 +4,8 @@ import { checkBoolean, checkNonNegative, checkOptions, checkUnitInterval } from 
 import { incremented, stateCounter, stateField, zeroCounter } from '../internal/state.js';
 import { mapTensors } from '../internal/trees.js';
 
-/** Options of {@link trace}. */
-export interface TraceOptions {
+/** Options of {@link momentum}. */
+export interface MomentumOptions {
   /** The momentum factor: the buffer decays by this much each step. */
   decay: number;
   /** Dampening: new updates enter the buffer scaled by `1 - dampening` (default 0; not on the first step). */
@@ -14,8 +14,8 @@ export interface TraceOptions {
   nesterov?: boolean;
 }
 
-/** The state of {@link trace}. */
-export interface TraceState {
+/** The state of {@link momentum}. */
+export interface MomentumState {
   /** The number of updates made so far, a 0-d int32 tensor (the first update seeds the buffer). */
   readonly count: Tensor;
   /** The momentum buffer, shaped like the params (zeros before the first update). */
@@ -31,11 +31,11 @@ export interface TraceState {
  *
  * @example
  * ```ts
- * const heavyBall = chain(trace({ decay: 0.9 }), scaleByLearningRate(0.1)); // sgd({ lr: 0.1, momentum: 0.9 })
+ * const heavyBall = chain(momentum({ decay: 0.9 }), scaleByLearningRate(0.1)); // sgd({ lr: 0.1, momentum: 0.9 })
  * ```
  */
-export function trace(options: TraceOptions): GradientTransformation<TraceState> {
-  const fn = 'trace';
+export function momentum(options: MomentumOptions): GradientTransformation<MomentumState> {
+  const fn = 'momentum';
   checkOptions(fn, options, ['decay', 'dampening', 'nesterov'], true);
   const decay = checkNonNegative(fn, 'decay', options.decay);
   const dampening = checkUnitInterval(fn, 'dampening', options.dampening ?? 0);
@@ -50,7 +50,7 @@ export function trace(options: TraceOptions): GradientTransformation<TraceState>
       freezeTree({
         count: zeroCounter(),
         momentum: mapTensors(`${fn}.init`, (p) => zerosLike(p), ['params', params]),
-      }) as TraceState,
+      }) as MomentumState,
     update: (updates, state) => {
       const count = stateCounter(`${fn}.update`, state);
       const buffer = stateField(`${fn}.update`, state, 'momentum');
@@ -67,7 +67,7 @@ export function trace(options: TraceOptions): GradientTransformation<TraceState>
         : momentum;
       return {
         updates: out as typeof updates,
-        state: freezeTree({ count: incremented(count), momentum }) as TraceState,
+        state: freezeTree({ count: incremented(count), momentum }) as MomentumState,
       };
     },
   };

@@ -1,0 +1,102 @@
+/**
+ * The backend interface: the set of kernels for one kind of storage (typed arrays on the CPU, buffers on a
+ * GPU). Everything above it — ops, autodiff, the graph compiler — is written against this interface and
+ * never asks which backend runs; a tensor knows its backend, and an op runs where its inputs live.
+ */
+import type { DType, TensorData } from '../dtype.js';
+import type { AbstractValue, AttrsOf, ElementwiseName, PrimitiveName } from '../binding/primitive.js';
+
+/**
+ * A kernel planned for fixed shapes and attributes: runs over the inputs' storage and writes the output's.
+ * On the CPU it computes at once; a GPU backend encodes its dispatches into the backend's pending work.
+ */
+export type KernelRun = (inputs: readonly unknown[], output: unknown) => void;
+
+/**
+ * What a plan shares between the kernels of one compiled run (a CPU backend packs a weight that several
+ * products read once per run); eager calls get a fresh one per op.
+ */
+export interface PlanContext {
+  /** The storage slot of each input in the plan's value table (-1 outside a compiled plan). */
+  readonly inputSlots: readonly number[];
+  /** Per-plan state a backend keeps across the kernels it plans (created by {@link Backend.planContext}). */
+  readonly shared: unknown;
+}
+
+/** The primitives a backend computes with a kernel (a custom VJP's value is computed by other ops). */
+export type KernelName = Exclude<PrimitiveName, 'customVjp'>;
+
+/** The primitives whose VJP for input 0 a backend may add in place (see {@link Backend.accumulateSparse}). */
+export type SparseVjpName = 'slice' | 'gather';
+
+/** One member of a fused elementwise group: an op over external inputs and earlier members. */
+export interface FusedInstruction {
+  /** The elementwise primitive. */
+  readonly op: ElementwiseName;
+  /** Its attributes. */
+  readonly attrs: AttrsOf<ElementwiseName>;
+  /** The member's dtype (a cast's target). */
+  readonly dtype: DType;
+  /** Operands: `k ≥ 0` is external input k, `-(m + 1)` is member m's value. */
+  readonly operands: readonly number[];
+  /** Whether the member's value is stored (read outside the group or returned) or lives only in the kernel. */
+  readonly stored: boolean;
+}
+
+/** A fused elementwise group as a backend compiles it into one kernel. */
+export interface FusedProgram {
+  /** The members in execution order. */
+  readonly instructions: readonly FusedInstruction[];
+  /** The external inputs' types (each broadcasts to `shape`). */
+  readonly inputs: readonly AbstractValue[];
+  /** The shape every member has. */
+  readonly shape: readonly number[];
+}
+
+/**
+ * Runs a fused program: `inputs` are the external inputs' storage, `outputs` the storage of each stored
+ * member, in member order (members kept in the kernel have no entry).
+ */
+export type FusedRun = (inputs: readonly unknown[], outputs: readonly unknown[]) => void;
+
+/** The kernels and storage of one kind of device. */
+export interface Backend {
+  /** The backend's name, as errors show it (`cpu`, `webgpu`). */
+  readonly name: string;
+  /** The dtypes it can hold. */
+  readonly dtypes: readonly DType[];
+  /** Storage for `size` elements of `dtype` (contents unspecified). */
+  allocate(dtype: DType, size: number): unknown;
+  /** Storage holding a copy of host data. */
+  fromHost(data: TensorData): unknown;
+  /** A copy of storage on the host (waits for pending work). */
+  toHost(storage: unknown, dtype: DType, size: number): Promise<TensorData>;
+  /** The storage itself, synchronously, where the backend's storage is host memory (the CPU); else undefined. */
+  readonly hostView?: (storage: unknown) => TensorData;
+  /** Storage for the first `size` elements of `storage` (a compiled plan's pooled buffer shared by smaller values). */
+  view(storage: unknown, size: number): unknown;
+  /** Fresh per-plan state for {@link PlanContext.shared}. */
+  planContext(): unknown;
+  /** Plans primitive `op`'s kernel for these input and output types and attributes. */
+  plan<P extends KernelName>(op: P, inputs: readonly AbstractValue[], output: AbstractValue, attrs: AttrsOf<P>, context: PlanContext): KernelRun;
+  /** Plans one kernel for a fused elementwise group. */
+  planFused(program: FusedProgram, context: PlanContext): FusedRun;
+  /** Whether `op` shares its input's storage instead of computing (a reshape of contiguous storage). */
+  aliases(op: KernelName): boolean;
+  /**
+   * `acc += ct` in place, where `acc` is storage the autodiff engine owns (same shape and dtype). Returns
+   * false where the backend has no in-place path, and the engine adds out of place instead.
+   */
+  accumulate?(acc: unknown, ct: unknown, dtype: DType, size: number): boolean;
+  /**
+   * The in-place form of a slice's or a gather's VJP for its first input: adds `ct` into `acc` (storage of the
+   * input's shape the engine owns) where the op read, instead of building a mostly-zero cotangent. A
+   * scan's T step slices of one sequence then cost T block additions, not T full-size tensors. Returns false
+   * where the backend has no such path.
+   */
+  accumulateSparse?<P extends SparseVjpName>(
+    op: P, acc: unknown, ct: unknown, inputs: readonly AbstractValue[], inputStorage: readonly unknown[], attrs: AttrsOf<P>,
+  ): boolean;
+  /** Submits pending work (a GPU backend's command buffer); a no-op where work runs at once. */
+  flush(): void;
+}

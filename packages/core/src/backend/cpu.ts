@@ -1,0 +1,57 @@
+/**
+ * The CPU backend: storage is a typed array, kernels are the TypeScript and WebAssembly kernels of
+ * `kernels/`, and work runs at once (there is nothing to flush).
+ */
+import type { AttrsOf } from '../binding/primitive.js';
+import { allocate, DTYPES, type DType, type TensorData } from '../dtype.js';
+import { cpuKernels, rowsRun, type CpuPlanState, type CpuRun, type PlanKernel, type RowKernel } from '../kernels/cpu-kernels.js';
+import { addRuns, runsOf } from '../kernels/copy.js';
+import { planFused } from '../kernels/fused.js';
+import { scatterAddInto } from '../kernels/layout.js';
+import { SharedRightOperands } from '../kernels/matmul-shared.js';
+import { RegisterFile } from '../kernels/registers.js';
+import { axisBlocks, stridesOf } from '../shape.js';
+import type { Backend, KernelName, KernelRun } from './backend.js';
+
+/** The CPU backend, the default home of every tensor. */
+export const cpu: Backend = {
+  name: 'cpu',
+  dtypes: DTYPES,
+  allocate: (dtype: DType, size: number) => allocate(dtype, size),
+  fromHost: (data: TensorData) => data.slice(),
+  toHost: async (storage) => (storage as TensorData).slice(),
+  hostView: (storage) => storage as TensorData,
+  view: (storage, size) => {
+    const data = storage as TensorData;
+    return data.length === size ? data : data.subarray(0, size);
+  },
+  planContext: (): CpuPlanState => ({ operands: new SharedRightOperands(), registers: new RegisterFile() }),
+  plan<P extends KernelName>(op: P, inputs: Parameters<Backend['plan']>[1], output: Parameters<Backend['plan']>[2], attrs: AttrsOf<P>, context: Parameters<Backend['plan']>[4]): KernelRun {
+    const kernel = cpuKernels[op];
+    if (kernel.arity !== undefined) return rowsRun(kernel as RowKernel<never>, inputs, output, attrs as never) as KernelRun;
+    if ('alias' in kernel) return (inputs, output) => (output as TensorData).set(inputs[0] as TensorData);
+    return (kernel as PlanKernel<P>).plan(inputs, output, attrs, context) as CpuRun as KernelRun;
+  },
+  planFused: (program, context) => planFused(program, (context.shared as CpuPlanState).registers),
+  aliases: (op) => 'alias' in cpuKernels[op],
+  accumulate: (acc, ct) => {
+    const a = acc as TensorData;
+    const b = ct as TensorData;
+    for (let i = 0; i < a.length; i++) a[i]! += b[i]!;
+    return true;
+  },
+  accumulateSparse: (op, acc, ct, inputs, inputStorage, attrs) => {
+    const x = inputs[0]!;
+    if (op === 'slice') {
+      const { begin, size } = attrs as AttrsOf<'slice'>;
+      const strides = stridesOf(x.shape);
+      const base = begin.reduce((t, v, i) => t + v * strides[i]!, 0);
+      addRuns(ct as TensorData, acc as TensorData, runsOf(size, strides, base));
+    } else {
+      const [outer, n, inner] = axisBlocks(x.shape, (attrs as AttrsOf<'gather'>).axis);
+      scatterAddInto(acc as TensorData, ct as TensorData, outer, n, inner, inputStorage[1] as Int32Array);
+    }
+    return true;
+  },
+  flush: () => {},
+};

@@ -1,0 +1,22 @@
+/** Chunk-sized scratch arrays for the fused elementwise kernel. */
+import { allocate, type DType, type TensorData } from '../dtype.js';
+
+/** Registers hold at most this many elements: a chunk of a row stays in cache between instructions. */
+export const CHUNK = 1024;
+
+/**
+ * Chunk-sized registers shared by every fused group of a plan: groups run one at a time, so the k-th
+ * register of one group can be the k-th of the next, and the few registers in use stay in cache.
+ */
+export class RegisterFile {
+  private readonly files = new Map<DType, TensorData[]>();
+
+  /** The k-th register of `dtype` (made on first request). */
+  get(dtype: DType, k: number): TensorData {
+    let file = this.files.get(dtype);
+    if (file === undefined) this.files.set(dtype, (file = []));
+    while (file.length <= k) file.push(allocate(dtype, CHUNK));
+    return file[k]!;
+  }
+}
+
