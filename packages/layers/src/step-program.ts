@@ -250,7 +250,7 @@ function sameGraph(a: Graph, b: Graph): boolean {
   return a.nodes.every((n, i) => {
     const m = b.nodes[i]!;
     if (n.op !== m.op || n.dtype !== m.dtype || !sameShape(n.shape, m.shape) || !sameShape(n.inputs, m.inputs)) return false;
-    if (n.op === 'const') return sameValue(n.value!, m.value!);
+    if (n.op === 'const') return m.op === 'const' && sameValue(n.value, m.value);
     return sameAttrs(n.attrs, m.attrs);
   });
 }
@@ -261,7 +261,7 @@ function sameLeaves(a: readonly GraphLeaf[], b: readonly GraphLeaf[]): boolean {
 
 function sameValue(a: Tensor, b: Tensor): boolean {
   if (a.dtype !== b.dtype || !sameShape(a.shape, b.shape)) return false;
-  if (a.data === b.data) return true;
+  if (a.storage === b.storage) return true;
   const [x, y] = [a.dataSync(), b.dataSync()];
   return x.every((v, i) => Object.is(v, y[i]));
 }
@@ -289,16 +289,21 @@ function subgraph(
 ): Graph {
   const index = new Map<number, number>();
   const nodes: GraphNode[] = [];
-  const push = (n: GraphNode, spec: Partial<GraphNode>) => {
+  const push = (n: GraphNode, node: GraphNode) => {
     index.set(n.id, nodes.length);
-    nodes.push({ ...n, ...spec, id: nodes.length });
+    nodes.push(node);
   };
-  for (const id of inputs) push(source.nodes[id]!, { op: 'input', inputs: [], attrs: undefined, value: undefined });
+  for (const id of inputs) {
+    const n = source.nodes[id]!;
+    push(n, { id: nodes.length, op: 'input', inputs: [], attrs: undefined, shape: n.shape, dtype: n.dtype, path: n.op === 'input' ? n.path : `%${id}` });
+  }
   for (const id of ids) {
     if (index.has(id)) continue;
     const n = source.nodes[id]!;
+    const renumbered = n.inputs.map((i) => index.get(i)!);
     // constants come from this call's trace: a step may close over tensors that change between calls
-    push(n, { inputs: n.inputs.map((i) => index.get(i)!), ...(n.op === 'const' ? { value: constants.nodes[id]!.value } : {}) });
+    const own = constants.nodes[id]!;
+    push(n, n.op === 'const' && own.op === 'const' ? { ...n, id: nodes.length, value: own.value } : { ...n, id: nodes.length, inputs: renumbered });
   }
   const leaves = outputLeaves.map((l) => (typeof l === 'number' ? index.get(l)! : l));
   const inputLeaves = inputs.map((id) => index.get(id)!);
