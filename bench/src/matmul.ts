@@ -10,7 +10,7 @@
  * reports the best of many repetitions, since other processes on a shared machine only ever slow a run down.
  */
 import { gemmTs } from '../../packages/core/src/kernels/matmul.js';
-import { gemmWasm, gemmWasmPackedB, packBWasm, PackedB, wasmGemmAvailable } from '../../packages/core/src/kernels/wasm/gemm-wasm.js';
+import { gemmWasm, gemmWasmPackedB, packBWasm, PackedB, wasmGemmAvailable, wasmGemmVariant } from '../../packages/core/src/kernels/wasm/gemm-wasm.js';
 
 /** A kernel ready to run on operands it was set up with (setup packs B where the kernel takes it packed). */
 type Kernel = (a: Float32Array, b: Float32Array, out: Float32Array, c: Case) => () => void;
@@ -74,6 +74,8 @@ function report(cases: Case[], budgetMs: number, packed: boolean): void {
 }
 
 if (!wasmGemmAvailable()) throw new Error('WebAssembly SIMD is not available in this runtime');
+// relaxed: the fused multiply-add build (Node 20: run with `npx tsx --experimental-wasm-relaxed-simd src/matmul.ts`)
+console.log(`WebAssembly GEMM build: ${wasmGemmVariant()}`);
 
 report(
   [

@@ -1,7 +1,9 @@
-/** Regenerates packages/core/src/kernels/wasm/gemm-bytes.ts from tools/wasm/gemm.wat (`pnpm run build:wasm`). */
+/** Regenerates the committed wasm byte modules in packages/core/src/kernels/wasm/ (`pnpm run build:wasm`). */
 import { writeFileSync } from 'node:fs';
-import { assembleGemm, GENERATED_PATH, renderBytesModule } from './assemble.js';
+import { assemble, MODULES, renderBytesModule } from './assemble.js';
 
-const bytes = await assembleGemm();
-writeFileSync(GENERATED_PATH, renderBytesModule(bytes));
-console.log(`wrote ${GENERATED_PATH} (${bytes.length} bytes of wasm)`);
+for (const source of MODULES) {
+  const bytes = await assemble(source);
+  writeFileSync(source.path, renderBytesModule(bytes, source));
+  console.log(`wrote ${source.path} (${bytes.length} bytes of wasm)`);
+}

@@ -9,8 +9,8 @@
  * to the plain loop's. A cell whose step does not fit (nothing row-wise to hoist, a traced step that differs
  * from the real one) simply runs step by step.
  */
-import { evaluate, Graph, onesLike, reshape, stopGradient, Tensor, trace, treeFlatten, treeLeaves, treeMap, treeStructure, vjp, zeros } from '@tapestry/core';
-import type { GraphLeaf, GraphNode } from '@tapestry/core';
+import { evaluate, Graph, onesLike, PRIMITIVES, reshape, stopGradient, Tensor, trace, treeFlatten, treeLeaves, treeMap, treeStructure, vjp, zeros } from '@tapestry/core';
+import type { GraphLeaf, GraphNode, PrimitiveKind } from '@tapestry/core';
 import type { Cell, CellState, CellStep } from './cell.js';
 
 /** How one layer-direction runs its steps: the per-step inputs of all steps, and one step on its slice of them. */
@@ -23,15 +23,15 @@ export interface StepProgram<P, S extends CellState> {
   step(params: P, state: S, inputs: readonly Tensor[]): CellStep<S>;
 }
 
-// Ops whose output element reads its operands at the same (broadcast) index.
-const ELEMENTWISE = new Set([
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'where', 'cast',
-  'neg', 'exp', 'log', 'log1p', 'sqrt', 'abs', 'square', 'sign', 'cos', 'sin', 'floor',
-  'tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu', 'softplus', 'isFinite',
-  'greater', 'less', 'equal', 'greaterEqual', 'lessEqual', 'notEqual',
-]);
-// Ops whose output row b reads only input row b whenever input and output both keep the batch as axis 0.
-const ROW_PRESERVING = new Set(['reshape', 'slice', 'pad', 'transpose', 'concat', 'broadcastTo', 'sum', 'max', 'min']);
+/** A node's primitive kind, from core's primitive table (inputs and constants have none). */
+function kindOf(n: GraphNode): PrimitiveKind | null {
+  return n.op === 'input' || n.op === 'const' ? null : PRIMITIVES[n.op].kind;
+}
+// elementwise: an output element reads its operands at the same (broadcast) index. layout and reduction:
+// output row b reads only input row b whenever input and output both keep the batch as axis 0; layout only copies.
+const isElementwise = (n: GraphNode): boolean => kindOf(n) === 'elementwise';
+const isRowPreserving = (n: GraphNode): boolean => kindOf(n) === 'layout' || kindOf(n) === 'reduction';
+const isLayout = (n: GraphNode): boolean => kindOf(n) === 'layout';
 
 type Role = 'free' | 'x' | 'state';
 
@@ -160,18 +160,27 @@ function analyse<P, S extends CellState>(
     const rank = n.shape.length;
     const inR = (id: number) => rowWise.has(id) && batched(id);
     let ok = false;
-    if (ELEMENTWISE.has(n.op)) {
+    if (isElementwise(n)) {
       ok = n.inputs.every((id) => {
         const s = narrow.nodes[id]!.shape;
         return roles[id] === 'x' ? inR(id) && s.length === rank : unbatched(id) && (s.length < rank || s[0] === 1);
       });
-    } else if (ROW_PRESERVING.has(n.op)) {
+    } else if (isRowPreserving(n)) {
       ok = n.inputs.every(inR);
     } else if (n.op === 'matmul' && n.inputs.length === 2 && rank === 2) {
       const [a, b] = n.inputs as [number, number];
       ok = inR(a) && narrow.nodes[a]!.shape.length === 2 && unbatched(b) && narrow.nodes[b]!.shape.length === 2;
     }
     if (ok) rowWise.add(n.id);
+  }
+  // A copy at the end of the hoisted part (the GRU's split of x W_ihᵀ + b_ih into gates) stays in the step:
+  // hoisted, it would copy the whole sequence only for each step to copy its rows out again.
+  const consumers = new Map<number, number[]>();
+  for (const n of narrow.nodes) for (const id of n.inputs) consumers.set(id, [...(consumers.get(id) ?? []), n.id]);
+  const outputIds = new Set(narrow.outputLeaves.filter((l): l is number => typeof l === 'number'));
+  for (let i = narrow.nodes.length - 1; i >= 0; i--) {
+    const n = narrow.nodes[i]!;
+    if (rowWise.has(n.id) && isLayout(n) && !outputIds.has(n.id) && !(consumers.get(n.id) ?? []).some((c) => rowWise.has(c))) rowWise.delete(n.id);
   }
   // The frontier: hoisted values that the per-step part or the result reads.
   const frontier = new Set<number>();

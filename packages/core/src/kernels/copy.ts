@@ -5,7 +5,9 @@
  */
 import type { TensorData } from '../dtype.js';
 import type { Shape } from '../shape.js';
+import { binaryRange } from './elementwise.js';
 import { stridedIndex } from './strided.js';
+import { WASM_MIN_ELEMENTS } from './wasm/elementwise-wasm.js';
 
 /**
  * Contiguous runs at least this long are copied with `TypedArray.set` rather than element by element: for a
@@ -73,6 +75,9 @@ export function addRuns(g: TensorData, acc: TensorData, { starts, length }: Runs
   let k = 0;
   for (let r = 0; r < starts.length; r++) {
     const s = starts[r]!;
-    for (let j = 0; j < length; j++) acc[s + j]! += g[k++]!;
+    // long runs go through the add row loop, which runs them on SIMD where it can (same bits)
+    if (length >= WASM_MIN_ELEMENTS) binaryRange('add', acc, s, 1, g, k, 1, acc, s, length);
+    else for (let j = 0; j < length; j++) acc[s + j]! += g[k + j]!;
+    k += length;
   }
 }

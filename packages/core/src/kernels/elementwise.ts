@@ -2,6 +2,7 @@ import { allocate, type DType, type TensorData } from '../dtype.js';
 import { sizeOf, type Shape } from '../shape.js';
 import { planBroadcast, type BroadcastPlan } from './broadcast-plan.js';
 import { expFloat32Range, sigmoidFloat32Range, tanhFloat32Range } from './fast-math.js';
+import { binaryWasm, unaryWasm, WASM_MIN_ELEMENTS, whereWasm } from './wasm/elementwise-wasm.js';
 
 /** Elementwise functions of one argument. */
 export type UnaryCode =
@@ -21,11 +22,13 @@ export function unaryKernel(code: UnaryCode, x: TensorData, dtype: DType, p0 = 0
 /**
  * The loop of {@link unaryKernel} over a range: `o[oo + i] = f(x[xo + i·xs])` for i < n (xs is 1, or 0 for a
  * broadcast scalar). Eager kernels and compiled (fused) plans share it, so both round identically. One loop
- * per function: the switch is outside the hot loop.
+ * per function: the switch is outside the hot loop. Rows of at least `WASM_MIN_ELEMENTS` (128) run on the
+ * WebAssembly SIMD kernels where they cover the function and dtype (same bits; see wasm/elementwise-wasm.ts).
  */
 export function unaryRange(
   code: UnaryCode, x: TensorData, xo: number, xs: number, o: TensorData, oo: number, n: number, p0 = 0, p1 = 0,
 ): void {
+  if (n >= WASM_MIN_ELEMENTS && unaryWasm(code, x, xo, xs, o, oo, n, p0)) return;
   switch (code) {
     case 'neg': for (let i = 0; i < n; i++) o[oo + i] = -x[xo + i * xs]!; break;
     case 'exp':
@@ -103,11 +106,13 @@ export function binaryInto(code: BinaryCode, a: TensorData, b: TensorData, o: Te
 
 /**
  * One row of a binary function: `o[oo + j] = f(a[ao + j·as], b[bo + j·bs])` for j < n, strides 0 or 1.
- * Shared by eager kernels and compiled (fused) plans, so both round identically.
+ * Shared by eager kernels and compiled (fused) plans, so both round identically. Long enough float rows
+ * run on the WebAssembly SIMD kernels (same bits; see wasm/elementwise-wasm.ts), the rest here.
  */
 export function binaryRange(
   code: BinaryCode, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number, o: TensorData, oo: number, n: number,
 ): void {
+  if (n >= WASM_MIN_ELEMENTS && binaryWasm(code, a, ao, as, b, bo, bs, o, oo, n)) return;
   switch (code) {
     case 'add': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! + b[bo + j * bs]!; break;
     case 'sub': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! - b[bo + j * bs]!; break;
@@ -152,11 +157,12 @@ export function whereInto(cond: TensorData, a: TensorData, b: TensorData, o: Ten
   }
 }
 
-/** One row of `cond ? a : b`: strides 0 or 1, as {@link binaryRange}. */
+/** One row of `cond ? a : b`: strides 0 or 1, as {@link binaryRange} (and like it on SIMD where it can). */
 export function whereRange(
   cond: TensorData, co: number, cs: number, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number,
   o: TensorData, oo: number, n: number,
 ): void {
+  if (n >= WASM_MIN_ELEMENTS && whereWasm(cond, co, cs, a, ao, as, b, bo, bs, o, oo, n)) return;
   for (let j = 0; j < n; j++) o[oo + j] = cond[co + j * cs] !== 0 ? a[ao + j * as]! : b[bo + j * bs]!;
 }
 

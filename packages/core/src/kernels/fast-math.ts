@@ -153,6 +153,15 @@ const expm1Normal = (y: number): number => {
 const TANH_SATURATION = 20;
 
 /**
+ * The constants and tables above, for the WebAssembly kernels (kernels/wasm/elementwise-wasm.ts) that evaluate
+ * the same algorithm two lanes at a time and must give the same bits. @internal
+ */
+export const fastMathParameters = {
+  ROUNDING_SHIFT, TABLE_BITS, TABLE_SIZE, INV_STEP, STEP_HI, STEP_LO, C2, C3, C4, C5, TWO_POW_J_HI, TWO_POW_J_LO,
+  EXP_FAST_LIMIT, TANH_SATURATION,
+} as const;
+
+/**
  * tanh(x), within a few ulps of the exact value: tanh(x) = −u/(u + 2) with u = e^(−2x) − 1, which keeps full
  * relative accuracy near 0 (where tanh(x) ≈ x) and never cancels; ±1 for large |x|, ±0 for ±0, NaN for NaN.
  * @example fastTanh(0.5) // 0.46211715726000974

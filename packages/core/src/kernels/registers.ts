@@ -1,5 +1,6 @@
 /** Chunk-sized scratch arrays for the fused elementwise kernel. */
 import { allocate, type DType, type TensorData } from '../dtype.js';
+import { wasmRegister } from './wasm/elementwise-wasm.js';
 
 /** Registers hold at most this many elements: a chunk of a row stays in cache between instructions. */
 export const CHUNK = 1024;
@@ -15,7 +16,8 @@ export class RegisterFile {
   get(dtype: DType, k: number): TensorData {
     let file = this.files.get(dtype);
     if (file === undefined) this.files.set(dtype, (file = []));
-    while (file.length <= k) file.push(allocate(dtype, CHUNK));
+    // registers in the SIMD kernels' memory are read and written there without copies
+    while (file.length <= k) file.push(wasmRegister(dtype, file.length, CHUNK) ?? allocate(dtype, CHUNK));
     return file[k]!;
   }
 }

@@ -10,8 +10,17 @@
  * works in Node, in workers and on a browser's main thread (Chrome refuses synchronous compiles only above
  * 4 KB). Where WebAssembly or its SIMD proposal is missing, `WebAssembly.validate` rejects the module and
  * every product stays on the TypeScript kernels.
+ *
+ * Two builds of the module exist: the plain one, and one whose micro-kernel multiply-adds are relaxed SIMD's
+ * `f32x4.relaxed_madd`, which the engine lowers to a fused multiply-add where the processor has one (Chrome
+ * from 114; Node 20 with `--experimental-wasm-relaxed-simd`). The relaxed one is chosen at load time where the
+ * engine validates it. Its products are rounded once per multiply-add instead of twice, so they differ from
+ * the plain module's in the last bits (both are within the error bound the tests check); within one engine on
+ * one machine every run gives the same bits.
  */
 import { GEMM_WASM_BASE64 } from './gemm-bytes.js';
+import { GEMM_RELAXED_WASM_BASE64 } from './gemm-relaxed-bytes.js';
+import { decodeBase64 } from './load-module.js';
 import { ResidentRegion } from './resident-region.js';
 
 interface GemmExports {
@@ -35,35 +44,33 @@ const PAGE = 65536;
 let exports: GemmExports | null | undefined;
 let view = new Float32Array(0);
 
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const clean = text.replace(/=+$/, '');
-  const out = new Uint8Array(Math.floor((clean.length * 3) / 4));
-  let bits = 0;
-  let value = 0;
-  let o = 0;
-  for (let i = 0; i < clean.length; i++) {
-    value = (value << 6) | alphabet.indexOf(clean[i]!);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (value >> bits) & 0xff;
-    }
-  }
-  return out;
-}
+/** Which build of the module runs: the relaxed-SIMD (fused multiply-add) one, the plain SIMD one, or none. */
+let variant: 'relaxed' | 'simd' | null = null;
 
 function load(): GemmExports | null {
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.validate !== 'function') return null;
-  const bytes = decodeBase64(GEMM_WASM_BASE64);
-  // validating the module itself is the SIMD feature test: an engine without SIMD rejects its v128 code
-  if (!WebAssembly.validate(bytes)) return null;
-  try {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    return instance.exports as unknown as GemmExports;
-  } catch {
-    return null;
+  // validating a module is its feature test: an engine without SIMD (or relaxed SIMD) rejects its code
+  for (const [name, base64] of [['relaxed', GEMM_RELAXED_WASM_BASE64], ['simd', GEMM_WASM_BASE64]] as const) {
+    const bytes = decodeBase64(base64);
+    if (!WebAssembly.validate(bytes)) continue;
+    try {
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+      variant = name;
+      return instance.exports as unknown as GemmExports;
+    } catch {
+      return null;
+    }
   }
+  return null;
+}
+
+/**
+ * Which build of the GEMM runs here: `'relaxed'` (relaxed SIMD's multiply-add, fused where the processor has
+ * FMA), `'simd'` (SIMD128 multiplies and adds) or null (TypeScript kernels only). Loads the module. @internal
+ */
+export function wasmGemmVariant(): 'relaxed' | 'simd' | null {
+  wasmGemmAvailable();
+  return variant;
 }
 
 /** Whether the WebAssembly SIMD GEMM can run here (compiles the module on first call). @internal */

@@ -1,0 +1,340 @@
+/**
+ * Elementwise row loops in WebAssembly SIMD, behind the row functions of kernels/elementwise.ts and the
+ * column sums of kernels/reduce.ts. Each entry point takes a row exactly as its JavaScript counterpart
+ * does (typed arrays, offsets, strides 0 or 1), copies the operands into the module's memory in chunks,
+ * runs a vector loop and copies the result out; it returns false, having done nothing, for any case it does
+ * not cover (other dtypes, other functions, WebAssembly missing), and the caller runs its JavaScript loop.
+ *
+ * Why copying pays: V8 runs the JavaScript row loops at about 3 ns per element (bounds and type checks on
+ * every access of a union-typed array), and `TypedArray.prototype.set` copies at well under 0.1 ns per
+ * element, so copy in, SIMD, copy out costs about a seventh of the loop (`pnpm --filter @tapestry/bench run elementwise`).
+ *
+ * Same bits as the JavaScript: float32 add, sub, mul, div and sqrt are correctly rounded in both (the
+ * JavaScript rounds an exact-enough double result to float32 once, which for these operations gives the
+ * correctly rounded float32); the selects, comparisons and sign manipulations are exact; maximum and minimum
+ * reproduce the JavaScript's tie and NaN rules (see tools/wasm/elementwise-wat.ts); float32 exp, tanh and
+ * sigmoid evaluate fast-math.ts's double-precision algorithm operation for operation (WebAssembly never
+ * contracts a multiply and an add), reading the same 2^(j/128) table, which is copied here from fast-math
+ * when the module loads. NaN results are NaN in both, though not necessarily with the same payload bits.
+ * Float64 keeps Math.* exactly: only exact operations run here for float64.
+ */
+import type { DType, TensorData } from '../../dtype.js';
+import { fastMathParameters } from '../fast-math.js';
+import { ELEMENTWISE_WASM_BASE64 } from './elementwise-bytes.js';
+import { decodeBase64, instantiate } from './load-module.js';
+
+/** A kernel over whole vectors from `o` to `end`, each input advancing by its byte step (0 = broadcast). */
+type Binary = (a: number, aStep: number, b: number, bStep: number, o: number, end: number) => void;
+type Where = (c: number, cStep: number, a: number, aStep: number, b: number, bStep: number, o: number, end: number) => void;
+type Unary = (x: number, xStep: number, o: number, end: number, p: number) => void;
+type AddRows = (x: number, rows: number, rowBytes: number, dst: number) => void;
+
+interface ElementwiseExports {
+  readonly memory: WebAssembly.Memory;
+  readonly [kernel: string]: unknown;
+}
+
+/** The module's kernels by dtype and function name, looked up once when it loads. */
+interface Kernels {
+  readonly memory: WebAssembly.Memory;
+  readonly binary32: Readonly<Record<string, Binary>>;
+  readonly binary64: Readonly<Record<string, Binary>>;
+  readonly unary32: Readonly<Record<string, Unary>>;
+  readonly unary64: Readonly<Record<string, Unary>>;
+  readonly where: Readonly<Record<'f32_where_i32' | 'f32_where_f32' | 'f64_where_i32' | 'f64_where_f64', Where>>;
+  readonly addRows32: AddRows;
+  readonly addRows64: AddRows;
+}
+
+/** The kernels of `exports` whose names start with `prefix`, by the rest of the name. */
+function byName<T>(exports: ElementwiseExports, prefix: string, names: readonly string[]): Record<string, T> {
+  const table: Record<string, T> = {};
+  for (const name of names) if (typeof exports[prefix + name] === 'function') table[name] = exports[prefix + name] as T;
+  return table;
+}
+
+const BINARY = ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'greater', 'less', 'equal', 'greaterEqual', 'lessEqual', 'notEqual'];
+const UNARY = ['neg', 'abs', 'sqrt', 'square', 'floor', 'relu', 'leakyRelu', 'sign', 'exp', 'tanh', 'sigmoid'];
+
+/** Elements per chunk: four operands of 8 KB (float32) or 16 KB (float64) stay in L1/L2 between copies. */
+const CHUNK = 2048;
+/** Where the scratch starts (the 2^(j/128) tables sit below it); must match tools/wasm/elementwise-wat.ts. */
+const SCRATCH_AT = 2048;
+/** Byte addresses of the three input regions and the output region, each a chunk of float64. */
+const IN0 = SCRATCH_AT;
+const IN1 = IN0 + 8 * CHUNK;
+const IN2 = IN1 + 8 * CHUNK;
+const OUT = IN2 + 8 * CHUNK;
+/**
+ * Registers for compiled plans' fused groups ({@link wasmRegister}): rows the kernels read and write in place,
+ * with no copy. REGISTERS per dtype, each REGISTER_ELEMENTS long (8 bytes per element for every dtype).
+ */
+const REGISTERS_AT = OUT + 8 * CHUNK;
+const REGISTERS = 32;
+const REGISTER_ELEMENTS = 1024;
+const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
+const END = REGISTERS_AT + DTYPES.length * REGISTERS * 8 * REGISTER_ELEMENTS;
+
+/**
+ * Below this many elements a row stays in JavaScript: the copies and the call cost a fixed ~0.2 µs, which
+ * the JavaScript loop's ~3 ns per element repays only from about 64 elements on; 128 leaves a margin (float32
+ * mul, best of many runs on a loaded machine: 64 elements from 0.7× to 1.0× of the JavaScript's speed, 128
+ * elements 1.8×, 1024 elements 7.8×; `pnpm --filter @tapestry/bench run elementwise`).
+ */
+export const WASM_MIN_ELEMENTS = 128;
+
+let module: Kernels | null | undefined;
+let enabled = true;
+let f32 = new Float32Array(0);
+let f64 = new Float64Array(0);
+let i32 = new Int32Array(0);
+/** The memory's buffer (it never grows after loading), to recognise arrays that live in it. */
+let buffer: ArrayBufferLike | null = null;
+
+function setUp(exports: ElementwiseExports): Kernels {
+  const have = exports.memory.buffer.byteLength;
+  if (have < END) exports.memory.grow(Math.ceil((END - have) / 65536));
+  f32 = new Float32Array(exports.memory.buffer);
+  f64 = new Float64Array(exports.memory.buffer);
+  i32 = new Int32Array(exports.memory.buffer);
+  buffer = exports.memory.buffer;
+  // fast-math's table of 2^(j/128) at address 0 as (hi, lo) pairs, one 16-byte load each (elementwise-wat.ts)
+  for (let j = 0; j < fastMathParameters.TABLE_SIZE; j++) {
+    f64[2 * j] = fastMathParameters.TWO_POW_J_HI[j]!;
+    f64[2 * j + 1] = fastMathParameters.TWO_POW_J_LO[j]!;
+  }
+  return {
+    memory: exports.memory,
+    binary32: byName(exports, 'f32_', BINARY),
+    binary64: byName(exports, 'f64_', BINARY),
+    unary32: byName(exports, 'f32_', UNARY),
+    unary64: byName(exports, 'f64_', UNARY),
+    where: byName(exports, '', ['f32_where_i32', 'f32_where_f32', 'f64_where_i32', 'f64_where_f64']) as Kernels['where'],
+    addRows32: exports.f32_addRows as AddRows,
+    addRows64: exports.f64_addRows as AddRows,
+  };
+}
+
+/** The module, loaded on first call (null where it cannot load, or until an asynchronous compile is done). */
+function loaded(): Kernels | null {
+  if (module === undefined) {
+    const exports = instantiate<ElementwiseExports>(decodeBase64(ELEMENTWISE_WASM_BASE64), (ready) => {
+      module = setUp(ready);
+    });
+    module = exports === null ? null : setUp(exports);
+  }
+  return module;
+}
+
+/** The kernels, unless they are unavailable or turned off. */
+function kernels(): Kernels | null {
+  const wasm = loaded();
+  return enabled ? wasm : null;
+}
+
+/** Whether the SIMD elementwise kernels run here (loads the module on first call). @internal */
+export function elementwiseWasmAvailable(): boolean {
+  return kernels() !== null;
+}
+
+/**
+ * Turns the SIMD elementwise kernels off (every row runs its JavaScript loop) or back on; for tests and
+ * benchmarks that compare the two. @internal
+ */
+export function setElementwiseWasm(on: boolean): void {
+  enabled = on;
+}
+
+/** The float view of the memory and log2 of its element size, for a Float32Array or Float64Array; else null. */
+function floatView(x: TensorData): Float32Array | Float64Array | null {
+  if (x instanceof Float32Array) return f32;
+  if (x instanceof Float64Array) return f64;
+  return null;
+}
+
+/**
+ * A register of `length` (≤ 1024) elements of `dtype` that lives in the SIMD kernels' memory, so that rows
+ * read from and written to it are not copied (see the module comment); the `k`-th of its dtype, the same
+ * memory on every call. For fused groups' registers, which hold values only while one group runs (plans run
+ * one group at a time on a thread). Null where the kernels are not loaded or k ≥ 32: allocate instead.
+ * @internal
+ */
+export function wasmRegister(dtype: DType, k: number, length: number): TensorData | null {
+  if (loaded() === null || k >= REGISTERS || length > REGISTER_ELEMENTS) return null;
+  const at = REGISTERS_AT + (DTYPES.indexOf(dtype) * REGISTERS + k) * 8 * REGISTER_ELEMENTS;
+  const type = dtype === 'float32' ? Float32Array : dtype === 'float64' ? Float64Array : Int32Array;
+  return new type(buffer as ArrayBuffer, at, length);
+}
+
+/** Copies `n` elements of `x` from `xo` (stride `xs`: 1, or 0 for one element splatted across a vector) to `at`. */
+function copyIn(view: Float32Array | Float64Array | Int32Array, x: TensorData, xo: number, xs: number, at: number, n: number): void {
+  const start = at >> (view === f64 ? 3 : 2);
+  if (xs === 0) view.fill(x[xo]!, start, start + 16 / view.BYTES_PER_ELEMENT);
+  else view.set(x.subarray(xo, xo + n), start);
+}
+
+/**
+ * The byte address of `n` elements of `x` from `xo` with stride `xs`: where they are, for a contiguous row of
+ * an array in the module's memory (a register), else `scratch`, where they are copied (a stride-0 scalar
+ * splatted across a vector).
+ */
+function input(view: Float32Array | Float64Array | Int32Array, x: TensorData, xo: number, xs: number, scratch: number, n: number): number {
+  if (xs !== 0 && x.buffer === buffer) return x.byteOffset + xo * x.BYTES_PER_ELEMENT;
+  copyIn(view, x, xo, xs, scratch, n);
+  return scratch;
+}
+
+/**
+ * Where a kernel writes `n` elements for `o` from `oo` (it writes whole vectors of `lanes`): in place for an
+ * array in the module's memory when n is a whole number of vectors (so nothing past the row is touched),
+ * else at OUT, to be copied out by {@link output}.
+ */
+function outputAt(o: TensorData, oo: number, n: number, lanes: number): number {
+  return o.buffer === buffer && n % lanes === 0 ? o.byteOffset + oo * o.BYTES_PER_ELEMENT : OUT;
+}
+
+/** Copies `n` results from OUT to `o` at `oo`, unless the kernel wrote them in place (`at` ≠ OUT). */
+function output(view: Float32Array | Float64Array | Int32Array, at: number, o: TensorData, oo: number, n: number): void {
+  if (at !== OUT) return;
+  const first = OUT / view.BYTES_PER_ELEMENT;
+  o.set(view.subarray(first, first + n), oo);
+}
+
+/**
+ * `o[oo + j] = f(a[ao + j·as], b[bo + j·bs])` for j < n (strides 0 or 1), as kernels/elementwise.ts's
+ * `binaryRange` computes it; false (nothing done) where this function or these dtypes have no kernel.
+ * @internal
+ */
+export function binaryWasm(
+  code: string, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number, o: TensorData, oo: number, n: number,
+): boolean {
+  const wasm = kernels();
+  if (wasm === null) return false;
+  const view = floatView(a);
+  if (view === null || a.constructor !== b.constructor) return false;
+  const wide = view === f64;
+  const kernel = (wide ? wasm.binary64 : wasm.binary32)[code];
+  if (kernel === undefined) return false;
+  const compare = !(code === 'add' || code === 'sub' || code === 'mul' || code === 'div' || code === 'maximum' || code === 'minimum');
+  // comparisons write int32; the others write the operands' dtype
+  if (compare ? !(o instanceof Int32Array) : o.constructor !== a.constructor) return false;
+  const lanes = wide ? 2 : 4;
+  const out = compare ? i32 : view;
+  const outBytes = compare ? 4 * lanes : 16;
+  let aAt = as === 0 ? input(view, a, ao, 0, IN0, 1) : IN0;
+  let bAt = bs === 0 ? input(view, b, bo, 0, IN1, 1) : IN1;
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s);
+    const vectors = Math.ceil(len / lanes);
+    if (as !== 0) aAt = input(view, a, ao + s, 1, IN0, len);
+    if (bs !== 0) bAt = input(view, b, bo + s, 1, IN1, len);
+    const oAt = outputAt(o, oo + s, len, lanes);
+    kernel(aAt, as === 0 ? 0 : 16, bAt, bs === 0 ? 0 : 16, oAt, oAt + vectors * outBytes);
+    output(out, oAt, o, oo + s, len);
+  }
+  return true;
+}
+
+/** `o[oo + j] = cond[co + j·cs] !== 0 ? a[…] : b[…]`, as `whereRange`; false where not covered. @internal */
+export function whereWasm(
+  cond: TensorData, co: number, cs: number, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number,
+  o: TensorData, oo: number, n: number,
+): boolean {
+  const wasm = kernels();
+  if (wasm === null) return false;
+  const view = floatView(a);
+  if (view === null || a.constructor !== b.constructor || o.constructor !== a.constructor) return false;
+  const wide = view === f64;
+  let condView: Float32Array | Float64Array | Int32Array;
+  let kernel: Where;
+  if (cond instanceof Int32Array) {
+    condView = i32;
+    kernel = wide ? wasm.where.f64_where_i32 : wasm.where.f32_where_i32;
+  } else if (cond.constructor === a.constructor) {
+    condView = view;
+    kernel = wide ? wasm.where.f64_where_f64 : wasm.where.f32_where_f32;
+  } else {
+    return false;
+  }
+  const lanes = wide ? 2 : 4;
+  // an int32 condition for float64 data advances by two int32 (8 bytes) per vector of two doubles
+  const condStep = condView === i32 && wide ? 8 : 16;
+  let cAt = cs === 0 ? input(condView, cond, co, 0, IN0, 1) : IN0;
+  let aAt = as === 0 ? input(view, a, ao, 0, IN1, 1) : IN1;
+  let bAt = bs === 0 ? input(view, b, bo, 0, IN2, 1) : IN2;
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s);
+    const vectors = Math.ceil(len / lanes);
+    if (cs !== 0) cAt = input(condView, cond, co + s, 1, IN0, len);
+    if (as !== 0) aAt = input(view, a, ao + s, 1, IN1, len);
+    if (bs !== 0) bAt = input(view, b, bo + s, 1, IN2, len);
+    const oAt = outputAt(o, oo + s, len, lanes);
+    kernel(cAt, cs === 0 ? 0 : condStep, aAt, as === 0 ? 0 : 16, bAt, bs === 0 ? 0 : 16, oAt, oAt + vectors * 16);
+    output(view, oAt, o, oo + s, len);
+  }
+  return true;
+}
+
+/**
+ * `o[oo + i] = f(x[xo + i·xs])` for i < n, as `unaryRange`; `p0` is the parameter of leakyRelu. False where
+ * not covered (float64 exp, tanh and sigmoid among them: those keep Math.*). @internal
+ */
+export function unaryWasm(code: string, x: TensorData, xo: number, xs: number, o: TensorData, oo: number, n: number, p0: number): boolean {
+  const wasm = kernels();
+  if (wasm === null) return false;
+  const view = floatView(x);
+  if (view === null || o.constructor !== x.constructor) return false;
+  const wide = view === f64;
+  const kernel = (wide ? wasm.unary64 : wasm.unary32)[code];
+  if (kernel === undefined) return false;
+  // the JavaScript multiplies a float32 by the double p0: the same as float32 arithmetic only where p0 is a float32
+  if (code === 'leakyRelu' && !wide && Math.fround(p0) !== p0) return false;
+  const lanes = wide ? 2 : 4;
+  let xAt = xs === 0 ? input(view, x, xo, 0, IN0, 1) : IN0;
+  for (let s = 0; s < n; s += CHUNK) {
+    const len = Math.min(CHUNK, n - s);
+    const vectors = Math.ceil(len / lanes);
+    if (xs !== 0) xAt = input(view, x, xo + s, 1, IN0, len);
+    const oAt = outputAt(o, oo + s, len, lanes);
+    kernel(xAt, xs === 0 ? 0 : 16, oAt, oAt + vectors * 16, p0);
+    output(view, oAt, o, oo + s, len);
+  }
+  return true;
+}
+
+/**
+ * `o[oo + j] += Σ_r x[xo + r·cols + j]` for j < cols, r < rows, adding row after row (one rounding per add, the
+ * order of reduce.ts when the innermost axis is kept). False where not covered. @internal
+ */
+export function addRowsWasm(x: TensorData, xo: number, rows: number, cols: number, o: TensorData, oo: number): boolean {
+  const wasm = kernels();
+  if (wasm === null) return false;
+  const view = floatView(x);
+  if (view === null || o.constructor !== x.constructor) return false;
+  const wide = view === f64;
+  const kernel = wide ? wasm.addRows64 : wasm.addRows32;
+  const lanes = wide ? 2 : 4;
+  const size = view.BYTES_PER_ELEMENT;
+  // a block of columns (a whole number of vectors) as the accumulator at OUT, the rows of that block packed
+  // contiguously below it, as many as fit in the three input regions
+  const width = Math.min(cols, CHUNK);
+  const padded = Math.ceil(width / lanes) * lanes;
+  const rowsPerBlock = Math.max(1, Math.floor((3 * 8 * CHUNK) / (size * padded)));
+  for (let j = 0; j < cols; j += width) {
+    const w = Math.min(width, cols - j);
+    const pw = Math.ceil(w / lanes) * lanes;
+    const acc = OUT / size;
+    view.set(o.subarray(oo + j, oo + j + w), acc);
+    for (let r = 0; r < rows; r += rowsPerBlock) {
+      const count = Math.min(rowsPerBlock, rows - r);
+      const base = IN0 / size;
+      const from = xo + r * cols + j;
+      // whole rows of whole vectors are contiguous in x as in the block: one copy
+      if (w === cols && pw === w) view.set(x.subarray(from, from + count * w), base);
+      else for (let q = 0; q < count; q++) view.set(x.subarray(from + q * cols, from + q * cols + w), base + q * pw);
+      kernel(IN0, count, pw * size, OUT);
+    }
+    o.set(view.subarray(acc, acc + w), oo + j);
+  }
+  return true;
+}
