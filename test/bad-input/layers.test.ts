@@ -1,6 +1,6 @@
 /** Bad input to @tapestry/layers: recurrent layers and cells, linear, embedding, losses, dropout, scan, state dicts. */
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, DTypeError, randomKey, ShapeError, tensor, zeros, type Tensor } from '@tapestry/core';
+import { ArgumentError, DTypeError, jit, randomKey, ShapeError, tensor, zeros, type Tensor } from '@tapestry/core';
 import { crossEntropy, dropout, embedding, gru, linear, lstm, lstmCell, mse, rnn, scan, binaryCrossEntropyWithLogits } from '@tapestry/layers';
 import { badInputCases, type BadInputCase } from './cases.js';
 
@@ -101,5 +101,12 @@ describe('bad input: layers', () => {
     const out = layer.apply(params, x);
     expect(out.output.shape).toEqual([2, 5, 4]);
     expect(layer.apply(layer.fromStateDict(layer.toStateDict(params)), x).output.shape).toEqual([2, 5, 4]);
+  });
+
+  it('a layer first applied inside jit checks its parameters there too', () => {
+    const fresh = lstm({ inputSize: 3, hiddenSize: 4 });
+    const run = jit((p: typeof params, v: Tensor) => fresh.apply(p, v).output);
+    expect(run(fresh.init(key), x).shape).toEqual([2, 5, 4]);
+    expect(() => run(wide, x)).toThrow(/params\.layers\[0\]\.forward\.weightIh has shape \[32, 3\]/);
   });
 });

@@ -105,11 +105,20 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
 
   // The shapes `init` makes, by path: measured once (one init), so a parameter tree from a layer built with
   // other sizes is blamed at its first wrong leaf, not later at a state or matmul it happens to break.
-  let expectedShapes: Map<string, readonly number[]> | undefined;
+  // A cell whose init cannot run here (a user's initialiser that reads values, first called inside a trace)
+  // leaves the shapes unknown: the check is skipped, and the cell's own checks still apply.
+  let expectedShapes: Map<string, readonly number[]> | null | undefined;
   const checkParamShapes = (where: string, params: RecurrentParams<P>): void => {
-    expectedShapes ??= new Map(
-      treeFlattenWithPath(init(randomKey(0))).flatMap(([path, leaf]) => (leaf instanceof Tensor ? [[path, leaf.shape] as const] : [])),
-    );
+    if (expectedShapes === undefined) {
+      try {
+        expectedShapes = new Map(
+          treeFlattenWithPath(init(randomKey(0))).flatMap(([path, leaf]) => (leaf instanceof Tensor ? [[path, leaf.shape] as const] : [])),
+        );
+      } catch {
+        expectedShapes = null;
+      }
+    }
+    if (expectedShapes === null) return;
     const seen = new Set<string>();
     for (const [path, leaf] of treeFlattenWithPath(params)) {
       if (!(leaf instanceof Tensor)) continue;
@@ -161,8 +170,8 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
     const dtype = paramDtype(params.layers[0]!.forward);
     checkInput(x, dtype);
     const [batch, steps] = [x.shape[0]!, x.shape[1]!];
-    const lengths = applyOptions.lengths === undefined ? undefined : readLengths(name, applyOptions.lengths, batch, steps);
     if (applyOptions === null || typeof applyOptions !== 'object') throw new ArgumentError(`${name}: options must be an object, got ${String(applyOptions)}`);
+    const lengths = applyOptions.lengths === undefined ? undefined : readLengths(name, applyOptions.lengths, batch, steps);
     const training = expectOptionalBoolean(name, 'options.training', applyOptions.training) ?? false;
     expectOptionalKey(name, 'options.key', applyOptions.key);
     const dropping = training && dropoutP > 0 && numLayers > 1;

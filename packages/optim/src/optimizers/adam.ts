@@ -22,6 +22,14 @@ export interface AdamOptions {
   amsgrad?: boolean;
 }
 
+/** The options scaleByAdam would check, checked here so that errors name adam / adamw. */
+function checkAdamOptions(fn: string, options: AdamOptions): void {
+  checkOptions(fn, options, ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad']);
+  if (options.betas !== undefined) checkBetas(fn, options.betas);
+  if (options.eps !== undefined) checkNonNegative(fn, 'eps', options.eps);
+  if (options.amsgrad !== undefined) checkBoolean(fn, 'amsgrad', options.amsgrad);
+}
+
 /**
  * Adam, with the numbers of `torch.optim.Adam` (weight decay, if any, is added to the gradient). Built as
  * `chain(addDecayedWeights(weightDecay), scaleByAdam({ betas, eps, amsgrad }), scaleByLearningRate(lr))`.
@@ -32,14 +40,6 @@ export interface AdamOptions {
  * const opt = adam({ lr: 1e-3 });
  * ```
  */
-/** The options scaleByAdam would check, checked here so that errors name adam / adamw. */
-function checkAdamOptions(fn: string, options: AdamOptions): void {
-  checkOptions(fn, options, ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad']);
-  if (options.betas !== undefined) checkBetas(fn, options.betas);
-  if (options.eps !== undefined) checkNonNegative(fn, 'eps', options.eps);
-  if (options.amsgrad !== undefined) checkBoolean(fn, 'amsgrad', options.amsgrad);
-}
-
 export function adam(options: AdamOptions = {}): GradientTransformation<ChainState> {
   const fn = 'adam';
   checkAdamOptions(fn, options);
