@@ -1,6 +1,4 @@
 import { allocate, type DType, type TensorData } from '../dtype.js';
-import { sizeOf, type Shape } from '../shape.js';
-import { planBroadcast, type BroadcastPlan } from './broadcast-plan.js';
 import { expFloat32Range, sigmoidFloat32Range, tanhFloat32Range } from './fast-math.js';
 import { binaryWasm, unaryWasm, WASM_MIN_ELEMENTS, whereWasm } from './wasm/elementwise-wasm.js';
 
@@ -82,29 +80,6 @@ export type BinaryCode =
   | 'greater' | 'less' | 'equal' | 'greaterEqual' | 'lessEqual' | 'notEqual';
 
 /**
- * Applies a binary function with NumPy broadcasting to `outShape`, row by row through a
- * {@link planBroadcast} plan: equal shapes are one contiguous row; bias-like and scalar operands are
- * stride-0 or repeated rows. One loop per function, the switch outside it.
- */
-export function binaryKernel(
-  code: BinaryCode, a: TensorData, aShape: Shape, b: TensorData, bShape: Shape, outShape: Shape, outDType: DType,
-): TensorData {
-  const o = allocate(outDType, sizeOf(outShape));
-  binaryInto(code, a, b, o, planBroadcast([aShape, bShape], outShape));
-  return o;
-}
-
-/** {@link binaryKernel} into existing storage `o`, by a precomputed plan (no allocation). */
-export function binaryInto(code: BinaryCode, a: TensorData, b: TensorData, o: TensorData, plan: BroadcastPlan): void {
-  const { outer, inner, rows, strides } = plan;
-  const [aRows, bRows] = rows as [Int32Array | null, Int32Array | null];
-  const [as, bs] = strides as [number, number];
-  for (let r = 0; r < outer; r++) {
-    binaryRange(code, a, aRows === null ? 0 : aRows[r]!, as, b, bRows === null ? 0 : bRows[r]!, bs, o, r * inner, inner);
-  }
-}
-
-/**
  * One row of a binary function: `o[oo + j] = f(a[ao + j·as], b[bo + j·bs])` for j < n, strides 0 or 1.
  * Shared by eager kernels and compiled (fused) plans, so both round identically. Long enough float rows
  * run on the WebAssembly SIMD kernels (same bits; see wasm/elementwise-wasm.ts), the rest here.
@@ -135,28 +110,6 @@ export function binaryRange(
 
 }
 
-/** `cond ? a : b` elementwise with three-way broadcasting (cond nonzero = true), row by row as {@link binaryKernel}. */
-export function whereKernel(
-  cond: TensorData, condShape: Shape, a: TensorData, aShape: Shape, b: TensorData, bShape: Shape, outShape: Shape, dtype: DType,
-): TensorData {
-  const o = allocate(dtype, sizeOf(outShape));
-  whereInto(cond, a, b, o, planBroadcast([condShape, aShape, bShape], outShape));
-  return o;
-}
-
-/** {@link whereKernel} into existing storage `o`, by a precomputed plan (no allocation). */
-export function whereInto(cond: TensorData, a: TensorData, b: TensorData, o: TensorData, plan: BroadcastPlan): void {
-  const { outer, inner, rows, strides } = plan;
-  const [cRows, aRows, bRows] = rows as [Int32Array | null, Int32Array | null, Int32Array | null];
-  const [cs, as, bs] = strides as [number, number, number];
-  for (let r = 0; r < outer; r++) {
-    const co = cRows === null ? 0 : cRows[r]!;
-    const ao = aRows === null ? 0 : aRows[r]!;
-    const bo = bRows === null ? 0 : bRows[r]!;
-    whereRange(cond, co, cs, a, ao, as, b, bo, bs, o, r * inner, inner);
-  }
-}
-
 /** One row of `cond ? a : b`: strides 0 or 1, as {@link binaryRange} (and like it on SIMD where it can). */
 export function whereRange(
   cond: TensorData, co: number, cs: number, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number,
@@ -164,13 +117,6 @@ export function whereRange(
 ): void {
   if (n >= WASM_MIN_ELEMENTS && whereWasm(cond, co, cs, a, ao, as, b, bo, bs, o, oo, n)) return;
   for (let j = 0; j < n; j++) o[oo + j] = cond[co + j * cs] !== 0 ? a[ao + j * as]! : b[bo + j * bs]!;
-}
-
-/** Converts storage to another dtype (float → int32 truncates toward zero, as PyTorch's `.to(torch.int32)`). */
-export function castKernel(x: TensorData, dtype: DType): TensorData {
-  const o = allocate(dtype, x.length);
-  castRange(x, 0, 1, o, 0, x.length, dtype === 'int32');
-  return o;
 }
 
 /** One row of a cast: `o[oo + i] = x[xo + i·xs]`, truncated toward zero when `toInt`. */
