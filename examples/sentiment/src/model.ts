@@ -12,7 +12,7 @@
  * over time divided by the length is the mean over valid steps); `max` takes each feature's largest value over
  * the sentence's words (padded steps are pushed to -1e9 first, so they never win); `mean-max` and `both`
  * concatenate mean and max, or last and mean (4H features). The CLI defaults to `mean-max`: it had the best
- * validation accuracy over seeds (see the README); a max over time lets one strongly worded phrase decide a
+ * validation accuracy over seeds (see the README); a max over time can let one strongly worded phrase decide a
  * feature wherever it sits, while the mean keeps every word's output in view.
  *
  * Word dropout. In training, each word of a sentence is replaced by `<unk>` with probability `wordDropout`, so
