@@ -28,8 +28,9 @@ export default defineConfig({
         test: {
           name: 'in-browser',
           include: ['packages/{core,layers,optim}/test/**/*.test.ts'],
-          // Node-only: a build tool's output, and module re-evaluation to simulate a runtime without WebAssembly
-          exclude: ['packages/core/test/wasm-node.test.ts'],
+          // Node-only: a build tool's output and module re-evaluation to simulate a runtime without WebAssembly
+          // (wasm-node), and a child Node started with the relaxed-SIMD flag (relaxed-gemm)
+          exclude: ['packages/core/test/wasm-node.test.ts', 'packages/core/test/relaxed-gemm.test.ts'],
           testTimeout: 120_000,
           browser: {
             enabled: true,

