@@ -2,7 +2,8 @@
  * Where tapestry's time goes in W1: profiles `--steps` training steps of the W1 model (after two warm-up
  * steps) with V8's sampling profiler through `node:inspector`, then prints self time by function and by
  * source file, and writes the raw profile to bench/results/w1.cpuprofile (open it in Chrome DevTools).
- * Run with `pnpm --filter @tapestry/bench run profile [--steps N] [--cell lstm|gru|custom-lstm]`.
+ * Run with `pnpm --filter @tapestry/bench run profile [--steps N] [--cell lstm|gru|custom-lstm] [--jit]`; `--jit`
+ * profiles the whole step compiled with core's `jit`, as the bench's `tapestry (jit)` row runs it.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session, type Profiler } from 'node:inspector';
@@ -12,12 +13,12 @@ import { initialWeights, makeBatch } from './data.js';
 import { FULL_SIZES } from './sizes.js';
 import { tapestryModel, type TapestryCell } from './tapestry-model.js';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '5' }, cell: { type: 'string', default: 'lstm' } } });
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '5' }, cell: { type: 'string', default: 'lstm' }, jit: { type: 'boolean', default: false } } });
 const steps = Number(values.steps);
 const cell = values.cell as TapestryCell;
 if (!['lstm', 'gru', 'custom-lstm'].includes(cell)) throw new Error(`profile: --cell must be lstm, gru or custom-lstm, got ${cell}`);
 
-const model = tapestryModel(cell, initialWeights(cell === 'gru' ? 'gru' : 'lstm', FULL_SIZES), makeBatch(FULL_SIZES), FULL_SIZES);
+const model = tapestryModel(cell, initialWeights(cell === 'gru' ? 'gru' : 'lstm', FULL_SIZES), makeBatch(FULL_SIZES), FULL_SIZES, { jit: values.jit });
 model.train();
 model.train();
 
@@ -57,7 +58,7 @@ const top = (map: Map<string, number>, n: number): string[] =>
     .slice(0, n)
     .map(([name, ms]) => `${((100 * ms) / total).toFixed(1).padStart(5)}%  ${(ms / steps).toFixed(1).padStart(7)} ms/step  ${name}`);
 
-console.log(`W1 (${cell}) tapestry: ${steps} training steps in ${elapsed.toFixed(0)} ms = ${(elapsed / steps).toFixed(1)} ms/step; sampled ${total.toFixed(0)} ms`);
+console.log(`W1 (${cell}${values.jit ? ', jit' : ''}) tapestry: ${steps} training steps in ${elapsed.toFixed(0)} ms = ${(elapsed / steps).toFixed(1)} ms/step; sampled ${total.toFixed(0)} ms`);
 console.log('\nself time by source file:');
 console.log(top(byFile, 15).join('\n'));
 console.log('\nself time by function:');
