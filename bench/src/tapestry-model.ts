@@ -97,25 +97,25 @@ export function tapestryModel(cell: TapestryCell, weights: InitialWeights, batch
     return { params: applyUpdates(p, updates), optState: next, loss: value };
   };
   const { thread } = options;
-  const jitted = thread
-    ? {
-        step: trainingStep<Params, typeof optState, [inputs: Tensor, classes: Tensor], null>(
-          {
-            gradients: valueAndGrad((p: Params, inputs: Tensor, classes: Tensor): [Tensor, null] => [loss(p, inputs, classes), null], 0, { hasAux: true }),
-            update: (p, state, grads) => {
-              const { updates, state: next } = optimizer.update(grads, state, p);
-              return { params: applyUpdates(p, updates), optState: next };
-            },
+  const compiled = options.jit === true || thread !== undefined;
+  const jittedLoss = compiled ? jit(loss) : undefined;
+  // on a thread of a pool: the gradient of this thread's rows, the threads' mean, the same Adam update
+  const jittedStep = thread
+    ? trainingStep<Params, typeof optState, [inputs: Tensor, classes: Tensor], null>(
+        {
+          gradients: valueAndGrad((p: Params, inputs: Tensor, classes: Tensor): [Tensor, null] => [loss(p, inputs, classes), null], 0, { hasAux: true }),
+          update: (p, state, grads) => {
+            const { updates, state: next } = optimizer.update(grads, state, p);
+            return { params: applyUpdates(p, updates), optState: next };
           },
-          thread,
-        ),
-        loss: jit(loss),
-      }
-    : options.jit
-      ? { step: jit(trainStep, { donate: [0, 1] }), loss: jit(loss) }
+        },
+        thread,
+      )
+    : compiled
+      ? jit(trainStep, { donate: [0, 1] })
       : undefined;
-  const step = jitted?.step ?? trainStep;
-  const lossOnly = thread ? (p: Params, inputs: Tensor, classes: Tensor) => thread.mean(jitted!.loss(p, inputs, classes)) : (jitted?.loss ?? loss);
+  const step = jittedStep ?? trainStep;
+  const lossOnly = thread ? (p: Params, inputs: Tensor, classes: Tensor) => thread.mean(jittedLoss!(p, inputs, classes)) : (jittedLoss ?? loss);
 
   return {
     train: () => {
@@ -125,6 +125,6 @@ export function tapestryModel(cell: TapestryCell, weights: InitialWeights, batch
     },
     forward: () => lossOnly(params, x, targets).item(),
     // train and forward each compile once; a workload calls only one of them
-    compiledSignatures: () => (jitted ? Math.max(jitted.step.cacheSize, jitted.loss.cacheSize) : 0),
+    compiledSignatures: () => Math.max(jittedStep?.cacheSize ?? 0, jittedLoss?.cacheSize ?? 0),
   };
 }

@@ -1,8 +1,8 @@
 /**
  * W1–W5 and W7: each workload is a list of runners, eager tapestry first, then tapestry under `jit` (model
- * workloads; W1–W3 and W7 also on two threads through @tapestry/parallel), then one per TensorFlow.js backend, then PyTorch at one and two threads (when
- * `/usr/bin/python3` imports torch), all built from the same weights and data; {@link timeRunners} runs
- * them alternately and checks that they agree.
+ * workloads; W1–W3 and W7 also on two threads through @tapestry/parallel), then one per TensorFlow.js
+ * backend, then PyTorch at one and two threads (when `/usr/bin/python3` imports torch), all built from the
+ * same weights and data; {@link timeRunners} runs them alternately and checks that they agree.
  */
 import { matmul, tensor } from '@tapestry/core';
 import { dataParallel } from '@tapestry/parallel/node';
