@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { mobyDickExcerpt } from './src/excerpt-node.js';
 
-const src = (pkg: string) => fileURLToPath(new URL(`../../packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (pkg: string, entry = 'index') => fileURLToPath(new URL(`../../packages/${pkg}/src/${entry}.ts`, import.meta.url));
 
 /** Cross-origin isolation: what `crossOriginIsolated` and SharedArrayBuffer need. */
 export const isolationHeaders = {
@@ -36,6 +36,10 @@ export default defineConfig({
       '@tapestry/layers': src('layers'),
       '@tapestry/optim': src('optim'),
       '@tapestry/data': src('data'),
+      // the subpath first: an alias also matches the imports below its name
+      '@tapestry/parallel/browser': src('parallel', 'browser'),
+      '@tapestry/parallel': src('parallel'),
+      '@tapestry/webgpu': src('webgpu'),
     },
   },
   worker: { format: 'es' },
