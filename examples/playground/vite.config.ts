@@ -42,7 +42,18 @@ export default defineConfig({
       '@tapestry/webgpu': src('webgpu'),
     },
   },
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    rolldownOptions: {
+      output: {
+        // The pool's threads import the replica's chunk (replica-entry.ts, a dynamic import of the training
+        // worker). Left to itself the bundler would have that chunk import the code it shares from the worker's
+        // entry chunk, and so run the training worker's top level in every thread; the shared code goes to a
+        // chunk of its own instead, which both import.
+        codeSplitting: { groups: [{ debugName: 'training', name: (id: string) => (/\/src\/(worker|replica-entry)\.ts$/.test(id) ? null : 'training') }] },
+      },
+    },
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

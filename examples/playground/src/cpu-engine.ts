@@ -4,10 +4,9 @@
  * the streams. The same thread count gives the same bits on every run.
  */
 import type { DataParallel, DataParallelOptions, Replica } from '@tapestry/parallel';
-import { defineReplica } from '@tapestry/parallel';
 import type { TrainingEngine } from './engine.js';
 import type { PlaygroundParams } from './model.js';
-import { buildReplica, REPLICA_NAME, type ReplicaInput, type ReplicaOutput, type ReplicaSetup } from './replica.js';
+import type { ReplicaInput, ReplicaOutput, ReplicaSetup } from './replica.js';
 
 /** `dataParallel` of `@tapestry/parallel/browser` or `@tapestry/parallel/node`. */
 export type DataParallelEntry = <Setup, Input, Output>(replica: Replica<Setup, Input, Output>, options: DataParallelOptions<Setup>) => Promise<DataParallel<Input, Output>>;
@@ -19,14 +18,16 @@ export interface CpuCompute {
   readonly threads: number;
   /** The platform's `dataParallel`. */
   readonly dataParallel: DataParallelEntry;
-  /** The URL of a module that exports the playground's replica (replica-entry.ts, as the platform loads it). */
-  readonly replicaModule: string;
+  /**
+   * The playground's replica as replica-entry.ts exports it, imported dynamically (`await
+   * import('./replica-entry.js')`): its module URL is then the one the other threads can load, in a bundle too.
+   */
+  readonly replica: Replica<ReplicaSetup, ReplicaInput, ReplicaOutput>;
 }
 
 /** Starts the pool; resolves once every thread has built its replica. */
 export async function cpuEngine(compute: CpuCompute, setup: ReplicaSetup): Promise<TrainingEngine> {
-  const replica = defineReplica(compute.replicaModule, REPLICA_NAME, buildReplica);
-  const pool = await compute.dataParallel<ReplicaSetup, ReplicaInput, ReplicaOutput>(replica, { threads: compute.threads, setup });
+  const pool = await compute.dataParallel(compute.replica, { threads: compute.threads, setup });
   let params: PlaygroundParams = setup.params;
   return {
     description: `CPU, ${pool.threads} ${pool.threads === 1 ? 'thread' : 'threads'}`,

@@ -10,8 +10,6 @@ import { probeCapabilities } from './capabilities.js';
 import type { ComputeSettings, PlaygroundConfig } from './config.js';
 import { checkCell } from './custom-cell.js';
 import type { FromWorker, SamplingSettings, ToWorker } from './messages.js';
-// the replica's module, bundled as an entry of its own: the pool's threads import it by this URL
-import replicaModule from './replica-entry.ts?worker&url';
 import { importWeights, Trainer, type Compute } from './trainer.js';
 
 // The worker's global scope, typed by hand: the project's lib is DOM, not WebWorker.
@@ -20,7 +18,6 @@ const scope = globalThis as unknown as {
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
   navigator: Navigator & { gpu?: GPU };
   crossOriginIsolated?: boolean;
-  location: Location;
 };
 
 /** Time spent stepping before yielding to messages. */
@@ -52,7 +49,10 @@ function openGpu(): Promise<{ backend: WebGpuBackend; adapter: string }> {
 
 async function computeFor(settings: ComputeSettings): Promise<Compute> {
   if (settings.device === 'webgpu') return { device: 'webgpu', ...(await openGpu()) };
-  return { device: 'cpu', threads: settings.threads, dataParallel, replicaModule: new URL(replicaModule, scope.location.href).href };
+  // imported dynamically, the replica's module is a chunk of its own that keeps its exports, and its
+  // import.meta.url is what the pool's threads import
+  const { playgroundReplica } = await import('./replica-entry.js');
+  return { device: 'cpu', threads: settings.threads, dataParallel, replica: playgroundReplica };
 }
 
 async function sampleAndValidate(t: Trainer): Promise<void> {

@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG, type PlaygroundConfig } from '../src/config.js';
 import { checkCell, compileCell, DEFAULT_CELL_SOURCE } from '../src/custom-cell.js';
 import { mobyDickExcerpt } from '../src/excerpt-node.js';
 import { dataParallel } from '@tapestry/parallel/node';
+import { playgroundReplica } from '../src/replica-entry.js';
 import { importWeights, Trainer, type Compute } from '../src/trainer.js';
 
 const text = mobyDickExcerpt(40_000);
@@ -15,7 +16,7 @@ const small: PlaygroundConfig = { ...DEFAULT_CONFIG, hiddenSize: 32, embeddingDi
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** CPU threads through the Node entry: the pool's workers load the replica's module through tsx. */
-const cpu = (threads = 1): Compute => ({ device: 'cpu', threads, dataParallel, replicaModule: new URL('../src/replica-entry.ts', import.meta.url).href });
+const cpu = (threads = 1): Compute => ({ device: 'cpu', threads, dataParallel, replica: playgroundReplica });
 
 /** `count` steps' losses in bits per character. */
 async function losses(trainer: Trainer, count: number): Promise<number[]> {
