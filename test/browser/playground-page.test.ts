@@ -68,6 +68,9 @@ async function train(count: number): Promise<{ first: number; last: number }> {
   return { first, last: Number(await text('loss')) };
 }
 
+/** The first loss of the LSTM runs on each compute: the same parameters and batch, so the same loss up to rounding. */
+const firstLosses: Record<string, number> = {};
+
 describe('the playground page in Chromium', () => {
   it('is cross-origin isolated', async () => {
     expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
@@ -90,6 +93,7 @@ describe('the playground page in Chromium', () => {
   it('trains the LSTM on 2 threads (Web Workers over shared memory): the loss falls', async () => {
     await smallModel('lstm', { threads: 2 });
     const { first, last } = await train(30);
+    firstLosses['2 threads'] = first;
     expect(await text('compute')).toBe('CPU, 2 threads');
     expect(first).toBeGreaterThan(4);
     expect(last).toBeLessThan(first - 1);
@@ -99,6 +103,7 @@ describe('the playground page in Chromium', () => {
   it('trains the LSTM with WebGPU (SwiftShader): the step runs on the GPU and the loss falls', async () => {
     await smallModel('lstm', { device: 'webgpu' });
     const { first, last } = await train(20);
+    firstLosses.webgpu = first;
     expect(await text('compute')).toMatch(/^WebGPU \(.*swiftshader/i);
     expect(first).toBeGreaterThan(4);
     expect(last).toBeLessThan(first - 0.5);
@@ -111,6 +116,7 @@ describe('the playground page in Chromium', () => {
   it('trains the LSTM on Moby-Dick for 30 steps: the loss falls, chars/s and a sample appear', async () => {
     await smallModel('lstm');
     const { first, last } = await train(30);
+    firstLosses['1 thread'] = first;
     expect(await text('compute')).toBe('CPU, 1 thread');
     expect(first).toBeGreaterThan(4);
     expect(last).toBeLessThan(first - 1);
@@ -120,6 +126,12 @@ describe('the playground page in Chromium', () => {
     const stopped = await steps();
     await page.waitForTimeout(500);
     expect(await steps()).toBe(stopped);
+  });
+
+  it('computes the same first step on 1 thread, 2 threads and the GPU (the page shows 3 decimals)', () => {
+    expect(Object.keys(firstLosses).sort()).toEqual(['1 thread', '2 threads', 'webgpu']);
+    expect(Math.abs(firstLosses['2 threads']! - firstLosses['1 thread']!)).toBeLessThanOrEqual(0.0011);
+    expect(Math.abs(firstLosses.webgpu! - firstLosses['1 thread']!)).toBeLessThanOrEqual(0.0011);
   });
 
   it('downloads weights as safetensors with PyTorch names, and an upload restores them exactly', async () => {

@@ -5,10 +5,13 @@
  * ids and the dropout key are uploaded, and the loss is read back asynchronously, one step behind, so the
  * GPU runs a step while the next is encoded.
  *
- * Why `compileGraph` and not core's `jit` over GPU tensors: Adam computes its bias corrections as float64
- * scalars (PyTorch's double-precision arithmetic), WGSL has no f64, and `jit` on the GPU refuses float64
- * nodes. `compileGraph(…, { float64: 'float32' })` computes those scalars in float32 instead, the option
- * `@tapestry/webgpu` documents for exactly this bookkeeping; every tensor op is float32 on both devices.
+ * Why `compileGraph` and not core's `jit` over GPU tensors: `jit` traces with the arguments where they live,
+ * and two things in this step do not run that way today. A recurrent layer starts from zeros it creates on
+ * the CPU, which a trace over GPU parameters refuses to mix with them (`matmul: inputs live on two backends:
+ * input 0 [8, 48] on cpu and input 1 [192, 48] on webgpu`); and Adam computes its bias corrections as float64
+ * scalars (PyTorch's double-precision arithmetic), which WGSL cannot hold. Tracing with CPU examples (only
+ * shapes are read) and `compileGraph(…, { float64: 'float32' })`, the option `@tapestry/webgpu` documents for
+ * exactly that bookkeeping, runs the same step on the GPU; every tensor op is float32 on both devices.
  */
 import { optimize, Tensor, tensor, trace, treeLeaves, treeStructure, treeUnflatten, zeros, type Graph } from '@tapestry/core';
 import { getBatch } from '@tapestry/data';
@@ -32,7 +35,7 @@ type OnGpu = unknown;
 
 const SOLO = { index: 0, threads: 1 } as const;
 
-/** One compiled signature: the program and where its results sit in the step's result `[params, optState, carry, loss]`. */
+/** One compiled signature: the program, and its graph (whose output leaves give the result `[params, optState, carry, loss]`). */
 interface Compiled {
   readonly program: GpuProgram;
   readonly graph: Graph;

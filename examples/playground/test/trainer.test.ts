@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { randomKey } from '@tapestry/core';
 import { decodeSafetensors } from '@tapestry/data';
 import { charModel } from '../../char-rnn/src/model.js';
-import { DEFAULT_CONFIG, type PlaygroundConfig } from '../src/config.js';
+import { DEFAULT_CONFIG, defaultThreads, validateCompute, type PlaygroundConfig } from '../src/config.js';
 import { checkCell, compileCell, DEFAULT_CELL_SOURCE } from '../src/custom-cell.js';
 import { mobyDickExcerpt } from '../src/excerpt-node.js';
 import { dataParallel } from '@tapestry/parallel/node';
@@ -67,6 +67,14 @@ describe('playground trainer', () => {
     expect(runs[1]!.seen).toEqual(runs[0]!.seen);
     expect(runs[1]!.params).toEqual(runs[0]!.params);
     expect(mean(runs[0]!.seen.slice(-2))).toBeLessThan(runs[0]!.seen[0]!);
+  });
+
+  it('defaults to a power of two of threads up to the cores (at most 8), and to 1 without shared memory', () => {
+    expect([1, 2, 3, 4, 6, 12, 64].map((cores) => defaultThreads(cores, true))).toEqual([1, 2, 2, 4, 4, 8, 8]);
+    expect(defaultThreads(16, false)).toBe(1);
+    expect(() => validateCompute({ device: 'cpu', threads: 0 }, small)).toThrow(/threads must be a positive integer, got 0/);
+    // the GPU runs the whole batch: no thread count applies
+    expect(() => validateCompute({ device: 'webgpu', threads: 3 }, small)).not.toThrow();
   });
 
   it('refuses a thread count that does not divide the batch, naming both', async () => {
