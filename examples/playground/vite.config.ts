@@ -49,8 +49,9 @@ export default defineConfig({
         // The pool's threads import the replica's chunk (replica-entry.ts, a dynamic import of the training
         // worker). Left to itself the bundler would have that chunk import the code it shares from the worker's
         // entry chunk, and so run the training worker's top level in every thread; the shared code goes to a
-        // chunk of its own instead, which both import.
-        codeSplitting: { groups: [{ debugName: 'training', name: (id: string) => (/\/src\/(worker|replica-entry)\.ts$/.test(id) ? null : 'training') }] },
+        // chunk of its own instead, which both import. @tapestry/parallel stays out of it: it is loaded only
+        // for several threads (see src/cpu-engine.ts).
+        codeSplitting: { groups: [{ debugName: 'training', name: (id: string) => (/\/src\/(worker|replica-entry)\.ts$|\/packages\/parallel\//.test(id) ? null : 'training') }] },
       },
     },
   },

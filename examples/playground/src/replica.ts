@@ -3,13 +3,15 @@
  * batch's streams, carries its own recurrent state from window to window, and runs the compiled step, whose
  * gradients are averaged over the threads before the update, so every thread holds the same parameters.
  * On one thread this is the whole step compiled as one `jit` function.
+ *
+ * Only types come from `@tapestry/parallel` here: the one-thread run must not load it (see cpu-engine.ts).
  */
 import { slice, type Tensor } from '@tapestry/core';
 import { getBatch } from '@tapestry/data';
-import { trainingStep, type ReplicaStep, type Thread } from '@tapestry/parallel';
+import type { ReplicaStep, Thread, TrainingStep, TrainingStepParts } from '@tapestry/parallel';
 import type { PlaygroundConfig } from './config.js';
 import { playgroundModel, type Carry, type PlaygroundParams } from './model.js';
-import { playgroundOptimizer, stepKey, stepParts } from './step.js';
+import { playgroundOptimizer, stepKey, stepParts, type StepArgs } from './step.js';
 
 /** The replica's name in its module. */
 export const REPLICA_NAME = 'playground-training';
@@ -50,13 +52,18 @@ export function shareOf(source: Tensor, thread: Pick<Thread, 'index' | 'threads'
   return slice(source, [thread.index * rows, 0], [rows, steps]);
 }
 
-/** Builds a thread's replica (see the module comment). */
-export function buildReplica(setup: ReplicaSetup, thread: Thread): ReplicaStep<ReplicaInput, ReplicaOutput> {
+/**
+ * Compiles the step's two halves for a thread: `@tapestry/parallel`'s `trainingStep` on a pool's thread
+ * (replica-entry.ts), or {@link soloStep} on a run of one thread.
+ */
+export type StepCompiler = (parts: TrainingStepParts<PlaygroundParams, unknown, StepArgs, Carry>) => TrainingStep<PlaygroundParams, unknown, StepArgs, Carry>;
+
+/** Builds a thread's replica (see the module comment); its first step takes the storage of `setup.params`. */
+export function buildReplica(setup: ReplicaSetup, thread: Pick<Thread, 'index' | 'threads'>, compile: StepCompiler): ReplicaStep<ReplicaInput, ReplicaOutput> {
   const { config } = setup;
   const model = playgroundModel(config, setup.vocabSize);
   const optimizer = playgroundOptimizer(config);
-  // the carried state (argument 2 after the optimiser state) is replaced by each step: its storage is reused
-  const step = trainingStep(stepParts(model, optimizer), thread, { donate: [2] });
+  const step = compile(stepParts(model, optimizer));
   const share = shareOf(setup.source, thread);
   let params = setup.params;
   let optState = optimizer.init(params);

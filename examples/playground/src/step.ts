@@ -3,9 +3,9 @@
  * of a window and its gradient, with the carried state as aux) and `update` (clipping, Adam, the new
  * parameters). Every way the playground trains — one CPU thread, several, the GPU — runs these two.
  */
-import { foldIn, keyData, randomKey, valueAndGrad, type Tensor } from '@tapestry/core';
+import { foldIn, jit, keyData, randomKey, valueAndGrad, type Tensor } from '@tapestry/core';
 import { adam, applyUpdates, chain, clipByGlobalNorm, type GradientTransformation } from '@tapestry/optim';
-import type { TrainingStepParts } from '@tapestry/parallel';
+import type { TrainingStep, TrainingStepParts } from '@tapestry/parallel';
 import type { PlaygroundConfig } from './config.js';
 import type { Carry, PlaygroundModel, PlaygroundParams } from './model.js';
 
@@ -40,4 +40,19 @@ export function stepParts(model: PlaygroundModel, optimizer: GradientTransformat
 export function stepKey(seed: number, step: number, thread: { readonly index: number; readonly threads: number }): Tensor {
   const key = foldIn(foldIn(randomKey(seed), 1), step);
   return keyData(thread.threads === 1 ? key : foldIn(key, thread.index));
+}
+
+/**
+ * The whole step as one `jit`-compiled function, as `@tapestry/parallel`'s `trainingStep` compiles it for one
+ * thread (so a run of one thread gives the bits of a pool of one): the parameters, the optimiser state and the
+ * carried state (argument 4), which the step replaces, give their storage to its results.
+ */
+export function soloStep(parts: TrainingStepParts<PlaygroundParams, unknown, StepArgs, Carry>): TrainingStep<PlaygroundParams, unknown, StepArgs, Carry> {
+  return jit(
+    (params: PlaygroundParams, optState: unknown, ...args: StepArgs) => {
+      const [[loss, aux], grads] = parts.gradients(params, ...args);
+      return { ...parts.update(params, optState, grads), loss, aux };
+    },
+    { donate: [0, 1, 4] },
+  );
 }

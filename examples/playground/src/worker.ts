@@ -4,7 +4,6 @@
  * It is thread 0 of a CPU run (the pool's other threads are Web Workers it starts), and where a WebGPU run
  * opens its device.
  */
-import { dataParallel } from '@tapestry/parallel/browser';
 import { webgpuDevice, type WebGpuBackend } from '@tapestry/webgpu';
 import { probeCapabilities } from './capabilities.js';
 import type { ComputeSettings, PlaygroundConfig } from './config.js';
@@ -49,10 +48,17 @@ function openGpu(): Promise<{ backend: WebGpuBackend; adapter: string }> {
 
 async function computeFor(settings: ComputeSettings): Promise<Compute> {
   if (settings.device === 'webgpu') return { device: 'webgpu', ...(await openGpu()) };
-  // imported dynamically, the replica's module is a chunk of its own that keeps its exports, and its
-  // import.meta.url is what the pool's threads import
-  const { playgroundReplica } = await import('./replica-entry.js');
-  return { device: 'cpu', threads: settings.threads, dataParallel, replica: playgroundReplica };
+  return { device: 'cpu', threads: settings.threads, loadPool };
+}
+
+/**
+ * The pool's parts, loaded on a run's first use of several threads (only a cross-origin-isolated page has the
+ * shared memory they need). Imported dynamically, the replica's module is a chunk of its own that keeps its
+ * exports, and its import.meta.url is what the pool's threads import.
+ */
+async function loadPool() {
+  const [{ dataParallel }, { playgroundReplica }] = await Promise.all([import('@tapestry/parallel/browser'), import('./replica-entry.js')]);
+  return { dataParallel, replica: playgroundReplica };
 }
 
 async function sampleAndValidate(t: Trainer): Promise<void> {

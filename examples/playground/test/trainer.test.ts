@@ -1,12 +1,13 @@
 /** The playground's training run, in Node: the same module the page's worker runs. */
 import { describe, expect, it } from 'vitest';
-import { randomKey } from '@tapestry/core';
-import { decodeSafetensors } from '@tapestry/data';
+import { foldIn, randomKey } from '@tapestry/core';
+import { batchify, decodeSafetensors, splitByPosition } from '@tapestry/data';
 import { charModel } from '../../char-rnn/src/model.js';
 import { DEFAULT_CONFIG, defaultThreads, validateCompute, type PlaygroundConfig } from '../src/config.js';
 import { checkCell, compileCell, DEFAULT_CELL_SOURCE } from '../src/custom-cell.js';
 import { mobyDickExcerpt } from '../src/excerpt-node.js';
 import { dataParallel } from '@tapestry/parallel/node';
+import { playgroundModel } from '../src/model.js';
 import { playgroundReplica } from '../src/replica-entry.js';
 import { importWeights, Trainer, type Compute } from '../src/trainer.js';
 
@@ -16,7 +17,7 @@ const small: PlaygroundConfig = { ...DEFAULT_CONFIG, hiddenSize: 32, embeddingDi
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** CPU threads through the Node entry: the pool's workers load the replica's module through tsx. */
-const cpu = (threads = 1): Compute => ({ device: 'cpu', threads, dataParallel, replica: playgroundReplica });
+const cpu = (threads = 1): Compute => ({ device: 'cpu', threads, loadPool: async () => ({ dataParallel, replica: playgroundReplica }) });
 
 /** `count` steps' losses in bits per character. */
 async function losses(trainer: Trainer, count: number): Promise<number[]> {
@@ -75,6 +76,20 @@ describe('playground trainer', () => {
     expect(() => validateCompute({ device: 'cpu', threads: 0 }, small)).toThrow(/threads must be a positive integer, got 0/);
     // the GPU runs the whole batch: no thread count applies
     expect(() => validateCompute({ device: 'webgpu', threads: 3 }, small)).not.toThrow();
+  });
+
+  it('one thread, compiled in the calling thread, gives the bits of a @tapestry/parallel pool of one', async () => {
+    const trainer = await Trainer.fromText(small, text, cpu(1));
+    const direct = await losses(trainer, 4);
+    const [train] = splitByPosition(Array.from(text), [0.9, 0.1]) as [string[], string[]];
+    const model = playgroundModel(small, trainer.vocab.size);
+    const pool = await dataParallel(playgroundReplica, {
+      threads: 1,
+      setup: { config: small, vocabSize: trainer.vocab.size, source: batchify(trainer.vocab.encode(train), small.batchSize), params: model.init(foldIn(randomKey(small.seed), 0)) },
+    });
+    const pooled = [0, 1, 2, 3].map((k) => pool.step({ step: k, window: k }).loss.item() / Math.LN2);
+    pool.close();
+    expect(pooled).toEqual(direct);
   });
 
   it('refuses a thread count that does not divide the batch, naming both', async () => {
