@@ -186,7 +186,7 @@ describe('the playground page in Chromium', () => {
     expect([...sample].filter((c) => !allowed.has(c))).toEqual([]);
   });
 
-  it('served without the isolation headers: one thread, and the page says why', async () => {
+  it('served without the isolation headers: one thread, the page says why, and it trains', async () => {
     const plain = await serveWithoutHeaders(outDir);
     const other = await browser.newPage();
     try {
@@ -199,6 +199,13 @@ describe('the playground page in Chromium', () => {
       expect(await other.getByTestId('threads-note').textContent()).toMatch(/one thread: the page is not cross-origin isolated/);
       expect(await other.getByTestId('threads').inputValue()).toBe('1');
       expect(await other.getByTestId('threads').isDisabled()).toBe(true);
+      // and it trains, on one thread (the pool's code, which needs shared memory, is never loaded)
+      await other.getByTestId('device').selectOption('cpu');
+      for (const [id, value] of [['hiddenSize', '32'], ['batchSize', '8'], ['seqLen', '16']] as const) await other.locator(`#${id}`).fill(value);
+      await other.getByTestId('start').click();
+      await expect.poll(async () => Number(await other.getByTestId('steps').textContent()), { timeout: 120_000, interval: 100 }).toBeGreaterThanOrEqual(5);
+      expect(await other.getByTestId('compute').textContent()).toBe('CPU, 1 thread');
+      await other.getByTestId('pause').click();
     } finally {
       await other.close();
       plain.close();

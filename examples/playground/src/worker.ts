@@ -42,7 +42,13 @@ const fail = (error: unknown) => {
 function openGpu(): Promise<{ backend: WebGpuBackend; adapter: string }> {
   const api = scope.navigator.gpu;
   if (api === undefined) return Promise.reject(new Error('playground: this browser has no WebGPU; train on the CPU'));
-  gpu ??= webgpuDevice({ gpu: api }).then((backend) => ({ backend, adapter: gpuName }));
+  gpu ??= webgpuDevice({ gpu: api }).then(
+    (backend) => ({ backend, adapter: gpuName }),
+    (error: unknown) => {
+      gpu = undefined; // the next WebGPU run asks again
+      throw error;
+    },
+  );
   return gpu;
 }
 
