@@ -3,4 +3,3 @@ declare module 'virtual:moby-dick-excerpt' {
   const text: string;
   export default text;
 }
-
