@@ -4,8 +4,10 @@
  * element of the output shape, reads each input at its broadcast offset, evaluates the members in order as
  * `let`s and writes the members that leave the group.
  */
-import type { DType } from '@tapestry/core';
-import type { BinaryName, FusedInstruction, UnaryName } from '../types.js';
+import type { BinaryName, DType, ElementwiseName, FusedInstruction } from '@tapestry/core';
+
+/** The elementwise primitives of one operand (core's elementwise ops less the binary ones, `where` and `cast`). */
+export type UnaryName = Exclude<ElementwiseName, BinaryName | 'where' | 'cast'>;
 import { binding, broadcastStrides, elementKernel, FLOAT_HELPERS, LOG_HELPERS, literal, offsetCode, sizeOf, wgslType, type KernelSpec } from './common.js';
 
 /**
@@ -115,19 +117,37 @@ function operandDType(ref: number, inputs: readonly DType[], program: readonly F
 }
 
 /**
- * The kernel of a fused elementwise group: `inputShapes`/`inputDTypes` are the external inputs (broadcast to
- * `shape`), and every member with `output` set is written, in member order, to the bindings after the inputs.
+ * Where a fused kernel reads one external input: element `base + Σ coordᵢ·stridesᵢ` of its buffer at each
+ * coordinate of the group's shape. A broadcast operand has stride 0 on its broadcast axes; a slice, a
+ * transpose or a reshape folded into the kernel (a view, not a copy) has its own base and strides.
  */
-export function fusedKernel(
-  program: readonly FusedInstruction[], inputShapes: readonly (readonly number[])[], inputDTypes: readonly DType[], shape: readonly number[],
-): KernelSpec {
+export interface InputView {
+  /** The element type. */
+  readonly dtype: DType;
+  /** The first element read. */
+  readonly base: number;
+  /** The step per axis of the group's shape. */
+  readonly strides: readonly number[];
+}
+
+/** The view of an operand of shape `from` broadcast to `to` (NumPy rules), read from its own buffer. */
+export function broadcastView(from: readonly number[], to: readonly number[], dtype: DType): InputView {
+  return { dtype, base: 0, strides: broadcastStrides(from, to) };
+}
+
+/**
+ * The kernel of a fused elementwise group: `inputs` are the external inputs (each read through its view of
+ * `shape`), and every member with `stored` set is written, in member order, to the bindings after the inputs.
+ */
+export function fusedKernel(program: readonly FusedInstruction[], inputs: readonly InputView[], shape: readonly number[]): KernelSpec {
   const n = sizeOf(shape);
+  const inputDTypes = inputs.map((v) => v.dtype);
   const decls: string[] = [MATH_HELPERS];
   const body: string[] = [];
-  inputShapes.forEach((s, k) => {
-    decls.push(binding(k, `x${k}`, wgslType(inputDTypes[k]!), false));
-    body.push(`  ${offsetCode(`o${k}`, 'i', shape, broadcastStrides(s, shape))}`);
-    body.push(`  let v${k} = x${k}[o${k}];`);
+  inputs.forEach((view, k) => {
+    decls.push(binding(k, `x${k}`, wgslType(view.dtype), false));
+    body.push(`  ${offsetCode(`o${k}`, 'i', shape, view.strides)}`);
+    body.push(`  let v${k} = x${k}[${view.base === 0 ? '' : `${view.base}u + `}o${k}];`);
   });
   const ref = (r: number) => (r >= 0 ? `v${r}` : `m${-r - 1}`);
   let outputs = 0;
@@ -140,12 +160,12 @@ export function fusedKernel(
     else expr = binaryExpr(ins.op as BinaryName, ops[0]!, ops[1]!, operandDType(ins.operands[0]!, inputDTypes, program));
     if (COMPARISONS.has(ins.op) && ins.dtype !== 'int32') expr = `f32(${expr})`;
     body.push(`  let m${m}: ${wgslType(ins.dtype)} = ${expr};`);
-    if (ins.output) {
-      const b = inputShapes.length + outputs++;
+    if (ins.stored) {
+      const b = inputs.length + outputs++;
       decls.push(binding(b, `y${b}`, wgslType(ins.dtype), true));
       body.push(`  y${b}[i] = m${m};`);
     }
   });
   const { code, groups } = elementKernel(n, decls.join('\n'), body.join('\n'));
-  return { code, groups, bindings: inputShapes.length + outputs, inputs: inputShapes.length, readOnlyInputs: true };
+  return { code, groups, bindings: inputs.length + outputs, inputs: inputs.length, readOnlyInputs: true };
 }
