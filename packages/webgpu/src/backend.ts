@@ -121,9 +121,9 @@ export class WebGpuBackend implements Backend {
 
   /** Storage holding a copy of host data (core's `devicePut`); its buffer is pooled again once the storage is collected. */
   fromHost(data: TensorData): GpuStorage {
-    const s = this.upload(data);
-    this.collected.register(s, s.buffer);
-    return s;
+    // upload registers the storage for collection once: registering it twice would give its buffer back to
+    // the pool twice, and two later tensors would share it
+    return this.upload(data);
   }
 
   /** A copy of storage on the host, once the pending work is done (core's `await t.data()`). */

@@ -144,10 +144,14 @@ export function fusedKernel(program: readonly FusedInstruction[], inputs: readon
   const inputDTypes = inputs.map((v) => v.dtype);
   const decls: string[] = [MATH_HELPERS];
   const body: string[] = [];
+  // the views' bases are uniforms, not constants: an LSTM's T time steps read T slices of one buffer with one
+  // pipeline (compiling pipelines is the slow part of planning), and each step binds its own bases
+  const bases = inputs.some((v) => v.base !== 0) ? Uint32Array.from(inputs, (v) => v.base) : undefined;
+  if (bases !== undefined) decls.push(`@group(0) @binding(${inputs.length + program.filter((ins) => ins.stored).length}) var<uniform> bases: array<vec4<u32>, ${Math.ceil(inputs.length / 4)}>;`);
   inputs.forEach((view, k) => {
     decls.push(binding(k, `x${k}`, wgslType(view.dtype), false));
     body.push(`  ${offsetCode(`o${k}`, 'i', shape, view.strides)}`);
-    body.push(`  let v${k} = x${k}[${view.base === 0 ? '' : `${view.base}u + `}o${k}];`);
+    body.push(`  let v${k} = x${k}[${bases === undefined ? '' : `bases[${k >> 2}][${k & 3}] + `}o${k}];`);
   });
   const ref = (r: number) => (r >= 0 ? `v${r}` : `m${-r - 1}`);
   let outputs = 0;
@@ -167,5 +171,10 @@ export function fusedKernel(program: readonly FusedInstruction[], inputs: readon
     }
   });
   const { code, groups } = elementKernel(n, decls.join('\n'), body.join('\n'));
-  return { code, groups, bindings: inputs.length + outputs, inputs: inputs.length, readOnlyInputs: true };
+  const spec = { code, groups, bindings: inputs.length + outputs, inputs: inputs.length, readOnlyInputs: true };
+  if (bases === undefined) return spec;
+  // a uniform array's elements are 16 bytes apart: one vec4 holds four bases
+  const params = new Uint32Array(Math.ceil(inputs.length / 4) * 4);
+  params.set(bases);
+  return { ...spec, params };
 }
