@@ -74,7 +74,9 @@ function printCounts(backend: WebGpuBackend, workload: string, sizes: CharSizes)
   const graph = optimize(trace(training.step, training.params, training.optState, b.ids, b.targets));
   const folded = compileGraph(backend, graph, { float64: 'float32' });
   const plain = compileGraph(backend, folded.graph, { foldLayout: false });
-  console.log(`${workload}: ${folded.dispatchesPerCall} dispatches per step (${plain.dispatchesPerCall} without layout folding), one submission`);
+  const by = (p: typeof folded) => Object.entries(p.dispatchesByKernel).sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  console.log(`${workload}: ${folded.dispatchesPerCall} dispatches per step (${by(folded)}), one submission`);
+  console.log(`${workload} without layout folding: ${plain.dispatchesPerCall} (${by(plain)})`);
 }
 
 /** Matmul [n, n]·[n, n]: the best of a few timed batches of dispatches, each batch one submission. */

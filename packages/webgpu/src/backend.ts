@@ -11,7 +11,7 @@ import {
 } from '@tapestry/core';
 import { BufferPool, GpuStorage, type GpuDType } from './storage.js';
 import { sizeOf, wgslType, type KernelSpec } from './wgsl/common.js';
-import { broadcastView, fusedKernel, type InputView } from './wgsl/elementwise.js';
+import { broadcastReads, fusedKernel, type InputRead, type OutputWrite } from './wgsl/elementwise.js';
 import { argmaxKernel, reduceKernel } from './wgsl/reduce.js';
 import { matmulKernel } from './wgsl/matmul.js';
 import {
@@ -264,16 +264,20 @@ export class WebGpuBackend implements Backend {
    */
   planFused(program: FusedProgram): FusedRun {
     const { inputs, shape } = program;
-    return this.planFusedViews(program.instructions, inputs.map((v) => broadcastView(v.shape, shape, gpuDType(v.dtype, 'fused'))), shape) as FusedRun;
+    return this.planFusedReads(program.instructions, inputs.map((v) => gpuDType(v.dtype, 'fused')), broadcastReads(inputs, shape), shape) as FusedRun;
   }
 
   /**
-   * {@link WebGpuBackend.planFused} over inputs read through views (a compiled program folds slices,
-   * transposes and broadcasts into the kernels that read them, instead of copying them first).
+   * {@link WebGpuBackend.planFused} over input buffers read through views (a compiled program folds slices,
+   * transposes and broadcasts into the kernels that read them, instead of copying them first), and stored
+   * members written where `writes` says (a concat's parts into the concat's buffer); `outs` are then the
+   * distinct output buffers.
    */
-  planFusedViews(instructions: readonly FusedInstruction[], inputs: readonly InputView[], shape: readonly number[]): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
+  planFusedReads(
+    instructions: readonly FusedInstruction[], buffers: readonly DType[], reads: readonly InputRead[], shape: readonly number[], writes?: readonly OutputWrite[],
+  ): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
     for (const ins of instructions) gpuDType(ins.dtype, ins.op);
-    const spec = fusedKernel(instructions, inputs, shape);
+    const spec = fusedKernel(instructions, buffers, reads, shape, writes);
     if (spec.bindings > this.maxBindings) {
       throw new ArgumentError(`webgpu: a fused group binds ${spec.bindings} buffers, more than this device's ${this.maxBindings}`);
     }
@@ -289,7 +293,7 @@ export class WebGpuBackend implements Backend {
       const program: FusedInstruction[] = [
         { op: op as ElementwiseName, attrs: attrs as AttrsOf<ElementwiseName>, dtype: output.dtype, operands: inputs.map((_, k) => k), stored: true },
       ];
-      return one(fusedKernel(program, inputs.map((v) => broadcastView(v.shape, output.shape, v.dtype)), output.shape));
+      return one(fusedKernel(program, inputs.map((v) => v.dtype), broadcastReads(inputs, output.shape), output.shape));
     }
     switch (op) {
       case 'sum': case 'max': case 'min':

@@ -11,13 +11,14 @@
  * view (a base and strides into the buffer it reads), so an LSTM step's gate slices cost nothing.
  */
 import {
-  findFusionGroups, Graph, InternalError, PRIMITIVES, ShapeError, Tensor, type AbstractValue, type AttrsOf, type ElementwiseName, type FusedInstruction, type GraphNode,
+  findFusionGroups, Graph, InternalError, PRIMITIVES, ShapeError, Tensor, type AbstractValue, type AttrsOf, type DType, type ElementwiseName, type FusedInstruction,
+  type GraphNode,
   type KernelName,
 } from '@tapestry/core';
 import type { WebGpuBackend } from './backend.js';
 import { GpuStorage } from './storage.js';
 import { broadcastStrides, sizeOf, stridesOf } from './wgsl/common.js';
-import type { InputView } from './wgsl/elementwise.js';
+import type { InputRead } from './wgsl/elementwise.js';
 
 type Step = (values: (GpuStorage | null)[]) => void;
 
@@ -61,6 +62,8 @@ export class GpuProgram {
   readonly graph: Graph;
   /** Dispatches one call encodes (the kernels of one call; its one submission is {@link GpuProgram.run}'s flush). */
   readonly dispatchesPerCall: number;
+  /** Dispatches per call by kind of kernel (`fused` for elementwise groups, else the primitive): where they go. */
+  readonly dispatchesByKernel: Readonly<Record<string, number>>;
   private readonly steps: Step[] = [];
   private readonly values: (GpuStorage | null)[];
   private readonly resultSets: GpuStorage[][] = [];
@@ -70,6 +73,8 @@ export class GpuProgram {
   private readonly root: Int32Array;
   /** Per node: the view through which kernels read it, where it is folded into its readers (no buffer of its own). */
   private readonly views: (View | null)[];
+  /** Elementwise nodes computed inside the kernels that read them (through views), never stored. */
+  private readonly inlined = new Set<number>();
   private calls = 0;
 
   /** Plans `graph` on `backend` (see {@link compileGraph}). */
@@ -85,18 +90,32 @@ export class GpuProgram {
     nodes.forEach((n) => n.inputs.forEach((i) => readers[i]!.push(n.id)));
     const elementwise = (n: GraphNode) => n.op !== 'input' && n.op !== 'const' && PRIMITIVES[n.op].kind === 'elementwise' && sizeOf(n.shape) > 0;
 
-    // layout folding: which view-like nodes need no kernel (decided from the readers back), then their views;
-    // a reshape of a view that is not row-major is no view, and is left as a kernel (then its inputs are
-    // decided again, as they gain a reader that is not elementwise)
+    // what needs no kernel of its own, decided from the readers back: a view-like node that only elementwise
+    // kernels read (they read through its view), and an elementwise node that is only read through such views
+    // (each kernel that reads it computes it at the elements it reads: an LSTM's gate pre-activations, read as
+    // four slices by the gate kernel, are summed there). A view or an inlined node the kernels cannot address
+    // coordinate by coordinate (a reshape that splits axes of a strided view) is left as a kernel, and the
+    // decisions are made again.
     const fold = options.foldLayout !== false;
     const kept = new Set<number>();
+    const groupAt = new Map<number, readonly number[]>();
+    const inGroup = new Set<number>();
+    for (const g of findFusionGroups(graph)) {
+      groupAt.set(g.members[g.members.length - 1]!, g.members);
+      for (const m of g.members) inGroup.add(m);
+    }
     this.root = Int32Array.from(nodes.map((n) => n.id));
     this.views = nodes.map(() => null);
-    for (let settled = !fold; !settled;) {
+    let units: Unit[] = [];
+    const plans = new Map<Unit, GroupPlan>();
+    for (let settled = false; !settled;) {
       const foldable = new Array<boolean>(nodes.length).fill(false);
-      for (let id = nodes.length - 1; id >= 0; id--) {
+      this.inlined.clear();
+      for (let id = nodes.length - 1; id >= 0 && fold; id--) {
         const n = nodes[id]!;
-        foldable[id] = VIEW_OPS.has(n.op) && !kept.has(id) && !isOutput.has(id) && readers[id]!.every((r) => elementwise(nodes[r]!) || foldable[r]!);
+        if (kept.has(id) || isOutput.has(id) || readers[id]!.length === 0) continue;
+        if (VIEW_OPS.has(n.op)) foldable[id] = readers[id]!.every((r) => elementwise(nodes[r]!) || foldable[r]!);
+        else if (elementwise(n) && readers[id]!.every((r) => foldable[r]! || this.inlined.has(r))) this.inlined.add(id);
       }
       settled = true;
       for (const n of nodes) {
@@ -106,36 +125,43 @@ export class GpuProgram {
           settled = false;
         }
       }
-    }
-    // a reshape left as a node shares its source's buffer (storage is row-major and contiguous)
-    for (const n of nodes) {
-      if (fold && n.op === 'reshape' && this.views[n.id] === null && !isOutput.has(n.id) && this.views[n.inputs[0]!] === null) this.root[n.id] = this.root[n.inputs[0]!]!;
-    }
-    const computed = (id: number) => this.views[id] === null && this.root[id] === id;
+      if (!settled) continue;
+      // a reshape left as a node shares its source's buffer (storage is row-major and contiguous)
+      this.root = Int32Array.from(nodes.map((n) => n.id));
+      for (const n of nodes) {
+        if (fold && n.op === 'reshape' && this.views[n.id] === null && !isOutput.has(n.id) && this.views[n.inputs[0]!] === null && !this.inlined.has(n.inputs[0]!)) {
+          this.root[n.id] = this.root[n.inputs[0]!]!;
+        }
+      }
+      const computed = (id: number) => this.views[id] === null && this.root[id] === id && !this.inlined.has(id);
 
-    // kernel calls in execution order: core's fusion groups at their last member, other elementwise nodes as
-    // groups of one (so they read views too), every other node that computes as itself
-    const groupAt = new Map<number, readonly number[]>();
-    const inGroup = new Set<number>();
-    for (const g of findFusionGroups(graph)) {
-      groupAt.set(g.members[g.members.length - 1]!, g.members);
-      for (const m of g.members) inGroup.add(m);
-    }
-    const units: Unit[] = [];
-    for (const n of nodes) {
-      if (n.op === 'input' || n.op === 'const' || !computed(n.id)) continue;
-      const members = groupAt.get(n.id);
-      if (members !== undefined) {
-        const bindings = this.groupInputs(members).length + this.groupOutputs(members, readers, isOutput).length;
-        if (bindings <= backend.maxBindings) units.push({ kind: 'group', members });
-        else for (const m of members) units.push({ kind: 'group', members: [m] });
-      } else if (!inGroup.has(n.id)) units.push(elementwise(n) ? { kind: 'group', members: [n.id] } : { kind: 'node', id: n.id });
+      // kernel calls in execution order: core's fusion groups at their last member (less inlined members),
+      // other elementwise nodes as groups of one (so they read views too), every other node as itself
+      units = [];
+      for (const n of nodes) {
+        if (n.op === 'input' || n.op === 'const') continue;
+        const members = groupAt.get(n.id)?.filter(computed);
+        if (members !== undefined) {
+          for (const chunk of this.chunks(members, readers, isOutput)) units.push({ kind: 'group', members: chunk });
+        } else if (!inGroup.has(n.id) && computed(n.id)) units.push(elementwise(n) ? { kind: 'group', members: [n.id] } : { kind: 'node', id: n.id });
+      }
+      plans.clear();
+      for (const u of units) {
+        if (u.kind !== 'group') continue;
+        const plan = this.planGroup(u.members, this.groupOutputs(u.members, readers, isOutput));
+        if (typeof plan === 'number') {
+          kept.add(plan);
+          settled = false;
+          break;
+        }
+        plans.set(u, plan);
+      }
     }
 
     // buffers: constants uploaded once; results in their own cycling sets; the rest from a free list after
     // the last unit that reads them (through a view or a shared buffer too)
-    const written = (u: Unit): number[] => (u.kind === 'group' ? this.groupOutputs(u.members, readers, isOutput) : [u.id]);
-    const sourcesRead = (u: Unit): number[] => (u.kind === 'group' ? this.groupInputs(u.members) : nodes[u.id]!.inputs).map((i) => this.source(i));
+    const written = (u: Unit): readonly number[] => (u.kind === 'group' ? plans.get(u)!.outputs : [u.id]);
+    const sourcesRead = (u: Unit): readonly number[] => (u.kind === 'group' ? plans.get(u)!.sources : nodes[u.id]!.inputs.map((i) => this.source(i)));
     const lastUse = new Int32Array(nodes.length).fill(-1);
     units.forEach((u, k) => {
       for (const s of sourcesRead(u)) lastUse[s] = k;
@@ -167,8 +193,14 @@ export class GpuProgram {
       }));
     }
 
-    for (const u of units) this.steps.push(u.kind === 'group' ? this.fusedStep(u.members, written(u)) : this.nodeStep(nodes[u.id]!));
-    this.dispatchesPerCall = units.reduce((total, u) => total + (u.kind === 'group' ? 1 : this.dispatchCount(nodes[u.id]!)), 0);
+    for (const u of units) this.steps.push(u.kind === 'group' ? this.fusedStep(plans.get(u)!, nodes[u.members[0]!]!.shape) : this.nodeStep(nodes[u.id]!));
+    const byKernel: Record<string, number> = {};
+    for (const u of units) {
+      const kind = u.kind === 'group' ? 'fused' : nodes[u.id]!.op;
+      byKernel[kind] = (byKernel[kind] ?? 0) + (u.kind === 'group' ? 1 : this.dispatchCount(nodes[u.id]!));
+    }
+    this.dispatchesByKernel = byKernel;
+    this.dispatchesPerCall = Object.values(byKernel).reduce((a, b) => a + b, 0);
   }
 
   /**
@@ -223,11 +255,27 @@ export class GpuProgram {
     }
   }
 
-  /** The group's external inputs (node ids, as its kernel binds them; a folded view is bound as its view). */
-  private groupInputs(members: readonly number[]): number[] {
-    const external: number[] = [];
-    for (const m of members) for (const i of this.graph.nodes[m]!.inputs) if (!members.includes(i) && !external.includes(i)) external.push(i);
-    return external;
+  /**
+   * A group split, in member order, into runs whose kernels bind no more buffers than the device allows (a
+   * sum of 64 per-step bias gradients has 64 inputs): each run writes what later runs or other nodes read.
+   */
+  private chunks(members: readonly number[], readers: readonly number[][], isOutput: ReadonlySet<number>): number[][] {
+    // the bindings a run's kernel takes (inlined nodes read their own inputs; a buffer read twice binds once)
+    const bindings = (run: readonly number[]) => {
+      const plan = this.planGroup(run, this.groupOutputs(run, readers, isOutput));
+      return typeof plan === 'number' ? 0 : plan.sources.length + plan.outputs.length;
+    };
+    const out: number[][] = [];
+    let run: number[] = [];
+    for (const m of members) {
+      if (run.length > 0 && bindings([...run, m]) > this.backend.maxBindings) {
+        out.push(run);
+        run = [];
+      }
+      run.push(m);
+    }
+    if (run.length > 0) out.push(run);
+    return out;
   }
 
   /** The members a group writes: those read outside it, or returned. */
@@ -235,31 +283,94 @@ export class GpuProgram {
     return members.filter((m) => isOutput.has(m) || readers[m]!.some((r) => !members.includes(r)));
   }
 
-  private fusedStep(members: readonly number[], outputs: readonly number[]): Step {
+  /**
+   * The kernel of a group: its members in order, and before the members that need them, the inlined nodes
+   * they read (at the elements read). Each external input is a buffer read at `base + Σ coord·stride`. Returns
+   * the id of a node that cannot be read so (then it is left as a kernel, and planning starts again).
+   */
+  private planGroup(members: readonly number[], outputs: readonly number[]): GroupPlan | number {
     const nodes = this.graph.nodes;
     const shape = nodes[members[0]!]!.shape;
-    const external = this.groupInputs(members);
-    const program: FusedInstruction[] = members.map((m) => {
-      const n = nodes[m]!;
-      return {
-        op: n.op as ElementwiseName,
-        attrs: n.attrs as AttrsOf<ElementwiseName>,
-        dtype: n.dtype,
-        operands: n.inputs.map((i) => (members.includes(i) ? -(members.indexOf(i) + 1) : external.indexOf(i))),
-        stored: outputs.includes(m),
-      };
-    });
-    // each external input read through its view broadcast to the group's shape
-    const inputViews: InputView[] = external.map((i) => {
-      const x = nodes[i]!;
-      const view = this.views[i];
-      if (view === null) return { dtype: x.dtype, base: 0, strides: broadcastStrides(x.shape, shape) };
-      const offset = shape.length - x.shape.length;
-      return { dtype: x.dtype, base: view.base, strides: shape.map((_, a) => (a < offset || x.shape[a - offset] === 1 ? 0 : view.strides[a - offset]!)) };
-    });
-    const run = this.backend.planFusedViews(program, inputViews, shape);
-    const sources = external.map((i) => this.source(i));
-    const ins: GpuStorage[] = new Array(external.length);
+    const program: FusedInstruction[] = [];
+    const buffers: DType[] = [];
+    const sources: number[] = [];
+    const reads: InputRead[] = [];
+    const refs = new Map<string, number>();
+    const memberRef = new Map<number, number>();
+    const instruction = (n: GraphNode, operands: number[], stored: boolean): number => {
+      program.push({ op: n.op as ElementwiseName, attrs: n.attrs as AttrsOf<ElementwiseName>, dtype: n.dtype, operands, stored });
+      return -program.length;
+    };
+    // the operand that reads node x at element `base + Σ coordᵢ·stridesᵢ` of x's row-major layout (for the
+    // inlined node or view `via`, -1 for a member's own operand)
+    const operand = (x: number, base: number, strides: readonly number[], via: number): number => {
+      const member = memberRef.get(x);
+      if (member !== undefined) {
+        // a member's value is in registers at this thread's element only
+        const own = stridesOf(shape);
+        if (base === 0 && strides.every((s, g) => shape[g] === 1 || s === own[g])) return member;
+        throw new Unaddressable(via);
+      }
+      const key = `${x}@${base}:${strides.join(',')}`;
+      const known = refs.get(key);
+      if (known !== undefined) return known;
+      const n = nodes[x]!;
+      let ref: number;
+      if (this.inlined.has(x) || this.views[x] !== null) {
+        const at = coordinates(base, strides, n.shape, shape);
+        if (at === null) throw new Unaddressable(x);
+        if (this.inlined.has(x)) {
+          // each input broadcast to x's shape, read at the same coordinates
+          ref = instruction(n, n.inputs.map((j) => {
+            const js = nodes[j]!.shape;
+            const offset = n.shape.length - js.length;
+            const own = stridesOf(js);
+            let b = 0;
+            const st = new Array<number>(shape.length).fill(0);
+            js.forEach((d, k) => {
+              if (d === 1) return;
+              b += own[k]! * at.offset[k + offset]!;
+              at.axis.forEach((a, g) => { if (a === k + offset) st[g] = own[k]!; });
+            });
+            return operand(j, b, st, x);
+          }), false);
+        } else {
+          const view = this.views[x]!;
+          let b = view.base;
+          n.shape.forEach((_, k) => (b += view.strides[k]! * at.offset[k]!));
+          ref = operand(view.source, b, at.axis.map((a) => (a < 0 ? 0 : view.strides[a]!)), x);
+        }
+      } else {
+        // a buffer: bound once, however many reads
+        let buffer = sources.indexOf(this.root[x]!);
+        if (buffer < 0) {
+          buffer = sources.length;
+          sources.push(this.root[x]!);
+          buffers.push(n.dtype);
+        }
+        ref = reads.length;
+        reads.push({ buffer, base, strides });
+      }
+      refs.set(key, ref);
+      return ref;
+    };
+    try {
+      for (const m of members) {
+        const n = nodes[m]!;
+        const operands = n.inputs.map((i) => operand(i, 0, broadcastStrides(nodes[i]!.shape, shape), -1));
+        memberRef.set(m, instruction(n, operands, outputs.includes(m)));
+      }
+    } catch (e) {
+      if (e instanceof Unaddressable) return e.node;
+      throw e;
+    }
+    return { program, buffers, reads, sources, outputs };
+  }
+
+  private fusedStep(plan: GroupPlan, shape: readonly number[]): Step {
+    const run = this.backend.planFusedReads(plan.program, plan.buffers, plan.reads, shape);
+    const { sources, outputs } = plan;
+    const ins: GpuStorage[] = new Array(sources.length);
     const outs: GpuStorage[] = new Array(outputs.length);
     return (values) => {
       sources.forEach((s, k) => (ins[k] = values[s]!));
@@ -287,6 +398,49 @@ export class GpuProgram {
     const parts = n.inputs.filter((i) => sizeOf(this.graph.nodes[i]!.shape) > 0).length;
     return Math.ceil(parts / (this.backend.maxBindings - 1));
   }
+}
+
+/** A group's kernel as planned: instructions, the views of its external inputs, their buffers, and what it writes. */
+interface GroupPlan {
+  readonly program: readonly FusedInstruction[];
+  /** The input buffers' dtypes. */
+  readonly buffers: readonly DType[];
+  readonly reads: readonly InputRead[];
+  /** Per input buffer, the node whose buffer it is. */
+  readonly sources: readonly number[];
+  /** The members it stores, in member order. */
+  readonly outputs: readonly number[];
+}
+
+/** Thrown while planning a group: node `node` cannot be read coordinate by coordinate, so it gets a kernel. */
+class Unaddressable extends Error {
+  constructor(readonly node: number) {
+    super(`node %${node} is not addressable by coordinates`);
+  }
+}
+
+/**
+ * The coordinates in a row-major `shape` of the elements `base + Σ cᵍ·stridesᵍ` for c in the group's shape,
+ * where that is an axis-to-axis map: `offset` is the coordinate of `base`, and group axis g moves `shape`'s
+ * axis `axis[g]` (-1: none, a broadcast). Null where the strides do not step single axes within bounds.
+ */
+function coordinates(base: number, strides: readonly number[], shape: readonly number[], group: readonly number[]): { offset: number[]; axis: number[] } | null {
+  const own = stridesOf(shape);
+  const offset = shape.map((d, a) => Math.floor(base / own[a]!) % d);
+  if (base >= sizeOf(shape) || offset.reduce((t, o, a) => t + o * own[a]!, 0) !== base) return null;
+  const used = new Set<number>();
+  const axis: number[] = [];
+  for (let g = 0; g < strides.length; g++) {
+    if (strides[g] === 0 || group[g] === 1) {
+      axis.push(-1);
+      continue;
+    }
+    const a = shape.findIndex((d, k) => d > 1 && own[k] === strides[g]);
+    if (a < 0 || used.has(a) || offset[a]! + group[g]! > shape[a]!) return null;
+    used.add(a);
+    axis.push(a);
+  }
+  return { offset, axis };
 }
 
 /** The layout ops a kernel can read through a view instead of a copy. */
