@@ -18,7 +18,7 @@ import {
 import type { WebGpuBackend } from './backend.js';
 import { GpuStorage } from './storage.js';
 import { broadcastStrides, sizeOf, stridesOf } from './wgsl/common.js';
-import type { InputRead } from './wgsl/elementwise.js';
+import type { InputRead, OutputWrite } from './wgsl/elementwise.js';
 
 type Step = (values: (GpuStorage | null)[]) => void;
 
@@ -75,6 +75,8 @@ export class GpuProgram {
   private readonly views: (View | null)[];
   /** Elementwise nodes computed inside the kernels that read them (through views), never stored. */
   private readonly inlined = new Set<number>();
+  /** Concat parts written straight into their concat's buffer (by the kernels that compute them): where. */
+  private readonly placed = new Map<number, { readonly concat: number; readonly base: number; readonly strides: readonly number[] }>();
   private calls = 0;
 
   /** Plans `graph` on `backend` (see {@link compileGraph}). */
@@ -133,7 +135,24 @@ export class GpuProgram {
           this.root[n.id] = this.root[n.inputs[0]!]!;
         }
       }
-      const computed = (id: number) => this.views[id] === null && this.root[id] === id && !this.inlined.has(id);
+      // a concat whose parts are all computed by elementwise kernels and read by nothing else is no kernel:
+      // those kernels write their parts into its buffer (an LSTM step's four gate gradients)
+      this.placed.clear();
+      const placedConcats = new Set<number>();
+      for (const n of nodes) {
+        if (!fold || n.op !== 'concat' || kept.has(n.id)) continue;
+        const parts = n.inputs;
+        if (!parts.every((q, k) => elementwise(nodes[q]!) && !isOutput.has(q) && !this.inlined.has(q) && readers[q]!.length === 1 && parts.indexOf(q) === k)) continue;
+        const axis = (n.attrs as AttrsOf<'concat'>).axis;
+        const strides = stridesOf(n.shape);
+        let start = 0;
+        for (const q of parts) {
+          this.placed.set(q, { concat: n.id, base: start * strides[axis]!, strides });
+          start += nodes[q]!.shape[axis]!;
+        }
+        placedConcats.add(n.id);
+      }
+      const computed = (id: number) => this.views[id] === null && this.root[id] === id && !this.inlined.has(id) && !placedConcats.has(id);
 
       // kernel calls in execution order: core's fusion groups at their last member (less inlined members),
       // other elementwise nodes as groups of one (so they read views too), every other node as itself
@@ -160,7 +179,7 @@ export class GpuProgram {
 
     // buffers: constants uploaded once; results in their own cycling sets; the rest from a free list after
     // the last unit that reads them (through a view or a shared buffer too)
-    const written = (u: Unit): readonly number[] => (u.kind === 'group' ? plans.get(u)!.outputs : [u.id]);
+    const written = (u: Unit): readonly number[] => (u.kind === 'group' ? plans.get(u)!.targets : [u.id]);
     const sourcesRead = (u: Unit): readonly number[] => (u.kind === 'group' ? plans.get(u)!.sources : nodes[u.id]!.inputs.map((i) => this.source(i)));
     const lastUse = new Int32Array(nodes.length).fill(-1);
     units.forEach((u, k) => {
@@ -170,12 +189,19 @@ export class GpuProgram {
     const free = new Map<string, GpuStorage[]>();
     const key = (n: GraphNode) => `${n.dtype}:${sizeOf(n.shape)}`;
     const releasedAt: number[][] = units.map(() => []);
+    // a concat written in parts is allocated by the first unit that writes a part, released once
+    const allocated = new Set<number>();
     units.forEach((u) => {
-      for (const id of written(u)) if (!isOutput.has(id) && lastUse[id]! >= 0) releasedAt[lastUse[id]!]!.push(id);
+      for (const id of written(u)) if (!isOutput.has(id) && lastUse[id]! >= 0 && !allocated.has(id)) {
+        allocated.add(id);
+        releasedAt[lastUse[id]!]!.push(id);
+      }
     });
+    allocated.clear();
     units.forEach((u, k) => {
       for (const id of written(u)) {
-        if (isOutput.has(id)) continue;
+        if (isOutput.has(id) || allocated.has(id)) continue;
+        allocated.add(id);
         const n = nodes[id]!;
         const list = free.get(key(n));
         this.values[id] = list !== undefined && list.length > 0 ? list.pop()! : backend.allocate(n.dtype, Math.max(1, sizeOf(n.shape)));
@@ -245,10 +271,15 @@ export class GpuProgram {
         return { ...from, strides: n.shape.map((_, i) => (i < offset || x.shape[i - offset] === 1 ? 0 : from.strides[i - offset]!)) };
       }
       case 'reshape': {
-        // row-major over the input (ignoring axes of size 1): then row-major over the new shape as well
+        // row-major over the input (ignoring axes of size 1): then row-major over the new shape as well;
         const own = stridesOf(x.shape);
         if (x.shape.every((d, i) => d === 1 || from.strides[i] === own[i])) return { ...from, strides: stridesOf(n.shape) };
-        return null;
+        // or a reshape that only adds or drops axes of size 1: the other axes keep their strides, in order
+        const kept = x.shape.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
+        const dims = n.shape.filter((d) => d !== 1);
+        if (dims.length !== kept.length || dims.some((d, k) => d !== x.shape[kept[k]!])) return null;
+        let next = 0;
+        return { ...from, strides: n.shape.map((d) => (d === 1 ? 0 : from.strides[kept[next++]!]!)) };
       }
       default:
         throw new InternalError(`GpuProgram: '${n.op}' is not a view`);
@@ -263,7 +294,7 @@ export class GpuProgram {
     // the bindings a run's kernel takes (inlined nodes read their own inputs; a buffer read twice binds once)
     const bindings = (run: readonly number[]) => {
       const plan = this.planGroup(run, this.groupOutputs(run, readers, isOutput));
-      return typeof plan === 'number' ? 0 : plan.sources.length + plan.outputs.length;
+      return typeof plan === 'number' ? 0 : plan.sources.length + plan.targets.length;
     };
     const out: number[][] = [];
     let run: number[] = [];
@@ -364,17 +395,25 @@ export class GpuProgram {
       if (e instanceof Unaddressable) return e.node;
       throw e;
     }
-    return { program, buffers, reads, sources, outputs };
+    // each stored member into its own buffer, or a concat part into its columns of the concat's buffer
+    const targets: number[] = [];
+    const writes: OutputWrite[] = outputs.map((m) => {
+      const place = this.placed.get(m);
+      const target = place?.concat ?? m;
+      if (!targets.includes(target)) targets.push(target);
+      return { buffer: targets.indexOf(target), base: place?.base ?? 0, strides: place?.strides ?? stridesOf(shape) };
+    });
+    return { program, buffers, reads, sources, outputs, writes, targets };
   }
 
   private fusedStep(plan: GroupPlan, shape: readonly number[]): Step {
-    const run = this.backend.planFusedReads(plan.program, plan.buffers, plan.reads, shape);
-    const { sources, outputs } = plan;
+    const run = this.backend.planFusedReads(plan.program, plan.buffers, plan.reads, shape, plan.writes);
+    const { sources, targets } = plan;
     const ins: GpuStorage[] = new Array(sources.length);
-    const outs: GpuStorage[] = new Array(outputs.length);
+    const outs: GpuStorage[] = new Array(targets.length);
     return (values) => {
       sources.forEach((s, k) => (ins[k] = values[s]!));
-      outputs.forEach((o, k) => (outs[k] = values[o]!));
+      targets.forEach((o, k) => (outs[k] = values[o]!));
       run(ins, outs);
     };
   }
@@ -410,6 +449,10 @@ interface GroupPlan {
   readonly sources: readonly number[];
   /** The members it stores, in member order. */
   readonly outputs: readonly number[];
+  /** Where each stored member goes. */
+  readonly writes: readonly OutputWrite[];
+  /** The nodes whose buffers it writes (a member's own, or the concat it is part of), one per output binding. */
+  readonly targets: readonly number[];
 }
 
 /** Thrown while planning a group: node `node` cannot be read coordinate by coordinate, so it gets a kernel. */
