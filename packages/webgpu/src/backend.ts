@@ -12,7 +12,7 @@ import {
 import { BufferPool, GpuStorage, type GpuDType } from './storage.js';
 import { sizeOf, wgslType, type KernelSpec } from './wgsl/common.js';
 import { broadcastReads, fusedKernel, type InputRead, type OutputWrite } from './wgsl/elementwise.js';
-import { argmaxKernel, reduceKernel } from './wgsl/reduce.js';
+import { argmaxKernel, reduceKernel, reduceManyKernel, type ReduceOp } from './wgsl/reduce.js';
 import { matmulKernel } from './wgsl/matmul.js';
 import {
   broadcastKernel, concatKernel, copyKernel, gatherKernel, oneHotKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel,
@@ -282,6 +282,18 @@ export class WebGpuBackend implements Backend {
       throw new ArgumentError(`webgpu: a fused group binds ${spec.bindings} buffers, more than this device's ${this.maxBindings}`);
     }
     if (sizeOf(shape) === 0) return () => {};
+    return this.runner(spec, null);
+  }
+
+  /**
+   * One kernel for `count` reductions of the same kind, each of its own input of type `input` (over the sorted
+   * `axes`, short enough for one thread per output): reduction b's results are rows b of the output buffer.
+   */
+  planReduceMany(op: ReduceOp, count: number, input: AbstractValue, axes: readonly number[]): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
+    const spec = reduceManyKernel(op, count, input.shape, axes, gpuDType(input.dtype, op));
+    if (spec.bindings > this.maxBindings) {
+      throw new ArgumentError(`webgpu: ${count} batched reductions bind ${spec.bindings} buffers, more than this device's ${this.maxBindings}`);
+    }
     return this.runner(spec, null);
   }
 

@@ -5,10 +5,15 @@
  * a liveness plan, and each call encoded as one command buffer: one queue submission per call, no readback
  * unless the caller reads a result.
  *
- * What makes a dispatch here is what a GPU pays for (tens of microseconds each, however small the work), so
- * layout ops are not kernels where they need not be: a reshape shares its input's buffer, and a slice, a
- * transpose, a broadcast or a reshape that only elementwise kernels read is folded into those kernels as a
- * view (a base and strides into the buffer it reads), so an LSTM step's gate slices cost nothing.
+ * A dispatch is what a GPU pays for here (tens of microseconds each, however small the work), so the plan
+ * spends as few as the graph allows, none of which changes what is computed:
+ * - a reshape shares its input's buffer; a slice, a transpose, a broadcast or a reshape that only elementwise
+ *   kernels read is folded into those kernels as a view (a base and strides into the buffer it reads);
+ * - an elementwise node read only through such views is computed inside the kernels that read it (an LSTM
+ *   step's gate pre-activations, read as four slices, are summed in the gate kernel);
+ * - a concat whose parts only it reads is written in place by the kernels that compute the parts;
+ * - short sums of one kind that only elementwise kernels read run as one kernel (the per-step bias gradients).
+ * An LSTM layer's time step is then four kernels: two matmuls, the gate kernel and the gate-gradient kernel.
  */
 import {
   findFusionGroups, Graph, InternalError, PRIMITIVES, ShapeError, Tensor, type AbstractValue, type AttrsOf, type DType, type ElementwiseName, type FusedInstruction,
@@ -18,6 +23,7 @@ import {
 import type { WebGpuBackend } from './backend.js';
 import { GpuStorage } from './storage.js';
 import { broadcastStrides, sizeOf, stridesOf } from './wgsl/common.js';
+import { reducesPerThread } from './wgsl/reduce.js';
 import type { InputRead, OutputWrite } from './wgsl/elementwise.js';
 
 type Step = (values: (GpuStorage | null)[]) => void;
@@ -31,9 +37,10 @@ export interface CompileGraphOptions {
    */
   readonly float64?: 'error' | 'float32';
   /**
-   * Fold layout ops into the kernels that read them (default true): reshapes share buffers, and slices,
-   * transposes and broadcasts read by elementwise kernels become views. `false` runs each as a kernel of its
-   * own (the plain plan, for comparison).
+   * Spend as few dispatches as the graph allows (default true): layout ops folded into their readers as views,
+   * producers read through views computed in their readers' kernels, concats written in place by their parts'
+   * kernels, short sums batched (see the module's description). `false` runs every node and fused group as a
+   * kernel of its own: the plain plan, for comparison (the results are the same bits).
    */
   readonly foldLayout?: boolean;
 }
@@ -49,7 +56,10 @@ interface View {
 }
 
 /** One kernel call of the plan: a fused elementwise group (perhaps of one member), or another node. */
-type Unit = { readonly kind: 'group'; readonly members: readonly number[] } | { readonly kind: 'node'; readonly id: number };
+type Unit =
+  | { readonly kind: 'group'; readonly members: readonly number[] }
+  | { readonly kind: 'rows'; readonly members: readonly number[] }
+  | { readonly kind: 'node'; readonly id: number };
 
 /**
  * A graph compiled for one backend. `run` takes the graph's input values as GPU storage (in the order of
@@ -76,6 +86,8 @@ export class GpuProgram {
   /** Elementwise nodes computed inside the kernels that read them (through views), never stored. */
   private readonly inlined = new Set<number>();
   /** Concat parts written straight into their concat's buffer (by the kernels that compute them): where. */
+  /** Reductions batched into one kernel: each is a row of its batch's buffer, owned by the batch's last member. */
+  private readonly rows = new Map<number, { readonly owner: number; readonly base: number; readonly count: number }>();
   private readonly placed = new Map<number, { readonly concat: number; readonly base: number; readonly strides: readonly number[] }>();
   private calls = 0;
 
@@ -102,9 +114,14 @@ export class GpuProgram {
     const kept = new Set<number>();
     const groupAt = new Map<number, readonly number[]>();
     const inGroup = new Set<number>();
+    const groupLast = new Map<number, number>();
     for (const g of findFusionGroups(graph)) {
-      groupAt.set(g.members[g.members.length - 1]!, g.members);
-      for (const m of g.members) inGroup.add(m);
+      const last = g.members[g.members.length - 1]!;
+      groupAt.set(last, g.members);
+      for (const m of g.members) {
+        inGroup.add(m);
+        groupLast.set(m, last);
+      }
     }
     this.root = Int32Array.from(nodes.map((n) => n.id));
     this.views = nodes.map(() => null);
@@ -118,6 +135,38 @@ export class GpuProgram {
         if (kept.has(id) || isOutput.has(id) || readers[id]!.length === 0) continue;
         if (VIEW_OPS.has(n.op)) foldable[id] = readers[id]!.every((r) => elementwise(nodes[r]!) || foldable[r]!);
         else if (elementwise(n) && readers[id]!.every((r) => foldable[r]! || this.inlined.has(r))) this.inlined.add(id);
+      }
+      // short reductions of one kind that only elementwise kernels read (an LSTM's per-step bias-gradient
+      // sums): batched into one kernel each, as rows of one buffer, where the batch's last one stood (before
+      // any of them is read)
+      this.rows.clear();
+      const batches: number[][] = [];
+      if (fold) {
+        // where a value is first needed by a kernel: through views and inlined nodes to the kernels reading
+        // them, and a fusion group's member where its group runs (at its last member)
+        const firstUse = (id: number): number => Math.min(...readers[id]!.map((r) => (foldable[r] || this.inlined.has(r) ? firstUse(r) : (groupLast.get(r) ?? r))));
+        const open = new Map<string, { members: number[]; firstReader: number }>();
+        for (const n of nodes) {
+          if (n.op !== 'sum' || isOutput.has(n.id) || readers[n.id]!.length === 0 || !readers[n.id]!.every((r) => elementwise(nodes[r]!) || foldable[r]!)) continue;
+          const x = nodes[n.inputs[0]!]!;
+          const { axes, keepDims } = n.attrs as AttrsOf<'sum'>;
+          if (!reducesPerThread(sizeOf(axes.map((a) => x.shape[a]!))) || sizeOf(n.shape) === 0) continue;
+          const key = `${n.dtype}|${x.shape.join(',')}|${axes.join(',')}|${keepDims}`;
+          let batch = open.get(key);
+          if (batch !== undefined && (n.id > batch.firstReader || batch.members.length === backend.maxBindings - 1)) batch = undefined;
+          if (batch === undefined) {
+            batch = { members: [], firstReader: Infinity };
+            open.set(key, batch);
+            batches.push(batch.members);
+          }
+          batch.members.push(n.id);
+          batch.firstReader = Math.min(batch.firstReader, firstUse(n.id));
+        }
+        for (const members of batches) {
+          if (members.length < 2) continue;
+          const owner = members[members.length - 1]!;
+          members.forEach((m, b) => this.rows.set(m, { owner, base: b * sizeOf(nodes[m]!.shape), count: members.length }));
+        }
       }
       settled = true;
       for (const n of nodes) {
@@ -152,7 +201,7 @@ export class GpuProgram {
         }
         placedConcats.add(n.id);
       }
-      const computed = (id: number) => this.views[id] === null && this.root[id] === id && !this.inlined.has(id) && !placedConcats.has(id);
+      const computed = (id: number) => this.views[id] === null && this.root[id] === id && !this.inlined.has(id) && !placedConcats.has(id) && !this.rows.has(id);
 
       // kernel calls in execution order: core's fusion groups at their last member (less inlined members),
       // other elementwise nodes as groups of one (so they read views too), every other node as itself
@@ -162,6 +211,8 @@ export class GpuProgram {
         const members = groupAt.get(n.id)?.filter(computed);
         if (members !== undefined) {
           for (const chunk of this.chunks(members, readers, isOutput)) units.push({ kind: 'group', members: chunk });
+        } else if (this.rows.get(n.id)?.owner === n.id) {
+          units.push({ kind: 'rows', members: batches.find((b) => b[b.length - 1] === n.id)! });
         } else if (!inGroup.has(n.id) && computed(n.id)) units.push(elementwise(n) ? { kind: 'group', members: [n.id] } : { kind: 'node', id: n.id });
       }
       plans.clear();
@@ -179,15 +230,20 @@ export class GpuProgram {
 
     // buffers: constants uploaded once; results in their own cycling sets; the rest from a free list after
     // the last unit that reads them (through a view or a shared buffer too)
-    const written = (u: Unit): readonly number[] => (u.kind === 'group' ? plans.get(u)!.targets : [u.id]);
-    const sourcesRead = (u: Unit): readonly number[] => (u.kind === 'group' ? plans.get(u)!.sources : nodes[u.id]!.inputs.map((i) => this.source(i)));
+    const written = (u: Unit): readonly number[] => (u.kind === 'group' ? plans.get(u)!.targets : u.kind === 'rows' ? [u.members[u.members.length - 1]!] : [u.id]);
+    const sourcesRead = (u: Unit): readonly number[] => {
+      if (u.kind === 'group') return plans.get(u)!.sources;
+      return (u.kind === 'rows' ? u.members.map((m) => nodes[m]!.inputs[0]!) : nodes[u.id]!.inputs).map((i) => this.source(i));
+    };
     const lastUse = new Int32Array(nodes.length).fill(-1);
     units.forEach((u, k) => {
       for (const s of sourcesRead(u)) lastUse[s] = k;
     });
     for (const n of nodes) if (n.op === 'const') this.values[n.id] = backend.upload((n as { value: Tensor }).value.dataSync());
     const free = new Map<string, GpuStorage[]>();
-    const key = (n: GraphNode) => `${n.dtype}:${sizeOf(n.shape)}`;
+    // a batch's buffer holds all its rows
+    const elements = (n: GraphNode) => sizeOf(n.shape) * (this.rows.get(n.id)?.count ?? 1);
+    const key = (n: GraphNode) => `${n.dtype}:${elements(n)}`;
     const releasedAt: number[][] = units.map(() => []);
     // a concat written in parts is allocated by the first unit that writes a part, released once
     const allocated = new Set<number>();
@@ -204,7 +260,7 @@ export class GpuProgram {
         allocated.add(id);
         const n = nodes[id]!;
         const list = free.get(key(n));
-        this.values[id] = list !== undefined && list.length > 0 ? list.pop()! : backend.allocate(n.dtype, Math.max(1, sizeOf(n.shape)));
+        this.values[id] = list !== undefined && list.length > 0 ? list.pop()! : backend.allocate(n.dtype, Math.max(1, elements(n)));
       }
       for (const id of releasedAt[k]!) {
         const list = free.get(key(nodes[id]!));
@@ -219,11 +275,15 @@ export class GpuProgram {
       }));
     }
 
-    for (const u of units) this.steps.push(u.kind === 'group' ? this.fusedStep(plans.get(u)!, nodes[u.members[0]!]!.shape) : this.nodeStep(nodes[u.id]!));
+    for (const u of units) {
+      if (u.kind === 'group') this.steps.push(this.fusedStep(plans.get(u)!, nodes[u.members[0]!]!.shape));
+      else if (u.kind === 'rows') this.steps.push(this.rowsStep(u.members));
+      else this.steps.push(this.nodeStep(nodes[u.id]!));
+    }
     const byKernel: Record<string, number> = {};
     for (const u of units) {
-      const kind = u.kind === 'group' ? 'fused' : nodes[u.id]!.op;
-      byKernel[kind] = (byKernel[kind] ?? 0) + (u.kind === 'group' ? 1 : this.dispatchCount(nodes[u.id]!));
+      const kind = u.kind === 'node' ? nodes[u.id]!.op : u.kind === 'rows' ? 'sum' : 'fused';
+      byKernel[kind] = (byKernel[kind] ?? 0) + (u.kind === 'node' ? this.dispatchCount(nodes[u.id]!) : 1);
     }
     this.dispatchesByKernel = byKernel;
     this.dispatchesPerCall = Object.values(byKernel).reduce((a, b) => a + b, 0);
@@ -249,7 +309,13 @@ export class GpuProgram {
 
   /** The node whose buffer holds `id`'s elements: itself, a shared buffer's owner, or a view's source. */
   private source(id: number): number {
-    return this.views[id]?.source ?? this.root[id]!;
+    return this.views[id]?.source ?? this.rows.get(id)?.owner ?? this.root[id]!;
+  }
+
+  /** Where a node's elements are when it is no folded view: its buffer (or its row of a batch's), row-major. */
+  private bufferView(id: number): View {
+    const row = this.rows.get(id);
+    return { source: row?.owner ?? this.root[id]!, base: row?.base ?? 0, strides: stridesOf(this.graph.nodes[id]!.shape) };
   }
 
   /**
@@ -258,7 +324,7 @@ export class GpuProgram {
    */
   private viewThrough(n: GraphNode): View | null {
     const x = this.graph.nodes[n.inputs[0]!]!;
-    const from: View = this.views[x.id] ?? { source: this.root[x.id]!, base: 0, strides: stridesOf(x.shape) };
+    const from: View = this.views[x.id] ?? this.bufferView(x.id);
     switch (n.op) {
       case 'slice': {
         const { begin } = n.attrs as AttrsOf<'slice'>;
@@ -332,6 +398,17 @@ export class GpuProgram {
       program.push({ op: n.op as ElementwiseName, attrs: n.attrs as AttrsOf<ElementwiseName>, dtype: n.dtype, operands, stored });
       return -program.length;
     };
+    // a read of the buffer of node `source` at `base + Σ coordᵢ·stridesᵢ`: each buffer bound once, however many reads
+    const read = (source: number, dtype: DType, base: number, strides: readonly number[]): number => {
+      let buffer = sources.indexOf(source);
+      if (buffer < 0) {
+        buffer = sources.length;
+        sources.push(source);
+        buffers.push(dtype);
+      }
+      reads.push({ buffer, base, strides });
+      return reads.length - 1;
+    };
     // the operand that reads node x at element `base + Σ coordᵢ·stridesᵢ` of x's row-major layout (for the
     // inlined node or view `via`, -1 for a member's own operand)
     const operand = (x: number, base: number, strides: readonly number[], via: number): number => {
@@ -369,18 +446,13 @@ export class GpuProgram {
           const view = this.views[x]!;
           let b = view.base;
           n.shape.forEach((_, k) => (b += view.strides[k]! * at.offset[k]!));
-          ref = operand(view.source, b, at.axis.map((a) => (a < 0 ? 0 : view.strides[a]!)), x);
+          const st = at.axis.map((a) => (a < 0 ? 0 : view.strides[a]!));
+          // a view's base is absolute in its source's buffer; an inlined source is addressed by its own layout
+          ref = this.inlined.has(view.source) ? operand(view.source, b, st, x) : read(view.source, n.dtype, b, st);
         }
       } else {
-        // a buffer: bound once, however many reads
-        let buffer = sources.indexOf(this.root[x]!);
-        if (buffer < 0) {
-          buffer = sources.length;
-          sources.push(this.root[x]!);
-          buffers.push(n.dtype);
-        }
-        ref = reads.length;
-        reads.push({ buffer, base, strides });
+        const at = this.bufferView(x);
+        ref = read(at.source, n.dtype, at.base + base, strides);
       }
       refs.set(key, ref);
       return ref;
@@ -414,6 +486,23 @@ export class GpuProgram {
     return (values) => {
       sources.forEach((s, k) => (ins[k] = values[s]!));
       targets.forEach((o, k) => (outs[k] = values[o]!));
+      run(ins, outs);
+    };
+  }
+
+  /** A batch of reductions: one kernel, each member's results a row of the batch owner's buffer. */
+  private rowsStep(members: readonly number[]): Step {
+    const nodes = this.graph.nodes;
+    const first = nodes[members[0]!]!;
+    const x = nodes[first.inputs[0]!]!;
+    const run = this.backend.planReduceMany('sum', members.length, abstract(x), (first.attrs as AttrsOf<'sum'>).axes);
+    const sources = members.map((m) => this.source(nodes[m]!.inputs[0]!));
+    const owner = members[members.length - 1]!;
+    const ins: GpuStorage[] = new Array(members.length);
+    const outs: GpuStorage[] = [];
+    return (values) => {
+      sources.forEach((s, k) => (ins[k] = values[s]!));
+      outs[0] = values[owner]!;
       run(ins, outs);
     };
   }

@@ -3,7 +3,8 @@
  * engine's in-place adds (dense, a slice's block, a gather's scatter-add) are the CPU's bit for bit (each
  * element gets the same additions in the same order); a compiled char-RNN step (embedding, 2-layer LSTM,
  * linear head, clipByGlobalNorm + Adam, T = 64 as in W7) is one submission with a bounded dispatch count, and
- * folding layout ops into kernels changes the count, not one bit of the results.
+ * what the program does to save dispatches (layout ops as views, producers computed in their readers' kernels,
+ * concat parts written in place, batched short sums) changes the count, not one bit of the results.
  */
 import { describe, expect, it } from 'vitest';
 import * as core from '@tapestry/core';
@@ -94,12 +95,13 @@ function charStep(vocab: number, dim: number, hidden: number, batch: number, ste
 }
 
 /**
- * The bound the compiled W7 step must meet: per layer and time step, the forward pass is a matmul, the
- * gate pre-activation sum and the fused gate math (3), the backward pass at most 6 kernels (the fused gate
- * gradients, their concat, the bias-gradient sum, the matmul back through W_hh and the adds of the
- * cotangents); plus a fixed budget for the rest of the step (embedding, head, loss, clipping, Adam).
+ * The bound the compiled W7 step must meet: per layer and time step four kernels (forward: the matmul by
+ * W_hh and one kernel for the gate pre-activations and the gate math; backward: one kernel for the gate
+ * gradients, written straight into their concat, and the matmul back through W_hh), 2 · 64 · 4 = 512; plus
+ * at most 188 for the rest of the step (embedding, head, loss, the weight-gradient products, the time-major
+ * concats, the batched bias-gradient sums, clipping, Adam). On llvmpipe (8 bindings a kernel) it is 651.
  */
-const W7_DISPATCH_BOUND = 2 * 64 * (3 + 6) + 250;
+const W7_DISPATCH_BOUND = 2 * 64 * 4 + 188;
 
 describe.skipIf(backend === null)('a compiled char-RNN training step on the GPU', () => {
   const gpu = backend!;
@@ -138,6 +140,10 @@ describe.skipIf(backend === null)('a compiled char-RNN training step on the GPU'
     const m = charStep(7, 4, 8, 2, 64);
     const program = compileGraph(gpu, optimize(trace(m.step, m.params, m.optState, m.ids, m.targets)), { float64: 'float32' });
     expect(program.dispatchesPerCall).toBeLessThanOrEqual(W7_DISPATCH_BOUND);
+    // no layout op is a kernel; the 128 per-step bias-gradient sums are batched
+    const by = program.dispatchesByKernel;
+    expect([by.slice, by.reshape, by.broadcastTo]).toEqual([undefined, undefined, undefined]);
+    expect(by.sum!).toBeLessThan(2 * 64 / 2);
     const [losses] = await train(program, m);
     // against the CPU (float32, with Adam's bookkeeping in float64 there): the loss of three steps, within
     // float32 summation-order error (relative 1e-4 is hundreds of ulps of slack for sums of 128 terms)
