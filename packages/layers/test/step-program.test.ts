@@ -4,10 +4,10 @@
  * per-step loop; a step that cannot be split that way runs as it is.
  */
 import {
-  add, checkGrad, customVjp, Graph, jit, matmul, mean, mul, normal, randomKey, reshape, sigmoid, slice, splitKey, stack, stopGradient, sum, tanh, Tensor,
+  add, checkGrad, customVjp, jit, matmul, mean, mul, normal, randomKey, reshape, sigmoid, slice, splitKey, stack, stopGradient, sum, tanh, Tensor,
   trace, treeLeaves, valueAndGrad, zeros,
 } from '@tapestry/core';
-import type { Key } from '@tapestry/core';
+import type { Graph, Key } from '@tapestry/core';
 import { lstm, recurrent, type Cell } from '@tapestry/layers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
