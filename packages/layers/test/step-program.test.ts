@@ -180,7 +180,7 @@ describe('a user-written cell runs what the built-in cell runs', () => {
     const work = (g: Graph) =>
       g.toString().split('\n').slice(1, -2).map((line, id) => {
         const operands = g.nodes[id]!.inputs.map((i) => `${g.nodes[i]!.dtype}[${g.nodes[i]!.shape.join(',')}]`).join(', ');
-        return `${line.replace(/^ *%\d+: /, '').replace(/input\([^)]*\)/, 'input').replace(/\(%[^)]*\)/, `(${operands})`)}`;
+        return line.replace(/^ *%\d+: /, '').replace(/input\([^)]*\)/, 'input').replace(/\(%[^)]*\)/, `(${operands})`);
       }).sort();
     const expected = work(trainingStep(builtIn, pyTorchNames));
     expect(work(trainingStep(handWritten, ownNames))).toEqual(expected);
