@@ -10,7 +10,7 @@ import { validateConfig, type PlaygroundConfig } from './config.js';
 import { playgroundModel, type Carry, type PlaygroundModel, type PlaygroundParams } from './model.js';
 
 /** The `format` metadata of the playground's weights files. */
-export const WEIGHTS_FORMAT = 'tapestry-playground/1';
+const WEIGHTS_FORMAT = 'tapestry-playground/1';
 
 /** What one step reports. */
 export interface StepReport {

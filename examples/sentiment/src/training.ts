@@ -52,7 +52,7 @@ export interface TrainCallbacks {
 }
 
 /** The optimiser: clip by global norm, then AdamW. */
-export function makeOptimizer(config: TrainConfig): GradientTransformation<any> {
+function makeOptimizer(config: TrainConfig): GradientTransformation<any> {
   return chain(clipByGlobalNorm(config.clip), adamw({ lr: config.lr, weightDecay: config.weightDecay }));
 }
 
