@@ -1,8 +1,24 @@
 /** The public argument checks: what passes (returned unchanged), and the exact message of what does not. */
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, describeValue, DTypeError, expectBoolean, expectFinite, expectFloatTensor, expectInteger, expectKnownOptions, expectNonNegative,
-  expectOptionalBoolean, expectPositive, expectPositiveInteger, expectProbability, expectTensor, expectUnitInterval, formatShape, shapesEqual, tensor,
+  ArgumentError,
+  describeValue,
+  DTypeError,
+  expectBoolean,
+  expectFinite,
+  expectFloatTensor,
+  expectInteger,
+  expectKnownOptions,
+  expectNonNegative,
+  expectOptionalBoolean,
+  expectPositive,
+  expectPositiveInteger,
+  expectProbability,
+  expectTensor,
+  expectUnitInterval,
+  formatShape,
+  shapesEqual,
+  tensor,
 } from '@tapestry/core';
 
 function thrown(run: () => unknown): Error {
@@ -17,7 +33,15 @@ function thrown(run: () => unknown): Error {
 describe('argument checks', () => {
   it('describe values and shapes for messages', () => {
     expect([null, [1], new Float32Array(2), 'abc', {}, () => 1, 3, NaN, undefined].map(describeValue)).toEqual([
-      'null', 'an array', 'a Float32Array', '"abc"', 'an object', 'a function', '3', 'NaN', 'undefined',
+      'null',
+      'an array',
+      'a Float32Array',
+      '"abc"',
+      'an object',
+      'a function',
+      '3',
+      'NaN',
+      'undefined',
     ]);
     expect(describeValue('x'.repeat(50))).toBe(JSON.stringify(`${'x'.repeat(40)}…`));
     expect(formatShape([])).toBe('[]');
