@@ -157,7 +157,7 @@ export class GpuProgram {
       const n = nodes[m]!;
       return {
         op: n.op as UnaryName | BinaryName | 'where' | 'cast',
-        attrs: namedAttrs(n),
+        attrs: n.attrs,
         dtype: n.dtype,
         operands: n.inputs.map((i) => (members.includes(i) ? -(members.indexOf(i) + 1) : external.indexOf(i))),
         output: outputs.includes(m),
@@ -175,7 +175,7 @@ export class GpuProgram {
 
   private nodeStep(n: GraphNode): Step {
     const nodes = this.graph.nodes;
-    const run = this.backend.plan(n.op as PrimitiveName, n.inputs.map((i) => abstract(nodes[i]!)), abstract(n), namedAttrs(n) as never);
+    const run = this.backend.plan(n.op as PrimitiveName, n.inputs.map((i) => abstract(nodes[i]!)), abstract(n), n.attrs as never);
     const ins: GpuStorage[] = new Array(n.inputs.length);
     return (values) => {
       n.inputs.forEach((i, k) => (ins[k] = values[i]!));
@@ -213,19 +213,4 @@ function demoteFloat64(graph: Graph): Graph {
 
 function abstract(n: GraphNode): AbstractValue {
   return { shape: n.shape, dtype: n.dtype };
-}
-
-/**
- * A node's attributes as the kernels take them: unary parameters by name (core's graph today records them
- * as `p0`/`p1`).
- */
-function namedAttrs(n: GraphNode): unknown {
-  const a = n.attrs as { p0?: number; p1?: number } | undefined;
-  if (a === undefined || a === null || !('p0' in a)) return n.attrs;
-  switch (n.op) {
-    case 'leakyRelu': return { slope: a.p0 };
-    case 'elu': return { alpha: a.p0 };
-    case 'softplus': return { beta: a.p0, threshold: a.p1 };
-    default: return n.attrs;
-  }
 }
