@@ -23,8 +23,8 @@ export function checkLearningRate(fn: string, lr: unknown): ScalarOrSchedule {
 }
 
 /**
- * Evaluates a number-or-schedule at the update count: a number stays a number (a constant, applied as
- * before); a schedule gives a 0-d float64 tensor, checked here so a wrong return names the option.
+ * Evaluates a number-or-schedule at the update count: a number stays a number (a constant); a schedule
+ * gives a 0-d float64 tensor, checked here so a wrong return names the option.
  */
 export function valueAt(fn: string, name: string, value: ScalarOrSchedule, count: Tensor): Scalar {
   if (typeof value === 'number') return value;
