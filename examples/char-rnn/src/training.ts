@@ -161,8 +161,9 @@ interface StepOutput {
 /**
  * One training thread: its share of the streams (rows of the batch) and their carried state, and a replica
  * of the parameters and optimiser state, which stays identical on every thread.
+ * @public worker threads import this module and find the replica among its exports: it stays exported
  */
-const trainingReplica = defineReplica(import.meta.url, 'char-rnn', (setup: ReplicaSetup, thread: Thread) => {
+export const trainingReplica = defineReplica(import.meta.url, 'char-rnn', (setup: ReplicaSetup, thread: Thread) => {
   const { config } = setup;
   const step = makeStep(makeModel(config, setup.vocabSize), makeOptimizer(config), thread, setup.jit);
   const rows = config.batchSize / thread.threads;
