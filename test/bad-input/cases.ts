@@ -7,7 +7,7 @@ import { expect, it } from 'vitest';
 import { Tensor } from '@tapestry/core';
 
 /** An error class tapestry throws (ShapeError, DTypeError, ArgumentError and their subclasses). */
-export type ErrorClass = new (...args: any[]) => Error;
+type ErrorClass = new (...args: any[]) => Error;
 
 /** One bad input. */
 export interface BadInputCase {
@@ -28,7 +28,7 @@ export interface BadInputCase {
 }
 
 /** A deep, comparable copy of a value: tensors by dtype, shape and data; containers with their frozen-ness. */
-export function snapshot(x: unknown): unknown {
+function snapshot(x: unknown): unknown {
   if (x instanceof Tensor) {
     return x.isAbstract ? { tensor: x.toString() } : { dtype: x.dtype, shape: [...x.shape], data: Array.from(x.dataSync()) };
   }

@@ -13,7 +13,7 @@ import wabtInit from 'wabt';
 import { elementwiseWat } from './elementwise-wat.js';
 
 /** Where the WAT source of the GEMM lives. */
-export const WAT_PATH = fileURLToPath(new URL('./gemm.wat', import.meta.url));
+const WAT_PATH = fileURLToPath(new URL('./gemm.wat', import.meta.url));
 
 const generated = (file: string): string => fileURLToPath(new URL(`../../packages/core/src/kernels/wasm/${file}`, import.meta.url));
 
@@ -41,7 +41,7 @@ export interface WasmModuleSource {
  * by `f32x4.relaxed_madd(x, b, c)`, which the engine lowers to a fused multiply-add where the processor has one.
  * Everything else (packing, blocking, the order in which k is summed) is the same text.
  */
-export function relaxedGemmWat(): string {
+function relaxedGemmWat(): string {
   const text = readFileSync(WAT_PATH, 'utf8');
   const pattern = /\(f32x4\.add \(local\.get (\$c\d\d)\) \(f32x4\.mul \(local\.get \$x\) \(local\.get (\$b\d)\)\)\)/g;
   const relaxed = text.replace(pattern, '(f32x4.relaxed_madd (local.get $x) (local.get $2) (local.get $1))');

@@ -14,10 +14,11 @@
  */
 import { fastMathParameters } from '../../packages/core/src/kernels/fast-math.js';
 
-/** Byte address of fast-math's 2^(j/128) table, (hi, lo) pairs of doubles, in the module's memory. */
-export const POW_TABLE_AT = 0;
-/** First byte the callers may use for scratch, above the tables. */
-export const SCRATCH_AT = 2048;
+/**
+ * Byte address of fast-math's 2^(j/128) table, (hi, lo) pairs of doubles, in the module's memory: 128 × 16
+ * bytes, so it ends at 2048, where the caller's scratch starts (SCRATCH_AT in elementwise-wasm.ts).
+ */
+const POW_TABLE_AT = 0;
 
 /** An f64 literal that parses back to exactly `value` (hexadecimal significand, so no decimal rounding). */
 function f64(value: number): string {

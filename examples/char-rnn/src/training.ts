@@ -15,7 +15,7 @@ import { bitsPerCharacter } from './evaluate.js';
 import { charModel, type CarriedState, type CellType, type CharModel, type ModelParams } from './model.js';
 
 /** The training step of `model` for `thread`: jit of value-and-grad, then clip + Adam (the optimiser) and apply. */
-export function makeStep(model: CharModel, optimizer: GradientTransformation<any>, thread: Thread, useJit = true) {
+function makeStep(model: CharModel, optimizer: GradientTransformation<any>, thread: Thread, useJit = true) {
   const training = model.config.dropout > 0;
   return trainingStep<ModelParams, unknown, [inputs: Tensor, targets: Tensor, carry: CarriedState | undefined, key: Tensor], CarriedState>(
     {
@@ -72,7 +72,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
 };
 
 /** A point of the learning curve. */
-export interface HistoryPoint {
+interface HistoryPoint {
   readonly chars: number;
   readonly bpc: number;
 }
@@ -161,6 +161,7 @@ interface StepOutput {
 /**
  * One training thread: its share of the streams (rows of the batch) and their carried state, and a replica
  * of the parameters and optimiser state, which stays identical on every thread.
+ * @public worker threads import this module and find the replica among its exports: it stays exported
  */
 export const trainingReplica = defineReplica(import.meta.url, 'char-rnn', (setup: ReplicaSetup, thread: Thread) => {
   const { config } = setup;

@@ -18,7 +18,7 @@ export interface Batch {
 }
 
 /** Random sequences of 1 … maxSteps unit-normal numbers; the label says whether their sum is positive. */
-export function makeBatch(key: Key, count: number, maxSteps: number, dtype: DType = 'float32'): Batch {
+function makeBatch(key: Key, count: number, maxSteps: number, dtype: DType = 'float32'): Batch {
   const [kx, kl] = splitKey(key, 2);
   const values = normal(kx!, [count, maxSteps], { dtype: 'float64' }).dataSync();
   const draws = normal(kl!, [count], { dtype: 'float64' }).dataSync();
@@ -59,7 +59,7 @@ export function buildModel(hiddenSize: number, dtype: DType = 'float32') {
 }
 
 /** Fraction of sequences whose logit has the sign of the label. */
-export function accuracy(logits: Tensor, labels: Tensor): number {
+function accuracy(logits: Tensor, labels: Tensor): number {
   const predicted = greater(logits, 0).dataSync();
   const want = labels.dataSync();
   let right = 0;

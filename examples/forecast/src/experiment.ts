@@ -41,7 +41,7 @@ export const DEFAULT_CONFIG: ExperimentConfig = {
 };
 
 /** A forecast of the test window and its error. */
-export interface Forecast {
+interface Forecast {
   readonly values: Float64Array;
   readonly mae: number;
 }

@@ -66,7 +66,7 @@ export interface LatentParams {
 }
 
 /** Features of one step: the standardised change, then sin and cos of the calendar month. */
-export const STEP_FEATURES = 3;
+const STEP_FEATURES = 3;
 
 /**
  * Steps [N, T, 3] for windows of the series: row n holds, for t = starts[n] … starts[n]+T−1, the change

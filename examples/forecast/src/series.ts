@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
 /** The path of `co2-concentration.csv` inside `vega-datasets`. */
-export function co2Path(): string {
+function co2Path(): string {
   const require = createRequire(import.meta.url);
   // the package exports only its entry point (build/index.js), so go from there to the package's root
   const entry = require.resolve('vega-datasets');

@@ -21,7 +21,7 @@ export interface FitConfig {
 }
 
 /** One evaluation point of the learning curve. */
-export interface FitRecord {
+interface FitRecord {
   readonly epoch: number;
   readonly trainLoss: number;
   /** Validation multi-step MAE in ppm. */

@@ -54,7 +54,7 @@ export interface ModelCurves {
 }
 
 /** A trained model's curves and how its training went. */
-export interface TrainedCurves extends ModelCurves {
+interface TrainedCurves extends ModelCurves {
   readonly training: {
     /** Mean training loss over the first and the last 20 steps (BCE, chance = ln 2 ≈ 0.693). */
     readonly lossStart: number;

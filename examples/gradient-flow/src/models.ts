@@ -35,7 +35,7 @@ export interface ModelOptions {
 }
 
 /** The label of a model in tables and plots. */
-export function modelLabel(kind: ModelKind, options: Pick<ModelOptions, 'forgetBias' | 'explodingScale'>): string {
+function modelLabel(kind: ModelKind, options: Pick<ModelOptions, 'forgetBias' | 'explodingScale'>): string {
   switch (kind) {
     case 'tanh':
       return 'tanh RNN';
@@ -55,7 +55,7 @@ export function modelLabel(kind: ModelKind, options: Pick<ModelOptions, 'forgetB
  * rows H … 2H of `biasIh` and `biasHh`. Only their sum enters the gate; we put `value` in `biasIh` and 0 in
  * `biasHh`, as `nn.init` recipes for "forget bias 1" do. Returns new parameters (tensors are immutable).
  */
-export function withForgetBias(params: GatedCellParams, hiddenSize: number, value: number): GatedCellParams {
+function withForgetBias(params: GatedCellParams, hiddenSize: number, value: number): GatedCellParams {
   const fill = (bias: Tensor, v: number): Tensor => {
     const data = bias.dataSync() as Float64Array; // a copy
     data.fill(v, hiddenSize, 2 * hiddenSize);

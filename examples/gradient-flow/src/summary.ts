@@ -2,7 +2,7 @@
 import type { ExperimentResult, ModelCurves } from './experiment.js';
 
 /** The distances the table shows (those ≤ T are printed). */
-export const TABLE_DISTANCES = [1, 10, 50, 100, 200];
+const TABLE_DISTANCES = [1, 10, 50, 100, 200];
 
 const sci = (v: number | undefined): string => (v === undefined ? '-' : v === 0 ? '0' : v.toExponential(2));
 const pad = (s: string, n: number): string => s.padEnd(n);

@@ -25,13 +25,13 @@ export interface TrainOptions {
 }
 
 /** One batch of the task: the inputs and the 0/1 targets [N, 1]. */
-export interface TaskBatch {
+interface TaskBatch {
   readonly xs: Tensor[];
   readonly targets: Tensor;
 }
 
 /** Draws a batch of "remember the sign of x_1[0]". */
-export function rememberFirstBatch(key: Key, length: number, batch: number, inputSize: number): TaskBatch {
+function rememberFirstBatch(key: Key, length: number, batch: number, inputSize: number): TaskBatch {
   const xs = randomInputs(key, length, batch, inputSize);
   return { xs, targets: cast(greater(slice(xs[0]!, [0, 0], [batch, 1]), 0), 'float64') };
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
 /** Characters of the novel the page ships with: the first chapters, enough for minutes of training. */
-export const EXCERPT_CHARS = 200_000;
+const EXCERPT_CHARS = 200_000;
 
 /** The first {@link EXCERPT_CHARS} characters of Moby-Dick, cut at the end of a paragraph. */
 export function mobyDickExcerpt(maxChars = EXCERPT_CHARS): string {

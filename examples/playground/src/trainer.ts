@@ -13,7 +13,7 @@ import { gpuEngine, type GpuCompute } from './gpu-engine.js';
 import { playgroundModel, type Carry, type PlaygroundModel, type PlaygroundParams } from './model.js';
 
 /** The `format` metadata of the playground's weights files. */
-export const WEIGHTS_FORMAT = 'tapestry-playground/1';
+const WEIGHTS_FORMAT = 'tapestry-playground/1';
 
 /** What one step reports. */
 export interface StepReport {

@@ -13,7 +13,7 @@ import { randomKey } from '@tapestry/core';
 export const SOURCES = ['imdb', 'amazon', 'yelp'] as const;
 
 /** One of {@link SOURCES}. */
-export type Source = (typeof SOURCES)[number];
+type Source = (typeof SOURCES)[number];
 
 /** A labelled sentence. */
 export interface Example {
@@ -27,7 +27,7 @@ export interface Example {
 export const SPLIT_SEED = 2015;
 
 /** The path of one source's JSON file inside the `sentiment` package. */
-export function fixturePath(source: Source): string {
+function fixturePath(source: Source): string {
   const require = createRequire(import.meta.url);
   return require.resolve('sentiment/package.json').replace(/package\.json$/, `test/fixtures/${source}.json`);
 }

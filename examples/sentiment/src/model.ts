@@ -44,10 +44,10 @@ export interface Classifier<P> {
 }
 
 /** Recurrent cells the classifier can use. */
-export type CellType = 'lstm' | 'gru';
+type CellType = 'lstm' | 'gru';
 
 /** How the outputs over time become one sentence vector; see the module comment. */
-export type Pooling = 'last' | 'mean' | 'max' | 'mean-max' | 'both';
+type Pooling = 'last' | 'mean' | 'max' | 'mean-max' | 'both';
 
 // the 2H-feature summaries each pooling concatenates, in order
 const POOLED: Record<Pooling, readonly ('last' | 'mean' | 'max')[]> = {
@@ -142,7 +142,7 @@ export interface BagOfWordsParams {
  * Binary bag-of-words vectors [N, V] of a batch: entry (n, w) is 1 when word id w occurs in sentence n.
  * Padding never counts.
  */
-export function bagOfWords(batch: SentenceBatch, vocabSize: number, padId: number): Tensor {
+function bagOfWords(batch: SentenceBatch, vocabSize: number, padId: number): Tensor {
   const [n, steps] = [batch.ids.shape[0]!, batch.ids.shape[1]!];
   const ids = batch.ids.dataSync();
   const out = new Float32Array(n * vocabSize);

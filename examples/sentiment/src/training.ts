@@ -119,6 +119,7 @@ interface StepOutput {
 /**
  * One training thread: it draws every epoch's batches from the seed as every other thread does, takes its
  * share of each, and keeps a replica of the parameters and optimiser state, identical on every thread.
+ * @public worker threads import this module and find the replica among its exports: it stays exported
  */
 export const trainingReplica = defineReplica(import.meta.url, 'sentiment', (setup: ReplicaSetup, thread: Thread) => {
   const { config, train, padId } = setup;

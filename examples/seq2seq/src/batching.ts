@@ -5,7 +5,7 @@ import { BOS, EOS, type Entry, type Vocabularies } from './cmudict.js';
 import { IGNORE, type Batch } from './model.js';
 
 /** int32 [B, 1, T]: 1 at the first `lengths[b]` positions of row b, 0 after (the attention mask). */
-export function lengthMask(lengths: Int32Array, steps: number): Tensor {
+function lengthMask(lengths: Int32Array, steps: number): Tensor {
   const mask = new Int32Array(lengths.length * steps);
   lengths.forEach((length, b) => mask.fill(1, b * steps, b * steps + length));
   return tensor(mask, { shape: [lengths.length, 1, steps] });

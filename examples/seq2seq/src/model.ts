@@ -54,7 +54,7 @@ export interface Seq2SeqParams {
 }
 
 /** What the decoder needs from the source, per sequence (batch axis 0 everywhere, so beam search can reorder it). */
-export interface Memory {
+interface Memory {
   /** Encoder outputs [B, Ts, 2H] (zero at padding). */
   readonly outputs: Tensor;
   /** `outputs · W_aᵀ` [B, Ts, H]: the attention keys, computed once per source. */
@@ -64,7 +64,7 @@ export interface Memory {
 }
 
 /** The decoder state while decoding one token at a time. */
-export interface DecoderState {
+interface DecoderState {
   /** Hidden state [B, H]. */
   readonly h: Tensor;
   /** Cell state [B, H] (LSTM only). */

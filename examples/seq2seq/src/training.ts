@@ -108,7 +108,7 @@ export function initialTrainingState(config: TrainConfig, model: Seq2SeqModel, o
  * the threads' weighted losses is the whole batch's mean loss (see {@link shareOf}); on one thread it is 1
  * and the step is exactly the plain `valueAndGrad` → `update` → `applyUpdates`.
  */
-export function makeStep(model: Seq2SeqModel, optimizer: GradientTransformation<any>, thread: Thread) {
+function makeStep(model: Seq2SeqModel, optimizer: GradientTransformation<any>, thread: Thread) {
   return trainingStep<Seq2SeqParams, unknown, [batch: Batch, weight: number], null>(
     {
       gradients: valueAndGrad(
@@ -170,6 +170,7 @@ interface StepOutput {
 /**
  * One training thread: it draws every epoch's batches from the seed as every other thread does, takes its
  * share of each, and keeps a replica of the parameters and optimiser state, identical on every thread.
+ * @public worker threads import this module and find the replica among its exports: it stays exported
  */
 export const trainingReplica = defineReplica(import.meta.url, 'seq2seq', (setup: ReplicaSetup, thread: Thread) => {
   const { config, train } = setup;

@@ -6,13 +6,6 @@ import { ShapeError } from './errors.js';
  */
 export type DType = 'float32' | 'float64' | 'int32';
 
-/** The typed array that stores a tensor of each dtype. */
-export type TypedArrayFor<D extends DType> = D extends 'float32'
-  ? Float32Array
-  : D extends 'float64'
-    ? Float64Array
-    : Int32Array;
-
 /** Any storage a tensor may have. */
 export type TensorData = Float32Array | Float64Array | Int32Array;
 

@@ -12,7 +12,11 @@
 export type { DType, TensorData } from './dtype.js';
 export { ShapeError, DTypeError, ArgumentError, InternalError } from './errors.js';
 export type { Shape } from './shape.js';
-export { broadcastShapes } from './shape.js';
+export { broadcastShapes, formatShape, shapesEqual } from './shape.js';
+export {
+  describeValue, expectTensor, expectFloat, expectFloatTensor, expectInteger, expectPositiveInteger, expectFinite, expectNonNegative,
+  expectPositive, expectUnitInterval, expectProbability, expectBoolean, expectOptionalBoolean, expectKnownOptions,
+} from './checks.js';
 export {
   Tensor, tensor, scalar, zeros, ones, full, zerosLike, onesLike, arange, eye,
   type NestedArray, type TensorLike, type TensorOptions,

@@ -37,7 +37,7 @@ export function shapesEqual(a: Shape, b: Shape): boolean {
  * The most elements a tensor may hold: 2^31 − 1, so every element has an int32 index (gather, argmax) and the
  * storage fits a typed array in every engine. Larger shapes are refused before anything is allocated.
  */
-export const MAX_ELEMENTS = 0x7fffffff;
+const MAX_ELEMENTS = 0x7fffffff;
 
 /** Throws a ShapeError naming the op when a tensor of `shape` would hold more than {@link MAX_ELEMENTS}. */
 export function checkSize(op: string, argument: string, shape: Shape): void {

@@ -209,14 +209,6 @@ export function hostData(x: Tensor, what: string): TensorData {
 }
 
 /**
- * A tensor around CPU storage made by a kernel (not copied).
- * @internal
- */
-export function hostTensor(data: TensorData, shape: Shape, dtype: DType): Tensor {
-  return new Tensor(data, shape, dtype);
-}
-
-/**
  * An abstract value of a trace: shape and dtype, no data.
  * @internal
  */

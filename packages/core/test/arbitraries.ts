@@ -66,7 +66,7 @@ export interface ValueOptions {
 }
 
 /** A finite double in [min, max], at least `margin` from every point of `avoid`. */
-export function valueArb(options: ValueOptions = {}): fc.Arbitrary<number> {
+function valueArb(options: ValueOptions = {}): fc.Arbitrary<number> {
   const { min = -3, max = 3, avoid = [], margin = 0.05 } = options;
   const base = fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
   return avoid.length === 0 ? base : base.filter((v) => avoid.every((k) => Math.abs(v - k) >= margin));

@@ -1,5 +1,5 @@
-import { ArgumentError, logSoftmax, tensor } from '@tapestry/core';
-import { checkId, checkInteger, describe } from './checks.js';
+import { ArgumentError, describeValue, expectInteger, logSoftmax, tensor } from '@tapestry/core';
+import { checkId } from './checks.js';
 import { checkStepLogits, reorderState, type DecodeStep } from './decode-step.js';
 
 /** Options of {@link beamSearch}. */
@@ -66,13 +66,13 @@ interface Beam {
  */
 export function beamSearch<S>(options: BeamSearchOptions<S>): Hypothesis[] {
   const fn = 'beamSearch';
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describeValue(options)}`);
   const { step } = options;
-  if (typeof step !== 'function') throw new ArgumentError(`${fn}: options.step must be a function, got ${describe(step)}`);
+  if (typeof step !== 'function') throw new ArgumentError(`${fn}: options.step must be a function, got ${describeValue(step)}`);
   const startToken = checkId(fn, 'options.startToken', options.startToken);
   const endToken = checkId(fn, 'options.endToken', options.endToken);
-  const width = checkInteger(fn, 'options.beamWidth', options.beamWidth, 1);
-  const maxLength = checkInteger(fn, 'options.maxLength', options.maxLength, 1);
+  const width = expectInteger(fn, 'options.beamWidth', options.beamWidth, 1);
+  const maxLength = expectInteger(fn, 'options.maxLength', options.maxLength, 1);
   const alpha = options.lengthPenalty ?? 0;
   if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0) {
     throw new ArgumentError(`${fn}: options.lengthPenalty must be a finite number ≥ 0, got ${String(alpha)}`);

@@ -1,5 +1,5 @@
-import { ArgumentError, Key, tensor, Tensor } from '@tapestry/core';
-import { checkId, checkInteger, describe } from './checks.js';
+import { ArgumentError, describeValue, expectInteger, Key, tensor, Tensor } from '@tapestry/core';
+import { checkId } from './checks.js';
 import { padSequences, type PaddedBatch } from './padding.js';
 import { batchIndices } from './shuffle.js';
 
@@ -46,9 +46,9 @@ export function classificationBatches(
   options: ClassificationBatchOptions,
 ): ClassificationBatch[] {
   const fn = 'classificationBatches';
-  if (!Array.isArray(seqs)) throw new ArgumentError(`${fn}: seqs must be an array of id arrays, got ${describe(seqs)}`);
+  if (!Array.isArray(seqs)) throw new ArgumentError(`${fn}: seqs must be an array of id arrays, got ${describeValue(seqs)}`);
   if (!Array.isArray(labels) && !(labels instanceof Int32Array)) {
-    throw new ArgumentError(`${fn}: labels must be a number array or an Int32Array, got ${describe(labels)}`);
+    throw new ArgumentError(`${fn}: labels must be a number array or an Int32Array, got ${describeValue(labels)}`);
   }
   if (labels.length !== seqs.length) {
     throw new ArgumentError(`${fn}: ${seqs.length} sequences but ${labels.length} labels; give one label per sequence`);
@@ -61,23 +61,23 @@ export function classificationBatches(
   // Everything batchIndices and padSequences would check, checked here first, so that errors name the
   // function the caller called and index seqs as the caller does (not by position within a batch).
   if (options === null || typeof options !== 'object') {
-    throw new ArgumentError(`${fn}: options { batchSize, padId } are required, got ${describe(options)}`);
+    throw new ArgumentError(`${fn}: options { batchSize, padId } are required, got ${describeValue(options)}`);
   }
-  checkInteger(fn, 'options.batchSize', options.batchSize, 1);
+  expectInteger(fn, 'options.batchSize', options.batchSize, 1);
   checkId(fn, 'options.padId', options.padId);
-  if (options.maxLength !== undefined) checkInteger(fn, 'options.maxLength', options.maxLength, 1);
+  if (options.maxLength !== undefined) expectInteger(fn, 'options.maxLength', options.maxLength, 1);
   if (options.truncate !== undefined && options.truncate !== 'pre' && options.truncate !== 'post') {
-    throw new ArgumentError(`${fn}: options.truncate must be 'pre' or 'post', got ${describe(options.truncate)}`);
+    throw new ArgumentError(`${fn}: options.truncate must be 'pre' or 'post', got ${describeValue(options.truncate)}`);
   }
   if (options.dropLast !== undefined && typeof options.dropLast !== 'boolean') {
-    throw new ArgumentError(`${fn}: options.dropLast must be a boolean, got ${describe(options.dropLast)}`);
+    throw new ArgumentError(`${fn}: options.dropLast must be a boolean, got ${describeValue(options.dropLast)}`);
   }
   if (options.key !== undefined && !(options.key instanceof Key) && !((options.key as unknown) instanceof Tensor)) {
-    throw new ArgumentError(`${fn}: options.key must be a Key (from randomKey), got ${describe(options.key)}`);
+    throw new ArgumentError(`${fn}: options.key must be a Key (from randomKey), got ${describeValue(options.key)}`);
   }
   seqs.forEach((seq, n) => {
     if (!(seq instanceof Int32Array) && !Array.isArray(seq)) {
-      throw new ArgumentError(`${fn}: seqs[${n}] must be a number array or an Int32Array, got ${describe(seq)}`);
+      throw new ArgumentError(`${fn}: seqs[${n}] must be a number array or an Int32Array, got ${describeValue(seq)}`);
     }
     for (let t = 0; t < seq.length; t++) checkId(fn, `seqs[${n}][${t}]`, seq[t]);
   });

@@ -1,5 +1,4 @@
-import { ArgumentError, gather, ShapeError, tensor, Tensor, treeMap } from '@tapestry/core';
-import { describe } from './checks.js';
+import { ArgumentError, describeValue, formatShape, gather, ShapeError, tensor, Tensor, treeMap } from '@tapestry/core';
 
 /**
  * One step of an autoregressive model, as {@link generate} and {@link beamSearch} call it: given the last
@@ -34,10 +33,10 @@ export interface DecodeStepResult<S> {
 export function checkStepLogits(fn: string, result: unknown, batch: number): Tensor {
   const logits = result !== null && typeof result === 'object' ? (result as { logits?: unknown }).logits : undefined;
   if (!(logits instanceof Tensor)) {
-    throw new ArgumentError(`${fn}: step must return { logits: Tensor [B, V], state }, got logits ${describe(logits)}`);
+    throw new ArgumentError(`${fn}: step must return { logits: Tensor [B, V], state }, got logits ${describeValue(logits)}`);
   }
   if (logits.rank !== 2 || logits.shape[0] !== batch || logits.shape[1] === 0) {
-    throw new ShapeError(`${fn}: step returned logits of shape [${logits.shape.join(', ')}]; expected [${batch}, V] for ${batch} sequence(s)`);
+    throw new ShapeError(`${fn}: step returned logits of shape ${formatShape(logits.shape)}; expected [${batch}, V] for ${batch} sequence(s)`);
   }
   return logits;
 }
@@ -56,26 +55,26 @@ export function checkStepLogits(fn: string, result: unknown, batch: number): Ten
 export function reorderState<S>(state: S, indices: ArrayLike<number>, axis = 0): S {
   const fn = 'reorderState';
   if (indices === null || typeof indices !== 'object' || typeof indices.length !== 'number') {
-    throw new ArgumentError(`${fn}: indices must be an array of sequence indices, got ${describe(indices)}`);
+    throw new ArgumentError(`${fn}: indices must be an array of sequence indices, got ${describeValue(indices)}`);
   }
   // Int32Array.from would truncate 1.5 to 1 and wrap 2^32 to 0: refuse what is not an index instead
   for (let i = 0; i < indices.length; i++) {
     const v = indices[i];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
-      throw new ArgumentError(`${fn}: indices[${i}] must be a non-negative integer index, got ${describe(v)}`);
+      throw new ArgumentError(`${fn}: indices[${i}] must be a non-negative integer index, got ${describeValue(v)}`);
     }
   }
-  if (typeof axis !== 'number' || !Number.isInteger(axis)) throw new ArgumentError(`${fn}: axis must be an integer, got ${describe(axis)}`);
+  if (typeof axis !== 'number' || !Number.isInteger(axis)) throw new ArgumentError(`${fn}: axis must be an integer, got ${describeValue(axis)}`);
   const index = tensor(Int32Array.from(indices), { shape: [indices.length] });
   return treeMap((leaf: unknown) => {
     if (!(leaf instanceof Tensor)) return leaf;
     const a = axis < 0 ? axis + leaf.rank : axis;
     if (a < 0 || a >= leaf.rank) {
-      throw new ShapeError(`reorderState: state leaf of shape [${leaf.shape.join(', ')}] has no axis ${axis} to reorder sequences along; set stateAxis`);
+      throw new ShapeError(`reorderState: state leaf of shape ${formatShape(leaf.shape)} has no axis ${axis} to reorder sequences along; set stateAxis`);
     }
     const outside = Array.prototype.findIndex.call(indices, (v: number) => v >= leaf.shape[a]!);
     if (outside >= 0) {
-      throw new ShapeError(`${fn}: indices[${outside}] = ${indices[outside]} is out of range for a state leaf of shape [${leaf.shape.join(', ')}] (axis ${a} has ${leaf.shape[a]} sequences)`);
+      throw new ShapeError(`${fn}: indices[${outside}] = ${indices[outside]} is out of range for a state leaf of shape ${formatShape(leaf.shape)} (axis ${a} has ${leaf.shape[a]} sequences)`);
     }
     return gather(leaf, index, a);
   }, state) as S;

@@ -1,5 +1,5 @@
-import { ArgumentError, foldIn, Key, tensor, Tensor } from '@tapestry/core';
-import { checkId, checkInteger, describe } from './checks.js';
+import { ArgumentError, describeValue, expectInteger, foldIn, Key, tensor, Tensor } from '@tapestry/core';
+import { checkId } from './checks.js';
 import { checkStepLogits, type DecodeStep } from './decode-step.js';
 import { sampleAs, type SampleOptions } from './sampling.js';
 // sampleLogits is named in the TSDoc below
@@ -37,16 +37,16 @@ export interface GenerateOptions<S> {
  */
 export function generate<S>(options: GenerateOptions<S>): Int32Array {
   const fn = 'generate';
-  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describeValue(options)}`);
   const { step, initialState, prompt, key } = options;
-  if (typeof step !== 'function') throw new ArgumentError(`${fn}: options.step must be a function, got ${describe(step)}`);
+  if (typeof step !== 'function') throw new ArgumentError(`${fn}: options.step must be a function, got ${describeValue(step)}`);
   if (prompt === null || typeof prompt !== 'object' || typeof prompt.length !== 'number' || prompt.length === 0) {
-    throw new ArgumentError(`${fn}: options.prompt must be a non-empty array of token ids, got ${describe(prompt)}`);
+    throw new ArgumentError(`${fn}: options.prompt must be a non-empty array of token ids, got ${describeValue(prompt)}`);
   }
   if (!(key instanceof Key) && !((key as unknown) instanceof Tensor)) {
-    throw new ArgumentError(`${fn}: options.key must be a Key (from randomKey), got ${describe(key)}`);
+    throw new ArgumentError(`${fn}: options.key must be a Key (from randomKey), got ${describeValue(key)}`);
   }
-  const maxLength = checkInteger(fn, 'options.maxLength', options.maxLength, 0);
+  const maxLength = expectInteger(fn, 'options.maxLength', options.maxLength, 0);
   const endToken = options.endToken === undefined ? undefined : checkId(fn, 'options.endToken', options.endToken);
   const tokens: number[] = [];
   for (let i = 0; i < prompt.length; i++) tokens.push(checkId(fn, `options.prompt[${i}]`, prompt[i]));

@@ -1,5 +1,4 @@
-import { ArgumentError, DTypeError, ShapeError, slice, tensor, Tensor } from '@tapestry/core';
-import { checkInteger, describe } from './checks.js';
+import { ArgumentError, describeValue, DTypeError, expectInteger, formatShape, ShapeError, slice, tensor, Tensor } from '@tapestry/core';
 
 // Language-model batching as in PyTorch's examples/word_language_model (`batchify`, `get_batch` and the
 // `range(0, source.size(0) - 1, bptt)` loop), but batch-first: PyTorch's source is time-major [T, N]
@@ -20,7 +19,7 @@ export interface LanguageModelBatch {
 function idsOf(fn: string, ids: unknown): Int32Array {
   if (ids instanceof Tensor) {
     if (ids.dtype !== 'int32') throw new DTypeError(`${fn}: ids must be an int32 tensor, got ${ids.dtype}`);
-    if (ids.rank !== 1) throw new ShapeError(`${fn}: ids must be 1-D, got shape [${ids.shape.join(', ')}]`);
+    if (ids.rank !== 1) throw new ShapeError(`${fn}: ids must be 1-D, got shape ${formatShape(ids.shape)}`);
     return ids.dataSync() as Int32Array;
   }
   if (ids instanceof Int32Array) return ids.slice();
@@ -34,7 +33,7 @@ function idsOf(fn: string, ids: unknown): Int32Array {
     });
     return out;
   }
-  throw new ArgumentError(`${fn}: ids must be an Int32Array, a number array or a 1-D int32 tensor, got ${describe(ids)}`);
+  throw new ArgumentError(`${fn}: ids must be an Int32Array, a number array or a 1-D int32 tensor, got ${describeValue(ids)}`);
 }
 
 /**
@@ -49,7 +48,7 @@ function idsOf(fn: string, ids: unknown): Int32Array {
  */
 export function batchify(ids: Int32Array | readonly number[] | Tensor, batchSize: number): Tensor {
   const fn = 'batchify';
-  checkInteger(fn, 'batchSize', batchSize, 1);
+  expectInteger(fn, 'batchSize', batchSize, 1);
   const data = idsOf(fn, ids);
   const steps = Math.floor(data.length / batchSize);
   if (steps < 1) {
@@ -60,9 +59,9 @@ export function batchify(ids: Int32Array | readonly number[] | Tensor, batchSize
 }
 
 function checkSource(fn: string, source: unknown): Tensor {
-  if (!(source instanceof Tensor)) throw new ArgumentError(`${fn}: source must be the int32 [N, T] tensor from batchify, got ${describe(source)}`);
+  if (!(source instanceof Tensor)) throw new ArgumentError(`${fn}: source must be the int32 [N, T] tensor from batchify, got ${describeValue(source)}`);
   if (source.dtype !== 'int32') throw new DTypeError(`${fn}: source must be int32, got ${source.dtype}`);
-  if (source.rank !== 2) throw new ShapeError(`${fn}: source must be [N, T] (from batchify), got shape [${source.shape.join(', ')}]`);
+  if (source.rank !== 2) throw new ShapeError(`${fn}: source must be [N, T] (from batchify), got shape ${formatShape(source.shape)}`);
   return source;
 }
 
@@ -83,7 +82,7 @@ function checkSource(fn: string, source: unknown): Tensor {
 export function getBatch(source: Tensor, i: number, seqLen: number): LanguageModelBatch {
   const fn = 'getBatch';
   checkSource(fn, source);
-  checkInteger(fn, 'seqLen', seqLen, 1);
+  expectInteger(fn, 'seqLen', seqLen, 1);
   const [n, steps] = source.shape as [number, number];
   if (!Number.isInteger(i) || i < 0 || i > steps - 2) {
     throw new ArgumentError(`${fn}: i must be an integer in [0, ${steps - 2}] for a source of ${steps} steps (T − 2 is the last start with a target), got ${String(i)}`);
@@ -113,7 +112,7 @@ export function bpttWindows(source: Tensor, seqLen: number): Generator<LanguageM
   const fn = 'bpttWindows';
   // Checked here, not inside the generator, so bad arguments throw at the call rather than at first use.
   checkSource(fn, source);
-  checkInteger(fn, 'seqLen', seqLen, 1);
+  expectInteger(fn, 'seqLen', seqLen, 1);
   return windows(source, seqLen);
 }
 
@@ -131,7 +130,7 @@ function* windows(source: Tensor, seqLen: number): Generator<LanguageModelBatch,
  * ```
  */
 export function countBpttWindows(steps: number, seqLen: number): number {
-  checkInteger('countBpttWindows', 'steps', steps, 0);
-  checkInteger('countBpttWindows', 'seqLen', seqLen, 1);
+  expectInteger('countBpttWindows', 'steps', steps, 0);
+  expectInteger('countBpttWindows', 'seqLen', seqLen, 1);
   return Math.max(0, Math.ceil((steps - 1) / seqLen));
 }

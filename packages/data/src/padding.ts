@@ -1,5 +1,5 @@
-import { ArgumentError, tensor, type Tensor } from '@tapestry/core';
-import { checkId, checkInteger, describe } from './checks.js';
+import { ArgumentError, describeValue, expectInteger, tensor, type Tensor } from '@tapestry/core';
+import { checkId } from './checks.js';
 
 /** Options of {@link padSequences}. */
 export interface PadOptions {
@@ -37,18 +37,18 @@ export interface PaddedBatch {
  */
 export function padSequences(seqs: readonly (readonly number[] | Int32Array)[], options: PadOptions): PaddedBatch {
   const fn = 'padSequences';
-  if (!Array.isArray(seqs)) throw new ArgumentError(`${fn}: seqs must be an array of id arrays, got ${describe(seqs)}`);
+  if (!Array.isArray(seqs)) throw new ArgumentError(`${fn}: seqs must be an array of id arrays, got ${describeValue(seqs)}`);
   if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options { padId } are required`);
   const padId = checkId(fn, 'options.padId', options.padId);
   const truncate = options.truncate ?? 'post';
-  if (truncate !== 'pre' && truncate !== 'post') throw new ArgumentError(`${fn}: options.truncate must be 'pre' or 'post', got ${describe(truncate)}`);
+  if (truncate !== 'pre' && truncate !== 'post') throw new ArgumentError(`${fn}: options.truncate must be 'pre' or 'post', got ${describeValue(truncate)}`);
   seqs.forEach((seq, n) => {
     if (!(seq instanceof Int32Array) && !Array.isArray(seq)) {
-      throw new ArgumentError(`${fn}: seqs[${n}] must be a number array or an Int32Array, got ${describe(seq)}`);
+      throw new ArgumentError(`${fn}: seqs[${n}] must be a number array or an Int32Array, got ${describeValue(seq)}`);
     }
   });
   const longest = seqs.reduce((m, seq) => Math.max(m, seq.length), 0);
-  const steps = options.maxLength === undefined ? longest : checkInteger(fn, 'options.maxLength', options.maxLength, 1);
+  const steps = options.maxLength === undefined ? longest : expectInteger(fn, 'options.maxLength', options.maxLength, 1);
   const out = new Int32Array(seqs.length * steps).fill(padId);
   const lengths = new Int32Array(seqs.length);
   seqs.forEach((seq, n) => {

@@ -34,7 +34,7 @@ export function isSafetensorsDType(value: unknown): value is SafetensorsDType {
 }
 
 /** IEEE 754 binary16 bits to the number they encode (exact). */
-export function halfToNumber(bits: number): number {
+function halfToNumber(bits: number): number {
   const sign = bits & 0x8000 ? -1 : 1;
   const exponent = (bits >> 10) & 0x1f;
   const fraction = bits & 0x3ff;

@@ -1,6 +1,5 @@
-import { ArgumentError, DTypeError, tensor, Tensor } from '@tapestry/core';
+import { ArgumentError, describeValue, DTypeError, formatShape, tensor, Tensor } from '@tapestry/core';
 import { compareCodePoints } from './code-points.js';
-import { describe } from './checks.js';
 import {
   ElementRangeError,
   isSafetensorsDType,
@@ -50,22 +49,22 @@ export interface SafetensorsContents {
 export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
   const fn = 'encodeSafetensors';
   if (tensors === null || typeof tensors !== 'object' || Array.isArray(tensors) || tensors instanceof Tensor) {
-    throw new ArgumentError(`${fn}: tensors must be an object mapping names to Tensors, got ${describe(tensors)}`);
+    throw new ArgumentError(`${fn}: tensors must be an object mapping names to Tensors, got ${describeValue(tensors)}`);
   }
   const entries = Object.entries(tensors);
   for (const [name, value] of entries) {
     if (name === METADATA_KEY) throw new ArgumentError(`${fn}: '${METADATA_KEY}' is reserved for metadata and cannot name a tensor`);
-    if (!(value instanceof Tensor)) throw new ArgumentError(`${fn}: tensors[${JSON.stringify(name)}] must be a Tensor, got ${describe(value)}`);
+    if (!(value instanceof Tensor)) throw new ArgumentError(`${fn}: tensors[${JSON.stringify(name)}] must be a Tensor, got ${describeValue(value)}`);
   }
   let metadataEntries: [string, string][] | undefined;
   if (metadata !== undefined) {
     if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
-      throw new ArgumentError(`${fn}: metadata must be an object of strings, got ${describe(metadata)}`);
+      throw new ArgumentError(`${fn}: metadata must be an object of strings, got ${describeValue(metadata)}`);
     }
     metadataEntries = Object.entries(metadata).sort((a, b) => compareCodePoints(a[0], b[0]));
     for (const [key, value] of metadataEntries) {
       if (typeof value !== 'string') {
-        throw new ArgumentError(`${fn}: metadata[${JSON.stringify(key)}] must be a string, got ${describe(value)} (safetensors metadata is string to string)`);
+        throw new ArgumentError(`${fn}: metadata[${JSON.stringify(key)}] must be a string, got ${describeValue(value)} (safetensors metadata is string to string)`);
       }
     }
   }
@@ -124,11 +123,11 @@ function isSize(value: unknown): value is number {
 function parseEntry(name: string, info: unknown): TensorEntry {
   const label = `tensor ${JSON.stringify(name)}`;
   if (info === null || typeof info !== 'object' || Array.isArray(info)) {
-    throw corrupt(`${label}: the header entry must be an object { dtype, shape, data_offsets }, got ${describe(info)}`);
+    throw corrupt(`${label}: the header entry must be an object { dtype, shape, data_offsets }, got ${describeValue(info)}`);
   }
   const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
   if (!isSafetensorsDType(dtype)) {
-    throw corrupt(`${label}: unknown dtype ${describe(dtype)} (the format defines ${SAFETENSORS_DTYPES.join(', ')})`);
+    throw corrupt(`${label}: unknown dtype ${describeValue(dtype)} (the format defines ${SAFETENSORS_DTYPES.join(', ')})`);
   }
   if (!Array.isArray(shape) || !shape.every(isSize)) {
     throw corrupt(`${label}: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
@@ -141,7 +140,7 @@ function parseEntry(name: string, info: unknown): TensorEntry {
   if (!Number.isSafeInteger(expected) || expected !== offsets[1] - offsets[0]) {
     throw corrupt(
       `${label}: data_offsets [${offsets[0]}, ${offsets[1]}] span ${offsets[1] - offsets[0]} bytes but ${dtype} ` +
-        `[${shape.join(', ')}] needs ${expected} (${elements} elements × ${SAFETENSORS_DTYPE_SIZE[dtype]} bytes)`,
+        `${formatShape(shape)} needs ${expected} (${elements} elements × ${SAFETENSORS_DTYPE_SIZE[dtype]} bytes)`,
     );
   }
   return { name, dtype, shape, begin: offsets[0], end: offsets[1] };
@@ -165,7 +164,7 @@ function parseEntry(name: string, info: unknown): TensorEntry {
  */
 export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsContents {
   const data = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
-  if (!(data instanceof Uint8Array)) throw new ArgumentError(`decodeSafetensors: bytes must be a Uint8Array or an ArrayBuffer, got ${describe(bytes)}`);
+  if (!(data instanceof Uint8Array)) throw new ArgumentError(`decodeSafetensors: bytes must be a Uint8Array or an ArrayBuffer, got ${describeValue(bytes)}`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   if (data.length < 8) throw corrupt(`the input has ${data.length} bytes, fewer than the 8-byte header length: truncated or not a safetensors file`);
   const declared = view.getBigUint64(0, true);
@@ -189,7 +188,7 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsC
     throw corrupt(`the header is not valid JSON (${(error as Error).message})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
-    throw corrupt(`the header must be a JSON object, got ${describe(header)}`);
+    throw corrupt(`the header must be a JSON object, got ${describeValue(header)}`);
   }
 
   let metadata: Record<string, string> | undefined;

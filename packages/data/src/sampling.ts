@@ -1,5 +1,4 @@
-import { argmax, ArgumentError, categorical, div, DTypeError, Key, ShapeError, softmax, tensor, Tensor } from '@tapestry/core';
-import { checkInteger, describe } from './checks.js';
+import { argmax, ArgumentError, categorical, describeValue, div, DTypeError, expectInteger, expectOptionalBoolean, formatShape, Key, ShapeError, softmax, tensor, Tensor } from '@tapestry/core';
 
 /** Options of {@link sampleLogits}. */
 export interface SampleOptions {
@@ -21,10 +20,10 @@ export interface SampleOptions {
 }
 
 function checkLogits(fn: string, logits: unknown): Tensor {
-  if (!(logits instanceof Tensor)) throw new ArgumentError(`${fn}: logits must be a Tensor [V] or [N, V], got ${describe(logits)}`);
+  if (!(logits instanceof Tensor)) throw new ArgumentError(`${fn}: logits must be a Tensor [V] or [N, V], got ${describeValue(logits)}`);
   if (logits.dtype === 'int32') throw new DTypeError(`${fn}: logits must be float32 or float64, got int32 (use cast())`);
   if ((logits.rank !== 1 && logits.rank !== 2) || logits.shape[logits.rank - 1] === 0) {
-    throw new ShapeError(`${fn}: logits must be [V] or [N, V] with V ≥ 1, got shape [${logits.shape.join(', ')}]`);
+    throw new ShapeError(`${fn}: logits must be [V] or [N, V] with V ≥ 1, got shape ${formatShape(logits.shape)}`);
   }
   return logits;
 }
@@ -79,10 +78,10 @@ export function sampleLogits(key: Key, logits: Tensor, options: SampleOptions = 
 export function sampleAs(fn: string, prefix: string, key: Key, logits: Tensor, options: SampleOptions = {}): Tensor {
   // checked here, so that a bad key is reported as the caller's argument, not categorical's
   if (!(key instanceof Key) && !((key as unknown) instanceof Tensor)) {
-    throw new ArgumentError(`${fn}: key must be a Key (from randomKey / splitKey / foldIn), got ${describe(key)}`);
+    throw new ArgumentError(`${fn}: key must be a Key (from randomKey / splitKey / foldIn), got ${describeValue(key)}`);
   }
   if (options === null || typeof options !== 'object') {
-    throw new ArgumentError(`${fn}: ${prefix === '' ? 'options' : prefix.slice(0, -1)} must be an object, got ${describe(options)}`);
+    throw new ArgumentError(`${fn}: ${prefix === '' ? 'options' : prefix.slice(0, -1)} must be an object, got ${describeValue(options)}`);
   }
   checkLogits(fn, logits);
   const vocab = logits.shape[logits.rank - 1]!;
@@ -97,16 +96,14 @@ export function sampleAs(fn: string, prefix: string, key: Key, logits: Tensor, o
       throw new ArgumentError(`${fn}: logits row ${start / vocab} has maximum ${best}; every row needs a finite largest logit`);
     }
   }
-  if (options.greedy !== undefined && typeof options.greedy !== 'boolean') {
-    throw new ArgumentError(`${fn}: ${prefix}greedy must be true or false, got ${describe(options.greedy)}`);
-  }
+  expectOptionalBoolean(fn, `${prefix}greedy`, options.greedy);
   if (options.greedy === true) return argmax(logits, -1);
 
   const temperature = options.temperature ?? 1;
   if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature <= 0) {
     throw new ArgumentError(`${fn}: ${prefix}temperature must be a finite number > 0, got ${String(temperature)} (use greedy: true for argmax)`);
   }
-  const topK = options.topK === undefined ? vocab : checkInteger(fn, `${prefix}topK`, options.topK, 1);
+  const topK = options.topK === undefined ? vocab : expectInteger(fn, `${prefix}topK`, options.topK, 1);
   const topP = options.topP ?? 1;
   if (typeof topP !== 'number' || !(topP > 0 && topP <= 1)) throw new ArgumentError(`${fn}: ${prefix}topP must be in (0, 1], got ${String(topP)}`);
 

@@ -1,9 +1,8 @@
-import { ArgumentError, Key, Tensor, uniform } from '@tapestry/core';
-import { checkInteger, describe } from './checks.js';
+import { ArgumentError, describeValue, expectInteger, Key, Tensor, uniform } from '@tapestry/core';
 
 /** Throws unless `key` is a Key or a key tensor, naming the function the caller called (not uniform). */
 function checkKey(fn: string, argument: string, key: unknown): void {
-  if (!(key instanceof Key) && !(key instanceof Tensor)) throw new ArgumentError(`${fn}: ${argument} must be a Key (from randomKey), got ${describe(key)}`);
+  if (!(key instanceof Key) && !(key instanceof Tensor)) throw new ArgumentError(`${fn}: ${argument} must be a Key (from randomKey), got ${describeValue(key)}`);
 }
 
 /**
@@ -17,7 +16,7 @@ function checkKey(fn: string, argument: string, key: unknown): void {
  * ```
  */
 export function permutation(key: Key, n: number): Int32Array {
-  checkInteger('permutation', 'n', n, 0);
+  expectInteger('permutation', 'n', n, 0);
   checkKey('permutation', 'key', key);
   const order = new Int32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
@@ -53,8 +52,8 @@ export interface BatchIndicesOptions {
  */
 export function batchIndices(n: number, batchSize: number, options: BatchIndicesOptions = {}): Int32Array[] {
   const fn = 'batchIndices';
-  checkInteger(fn, 'n', n, 0);
-  checkInteger(fn, 'batchSize', batchSize, 1);
+  expectInteger(fn, 'n', n, 0);
+  expectInteger(fn, 'batchSize', batchSize, 1);
   if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${String(options)}`);
   if (options.key !== undefined) checkKey(fn, 'options.key', options.key);
   if (options.dropLast !== undefined && typeof options.dropLast !== 'boolean') {

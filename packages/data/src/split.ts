@@ -1,5 +1,4 @@
-import { ArgumentError } from '@tapestry/core';
-import { describe } from './checks.js';
+import { ArgumentError, describeValue } from '@tapestry/core';
 
 /** Anything {@link splitByPosition} can cut: a string, an array or a typed array. */
 export interface Sliceable<T> {
@@ -24,10 +23,10 @@ export interface Sliceable<T> {
 export function splitByPosition<T extends Sliceable<T>>(sequence: T, fractions: readonly number[] = [0.9, 0.05, 0.05]): T[] {
   const fn = 'splitByPosition';
   if (sequence === null || sequence === undefined || typeof sequence.slice !== 'function' || !Number.isInteger(sequence.length)) {
-    throw new ArgumentError(`${fn}: sequence must be a string, an array or a typed array, got ${describe(sequence)}`);
+    throw new ArgumentError(`${fn}: sequence must be a string, an array or a typed array, got ${describeValue(sequence)}`);
   }
   if (!Array.isArray(fractions) || fractions.length === 0) {
-    throw new ArgumentError(`${fn}: fractions must be a non-empty array such as [0.9, 0.05, 0.05], got ${describe(fractions)}`);
+    throw new ArgumentError(`${fn}: fractions must be a non-empty array such as [0.9, 0.05, 0.05], got ${describeValue(fractions)}`);
   }
   let total = 0;
   fractions.forEach((f, k) => {

@@ -1,5 +1,4 @@
-import { ArgumentError } from '@tapestry/core';
-import { describe } from './checks.js';
+import { ArgumentError, describeValue } from '@tapestry/core';
 
 // A run of letters (any script) and apostrophes. The typographic apostrophe U+2019 is folded to ' first.
 const WORD = /[\p{L}']+/gu;
@@ -17,7 +16,7 @@ const WORD = /[\p{L}']+/gu;
  * ```
  */
 export function tokenizeWords(text: string): string[] {
-  if (typeof text !== 'string') throw new ArgumentError(`tokenizeWords: text must be a string, got ${describe(text)}`);
+  if (typeof text !== 'string') throw new ArgumentError(`tokenizeWords: text must be a string, got ${describeValue(text)}`);
   const tokens: string[] = [];
   for (const match of text.toLowerCase().replace(/\u2019/g, "'").matchAll(WORD)) {
     const word = match[0].replace(/^'+|'+$/g, '');

@@ -1,5 +1,4 @@
-import { ArgumentError, DTypeError, freezeTree, ShapeError, Tensor, treeFlattenWithPath, treeStructure, treeUnflatten } from '@tapestry/core';
-import { describe } from './checks.js';
+import { ArgumentError, describeValue, DTypeError, formatShape, freezeTree, ShapeError, Tensor, treeFlattenWithPath, treeStructure, treeUnflatten } from '@tapestry/core';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from './safetensors.js';
 
 // Trees (parameters, optimiser states, carried states) to and from safetensors, one tensor per leaf, named
@@ -20,14 +19,13 @@ export interface LoadTreeOptions {
 }
 
 const label = (path: string): string => (path === '' ? '(the root)' : JSON.stringify(path));
-const shapeText = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
 
 /** The tree's tensors by path; every leaf must be a Tensor and every path unique. */
 function tensorsByPath(fn: string, what: string, tree: unknown): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
   for (const [path, leaf] of treeFlattenWithPath(tree)) {
     if (!(leaf instanceof Tensor)) {
-      throw new ArgumentError(`${fn}: ${what} leaf ${label(path)} must be a Tensor, got ${describe(leaf)} (only tensors can be stored; keep other values elsewhere)`);
+      throw new ArgumentError(`${fn}: ${what} leaf ${label(path)} must be a Tensor, got ${describeValue(leaf)} (only tensors can be stored; keep other values elsewhere)`);
     }
     // `{ 'a.b': x, a: { b: y } }` flattens to one path twice; a file could not tell the two apart
     if (out.has(path)) throw new ArgumentError(`${fn}: ${what} has two leaves at path ${label(path)}; rename a key so that paths are unique`);
@@ -89,7 +87,7 @@ export function loadTree<T>(source: Uint8Array | ArrayBuffer | SafetensorsConten
   const where = options.name === undefined ? `${fn}:` : `${fn}: ${options.name}:`;
   const contents = source instanceof Uint8Array || source instanceof ArrayBuffer ? decode(where, source) : source;
   if (contents === null || typeof contents !== 'object' || contents.tensors === null || typeof contents.tensors !== 'object') {
-    throw new ArgumentError(`${fn}: source must be safetensors bytes (a Uint8Array or an ArrayBuffer) or decodeSafetensors' result, got ${describe(source)}`);
+    throw new ArgumentError(`${fn}: source must be safetensors bytes (a Uint8Array or an ArrayBuffer) or decodeSafetensors' result, got ${describeValue(source)}`);
   }
   const expected = tensorsByPath(fn, 'the template', template);
 
@@ -105,7 +103,7 @@ export function loadTree<T>(source: Uint8Array | ArrayBuffer | SafetensorsConten
   const stored = contents.tensors;
   const extra = Object.keys(stored).filter((name) => !expected.has(name));
   if (extra.length > 0) {
-    const shown = extra.slice(0, 3).map((name) => `${label(name)} (${stored[name]!.dtype} ${shapeText(stored[name]!.shape)})`).join(', ');
+    const shown = extra.slice(0, 3).map((name) => `${label(name)} (${stored[name]!.dtype} ${formatShape(stored[name]!.shape)})`).join(', ');
     throw new ArgumentError(
       `${where} the file holds ${extra.length} tensor${extra.length === 1 ? '' : 's'} the template has no leaf for: ${shown}` +
         `${extra.length > 3 ? ', …' : ''}; it was saved from a differently shaped tree (another model or optimiser?)`,
@@ -116,12 +114,12 @@ export function loadTree<T>(source: Uint8Array | ArrayBuffer | SafetensorsConten
     const got = Object.hasOwn(stored, path) ? stored[path] : undefined;
     if (!(got instanceof Tensor)) {
       throw new ArgumentError(
-        `${where} tensor ${label(path)} is missing; the template expects ${want.dtype} ${shapeText(want.shape)} ` +
+        `${where} tensor ${label(path)} is missing; the template expects ${want.dtype} ${formatShape(want.shape)} ` +
           `(the file holds ${Object.keys(stored).length} tensors: saved from a differently shaped tree?)`,
       );
     }
     if (got.shape.length !== want.shape.length || got.shape.some((d, i) => d !== want.shape[i])) {
-      throw new ShapeError(`${where} tensor ${label(path)} has shape ${shapeText(got.shape)} but the template expects ${shapeText(want.shape)}`);
+      throw new ShapeError(`${where} tensor ${label(path)} has shape ${formatShape(got.shape)} but the template expects ${formatShape(want.shape)}`);
     }
     if (got.dtype !== want.dtype) {
       throw new DTypeError(`${where} tensor ${label(path)} has dtype ${got.dtype} but the template expects ${want.dtype}`);

@@ -1,6 +1,5 @@
-import { ArgumentError, DTypeError, Tensor } from '@tapestry/core';
+import { ArgumentError, describeValue, DTypeError, expectInteger, expectOptionalBoolean, formatShape, Tensor } from '@tapestry/core';
 import { compareCodePoints } from './code-points.js';
-import { checkInteger, describe } from './checks.js';
 
 /** The serialised form of a {@link Vocabulary}, as written by {@link Vocabulary.toJSON}. */
 export interface VocabularyJSON {
@@ -89,8 +88,8 @@ export class Vocabulary {
    */
   constructor(tokens: readonly string[], options: VocabularyOptions = {}) {
     const fn = 'Vocabulary';
-    if (!Array.isArray(tokens)) throw new ArgumentError(`${fn}: tokens must be an array of strings, got ${describe(tokens)}`);
-    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describe(options)}`);
+    if (!Array.isArray(tokens)) throw new ArgumentError(`${fn}: tokens must be an array of strings, got ${describeValue(tokens)}`);
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describeValue(options)}`);
     for (const key of Object.keys(options)) {
       // a misspelt { unkToken } would otherwise build a vocabulary without an unknown token, silently
       if (!['unk', 'pad', 'separator'].includes(key)) throw new ArgumentError(`${fn}: unknown option ${JSON.stringify(key)} (the options are unk, pad, separator)`);
@@ -98,7 +97,7 @@ export class Vocabulary {
     const index = new Map<string, number>();
     tokens.forEach((token, id) => {
       if (typeof token !== 'string') {
-        throw new ArgumentError(`${fn}: tokens[${id}] must be a string, got ${describe(token)}`);
+        throw new ArgumentError(`${fn}: tokens[${id}] must be a string, got ${describeValue(token)}`);
       }
       const previous = index.get(token);
       if (previous !== undefined) {
@@ -111,12 +110,12 @@ export class Vocabulary {
       if (token === undefined || token === null) return undefined;
       const id = index.get(token);
       if (id === undefined) {
-        throw new ArgumentError(`${fn}: options.${name} ${describe(token)} is not one of the tokens; add it to the token list`);
+        throw new ArgumentError(`${fn}: options.${name} ${describeValue(token)} is not one of the tokens; add it to the token list`);
       }
       return id;
     };
     const separator = options.separator ?? '';
-    if (typeof separator !== 'string') throw new ArgumentError(`${fn}: options.separator must be a string, got ${describe(separator)}`);
+    if (typeof separator !== 'string') throw new ArgumentError(`${fn}: options.separator must be a string, got ${describeValue(separator)}`);
     this.tokens = Object.freeze(tokens.slice());
     this.index = index;
     this.unkId = special('unk');
@@ -139,7 +138,7 @@ export class Vocabulary {
    */
   static fromCharacters(text: string, options: CharacterVocabularyOptions = {}): Vocabulary {
     const fn = 'Vocabulary.fromCharacters';
-    if (typeof text !== 'string') throw new ArgumentError(`${fn}: text must be a string, got ${describe(text)}`);
+    if (typeof text !== 'string') throw new ArgumentError(`${fn}: text must be a string, got ${describeValue(text)}`);
     const unk = options.unk === undefined ? '\uFFFD' : options.unk;
     const chars = [...new Set(text)].sort(compareCodePoints);
     if (unk !== null && chars.includes(unk)) {
@@ -165,17 +164,17 @@ export class Vocabulary {
   static fromTokens(tokens: Iterable<string>, options: TokenVocabularyOptions = {}): Vocabulary {
     const fn = 'Vocabulary.fromTokens';
     if (tokens === null || typeof tokens !== 'object' || !(Symbol.iterator in tokens)) {
-      throw new ArgumentError(`${fn}: tokens must be an iterable of strings (e.g. an array), got ${describe(tokens)}`);
+      throw new ArgumentError(`${fn}: tokens must be an iterable of strings (e.g. an array), got ${describeValue(tokens)}`);
     }
-    const minFrequency = checkInteger(fn, 'options.minFrequency', options.minFrequency ?? 1, 1);
+    const minFrequency = expectInteger(fn, 'options.minFrequency', options.minFrequency ?? 1, 1);
     const pad = options.pad === undefined ? '<pad>' : options.pad;
     const unk = options.unk === undefined ? '<unk>' : options.unk;
     const specials = [pad, unk].filter((t): t is string => t !== null);
-    const maxSize = checkInteger(fn, 'options.maxSize', options.maxSize ?? Number.MAX_SAFE_INTEGER, specials.length);
+    const maxSize = expectInteger(fn, 'options.maxSize', options.maxSize ?? Number.MAX_SAFE_INTEGER, specials.length);
     const counts = new Map<string, number>();
     let position = 0;
     for (const token of tokens) {
-      if (typeof token !== 'string') throw new ArgumentError(`${fn}: token ${position} must be a string, got ${describe(token)}`);
+      if (typeof token !== 'string') throw new ArgumentError(`${fn}: token ${position} must be a string, got ${describeValue(token)}`);
       counts.set(token, (counts.get(token) ?? 0) + 1);
       position++;
     }
@@ -198,20 +197,20 @@ export class Vocabulary {
   static fromJSON(json: unknown): Vocabulary {
     const fn = 'Vocabulary.fromJSON';
     if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-      throw new ArgumentError(`${fn}: expected an object written by Vocabulary.toJSON, got ${describe(json)}`);
+      throw new ArgumentError(`${fn}: expected an object written by Vocabulary.toJSON, got ${describeValue(json)}`);
     }
     const record = json as Record<string, unknown>;
     if (record.format !== 'tapestry.vocabulary') {
-      throw new ArgumentError(`${fn}: format must be 'tapestry.vocabulary', got ${describe(record.format)}`);
+      throw new ArgumentError(`${fn}: format must be 'tapestry.vocabulary', got ${describeValue(record.format)}`);
     }
-    if (record.version !== 1) throw new ArgumentError(`${fn}: unsupported version ${describe(record.version)} (this version reads 1)`);
-    if (!Array.isArray(record.tokens)) throw new ArgumentError(`${fn}: tokens must be an array of strings, got ${describe(record.tokens)}`);
+    if (record.version !== 1) throw new ArgumentError(`${fn}: unsupported version ${describeValue(record.version)} (this version reads 1)`);
+    if (!Array.isArray(record.tokens)) throw new ArgumentError(`${fn}: tokens must be an array of strings, got ${describeValue(record.tokens)}`);
     for (const name of ['unk', 'pad'] as const) {
       if (record[name] !== null && typeof record[name] !== 'string') {
-        throw new ArgumentError(`${fn}: ${name} must be a string or null, got ${describe(record[name])}`);
+        throw new ArgumentError(`${fn}: ${name} must be a string or null, got ${describeValue(record[name])}`);
       }
     }
-    if (typeof record.separator !== 'string') throw new ArgumentError(`${fn}: separator must be a string, got ${describe(record.separator)}`);
+    if (typeof record.separator !== 'string') throw new ArgumentError(`${fn}: separator must be a string, got ${describeValue(record.separator)}`);
     try {
       return new Vocabulary(record.tokens as string[], {
         unk: record.unk as string | null,
@@ -295,12 +294,12 @@ export class Vocabulary {
       return out.slice(0, n);
     }
     if (tokens === null || typeof tokens !== 'object' || !(Symbol.iterator in tokens)) {
-      throw new ArgumentError(`Vocabulary.encode: tokens must be a string or an iterable of strings, got ${describe(tokens)}`);
+      throw new ArgumentError(`Vocabulary.encode: tokens must be a string or an iterable of strings, got ${describeValue(tokens)}`);
     }
     const ids: number[] = [];
     for (const token of tokens) {
       if (typeof token !== 'string') {
-        throw new ArgumentError(`Vocabulary.encode: token ${ids.length} must be a string, got ${describe(token)}`);
+        throw new ArgumentError(`Vocabulary.encode: token ${ids.length} must be a string, got ${describeValue(token)}`);
       }
       ids.push(this.lookup('Vocabulary.encode', `token ${ids.length},`, token));
     }
@@ -320,19 +319,17 @@ export class Vocabulary {
    */
   decode(ids: ArrayLike<number> | Tensor, options: { skipPad?: boolean } = {}): string {
     const fn = 'Vocabulary.decode';
-    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object { skipPad }, got ${describe(options)}`);
-    if (options.skipPad !== undefined && typeof options.skipPad !== 'boolean') {
-      throw new ArgumentError(`${fn}: options.skipPad must be true or false, got ${describe(options.skipPad)}`);
-    }
+    if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object { skipPad }, got ${describeValue(options)}`);
+    expectOptionalBoolean(fn, 'options.skipPad', options.skipPad);
     let values: ArrayLike<number>;
     if (ids instanceof Tensor) {
       if (ids.dtype !== 'int32') throw new DTypeError(`${fn}: ids must be an int32 tensor, got ${ids.dtype}`);
-      if (ids.rank > 1) throw new ArgumentError(`${fn}: ids must be a 1-D tensor, got shape [${ids.shape.join(', ')}]; decode one row at a time`);
+      if (ids.rank > 1) throw new ArgumentError(`${fn}: ids must be a 1-D tensor, got shape ${formatShape(ids.shape)}; decode one row at a time`);
       values = ids.dataSync();
     } else if (ids !== null && typeof ids === 'object' && typeof (ids as ArrayLike<number>).length === 'number') {
       values = ids;
     } else {
-      throw new ArgumentError(`${fn}: ids must be an array, a typed array or an int32 tensor, got ${describe(ids)}`);
+      throw new ArgumentError(`${fn}: ids must be an array, a typed array or an int32 tensor, got ${describeValue(ids)}`);
     }
     const parts: string[] = [];
     for (let i = 0; i < values.length; i++) {

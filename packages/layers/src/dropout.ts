@@ -1,5 +1,7 @@
-import { ArgumentError, less, mul, uniform, where, type KeyLike, type Tensor } from '@tapestry/core';
-import { expectFloatTensor, expectKnownOptions, expectOptionalBoolean, expectOptionalKey, expectProbability } from './checks.js';
+import {
+  ArgumentError, expectFloatTensor, expectKnownOptions, expectOptionalBoolean, expectProbability, less, mul, uniform, where, type KeyLike, type Tensor,
+} from '@tapestry/core';
+import { expectOptionalKey } from './checks.js';
 
 /** Options of {@link dropout}. */
 export interface DropoutOptions {

@@ -1,6 +1,5 @@
-import { ArgumentError, DTypeError, gather, Tensor } from '@tapestry/core';
+import { ArgumentError, DTypeError, expectKnownOptions, expectPositiveInteger, formatShape, gather, Tensor } from '@tapestry/core';
 import type { DType, Key } from '@tapestry/core';
-import { expectKnownOptions, expectPositiveInt, formatShape } from './checks.js';
 import { normal, type Initializer } from './init.js';
 import { readStateDict, type StateDict, type StateDictInput } from './state-dict.js';
 
@@ -49,8 +48,8 @@ export interface EmbeddingLayer {
  */
 export function embedding(options: EmbeddingOptions): EmbeddingLayer {
   expectKnownOptions('embedding', options, ['numEmbeddings', 'embeddingDim', 'dtype', 'weightInit']);
-  const numEmbeddings = expectPositiveInt('embedding', 'numEmbeddings', options?.numEmbeddings);
-  const embeddingDim = expectPositiveInt('embedding', 'embeddingDim', options.embeddingDim);
+  const numEmbeddings = expectPositiveInteger('embedding', 'numEmbeddings', options?.numEmbeddings);
+  const embeddingDim = expectPositiveInteger('embedding', 'embeddingDim', options.embeddingDim);
   const dtype = options.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`embedding: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
   const weightInit = options.weightInit ?? normal(0, 1);

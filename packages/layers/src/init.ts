@@ -3,9 +3,10 @@
  * dtype, so a layer can take one as an option and call it with its own key and shapes. Imported as a
  * namespace (`init.xavierUniform()`), so the names don't clash with core's `uniform` and `zeros`.
  */
-import { ArgumentError, cast, matmul, normal as normalSample, sub, tensor, uniform as uniformSample, zeros as zerosTensor } from '@tapestry/core';
+import {
+  ArgumentError, cast, formatShape, matmul, normal as normalSample, sub, tensor, uniform as uniformSample, zeros as zerosTensor,
+} from '@tapestry/core';
 import type { DType, Key, Tensor } from '@tapestry/core';
-import { formatShape } from './checks.js';
 
 /** A parameter initialiser: fills a tensor of `shape` and `dtype` using `key`. */
 export type Initializer = (key: Key, shape: readonly number[], dtype: DType) => Tensor;

@@ -1,8 +1,7 @@
 /** Initial states of a recurrent layer: checking `initialState` and splitting it per layer and direction. */
-import { ArgumentError, DTypeError, reshape, ShapeError, split, Tensor } from '@tapestry/core';
+import { ArgumentError, DTypeError, formatShape, reshape, ShapeError, shapesEqual, split, Tensor } from '@tapestry/core';
 import type { DType } from '@tapestry/core';
 import type { CellState } from './cell.js';
-import { formatShape, sameShape } from './checks.js';
 
 /** Where a layer's messages come from, and its stack's geometry. */
 export interface StackShape {
@@ -48,8 +47,8 @@ export function initialStatePieces(
   for (const [stateName, [argument, value]] of given) {
     const one = template[stateName]!.shape;
     const expected = [numLayers * numDirections, ...one];
-    if (!sameShape(value.shape, expected)) {
-      const hint = sameShape(value.shape, one)
+    if (!shapesEqual(value.shape, expected)) {
+      const hint = shapesEqual(value.shape, one)
         ? expected[0] === 1
           ? ` (missing the leading numLayers * numDirections axis: use expandDims(${argument}, 0))`
           : ` (missing the leading numLayers * numDirections = ${expected[0]} axis: give one state per layer and direction, index layer * ${numDirections} + direction)`

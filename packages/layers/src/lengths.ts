@@ -1,6 +1,5 @@
 /** Variable-length batches: validating `lengths`, and the masks {@link recurrent} applies at each step. */
-import { ArgumentError, DTypeError, ShapeError, Tensor, tensor } from '@tapestry/core';
-import { formatShape } from './checks.js';
+import { ArgumentError, DTypeError, formatShape, ShapeError, tensor, Tensor } from '@tapestry/core';
 
 /**
  * Checks `lengths` (a JS array or an int32 tensor of N integers in 1 … T, in any order) and returns them as

@@ -1,6 +1,7 @@
-import { add, ArgumentError, DTypeError, matmul, ShapeError, splitKey } from '@tapestry/core';
+import {
+  add, ArgumentError, DTypeError, expectFloatTensor, expectKnownOptions, expectOptionalBoolean, expectPositiveInteger, formatShape, matmul, ShapeError, splitKey,
+} from '@tapestry/core';
 import type { DType, Key, Tensor } from '@tapestry/core';
-import { expectFloatTensor, expectKnownOptions, expectOptionalBoolean, expectPositiveInt, formatShape } from './checks.js';
 import { uniform, type Initializer } from './init.js';
 import { readStateDict, type StateDict, type StateDictInput } from './state-dict.js';
 
@@ -55,8 +56,8 @@ export interface LinearLayer {
  */
 export function linear(options: LinearOptions): LinearLayer {
   expectKnownOptions('linear', options, ['inFeatures', 'outFeatures', 'bias', 'dtype', 'weightInit', 'biasInit']);
-  const inFeatures = expectPositiveInt('linear', 'inFeatures', options?.inFeatures);
-  const outFeatures = expectPositiveInt('linear', 'outFeatures', options.outFeatures);
+  const inFeatures = expectPositiveInteger('linear', 'inFeatures', options?.inFeatures);
+  const outFeatures = expectPositiveInteger('linear', 'outFeatures', options.outFeatures);
   const hasBias = expectOptionalBoolean('linear', 'bias', options.bias) ?? true;
   const dtype = options.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`linear: dtype must be 'float32' or 'float64', got ${String(dtype)}`);

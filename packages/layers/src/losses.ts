@@ -2,8 +2,9 @@
  * Losses with PyTorch's arithmetic. Each takes `reduction`: `'mean'` (default), `'sum'` or `'none'`
  * (per-element losses in the targets' shape).
  */
-import { add, arange, ArgumentError, cast, DTypeError, div, exp, gather, log, logSoftmax, maximum, mean, mul, neg, notEqual, reshape, ShapeError, square, sub, sum, Tensor, where } from '@tapestry/core';
-import { expectFloatTensor, formatShape, sameShape } from './checks.js';
+import {
+  add, arange, ArgumentError, cast, div, DTypeError, exp, expectFloatTensor, formatShape, gather, log, logSoftmax, maximum, mean, mul, neg, notEqual, reshape, ShapeError, shapesEqual, square, sub, sum, Tensor, where,
+} from '@tapestry/core';
 
 /** How a loss reduces its per-element values. */
 export type Reduction = 'mean' | 'sum' | 'none';
@@ -66,7 +67,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   if (logits.rank < 2) throw new ShapeError(`crossEntropy: logits must be [M, C] or [N, T, C] (classes last), got ${formatShape(logits.shape)}`);
   const classes = logits.shape[logits.rank - 1]!;
   const outer = logits.shape.slice(0, -1);
-  if (!sameShape(targets.shape, outer)) {
+  if (!shapesEqual(targets.shape, outer)) {
     throw new ShapeError(
       `crossEntropy: targets must have the logits' shape without the class axis, ${formatShape(outer)}, got ${formatShape(targets.shape)}` +
         (targets.size === outer.reduce((a, b) => a * b, 1) ? ` (reshape targets to ${formatShape(outer)})` : ''),
@@ -99,7 +100,7 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
 function checkPair(where: string, input: Tensor, target: Tensor): void {
   expectFloatTensor(where, 'input', input);
   expectFloatTensor(where, 'target', target);
-  if (!sameShape(input.shape, target.shape)) {
+  if (!shapesEqual(input.shape, target.shape)) {
     throw new ShapeError(`${where}: input and target must have the same shape, got ${formatShape(input.shape)} and ${formatShape(target.shape)}`);
   }
   if (input.dtype !== target.dtype) throw new DTypeError(`${where}: input is ${input.dtype} but target is ${target.dtype}; cast one of them`);

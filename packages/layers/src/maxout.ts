@@ -3,9 +3,10 @@
  * core's `maxout`, so each output is the maximum of `pieces` learned linear functions of the input — a
  * learned, piecewise-linear convex activation.
  */
-import { add, ArgumentError, DTypeError, matmul, maxout, ShapeError, splitKey } from '@tapestry/core';
+import {
+  add, ArgumentError, DTypeError, expectFloatTensor, expectKnownOptions, expectOptionalBoolean, expectPositiveInteger, formatShape, matmul, maxout, ShapeError, splitKey,
+} from '@tapestry/core';
 import type { DType, Key, Tensor } from '@tapestry/core';
-import { expectFloatTensor, expectKnownOptions, expectOptionalBoolean, expectPositiveInt, formatShape } from './checks.js';
 import { uniform, type Initializer } from './init.js';
 import type { LinearParams } from './linear.js';
 import { readStateDict, type StateDict, type StateDictInput } from './state-dict.js';
@@ -67,9 +68,9 @@ export interface MaxoutLinearLayer {
 export function maxoutLinear(options: MaxoutLinearOptions): MaxoutLinearLayer {
   const name = 'maxoutLinear';
   expectKnownOptions(name, options, ['inFeatures', 'outFeatures', 'pieces', 'bias', 'dtype', 'weightInit', 'biasInit']);
-  const inFeatures = expectPositiveInt(name, 'inFeatures', options?.inFeatures);
-  const outFeatures = expectPositiveInt(name, 'outFeatures', options.outFeatures);
-  const pieces = expectPositiveInt(name, 'pieces', options.pieces);
+  const inFeatures = expectPositiveInteger(name, 'inFeatures', options?.inFeatures);
+  const outFeatures = expectPositiveInteger(name, 'outFeatures', options.outFeatures);
+  const pieces = expectPositiveInteger(name, 'pieces', options.pieces);
   const hasBias = expectOptionalBoolean(name, 'bias', options.bias) ?? true;
   const dtype = options.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') throw new DTypeError(`${name}: dtype must be 'float32' or 'float64', got ${String(dtype)}`);

@@ -5,12 +5,12 @@
  * built-in layers and a user's cell go through exactly the same code.
  */
 import {
-  ArgumentError, concat, DTypeError, foldIn, freezeTree, randomKey, reshape, ShapeError, slice, splitKey, stack, Tensor, transpose, treeFlattenWithPath,
-  treeLeaves, where, zeros,
+  ArgumentError, concat, DTypeError, expectOptionalBoolean, expectPositiveInteger, expectProbability, foldIn, formatShape, freezeTree, randomKey,
+  reshape, ShapeError, shapesEqual, slice, splitKey, stack, Tensor, transpose, treeFlattenWithPath, treeLeaves, where, zeros,
 } from '@tapestry/core';
 import { Key, type DType } from '@tapestry/core';
 import type { Cell, CellState } from './cell.js';
-import { expectOptionalBoolean, expectOptionalKey, expectPositiveInt, expectProbability, formatShape, sameShape } from './checks.js';
+import { expectOptionalKey } from './checks.js';
 import { dropout as applyDropout } from './dropout.js';
 import { initialStatePieces } from './initial-state.js';
 import { lengthMask, readLengths, stepMasks } from './lengths.js';
@@ -39,8 +39,8 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
   if (!cell || typeof cell.init !== 'function' || typeof cell.step !== 'function' || typeof cell.initialState !== 'function') {
     throw new ArgumentError(`${name}: cell must be an object with init(key, inputSize), initialState(batch, dtype) and step(params, state, x)`);
   }
-  const inputSize = expectPositiveInt(name, 'inputSize', options?.inputSize);
-  const numLayers = expectPositiveInt(name, 'numLayers', options.numLayers ?? 1);
+  const inputSize = expectPositiveInteger(name, 'inputSize', options?.inputSize);
+  const numLayers = expectPositiveInteger(name, 'numLayers', options.numLayers ?? 1);
   const bidirectional = expectOptionalBoolean(name, 'bidirectional', options.bidirectional) ?? false;
   const numDirections: 1 | 2 = bidirectional ? 2 : 1;
   const dropoutP = expectProbability(name, 'dropout', options.dropout ?? 0);
@@ -128,7 +128,7 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
       if (expected === undefined) {
         throw new ArgumentError(`${where}: params.${path} ${formatShape(leaf.shape)} is not a parameter of ${built}: parameters from a different layer definition?`);
       }
-      if (!sameShape(leaf.shape, expected)) {
+      if (!shapesEqual(leaf.shape, expected)) {
         throw new ShapeError(
           `${where}: params.${path} has shape ${formatShape(leaf.shape)} but ${built} makes ${formatShape(expected)} there: ` +
             'the parameters come from a layer built with other sizes',
@@ -191,7 +191,7 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
         throw new ShapeError(`${name}: ${cellName}.step must return an output with the batch (${batch}) as its leading axis, got ${output instanceof Tensor ? formatShape(output.shape) : typeof output}`);
       }
       const names = next && typeof next === 'object' ? Object.keys(next) : [];
-      const matches = names.length === stateNames.length && stateNames.every((n) => next[n] instanceof Tensor && sameShape(next[n]!.shape, state[n]!.shape));
+      const matches = names.length === stateNames.length && stateNames.every((n) => next[n] instanceof Tensor && shapesEqual(next[n]!.shape, state[n]!.shape));
       const kept = matches ? (Object.fromEntries(stateNames.map((n) => [n, where(at(t, state[n]!.rank), next[n]!, state[n]!)])) as S) : next;
       return [kept, where(at(t, output.rank), output, 0)];
     };

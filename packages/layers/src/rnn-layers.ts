@@ -1,10 +1,9 @@
 /** `rnn`, `lstm` and `gru`: {@link recurrent} with the built-in cells and PyTorch's option names. */
-import { ArgumentError, DTypeError, type DType } from '@tapestry/core';
+import { ArgumentError, DTypeError, expectKnownOptions, expectOptionalBoolean, expectPositiveInteger, type DType } from '@tapestry/core';
 import { gruCell } from './cells/gru-cell.js';
 import { lstmCell, type LstmState } from './cells/lstm-cell.js';
 import { rnnCell, type HiddenState } from './cells/rnn-cell.js';
 import type { GatedCellOptions, GatedCellParams } from './cells/gated.js';
-import { expectKnownOptions, expectOptionalBoolean, expectPositiveInt } from './checks.js';
 import { recurrent } from './recurrent.js';
 import type { RecurrentLayer } from './recurrent-types.js';
 
@@ -43,11 +42,11 @@ function cellOptions(name: string, options: RecurrentLayerOptions): GatedCellOpt
     'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'dropout', 'dtype', 'bias', 'weightIhInit', 'weightHhInit', 'biasInit',
     ...(name === 'rnn' ? ['nonlinearity'] : []),
   ]);
-  expectPositiveInt(name, 'inputSize', options?.inputSize);
+  expectPositiveInteger(name, 'inputSize', options?.inputSize);
   expectOptionalBoolean(name, 'bias', options.bias);
   expectOptionalBoolean(name, 'bidirectional', options.bidirectional);
   const { hiddenSize, bias, dtype, weightIhInit, weightHhInit, biasInit } = options;
-  expectPositiveInt(name, 'hiddenSize', hiddenSize);
+  expectPositiveInteger(name, 'hiddenSize', hiddenSize);
   if (dtype !== undefined && dtype !== 'float32' && dtype !== 'float64') {
     throw new DTypeError(`${name}: dtype must be 'float32' or 'float64' (parameters are floats), got ${JSON.stringify(dtype) ?? String(dtype)}`);
   }

@@ -3,8 +3,9 @@
  * flow over core ops, so reverse-mode autodiff of a scan is backpropagation through time and nothing here
  * knows about gradients.
  */
-import { ArgumentError, ShapeError, reshape, split, stack, Tensor, treeFlatten, treeFlattenWithPath, treeUnflatten } from '@tapestry/core';
-import { formatShape, sameShape } from './checks.js';
+import {
+  ArgumentError, formatShape, reshape, ShapeError, shapesEqual, split, stack, Tensor, treeFlatten, treeFlattenWithPath, treeUnflatten,
+} from '@tapestry/core';
 
 /** A scan body: takes the carry and one time step of `xs`, returns the new carry and the step's output. */
 export type ScanFn<C, X, Y> = (carry: C, x: X) => readonly [C, Y];
@@ -54,7 +55,7 @@ function checkCarry(step: number, initNames: string[], initLeaves: Tensor[], car
   }
   leaves.forEach((leaf, i) => {
     const want = initLeaves[i]!;
-    if (!sameShape(leaf.shape, want.shape) || leaf.dtype !== want.dtype) {
+    if (!shapesEqual(leaf.shape, want.shape) || leaf.dtype !== want.dtype) {
       throw new ShapeError(
         `scan: the carry returned by f at step ${step} does not match the initial carry: ${names[i]} is ${describe(leaf)} ` +
           `but ${initNames[i]} is ${describe(want)}. ${fix}`,
@@ -139,7 +140,7 @@ export function scan<C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X, options: ScanO
     let yLeaves: Tensor[] = [];
     if (!yEmpty) {
       const [names, leaves] = tensorLeaves('y', y);
-      if (names.length !== yNames!.length || leaves.some((l, k) => names[k] !== yNames![k] || !sameShape(l.shape, yLeaves0![k]!.shape) || l.dtype !== yLeaves0![k]!.dtype)) {
+      if (names.length !== yNames!.length || leaves.some((l, k) => names[k] !== yNames![k] || !shapesEqual(l.shape, yLeaves0![k]!.shape) || l.dtype !== yLeaves0![k]!.dtype)) {
         throw new ShapeError(`scan: the output of f at step ${i} does not match its output at step 0 (${yNames!.join(', ')}); every step must return outputs of the same structure, shapes and dtypes`);
       }
       yLeaves = leaves;

@@ -2,9 +2,8 @@
  * PyTorch state dicts at the boundary. Parameter trees stay structured inside tapestry; these helpers name
  * their leaves the way PyTorch does and check a given dict against what a layer expects.
  */
-import { ArgumentError, DTypeError, ShapeError, Tensor, tensor } from '@tapestry/core';
+import { ArgumentError, DTypeError, formatShape, ShapeError, shapesEqual, tensor, Tensor } from '@tapestry/core';
 import type { DType, NestedArray } from '@tapestry/core';
-import { formatShape, sameShape } from './checks.js';
 
 /** A state dict: PyTorch parameter names (`weight_ih_l0`, `bias_hh_l1_reverse`, `weight`) to tensors. */
 export type StateDict = Readonly<Record<string, Tensor>>;
@@ -77,7 +76,7 @@ export function readStateDict(where: string, expected: readonly StateDictEntry[]
         continue;
       }
     }
-    if (!sameShape(t.shape, entry.shape)) {
+    if (!shapesEqual(t.shape, entry.shape)) {
       problems.push(`${entry.name}: expected shape ${formatShape(entry.shape)}, given ${formatShape(t.shape)}`);
       kinds.add('shape');
     } else if (t.dtype !== entry.dtype) {

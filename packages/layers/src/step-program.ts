@@ -9,7 +9,7 @@
  * to the plain loop's. A cell whose step does not fit (nothing row-wise to hoist, a traced step that differs
  * from the real one) simply runs step by step.
  */
-import { evaluate, Graph, onesLike, PRIMITIVES, reshape, stopGradient, Tensor, trace, treeFlatten, treeLeaves, treeMap, treeStructure, vjp, zeros } from '@tapestry/core';
+import { evaluate, Graph, onesLike, PRIMITIVES, reshape, shapesEqual, stopGradient, Tensor, trace, treeFlatten, treeLeaves, treeMap, treeStructure, vjp, zeros } from '@tapestry/core';
 import type { GraphLeaf, GraphNode, PrimitiveKind } from '@tapestry/core';
 import type { Cell, CellState, CellStep } from './cell.js';
 
@@ -38,11 +38,11 @@ type Role = 'free' | 'x' | 'state';
 /** Analyses kept per layer (one per traced structure: shapes, dtype, number of steps). */
 const MAX_PLANS = 64;
 
-const sameShape = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+const sameInputs = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((id, i) => id === b[i]);
 const shapeKey = (t: unknown) => (t instanceof Tensor ? `${t.dtype}[${t.shape.join(',')}]` : `s:${typeof t}`);
 
 /** What tracing found for one traced structure of the step: the nodes to hoist, and the batch-T·N trace. */
-export interface Plan {
+interface Plan {
   /** The hoisted nodes the per-step part reads (its per-step inputs), in node order. */
   readonly frontier: readonly number[];
   /** The hoisted nodes and the parameter-only nodes they need, in node order. */
@@ -142,13 +142,13 @@ function analyse<P, S extends CellState>(
   if (wide.nodes.length !== narrow.nodes.length) return null;
   for (const n of narrow.nodes) {
     const w = wide.nodes[n.id]!;
-    if (w.op !== n.op || w.dtype !== n.dtype || !sameShape(w.inputs, n.inputs)) return null;
+    if (w.op !== n.op || w.dtype !== n.dtype || !sameInputs(w.inputs, n.inputs)) return null;
   }
   const batched = (id: number) => {
     const [a, b] = [narrow.nodes[id]!.shape, wide.nodes[id]!.shape];
-    return a.length > 0 && a[0] === batch && b[0] === wideBatch && sameShape(a.slice(1), b.slice(1));
+    return a.length > 0 && a[0] === batch && b[0] === wideBatch && shapesEqual(a.slice(1), b.slice(1));
   };
-  const unbatched = (id: number) => roles[id] === 'free' && sameShape(narrow.nodes[id]!.shape, wide.nodes[id]!.shape);
+  const unbatched = (id: number) => roles[id] === 'free' && shapesEqual(narrow.nodes[id]!.shape, wide.nodes[id]!.shape);
   const rowWise = new Set<number>();
   for (const n of narrow.nodes) {
     if (roles[n.id] !== 'x') continue;
@@ -258,7 +258,7 @@ function sameGraph(a: Graph, b: Graph): boolean {
   if (a.nodes.length !== b.nodes.length || !sameLeaves(a.outputLeaves, b.outputLeaves)) return false;
   return a.nodes.every((n, i) => {
     const m = b.nodes[i]!;
-    if (n.op !== m.op || n.dtype !== m.dtype || !sameShape(n.shape, m.shape) || !sameShape(n.inputs, m.inputs)) return false;
+    if (n.op !== m.op || n.dtype !== m.dtype || !shapesEqual(n.shape, m.shape) || !sameInputs(n.inputs, m.inputs)) return false;
     if (n.op === 'const') return m.op === 'const' && sameValue(n.value, m.value);
     return sameAttrs(n.attrs, m.attrs);
   });
@@ -269,7 +269,7 @@ function sameLeaves(a: readonly GraphLeaf[], b: readonly GraphLeaf[]): boolean {
 }
 
 function sameValue(a: Tensor, b: Tensor): boolean {
-  if (a.dtype !== b.dtype || !sameShape(a.shape, b.shape)) return false;
+  if (a.dtype !== b.dtype || !shapesEqual(a.shape, b.shape)) return false;
   if (a.storage === b.storage) return true;
   const [x, y] = [a.dataSync(), b.dataSync()];
   return x.every((v, i) => Object.is(v, y[i]));

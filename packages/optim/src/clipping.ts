@@ -4,11 +4,12 @@
  * ops (no read-back of the norm), so a clipped training step can be traced as a whole.
  */
 import {
-  ArgumentError,
-  DTypeError,
   abs,
   add,
+  ArgumentError,
   div,
+  DTypeError,
+  expectNonNegative,
   max,
   maximum,
   minimum,
@@ -21,7 +22,6 @@ import {
   type Tensor,
 } from '@tapestry/core';
 import { emptyState, type EmptyState, type GradientTransformation } from './base.js';
-import { checkNonNegative } from './internal/options.js';
 import { mapTensors, tensorLeaves } from './internal/trees.js';
 
 /** Options of {@link globalNorm}, {@link clipGradNorm} and {@link clipByGlobalNorm}. */
@@ -95,7 +95,7 @@ export interface ClipGradNormResult<T> {
  */
 export function clipGradNorm<T>(grads: T, maxNorm: number, options: NormOptions = {}): ClipGradNormResult<T> {
   const fn = 'clipGradNorm';
-  const limit = checkNonNegative(fn, 'maxNorm', maxNorm);
+  const limit = expectNonNegative(fn, 'maxNorm', maxNorm);
   const total = totalNorm(fn, 'grads', grads, checkNormType(fn, options.normType ?? 2));
   // PyTorch evaluates `max_norm / (total_norm + 1e-6)` as Tensor.__rtruediv__, i.e. reciprocal times
   // max_norm; doing the same keeps the coefficient bit-identical.
@@ -115,7 +115,7 @@ export function clipGradNorm<T>(grads: T, maxNorm: number, options: NormOptions 
  */
 export function clipGradValue<T>(grads: T, clipValue: number): T {
   const fn = 'clipGradValue';
-  const v = checkNonNegative(fn, 'clipValue', clipValue);
+  const v = expectNonNegative(fn, 'clipValue', clipValue);
   return mapTensors(fn, (g) => minimum(maximum(g, -v), v), ['grads', grads]);
 }
 
@@ -130,7 +130,7 @@ export function clipGradValue<T>(grads: T, clipValue: number): T {
  */
 export function clipByGlobalNorm(maxNorm: number, options: NormOptions = {}): GradientTransformation<EmptyState> {
   const fn = 'clipByGlobalNorm';
-  const limit = checkNonNegative(fn, 'maxNorm', maxNorm);
+  const limit = expectNonNegative(fn, 'maxNorm', maxNorm);
   const normType = checkNormType(fn, options.normType ?? 2);
   return {
     init: () => emptyState(),
@@ -149,7 +149,7 @@ export function clipByGlobalNorm(maxNorm: number, options: NormOptions = {}): Gr
  */
 export function clipByValue(clipValue: number): GradientTransformation<EmptyState> {
   const fn = 'clipByValue';
-  const v = checkNonNegative(fn, 'clipValue', clipValue);
+  const v = expectNonNegative(fn, 'clipValue', clipValue);
   return {
     init: () => emptyState(),
     update: (updates, state) => ({ updates: clipGradValue(updates, v), state }),

@@ -13,6 +13,10 @@ import {
   cast,
   cos,
   div,
+  expectFinite,
+  expectNonNegative,
+  expectPositive,
+  expectPositiveInteger,
   floor,
   greaterEqual,
   maximum,
@@ -25,7 +29,7 @@ import {
   type Tensor,
 } from '@tapestry/core';
 import type { ScalarOrSchedule, Schedule } from './base.js';
-import { checkFiniteNumber, checkNonNegative, checkOptions, checkPositive, checkPositiveInteger, checkStep } from './internal/options.js';
+import { checkOptions, checkStep } from './internal/options.js';
 import { checkCount, checkScheduleValue } from './internal/schedule-checks.js';
 
 /** The count as a float64 step, after checking that it is a count. */
@@ -65,7 +69,7 @@ export function scheduleValue(schedule: ScalarOrSchedule, step: number): number 
  */
 export function constant(value: number): Schedule {
   const fn = 'constant';
-  const v = checkFiniteNumber(fn, 'value', value);
+  const v = expectFinite(fn, 'value', value);
   return (count) => {
     checkCount(fn, count);
     return scalar(v, 'float64');
@@ -95,9 +99,9 @@ export interface StepDecayOptions {
 export function stepDecay(options: StepDecayOptions): Schedule {
   const fn = 'stepDecay';
   checkOptions(fn, options, ['initValue', 'stepSize', 'gamma'], true);
-  const init = checkFiniteNumber(fn, 'initValue', options.initValue);
-  const stepSize = checkPositiveInteger(fn, 'stepSize', options.stepSize);
-  const gamma = checkNonNegative(fn, 'gamma', options.gamma ?? 0.1);
+  const init = expectFinite(fn, 'initValue', options.initValue);
+  const stepSize = expectPositiveInteger(fn, 'stepSize', options.stepSize);
+  const gamma = expectNonNegative(fn, 'gamma', options.gamma ?? 0.1);
   // init * gamma ** Math.floor(step / stepSize)
   return (count) => mul(init, pow(gamma, floor(div(stepOf(fn, count), stepSize))));
 }
@@ -127,9 +131,9 @@ export interface ExponentialDecayOptions {
 export function exponentialDecay(options: ExponentialDecayOptions): Schedule {
   const fn = 'exponentialDecay';
   checkOptions(fn, options, ['initValue', 'decayRate', 'transitionSteps', 'staircase'], true);
-  const init = checkFiniteNumber(fn, 'initValue', options.initValue);
-  const rate = checkNonNegative(fn, 'decayRate', options.decayRate);
-  const transition = checkPositive(fn, 'transitionSteps', options.transitionSteps ?? 1);
+  const init = expectFinite(fn, 'initValue', options.initValue);
+  const rate = expectNonNegative(fn, 'decayRate', options.decayRate);
+  const transition = expectPositive(fn, 'transitionSteps', options.transitionSteps ?? 1);
   const staircase = options.staircase ?? false;
   // p = step / transition; init * rate ** (staircase ? Math.floor(p) : p)
   return (count) => {
@@ -163,9 +167,9 @@ export interface CosineDecayOptions {
 export function cosineDecay(options: CosineDecayOptions): Schedule {
   const fn = 'cosineDecay';
   checkOptions(fn, options, ['initValue', 'decaySteps', 'minValue'], true);
-  const init = checkFiniteNumber(fn, 'initValue', options.initValue);
-  const steps = checkPositive(fn, 'decaySteps', options.decaySteps);
-  const min = checkFiniteNumber(fn, 'minValue', options.minValue ?? 0);
+  const init = expectFinite(fn, 'initValue', options.initValue);
+  const steps = expectPositive(fn, 'decaySteps', options.decaySteps);
+  const min = expectFinite(fn, 'minValue', options.minValue ?? 0);
   // min + ((init - min) * (1 + Math.cos((Math.PI * Math.min(step, steps)) / steps))) / 2
   return (count) => {
     const angle = div(mul(Math.PI, minimum(stepOf(fn, count), steps)), steps);
@@ -196,9 +200,9 @@ export interface LinearScheduleOptions {
 export function linearSchedule(options: LinearScheduleOptions): Schedule {
   const fn = 'linearSchedule';
   checkOptions(fn, options, ['initValue', 'endValue', 'transitionSteps'], true);
-  const init = checkFiniteNumber(fn, 'initValue', options.initValue);
-  const end = checkFiniteNumber(fn, 'endValue', options.endValue);
-  const steps = checkPositive(fn, 'transitionSteps', options.transitionSteps);
+  const init = expectFinite(fn, 'initValue', options.initValue);
+  const end = expectFinite(fn, 'endValue', options.endValue);
+  const steps = expectPositive(fn, 'transitionSteps', options.transitionSteps);
   // init + ((end - init) * Math.min(step, steps)) / steps
   return (count) => add(init, div(mul(end - init, minimum(stepOf(fn, count), steps)), steps));
 }
@@ -229,9 +233,9 @@ export function linearWarmup(options: LinearWarmupOptions): Schedule {
   const fn = 'linearWarmup';
   checkOptions(fn, options, ['initValue', 'peakValue', 'warmupSteps'], true);
   return linearSchedule({
-    initValue: checkFiniteNumber(fn, 'initValue', options.initValue ?? 0),
-    endValue: checkFiniteNumber(fn, 'peakValue', options.peakValue),
-    transitionSteps: checkPositive(fn, 'warmupSteps', options.warmupSteps),
+    initValue: expectFinite(fn, 'initValue', options.initValue ?? 0),
+    endValue: expectFinite(fn, 'peakValue', options.peakValue),
+    transitionSteps: expectPositive(fn, 'warmupSteps', options.warmupSteps),
   });
 }
 

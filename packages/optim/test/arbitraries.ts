@@ -5,7 +5,7 @@ const shapeArb = fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLen
 const valueArb = (scale: number) => fc.double({ min: -scale, max: scale, noNaN: true, noDefaultInfinity: true });
 
 /** A float64 tensor of a random shape (rank 0–3) with values in [−scale, scale]. */
-export function tensorOfShape(shape: readonly number[], scale = 10): fc.Arbitrary<Tensor> {
+function tensorOfShape(shape: readonly number[], scale = 10): fc.Arbitrary<Tensor> {
   const size = shape.reduce((a, b) => a * b, 1);
   return fc
     .array(valueArb(scale), { minLength: size, maxLength: size })

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { tensor, type Tensor } from '@tapestry/core';
 
 /** A float64 parameter/gradient tree of the parity problem, as nested arrays. */
-export interface ArrayTree {
+interface ArrayTree {
   w: number[][];
   b: number[];
 }

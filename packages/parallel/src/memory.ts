@@ -29,10 +29,10 @@ export const Op = { Step: 1, Stop: 2 } as const;
 export const INPUT_BYTES = 64 * 1024;
 
 /** Bytes of the failure record (the error's name, message and stack as JSON, cut to fit). */
-export const ERROR_BYTES = 16 * 1024;
+const ERROR_BYTES = 16 * 1024;
 
 /** A SharedArrayBuffer that can grow in place (ES2024; Node 20, Chrome 111, Firefox 128, Safari 16.4). */
-export interface GrowableSharedArrayBuffer extends SharedArrayBuffer {
+interface GrowableSharedArrayBuffer extends SharedArrayBuffer {
   readonly maxByteLength: number;
   grow(byteLength: number): void;
 }

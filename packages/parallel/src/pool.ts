@@ -4,7 +4,7 @@
  * N − 1 workers. A step writes its input to shared memory, meets the workers at the barrier, and runs
  * thread 0's replica; the replicas meet again inside their collectives.
  */
-import { ArgumentError } from '@tapestry/core';
+import { ArgumentError, expectPositiveInteger } from '@tapestry/core';
 import { BarrierBroken } from './barrier.js';
 import { allocatePoolMemory, failureError, INPUT_BYTES, Op, readFailure, recordFailure, Word, type PoolMemory } from './memory.js';
 import type { Replica, ReplicaStep, WorkerBoot } from './replica.js';
@@ -55,10 +55,8 @@ function checkOptions(entry: string, replica: Replica<unknown, unknown, unknown>
   }
   if (options === null || typeof options !== 'object') throw new ArgumentError(`${entry}: options must be { threads, setup }, got ${String(options)}`);
   const { threads, maxSharedBytes } = options;
-  if (!Number.isInteger(threads) || threads < 1) throw new ArgumentError(`${entry}: threads must be a positive integer, got ${String(threads)}`);
-  if (maxSharedBytes !== undefined && (!Number.isInteger(maxSharedBytes) || maxSharedBytes < 1)) {
-    throw new ArgumentError(`${entry}: maxSharedBytes must be a positive integer, got ${String(maxSharedBytes)}`);
-  }
+  expectPositiveInteger(entry, 'threads', threads);
+  if (maxSharedBytes !== undefined) expectPositiveInteger(entry, 'maxSharedBytes', maxSharedBytes);
 }
 
 /** A step's input as JSON (undefined becomes null). */

@@ -85,13 +85,13 @@ export function defineReplica<Setup, Input, Output>(module: string, name: string
 }
 
 /** The input of the current step, from its slot. */
-export function readInput(memory: PoolMemory, slot: number): unknown {
+function readInput(memory: PoolMemory, slot: number): unknown {
   const length = Atomics.load(new Int32Array(memory.control), Word.InputLength + slot);
   return JSON.parse(new TextDecoder().decode(new Uint8Array(memory.input, slot * INPUT_BYTES, length).slice()));
 }
 
 /** A plain description of an error, for a message to another thread. */
-export function describeError(error: unknown): { name: string; message: string; stack?: string } {
+function describeError(error: unknown): { name: string; message: string; stack?: string } {
   const e = error instanceof Error ? error : new Error(String(error));
   return e.stack === undefined ? { name: e.name, message: e.message } : { name: e.name, message: e.message, stack: e.stack };
 }

@@ -3,7 +3,7 @@
  * the same replica code, so every thread calls the same collectives in the same order with trees of the same
  * layout (checked: a thread whose tree differs fails the run with an error naming both layouts).
  */
-import { ArgumentError, Tensor, tensor, treeFlattenWithPath, treeStructure, treeUnflatten, type DType, type TensorData } from '@tapestry/core';
+import { ArgumentError, formatShape, tensor, Tensor, treeFlattenWithPath, treeStructure, treeUnflatten, type DType, type TensorData } from '@tapestry/core';
 import { Barrier } from './barrier.js';
 import { Word, type PoolMemory } from './memory.js';
 
@@ -61,7 +61,7 @@ function tensorLeaves(op: string, tree: unknown, floatOnly: boolean): [string, T
 
 function checkAxis(path: string, leaf: Tensor, axis: number): void {
   if (!Number.isInteger(axis) || axis < 0 || axis >= leaf.rank) {
-    throw new ArgumentError(`gather: axis must be an integer in [0, ${leaf.rank}) for leaf ${path || '(the tree)'} of shape [${leaf.shape.join(', ')}], got ${axis}`);
+    throw new ArgumentError(`gather: axis must be an integer in [0, ${leaf.rank}) for leaf ${path || '(the tree)'} of shape ${formatShape(leaf.shape)}, got ${axis}`);
   }
 }
 
@@ -189,7 +189,7 @@ export class SharedThread implements Thread {
       const theirStride = Atomics.load(this.words, slot + 2 * t);
       const theirHash = Atomics.load(this.words, slot + 2 * t + 1);
       if (theirStride !== stride || theirHash !== hash) {
-        const mine = leaves.map(([path, leaf]) => `${path || '(tree)'}: ${leaf.dtype}[${leaf.shape.join(', ')}]`).join(', ');
+        const mine = leaves.map(([path, leaf]) => `${path || '(tree)'}: ${leaf.dtype}${formatShape(leaf.shape)}`).join(', ');
         throw new ArgumentError(
           `${op}: thread ${t} passed a tree of another layout (${theirStride} bytes) than thread ${this.index} (${stride} bytes: ${mine}); ` +
             `every thread must call the same collectives in the same order with trees of the same structure, shapes and dtypes`,

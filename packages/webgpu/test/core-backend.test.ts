@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as core from '@tapestry/core';
 import { deviceGet, devicePut, type Tensor } from '@tapestry/core';
+import { compileGraph } from '@tapestry/webgpu';
 import { backendOrSkip, mismatch, values } from './gpu-harness.js';
 
 const backend = await backendOrSkip('core-backend');
@@ -70,5 +71,25 @@ describe.skipIf(backend === null)('webgpu as a core backend', () => {
       expect(mismatch(await out.value.data(), c.value, 1e-4, 1e-7)).toBeNull();
     }
     expect(mismatch(await gp.w.data(), cp.w, 1e-4, 1e-6)).toBeNull();
+  });
+
+  it('jit and compileGraph keep the parameters of leakyRelu, elu and softplus, fused and alone', async () => {
+    // a fused chain (elementwise after elementwise) and the same ops alone after a matmul (one kernel each)
+    const f = (a: Tensor, w: Tensor) => {
+      const fused = core.softplus(core.elu(core.leakyRelu(core.mul(a, 2), 0.3), 0.7), 2, 1.5);
+      const m = core.matmul(a, w);
+      return [fused, core.leakyRelu(m, 0.05), core.elu(m, 1.3), core.softplus(m, 0.5, 4)];
+    };
+    const a = values([4, 5], 7);
+    const w = values([5, 3], 8);
+    const want = f(a, w);
+    const [ga, gw] = devicePut([a, w], gpu);
+    const jitted = await deviceGet(core.jit(f)(ga!, gw!));
+    const program = compileGraph(gpu, core.trace(f, a, w));
+    const compiled = program.run([gpu.upload(a.dataSync() as Float32Array), gpu.upload(w.dataSync() as Float32Array)]);
+    for (let i = 0; i < want.length; i++) {
+      expect(mismatch(jitted[i]!.dataSync(), want[i]!, 1e-5, 1e-6)).toBeNull();
+      expect(mismatch(await gpu.read(compiled[i]!), want[i]!, 1e-5, 1e-6)).toBeNull();
+    }
   });
 });

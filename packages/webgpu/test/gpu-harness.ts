@@ -67,11 +67,6 @@ export function mismatch(gpuData: ArrayLike<number>, cpu: Tensor, rtol: number, 
   return null;
 }
 
-/** The same data as a tensor on the CPU (data is already rounded to the tensor's dtype). */
-export function asTensor(data: Float32Array | Int32Array, like: Tensor): Tensor {
-  return new Tensor(data, like.shape, like.dtype);
-}
-
 /** Runs per fast-check property: each new shape compiles new pipelines, which costs on a software rasteriser. */
 export const RUNS = 6;
 

@@ -11,7 +11,7 @@ import { recording, tracing, type Tape } from '../binding/tape.js';
  * Sums a cotangent computed at a broadcast shape back to its input's shape. This is the single place where
  * broadcasting is undone, so no VJP rule needs to think about it.
  */
-export function sumToShape(g: Tensor, shape: Shape, context: () => string): Tensor {
+function sumToShape(g: Tensor, shape: Shape, context: () => string): Tensor {
   if (shapesEqual(g.shape, shape)) return g;
   const offset = g.rank - shape.length;
   const axes: number[] = [];

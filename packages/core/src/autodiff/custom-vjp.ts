@@ -1,7 +1,7 @@
 import { definePrimitive, type Primitive } from '../binding/primitive.js';
 import { bind, untracked } from '../binding/tape.js';
 import { ArgumentError } from '../errors.js';
-import { expectTensor } from '../ops/checks.js';
+import { expectTensor } from '../checks.js';
 import { formatShape, shapesEqual } from '../shape.js';
 import { Tensor } from '../tensor.js';
 

@@ -25,7 +25,7 @@ export interface CompileOptions {
 }
 
 /** Gives a result storage of its own: storage for `size` elements of `dtype`, or undefined to allocate some. */
-export type StorageSource = (dtype: DType, size: number) => unknown;
+type StorageSource = (dtype: DType, size: number) => unknown;
 
 /** A compiled graph: call `run` with the input tensors (in `graph.inputs` order). */
 export interface CompiledGraph {

@@ -45,7 +45,7 @@ const objectIds = new WeakMap<object, number>();
 let nextObjectId = 0;
 
 /** The cache key of an argument list: structure, tensor types and static leaves, in one string. */
-export function signatureOf(args: readonly unknown[]): string {
+function signatureOf(args: readonly unknown[]): string {
   const parts: string[] = [];
   const walk = (x: unknown): void => {
     if (x instanceof Tensor) {

@@ -10,7 +10,7 @@ import type { Graph } from './graph.js';
 import type { Schedule } from './schedule.js';
 
 /** One buffer of the plan. */
-export interface PlannedBuffer {
+interface PlannedBuffer {
   /** Its element type. */
   readonly dtype: DType;
   /** Its length in elements: the largest value it holds. */

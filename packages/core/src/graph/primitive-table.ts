@@ -48,11 +48,6 @@ export const PRIMITIVES: { readonly [P in PrimitiveName]: Primitive<P> } = {
   ...customVjpPrimitives,
 };
 
-/** The primitive named `name`. */
-export function primitiveOf<P extends PrimitiveName>(name: P): Primitive<P> {
-  return PRIMITIVES[name] as Primitive<P>;
-}
-
 /** Applies a graph node's primitive to `inputs` through `bind`, with the node's own attributes. */
 export function bindNode<P extends PrimitiveName>(node: PrimitiveNode<P>, inputs: readonly Tensor[]): Tensor {
   return bind(PRIMITIVES[node.op], inputs, node.attrs);

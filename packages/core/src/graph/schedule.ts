@@ -8,10 +8,10 @@ import type { Graph, GraphNode } from './graph.js';
 import type { FusionGroup } from './passes/fusion.js';
 
 /** One kernel call of a plan: a single node, or a fused group. */
-export type Step = { readonly kind: 'node'; readonly id: number } | { readonly kind: 'group'; readonly group: FusionGroup };
+type Step = { readonly kind: 'node'; readonly id: number } | { readonly kind: 'group'; readonly group: FusionGroup };
 
 /** Where each value's storage comes from. */
-export type StorageKind = 'input' | 'const' | 'output' | 'pooled' | 'register' | 'alias';
+type StorageKind = 'input' | 'const' | 'output' | 'pooled' | 'register' | 'alias';
 
 /** The steps of a graph and the storage of its values. */
 export interface Schedule {

@@ -59,7 +59,7 @@ export interface PlanKernel<P extends KernelName> {
 export type CpuRun = (inputs: readonly TensorData[], output: TensorData) => void;
 
 /** A kernel that computes nothing: the output shares its input's storage (reshape). */
-export interface AliasKernel {
+interface AliasKernel {
   readonly arity?: undefined;
   readonly alias: true;
 }
@@ -75,7 +75,7 @@ const binary = (code: BinaryName & BinaryCode): RowKernel<BinaryName> => ({
 });
 
 /** Throws a ShapeError naming the op if an index is outside `[0, n)` (compiled plans meet indices only when they run). */
-export function checkIndexRange(op: string, indices: TensorData, n: number, what: string): void {
+function checkIndexRange(op: string, indices: TensorData, n: number, what: string): void {
   for (let i = 0; i < indices.length; i++) {
     const v = indices[i]!;
     if (v < 0 || v >= n) throw new ShapeError(`${op}: index ${v} (at flat position ${i}) is out of range for ${what} (size ${n})`);

@@ -10,7 +10,7 @@ export type ReduceCode = 'sum' | 'max' | 'min';
  * otherwise each input element's output slot is tracked with an odometer (no per-element division).
  * Returns the storage of the kept-dims result (same size as the result without kept dims).
  */
-export function reduceKernel(code: ReduceCode, x: TensorData, shape: Shape, axes: readonly number[], dtype: DType): TensorData {
+function reduceKernel(code: ReduceCode, x: TensorData, shape: Shape, axes: readonly number[], dtype: DType): TensorData {
   let outSize = 1;
   for (let i = 0; i < shape.length; i++) if (!axes.includes(i)) outSize *= shape[i]!;
   const o = allocate(dtype, outSize);
@@ -96,7 +96,7 @@ function sumRowBlocks(x: TensorData, shape: Shape, axes: readonly number[], o: T
 }
 
 /** Index of the largest element along `axis` (first one on ties; NaN counts as largest, as in PyTorch). */
-export function argmaxKernel(x: TensorData, shape: Shape, axis: number): Int32Array {
+function argmaxKernel(x: TensorData, shape: Shape, axis: number): Int32Array {
   const o = allocate('int32', shape.length === 0 ? 1 : x.length / shape[axis]!) as Int32Array;
   argmaxInto(x, shape, axis, o);
   return o;

@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { add, mul, sub } from './arithmetic.js';
 import { cast } from './cast.js';
 import { greater } from './compare.js';
-import { expectFinite } from './checks.js';
+import { expectFinite } from '../checks.js';
 import { applyUnary, unaryPrimitive } from './elementwise.js';
 import { where } from './where.js';
 

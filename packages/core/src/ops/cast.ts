@@ -3,7 +3,7 @@ import { bind } from '../binding/tape.js';
 import { DTYPES, isFloat, type DType } from '../dtype.js';
 import { DTypeError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
-import { expectTensor } from './checks.js';
+import { expectTensor } from '../checks.js';
 
 // d cast(x) = cast(ct) back to x's dtype (between floats; int32 gets no gradient)
 const castPrimitive = definePrimitive({

@@ -1,24 +1,8 @@
-import { isFloat, type DType } from '../dtype.js';
+import { type DType } from '../dtype.js';
+import { expectTensor } from '../checks.js';
 import { ArgumentError, DTypeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { full, onBackendOf, Tensor, type TensorLike } from '../tensor.js';
-
-/** Rejects anything that is not a Tensor, naming the op and argument. */
-export function expectTensor(op: string, argument: string, x: unknown): Tensor {
-  if (!(x instanceof Tensor)) {
-    const given = x === null ? 'null' : Array.isArray(x) ? 'an array' : typeof x;
-    throw new ArgumentError(`${op}: ${argument} must be a Tensor, got ${given}${Array.isArray(x) ? ' (wrap it with tensor(...))' : ''}`);
-  }
-  return x;
-}
-
-/** Requires a floating-point tensor (differentiable ops). */
-export function expectFloat(op: string, argument: string, x: Tensor): Tensor {
-  if (!isFloat(x.dtype)) {
-    throw new DTypeError(`${op}: ${argument} must be float32 or float64, got ${x.dtype} ${formatShape(x.shape)} (use cast())`);
-  }
-  return x;
-}
 
 /**
  * Resolves the two operands of a binary op: tensors must share a dtype (never a silent cast); a plain number
@@ -62,20 +46,4 @@ export function sameDType(op: string, xs: readonly Tensor[], names: readonly str
     }
   }
   return dtype;
-}
-
-/** Validates an integer option. */
-export function expectInteger(op: string, argument: string, value: unknown, min = -Infinity): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw new ArgumentError(`${op}: ${argument} must be an integer${min > -Infinity ? ` ≥ ${min}` : ''}, got ${String(value)}`);
-  }
-  return value;
-}
-
-/** Validates a finite number option. */
-export function expectFinite(op: string, argument: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ArgumentError(`${op}: ${argument} must be a finite number, got ${String(value)}`);
-  }
-  return value;
 }

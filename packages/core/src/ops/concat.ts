@@ -4,7 +4,8 @@ import { bind } from '../binding/tape.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { expectInteger, expectTensor, sameDType } from './checks.js';
+import { expectInteger, expectTensor } from '../checks.js';
+import { sameDType } from './checks.js';
 import { expandDims } from './shape-ops.js';
 import { slice } from './slice.js';
 

@@ -4,7 +4,8 @@ import { definePrimitive, type AttrsOf, type BinaryName, type ElementwiseName, t
 import { DTypeError } from '../errors.js';
 import { broadcastShapes, formatShape } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor.js';
-import { binaryOperands, expectFloat, expectTensor } from './checks.js';
+import { expectFloat, expectTensor } from '../checks.js';
+import { binaryOperands } from './checks.js';
 
 /** The elementwise primitives of one operand. */
 export type UnaryName = Exclude<ElementwiseName, BinaryName | 'where' | 'cast'>;

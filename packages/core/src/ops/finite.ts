@@ -1,6 +1,6 @@
 import { bind } from '../binding/tape.js';
 import type { Tensor } from '../tensor.js';
-import { expectTensor } from './checks.js';
+import { expectTensor } from '../checks.js';
 import { unaryPrimitive } from './elementwise.js';
 
 const isFinitePrimitive = unaryPrimitive('isFinite', null);

@@ -4,7 +4,7 @@ import { bind } from '../binding/tape.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxis } from '../shape.js';
 import { hostData, type Tensor } from '../tensor.js';
-import { expectTensor } from './checks.js';
+import { expectTensor } from '../checks.js';
 
 // d gather(x, idx) = scatterAdd(ct, idx) into zeros of x's shape; indices get none
 // (a backend may instead add ct into an accumulator in place: see Backend.accumulateSparse)

@@ -5,7 +5,7 @@ import { DTYPES, type DType } from '../dtype.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxis } from '../shape.js';
 import { hostData, type Tensor } from '../tensor.js';
-import { expectInteger, expectTensor } from './checks.js';
+import { expectInteger, expectTensor } from '../checks.js';
 
 const argmaxPrimitive = definePrimitive({
   name: 'argmax',

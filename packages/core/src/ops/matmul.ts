@@ -3,7 +3,8 @@ import { bind } from '../binding/tape.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { expectTensor, sameDType } from './checks.js';
+import { expectTensor } from '../checks.js';
+import { sameDType } from './checks.js';
 import { reshape } from './shape-ops.js';
 
 // C = op(A)·op(B) with op(X) = X or Xᵀ over the last two axes. From dop(A) = ct·op(B)ᵀ, dop(B) = op(A)ᵀ·ct:

@@ -3,10 +3,10 @@
  * A composite of reshape and the max reduction, so it needs no VJP of its own: the gradient goes to the
  * largest feature of each group (shared evenly among exact ties, as the max rule does).
  */
-import { ArgumentError, ShapeError } from '../errors.js';
+import { ShapeError } from '../errors.js';
 import { formatShape, normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { expectFloat, expectTensor } from './checks.js';
+import { expectFloatTensor, expectPositiveInteger } from '../checks.js';
 import { max } from './reduce.js';
 import { reshape } from './shape-ops.js';
 
@@ -30,11 +30,8 @@ import { reshape } from './shape-ops.js';
  * ```
  */
 export function maxout(x: Tensor, pieces: number, axis = -1): Tensor {
-  expectTensor('maxout', 'x', x);
-  expectFloat('maxout', 'x', x);
-  if (typeof pieces !== 'number' || !Number.isInteger(pieces) || pieces < 1) {
-    throw new ArgumentError(`maxout: pieces must be a positive integer, got ${String(pieces)}`);
-  }
+  expectFloatTensor('maxout', 'x', x);
+  expectPositiveInteger('maxout', 'pieces', pieces);
   if (x.rank === 0) throw new ShapeError('maxout: x must have at least one axis (the features), got a 0-d tensor');
   const a = normalizeAxis('maxout', axis, x.rank);
   const size = x.shape[a]!;

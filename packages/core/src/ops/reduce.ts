@@ -7,7 +7,7 @@ import type { Tensor } from '../tensor.js';
 import { div, mul } from './arithmetic.js';
 import { cast } from './cast.js';
 import { equal } from './compare.js';
-import { expectFloat, expectTensor } from './checks.js';
+import { expectFloat, expectTensor } from '../checks.js';
 import { broadcastTo, reshape } from './shape-ops.js';
 
 function keptShape(shape: Shape, axes: readonly number[]): number[] {

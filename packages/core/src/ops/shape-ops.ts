@@ -4,7 +4,7 @@ import { bind } from '../binding/tape.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { expectTensor } from './checks.js';
+import { expectTensor } from '../checks.js';
 
 // d reshape(x) = reshape(ct) back to x's shape; the storage is shared, not copied
 const reshapePrimitive = definePrimitive({

@@ -4,7 +4,7 @@ import { bind } from '../binding/tape.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
-import { expectTensor } from './checks.js';
+import { expectTensor } from '../checks.js';
 
 // d slice(x) = ct placed back at `begin` in zeros of x's shape
 // (a backend may instead add ct into an accumulator in place: see Backend.accumulateSparse)

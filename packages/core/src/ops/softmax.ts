@@ -2,7 +2,7 @@
 import { normalizeAxes, normalizeAxis } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { add, sub } from './arithmetic.js';
-import { expectFloat, expectTensor } from './checks.js';
+import { expectFloat, expectTensor } from '../checks.js';
 import { isFinite } from './finite.js';
 import { max, sum } from './reduce.js';
 import { reshape } from './shape-ops.js';

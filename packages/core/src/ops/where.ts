@@ -3,7 +3,8 @@ import { bind } from '../binding/tape.js';
 import { DTypeError } from '../errors.js';
 import { broadcastShapes, formatShape } from '../shape.js';
 import { zerosLike, type Tensor, type TensorLike } from '../tensor.js';
-import { binaryOperands, expectTensor } from './checks.js';
+import { expectTensor } from '../checks.js';
+import { binaryOperands } from './checks.js';
 
 // d where(c, a, b) = where(c, ct, 0) for a and where(c, 0, ct) for b; the condition gets none
 const wherePrimitive = definePrimitive({

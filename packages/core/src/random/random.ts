@@ -1,6 +1,6 @@
 import { DTYPES, isFloat, type DType } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
-import { expectTensor } from '../ops/checks.js';
+import { expectPositiveInteger, expectTensor } from '../checks.js';
 import { add } from '../ops/arithmetic.js';
 import { argmax } from '../ops/indexing.js';
 import { checkShape, formatShape, normalizeAxis } from '../shape.js';
@@ -88,7 +88,7 @@ export function split(key: Tensor, n?: number): Tensor[];
 export function split(key: KeyLike, n?: number): KeyLike[];
 export function split(key: KeyLike, n = 2): KeyLike[] {
   // exported as splitKey: the messages use that name (core's `split` splits tensors)
-  if (!Number.isInteger(n) || n < 1) throw new ArgumentError(`splitKey: n must be a positive integer, got ${String(n)}`);
+  expectPositiveInteger('splitKey', 'n', n);
   if (key instanceof Tensor) {
     expectKeyData('splitKey', key);
     return Array.from({ length: n }, (_, i) => deriveKeyData(key, 1, i));

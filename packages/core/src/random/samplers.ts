@@ -12,7 +12,7 @@ import { randomBits } from './threefry.js';
 export type Sample = SampleAttrs;
 
 /** Uniform numbers in [0, 1): 24 random bits for float32, 53 for float64 (so never exactly 1). */
-export function unitUniform(k0: number, k1: number, size: number, dtype: DType): Float64Array {
+function unitUniform(k0: number, k1: number, size: number, dtype: DType): Float64Array {
   const out = new Float64Array(size);
   if (dtype === 'float32') {
     const bits = randomBits(k0, k1, size);

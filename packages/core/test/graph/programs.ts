@@ -20,7 +20,7 @@ export interface Instruction {
 
 const OPS = 16;
 
-export const instructionArb: fc.Arbitrary<Instruction> = fc.record({
+const instructionArb: fc.Arbitrary<Instruction> = fc.record({
   op: fc.integer({ min: 0, max: OPS - 1 }),
   a: fc.nat(20),
   b: fc.nat(20),

@@ -5,9 +5,8 @@
  * avoid repeating themselves. (That `recurrent` computes `x W_ihᵀ + b_ih` once for all steps is not arranged
  * here: it finds that for any cell, see step-program.ts.)
  */
-import { add, DTypeError, matmul, ShapeError, splitKey } from '@tapestry/core';
+import { add, DTypeError, expectPositiveInteger, formatShape, matmul, ShapeError, splitKey } from '@tapestry/core';
 import type { DType, Key, Tensor } from '@tapestry/core';
-import { expectPositiveInt, formatShape } from '../checks.js';
 import { uniform, type Initializer } from '../init.js';
 
 /**
@@ -55,7 +54,7 @@ export interface GatedCellConfig {
 
 /** Validates the options of a built-in cell and fills in PyTorch's defaults. */
 export function gatedConfig(name: string, gates: number, options: GatedCellOptions): GatedCellConfig {
-  const hiddenSize = expectPositiveInt(name, 'hiddenSize', options?.hiddenSize);
+  const hiddenSize = expectPositiveInteger(name, 'hiddenSize', options?.hiddenSize);
   const dtype = options.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') {
     throw new DTypeError(`${name}: dtype must be 'float32' or 'float64', got ${String(dtype)}`);
@@ -77,7 +76,7 @@ export function gatedConfig(name: string, gates: number, options: GatedCellOptio
 
 /** Creates the parameters of a built-in cell for inputs of `inputSize` features. */
 export function initGated(config: GatedCellConfig, key: Key, inputSize: number): GatedCellParams {
-  expectPositiveInt(`${config.name}.init`, 'inputSize', inputSize);
+  expectPositiveInteger(`${config.name}.init`, 'inputSize', inputSize);
   const rows = config.gates * config.hiddenSize;
   const [k1, k2, k3, k4] = splitKey(key, 4) as [Key, Key, Key, Key];
   const weights = {

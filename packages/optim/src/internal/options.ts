@@ -1,44 +1,15 @@
-/** Option checks shared by the transformations: each throws an ArgumentError naming the function and option. */
-import { ArgumentError, type Tensor } from '@tapestry/core';
+/**
+ * Option checks of the transformations beyond core's (`expectFinite`, `expectNonNegative`, …): each throws an
+ * ArgumentError naming the function and option.
+ */
+import { ArgumentError, expectFinite, expectKnownOptions, expectNonNegative, expectUnitInterval, type Tensor } from '@tapestry/core';
 import type { ScalarOrSchedule } from '../base.js';
 import { checkScheduleValue } from './schedule-checks.js';
 import type { Scalar } from './scalars.js';
 
-export function checkFiniteNumber(fn: string, name: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ArgumentError(`${fn}: ${name} must be a finite number, got ${String(value)}`);
-  }
-  return value;
-}
-
-export function checkNonNegative(fn: string, name: string, value: unknown): number {
-  const v = checkFiniteNumber(fn, name, value);
-  if (v < 0) throw new ArgumentError(`${fn}: ${name} must be >= 0, got ${v}`);
-  return v;
-}
-
-export function checkPositive(fn: string, name: string, value: unknown): number {
-  const v = checkFiniteNumber(fn, name, value);
-  if (v <= 0) throw new ArgumentError(`${fn}: ${name} must be > 0, got ${v}`);
-  return v;
-}
-
-/** A decay rate such as a beta, alpha or momentum: 0 <= value < 1. */
-export function checkUnitInterval(fn: string, name: string, value: unknown): number {
-  const v = checkFiniteNumber(fn, name, value);
-  if (v < 0 || v >= 1) throw new ArgumentError(`${fn}: ${name} must be in [0, 1), got ${v}`);
-  return v;
-}
-
-export function checkPositiveInteger(fn: string, name: string, value: unknown): number {
-  const v = checkFiniteNumber(fn, name, value);
-  if (!Number.isInteger(v) || v <= 0) throw new ArgumentError(`${fn}: ${name} must be a positive integer, got ${v}`);
-  return v;
-}
-
 /** A step such as a schedule boundary: an integer 0 <= value < 2³¹ (counts are int32). */
 export function checkStep(fn: string, name: string, value: unknown): number {
-  const v = checkFiniteNumber(fn, name, value);
+  const v = expectFinite(fn, name, value);
   if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) {
     throw new ArgumentError(`${fn}: ${name} must be an integer step in [0, 2^31), got ${v}`);
   }
@@ -48,12 +19,12 @@ export function checkStep(fn: string, name: string, value: unknown): number {
 /** A learning rate: a non-negative number, or a schedule (checked when it is called). */
 export function checkLearningRate(fn: string, lr: unknown): ScalarOrSchedule {
   if (typeof lr === 'function') return lr as ScalarOrSchedule;
-  return checkNonNegative(fn, 'lr', lr);
+  return expectNonNegative(fn, 'lr', lr);
 }
 
 /**
- * Evaluates a number-or-schedule at the update count: a number stays a number (a constant, applied as
- * before); a schedule gives a 0-d float64 tensor, checked here so a wrong return names the option.
+ * Evaluates a number-or-schedule at the update count: a number stays a number (a constant); a schedule
+ * gives a 0-d float64 tensor, checked here so a wrong return names the option.
  */
 export function valueAt(fn: string, name: string, value: ScalarOrSchedule, count: Tensor): Scalar {
   if (typeof value === 'number') return value;
@@ -84,11 +55,7 @@ export function checkOptions<T>(fn: string, options: T | undefined, known: reado
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ArgumentError(`${fn}: options must be an object { ${known.join(', ')} }, got ${describeOption(options)}`);
   }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new ArgumentError(`${fn}: unknown option ${JSON.stringify(key)} (the options are ${known.join(', ')})`);
-    }
-  }
+  expectKnownOptions(fn, options, known);
   return options;
 }
 
@@ -97,11 +64,5 @@ export function checkBetas(fn: string, betas: unknown): [number, number] {
   if (!Array.isArray(betas) || betas.length !== 2) {
     throw new ArgumentError(`${fn}: betas must be a pair [beta1, beta2] of numbers in [0, 1), got ${describeOption(betas)}`);
   }
-  return [checkUnitInterval(fn, 'betas[0]', betas[0]), checkUnitInterval(fn, 'betas[1]', betas[1])];
-}
-
-/** Checks a boolean option. */
-export function checkBoolean(fn: string, name: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new ArgumentError(`${fn}: ${name} must be true or false, got ${describeOption(value)}`);
-  return value;
+  return [expectUnitInterval(fn, 'betas[0]', betas[0]), expectUnitInterval(fn, 'betas[1]', betas[1])];
 }

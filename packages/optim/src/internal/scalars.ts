@@ -1,8 +1,8 @@
 /**
  * Where a scalar computed in float64 (a bias correction, a scheduled learning rate) meets the updates:
- * in the updates' dtype, exactly where a JS number used to be passed to an op. A number passed to
- * `mul(x, n)` is rounded to x's dtype; casting the float64 value rounds it the same way, so the bits
- * are those of the old JS arithmetic.
+ * cast to the updates' dtype. A number passed to `mul(x, n)` is rounded to x's dtype; casting the float64
+ * value rounds it the same way, so a hyper-parameter gives the same bits whether it is a number or a
+ * float64 tensor computed from the update count.
  */
 import { cast, type DType, type Tensor, type TensorLike } from '@tapestry/core';
 

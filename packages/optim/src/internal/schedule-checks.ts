@@ -1,18 +1,12 @@
 /** The contract between schedules and the transformations that evaluate them, checked with clear errors. */
 import { ArgumentError, Tensor } from '@tapestry/core';
-
-function describe(value: unknown): string {
-  if (value instanceof Tensor) return value.toString();
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
-  return `a ${typeof value} (${String(value)})`;
-}
+import { describeGiven } from './describe.js';
 
 /** The count a schedule receives: a 0-d int32 tensor (an optimiser's update count). */
 export function checkCount(fn: string, count: unknown): Tensor {
   if (!(count instanceof Tensor) || count.dtype !== 'int32' || count.shape.length !== 0) {
     throw new ArgumentError(
-      `${fn}: count must be a 0-d int32 tensor (an optimiser's update count), got ${describe(count)}; ` +
+      `${fn}: count must be a 0-d int32 tensor (an optimiser's update count), got ${describeGiven(count)}; ` +
         'to read a schedule at a step, use scheduleValue(schedule, step)',
     );
   }
@@ -23,7 +17,7 @@ export function checkCount(fn: string, count: unknown): Tensor {
 export function checkScheduleValue(fn: string, what: string, value: unknown): Tensor {
   if (!(value instanceof Tensor) || value.dtype !== 'float64' || value.shape.length !== 0) {
     throw new ArgumentError(
-      `${fn}: ${what} returned ${describe(value)}; a schedule must return a 0-d float64 tensor computed from ` +
+      `${fn}: ${what} returned ${describeGiven(value)}; a schedule must return a 0-d float64 tensor computed from ` +
         'the count with core ops (e.g. (count) => mul(cast(count, "float64"), 1e-4))',
     );
   }

@@ -1,5 +1,6 @@
 /** Reading fields of a transformation's state, with an error that says which state was expected. */
 import { add, ArgumentError, scalar, Tensor } from '@tapestry/core';
+import { describeGiven } from './describe.js';
 
 /** Returns `state[field]`, throwing if `state` is not an object that has it. */
 export function stateField(fn: string, state: unknown, field: string): unknown {
@@ -11,13 +12,6 @@ export function stateField(fn: string, state: unknown, field: string): unknown {
   return (state as Record<string, unknown>)[field];
 }
 
-/** What a counter in a state is, for error messages: `a number (3)`, `Tensor(f64[])`, `an instance of Map`. */
-function describeCounter(value: unknown): string {
-  if (value instanceof Tensor) return value.toString();
-  if (value !== null && typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
-  return `a ${typeof value} (${String(value)})`;
-}
-
 /**
  * A counter kept in a state (the update count `count`, guardFinite's tallies): a 0-d int32 tensor, so a
  * jitted step sees the same argument signature at every call and schedules can be evaluated on it.
@@ -26,7 +20,7 @@ export function stateCounter(fn: string, state: unknown, field = 'count'): Tenso
   const value = stateField(fn, state, field);
   if (!(value instanceof Tensor) || value.dtype !== 'int32' || value.shape.length !== 0) {
     throw new ArgumentError(
-      `${fn}: state.${field} must be a 0-d int32 tensor (as init makes it), got ${describeCounter(value)}; ` +
+      `${fn}: state.${field} must be a 0-d int32 tensor (as init makes it), got ${describeGiven(value)}; ` +
         `pass the state returned by this transformation's init or its last update`,
     );
   }

@@ -8,27 +8,18 @@ import {
   DTypeError,
   ShapeError,
   Tensor,
+  formatShape,
   freezeTree,
   treeFlattenWithPath,
   treeStructure,
   treeUnflatten,
 } from '@tapestry/core';
+import { describeGiven } from './describe.js';
 
 /** `grads` + `layers[0].weight` → `grads.layers[0].weight`; the root alone is just `grads`. */
 function joinPath(arg: string, path: string): string {
   if (path === '') return arg;
   return path.startsWith('[') ? `${arg}${path}` : `${arg}.${path}`;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'object') return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
-  return `a ${typeof value} (${String(value)})`;
-}
-
-function formatShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
 }
 
 /** One tensor leaf: its path inside the tree, its path with the argument name (for messages), the tensor. */
@@ -42,7 +33,7 @@ function leaves(fn: string, arg: string, tree: unknown): Leaf[] {
   return treeFlattenWithPath(tree).map(([path, leaf]) => {
     const where = joinPath(arg, path);
     if (!(leaf instanceof Tensor)) {
-      throw new ArgumentError(`${fn}: ${where} is ${describe(leaf)}; every leaf of ${arg} must be a Tensor`);
+      throw new ArgumentError(`${fn}: ${where} is ${describeGiven(leaf)}; every leaf of ${arg} must be a Tensor`);
     }
     if (leaf.dtype !== 'float32' && leaf.dtype !== 'float64') {
       throw new DTypeError(`${fn}: ${where} has dtype ${leaf.dtype}; ${arg} must hold float32 or float64 tensors`);

@@ -1,7 +1,7 @@
-import { add, cast, div, mul, type Tensor } from '@tapestry/core';
+import { add, cast, div, expectNonNegative, mul, type Tensor } from '@tapestry/core';
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { chain, type ChainState } from '../chain.js';
-import { checkLearningRate, checkNonNegative, checkOptions, valueAt } from '../internal/options.js';
+import { checkLearningRate, checkOptions, valueAt } from '../internal/options.js';
 import { addDecayedWeights } from '../transforms/add-decayed-weights.js';
 import { scaleByAdagrad } from '../transforms/scale-by-adagrad.js';
 import { scaleByLearningRate } from '../transforms/scale.js';
@@ -33,11 +33,11 @@ export function adagrad(options: AdagradOptions = {}): GradientTransformation<Ch
   const fn = 'adagrad';
   checkOptions(fn, options, ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps']);
   // scaleByAdagrad checks these too; here first, so that errors name adagrad
-  if (options.eps !== undefined) checkNonNegative(fn, 'eps', options.eps);
-  if (options.initialAccumulatorValue !== undefined) checkNonNegative(fn, 'initialAccumulatorValue', options.initialAccumulatorValue);
+  if (options.eps !== undefined) expectNonNegative(fn, 'eps', options.eps);
+  if (options.initialAccumulatorValue !== undefined) expectNonNegative(fn, 'initialAccumulatorValue', options.initialAccumulatorValue);
   const lr = checkLearningRate(fn, options.lr ?? 1e-2);
-  const lrDecay = checkNonNegative(fn, 'lrDecay', options.lrDecay ?? 0);
-  const weightDecay = checkNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
+  const lrDecay = expectNonNegative(fn, 'lrDecay', options.lrDecay ?? 0);
+  const weightDecay = expectNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
   // PyTorch: clr = lr / (1 + (step - 1) * lr_decay) with a 1-based step, i.e. the 0-based count here;
   // in float64, in the order of the JS expression lr / (1 + count * lrDecay)
   const decayed: ScalarOrSchedule =

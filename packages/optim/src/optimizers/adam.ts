@@ -1,6 +1,7 @@
+import { expectBoolean, expectNonNegative } from '@tapestry/core';
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { chain, type ChainState } from '../chain.js';
-import { checkBetas, checkBoolean, checkLearningRate, checkNonNegative, checkOptions } from '../internal/options.js';
+import { checkBetas, checkLearningRate, checkOptions } from '../internal/options.js';
 import { addDecayedWeights } from '../transforms/add-decayed-weights.js';
 import { scaleByAdam } from '../transforms/scale-by-adam.js';
 import { scaleByLearningRate } from '../transforms/scale.js';
@@ -26,8 +27,8 @@ export interface AdamOptions {
 function checkAdamOptions(fn: string, options: AdamOptions): void {
   checkOptions(fn, options, ['lr', 'betas', 'eps', 'weightDecay', 'amsgrad']);
   if (options.betas !== undefined) checkBetas(fn, options.betas);
-  if (options.eps !== undefined) checkNonNegative(fn, 'eps', options.eps);
-  if (options.amsgrad !== undefined) checkBoolean(fn, 'amsgrad', options.amsgrad);
+  if (options.eps !== undefined) expectNonNegative(fn, 'eps', options.eps);
+  if (options.amsgrad !== undefined) expectBoolean(fn, 'amsgrad', options.amsgrad);
 }
 
 /**
@@ -44,7 +45,7 @@ export function adam(options: AdamOptions = {}): GradientTransformation<ChainSta
   const fn = 'adam';
   checkAdamOptions(fn, options);
   const lr = checkLearningRate(fn, options.lr ?? 1e-3);
-  const weightDecay = checkNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
+  const weightDecay = expectNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
   return chain(
     ...(weightDecay !== 0 ? [addDecayedWeights(weightDecay)] : []),
     scaleByAdam({ betas: options.betas, eps: options.eps, amsgrad: options.amsgrad }),
@@ -68,7 +69,7 @@ export function adamw(options: AdamOptions = {}): GradientTransformation<ChainSt
   const fn = 'adamw';
   checkAdamOptions(fn, options);
   const lr = checkLearningRate(fn, options.lr ?? 1e-3);
-  const weightDecay = checkNonNegative(fn, 'weightDecay', options.weightDecay ?? 1e-2);
+  const weightDecay = expectNonNegative(fn, 'weightDecay', options.weightDecay ?? 1e-2);
   return chain(
     scaleByAdam({ betas: options.betas, eps: options.eps, amsgrad: options.amsgrad }),
     ...(weightDecay !== 0 ? [addDecayedWeights(weightDecay)] : []),

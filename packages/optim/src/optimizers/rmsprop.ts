@@ -1,6 +1,7 @@
+import { expectBoolean, expectNonNegative, expectUnitInterval } from '@tapestry/core';
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { chain, type ChainState } from '../chain.js';
-import { checkBoolean, checkLearningRate, checkNonNegative, checkOptions, checkUnitInterval } from '../internal/options.js';
+import { checkLearningRate, checkOptions } from '../internal/options.js';
 import { addDecayedWeights } from '../transforms/add-decayed-weights.js';
 import { scaleByRms } from '../transforms/scale-by-rms.js';
 import { scaleByLearningRate } from '../transforms/scale.js';
@@ -36,12 +37,12 @@ export function rmsprop(options: RmspropOptions = {}): GradientTransformation<Ch
   const fn = 'rmsprop';
   checkOptions(fn, options, ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered']);
   // scaleByRms checks these too; here first, so that errors name rmsprop
-  if (options.alpha !== undefined) checkUnitInterval(fn, 'alpha', options.alpha);
-  if (options.eps !== undefined) checkNonNegative(fn, 'eps', options.eps);
-  if (options.centered !== undefined) checkBoolean(fn, 'centered', options.centered);
+  if (options.alpha !== undefined) expectUnitInterval(fn, 'alpha', options.alpha);
+  if (options.eps !== undefined) expectNonNegative(fn, 'eps', options.eps);
+  if (options.centered !== undefined) expectBoolean(fn, 'centered', options.centered);
   const lr = checkLearningRate(fn, options.lr ?? 1e-2);
-  const weightDecay = checkNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
-  const momentum = checkNonNegative(fn, 'momentum', options.momentum ?? 0);
+  const weightDecay = expectNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
+  const momentum = expectNonNegative(fn, 'momentum', options.momentum ?? 0);
   return chain(
     ...(weightDecay !== 0 ? [addDecayedWeights(weightDecay)] : []),
     scaleByRms({ alpha: options.alpha, eps: options.eps, centered: options.centered }),

@@ -1,7 +1,7 @@
-import { ArgumentError } from '@tapestry/core';
+import { ArgumentError, expectBoolean, expectNonNegative, expectUnitInterval } from '@tapestry/core';
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { chain, type ChainState } from '../chain.js';
-import { checkBoolean, checkLearningRate, checkNonNegative, checkOptions, checkUnitInterval } from '../internal/options.js';
+import { checkLearningRate, checkOptions } from '../internal/options.js';
 import { addDecayedWeights } from '../transforms/add-decayed-weights.js';
 import { scaleByLearningRate } from '../transforms/scale.js';
 import { momentum as momentumTrace } from '../transforms/momentum.js';
@@ -38,10 +38,10 @@ export function sgd(options: SgdOptions): GradientTransformation<ChainState> {
   checkOptions(fn, options, ['lr', 'momentum', 'dampening', 'nesterov', 'weightDecay'], true);
   if (options.lr === undefined) throw new ArgumentError(`${fn}: options.lr is required (PyTorch's SGD has no default learning rate), e.g. sgd({ lr: 0.1 })`);
   const lr = checkLearningRate(fn, options.lr);
-  const momentum = checkNonNegative(fn, 'momentum', options.momentum ?? 0);
-  const dampening = checkUnitInterval(fn, 'dampening', options.dampening ?? 0);
-  const nesterov = checkBoolean(fn, 'nesterov', options.nesterov ?? false);
-  const weightDecay = checkNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
+  const momentum = expectNonNegative(fn, 'momentum', options.momentum ?? 0);
+  const dampening = expectUnitInterval(fn, 'dampening', options.dampening ?? 0);
+  const nesterov = expectBoolean(fn, 'nesterov', options.nesterov ?? false);
+  const weightDecay = expectNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
   if (nesterov && (momentum <= 0 || dampening !== 0)) {
     throw new ArgumentError(
       `${fn}: Nesterov momentum needs momentum > 0 and dampening 0, got momentum ${momentum} and dampening ${dampening}`,

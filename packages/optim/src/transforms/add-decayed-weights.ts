@@ -1,6 +1,5 @@
-import { add, mul } from '@tapestry/core';
+import { add, expectNonNegative, mul } from '@tapestry/core';
 import { emptyState, type EmptyState, type GradientTransformation } from '../base.js';
-import { checkNonNegative } from '../internal/options.js';
 import { mapTensors, requireParams } from '../internal/trees.js';
 
 /**
@@ -16,7 +15,7 @@ import { mapTensors, requireParams } from '../internal/trees.js';
  */
 export function addDecayedWeights(weightDecay: number): GradientTransformation<EmptyState> {
   const fn = 'addDecayedWeights';
-  const wd = checkNonNegative(fn, 'weightDecay', weightDecay);
+  const wd = expectNonNegative(fn, 'weightDecay', weightDecay);
   return {
     init: () => emptyState(),
     update: (updates, state, params) => {

@@ -1,6 +1,8 @@
-import { ArgumentError, add, equal, freezeTree, mul, where, zerosLike, type Tensor } from '@tapestry/core';
+import {
+  add, ArgumentError, equal, expectBoolean, expectNonNegative, expectUnitInterval, freezeTree, mul, where, zerosLike, type Tensor,
+} from '@tapestry/core';
 import type { GradientTransformation } from '../base.js';
-import { checkBoolean, checkNonNegative, checkOptions, checkUnitInterval } from '../internal/options.js';
+import { checkOptions } from '../internal/options.js';
 import { incremented, stateCounter, stateField, zeroCounter } from '../internal/state.js';
 import { mapTensors } from '../internal/trees.js';
 
@@ -37,9 +39,9 @@ export interface MomentumState {
 export function momentum(options: MomentumOptions): GradientTransformation<MomentumState> {
   const fn = 'momentum';
   checkOptions(fn, options, ['decay', 'dampening', 'nesterov'], true);
-  const decay = checkNonNegative(fn, 'decay', options.decay);
-  const dampening = checkUnitInterval(fn, 'dampening', options.dampening ?? 0);
-  const nesterov = checkBoolean(fn, 'nesterov', options.nesterov ?? false);
+  const decay = expectNonNegative(fn, 'decay', options.decay);
+  const dampening = expectUnitInterval(fn, 'dampening', options.dampening ?? 0);
+  const nesterov = expectBoolean(fn, 'nesterov', options.nesterov ?? false);
   if (nesterov && (decay <= 0 || dampening !== 0)) {
     throw new ArgumentError(
       `${fn}: Nesterov momentum needs decay > 0 and dampening 0, got decay ${decay} and dampening ${dampening}`,

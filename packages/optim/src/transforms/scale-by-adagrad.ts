@@ -1,6 +1,6 @@
-import { add, div, freezeTree, full, mul, sqrt } from '@tapestry/core';
+import { add, div, expectNonNegative, freezeTree, full, mul, sqrt } from '@tapestry/core';
 import type { GradientTransformation } from '../base.js';
-import { checkNonNegative, checkOptions } from '../internal/options.js';
+import { checkOptions } from '../internal/options.js';
 import { stateField } from '../internal/state.js';
 import { mapTensors } from '../internal/trees.js';
 
@@ -30,8 +30,8 @@ export interface ScaleByAdagradState {
 export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTransformation<ScaleByAdagradState> {
   const fn = 'scaleByAdagrad';
   checkOptions(fn, options, ['eps', 'initialAccumulatorValue']);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-10);
-  const init = checkNonNegative(fn, 'initialAccumulatorValue', options.initialAccumulatorValue ?? 0);
+  const eps = expectNonNegative(fn, 'eps', options.eps ?? 1e-10);
+  const init = expectNonNegative(fn, 'initialAccumulatorValue', options.initialAccumulatorValue ?? 0);
   return {
     init: (params) =>
       freezeTree({

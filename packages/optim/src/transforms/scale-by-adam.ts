@@ -1,6 +1,6 @@
-import { add, cast, div, freezeTree, maximum, mul, pow, sqrt, sub, zerosLike, type Tensor } from '@tapestry/core';
+import { add, cast, div, expectBoolean, expectNonNegative, freezeTree, maximum, mul, pow, sqrt, sub, zerosLike, type Tensor } from '@tapestry/core';
 import type { GradientTransformation } from '../base.js';
-import { checkBetas, checkBoolean, checkNonNegative, checkOptions } from '../internal/options.js';
+import { checkBetas, checkOptions } from '../internal/options.js';
 import { inDtype } from '../internal/scalars.js';
 import { incremented, stateCounter, stateField, zeroCounter } from '../internal/state.js';
 import { mapTensors } from '../internal/trees.js';
@@ -42,8 +42,8 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
   const fn = 'scaleByAdam';
   checkOptions(fn, options, ['betas', 'eps', 'amsgrad']);
   const [b1, b2] = checkBetas(fn, options.betas ?? [0.9, 0.999]);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
-  const amsgrad = checkBoolean(fn, 'amsgrad', options.amsgrad ?? false);
+  const eps = expectNonNegative(fn, 'eps', options.eps ?? 1e-8);
+  const amsgrad = expectBoolean(fn, 'amsgrad', options.amsgrad ?? false);
   return {
     init: (params) => {
       const zeros = () => mapTensors(`${fn}.init`, (p) => zerosLike(p), ['params', params]);

@@ -1,6 +1,6 @@
-import { add, div, freezeTree, mul, sqrt, sub, zerosLike } from '@tapestry/core';
+import { add, div, expectBoolean, expectNonNegative, expectUnitInterval, freezeTree, mul, sqrt, sub, zerosLike } from '@tapestry/core';
 import type { GradientTransformation } from '../base.js';
-import { checkBoolean, checkNonNegative, checkOptions, checkUnitInterval } from '../internal/options.js';
+import { checkOptions } from '../internal/options.js';
 import { stateField } from '../internal/state.js';
 import { mapTensors } from '../internal/trees.js';
 
@@ -35,9 +35,9 @@ export interface ScaleByRmsState {
 export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformation<ScaleByRmsState> {
   const fn = 'scaleByRms';
   checkOptions(fn, options, ['alpha', 'eps', 'centered']);
-  const alpha = checkUnitInterval(fn, 'alpha', options.alpha ?? 0.99);
-  const eps = checkNonNegative(fn, 'eps', options.eps ?? 1e-8);
-  const centered = checkBoolean(fn, 'centered', options.centered ?? false);
+  const alpha = expectUnitInterval(fn, 'alpha', options.alpha ?? 0.99);
+  const eps = expectNonNegative(fn, 'eps', options.eps ?? 1e-8);
+  const centered = expectBoolean(fn, 'centered', options.centered ?? false);
   return {
     init: (params) => {
       const zeros = () => mapTensors(`${fn}.init`, (p) => zerosLike(p), ['params', params]);

@@ -1,6 +1,6 @@
-import { freezeTree, mul, neg, type Tensor } from '@tapestry/core';
+import { expectBoolean, expectFinite, freezeTree, mul, neg, type Tensor } from '@tapestry/core';
 import { emptyState, type EmptyState, type GradientTransformation, type ScalarOrSchedule } from '../base.js';
-import { checkBoolean, checkFiniteNumber, checkLearningRate, checkOptions, valueAt } from '../internal/options.js';
+import { checkLearningRate, checkOptions, valueAt } from '../internal/options.js';
 import { inDtype } from '../internal/scalars.js';
 import { incremented, stateCounter, zeroCounter } from '../internal/state.js';
 import { mapTensors } from '../internal/trees.js';
@@ -14,7 +14,7 @@ import { mapTensors } from '../internal/trees.js';
  * ```
  */
 export function scale(factor: number): GradientTransformation<EmptyState> {
-  const f = checkFiniteNumber('scale', 'factor', factor);
+  const f = expectFinite('scale', 'factor', factor);
   return {
     init: () => emptyState(),
     update: (updates, state) => ({
@@ -55,7 +55,7 @@ export function scaleByLearningRate(
   const fn = 'scaleByLearningRate';
   const rate = checkLearningRate(fn, lr);
   checkOptions(fn, options, ['flipSign']);
-  const flip = checkBoolean(fn, 'flipSign', options.flipSign ?? true);
+  const flip = expectBoolean(fn, 'flipSign', options.flipSign ?? true);
   return {
     init: () => freezeTree({ count: zeroCounter() }) as ScaleByLearningRateState,
     update: (updates, state) => {

@@ -51,7 +51,7 @@ fn pow_f(a: f32, b: f32) -> f32 {
 `;
 
 /** The expression of a unary op applied to `x` (of `dtype`). */
-export function unaryExpr(op: UnaryName, x: string, dtype: DType, attrs: unknown): string {
+function unaryExpr(op: UnaryName, x: string, dtype: DType, attrs: unknown): string {
   const int = dtype === 'int32';
   const a = (attrs ?? {}) as Record<string, number>;
   switch (op) {
@@ -81,7 +81,7 @@ export function unaryExpr(op: UnaryName, x: string, dtype: DType, attrs: unknown
 }
 
 /** The expression of a binary op on `a` and `b` (both of `dtype`; comparisons give i32 0/1). */
-export function binaryExpr(op: BinaryName, a: string, b: string, dtype: DType): string {
+function binaryExpr(op: BinaryName, a: string, b: string, dtype: DType): string {
   const int = dtype === 'int32';
   switch (op) {
     case 'add': return `(${a} + ${b})`;
@@ -103,7 +103,7 @@ export function binaryExpr(op: BinaryName, a: string, b: string, dtype: DType): 
 }
 
 /** The expression converting `x` from `from` to `to` (float → int32 truncates toward zero; NaN gives 0). */
-export function castExpr(x: string, from: DType, to: DType): string {
+function castExpr(x: string, from: DType, to: DType): string {
   if (from === to) return x;
   if (to === 'int32') return `select(0i, i32(clamp(${x}, -2147483648.0, 2147483520.0)), !is_nan(${x}))`;
   return `f32(${x})`;

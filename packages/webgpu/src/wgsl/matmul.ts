@@ -5,7 +5,7 @@
  * TK-deep slices of A and B staged in workgroup memory. The staging loads read along whichever axis is
  * contiguous in memory, so a transposed operand costs no more than a plain one.
  */
-import { ArgumentError, type DType } from '@tapestry/core';
+import { ArgumentError, formatShape, type DType } from '@tapestry/core';
 import { binding, broadcastStrides, sizeOf, wgslType, type KernelSpec } from './common.js';
 
 /** The shapes of one product: A's and B's stored shapes (rank ≥ 2) and the transposes. */
@@ -153,7 +153,7 @@ function batchParams(shape: readonly number[], a: readonly number[], b: readonly
     as.push(a[i]!);
     bs.push(b[i]!);
   });
-  if (dims.length > 4) throw new ArgumentError(`matmul: at most 4 independent batch axes on the GPU, got batch shape [${shape.join(', ')}]`);
+  if (dims.length > 4) throw new ArgumentError(`matmul: at most 4 independent batch axes on the GPU, got batch shape ${formatShape(shape)}`);
   while (dims.length < 4) {
     dims.unshift(1);
     as.unshift(0);

@@ -3,7 +3,7 @@ import type { Graph } from '../graph.js';
 import { copyNode, rewrite } from './rewrite.js';
 
 /** The nodes some output reads, directly or through others. */
-export function liveNodes(graph: Graph): boolean[] {
+function liveNodes(graph: Graph): boolean[] {
   const live = new Array<boolean>(graph.nodes.length).fill(false);
   for (const id of graph.outputs) live[id] = true;
   // nodes are in execution order, so one backward sweep reaches everything

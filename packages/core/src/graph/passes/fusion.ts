@@ -8,7 +8,7 @@ import type { Graph, GraphNode } from '../graph.js';
 import { PRIMITIVES } from '../primitive-table.js';
 
 /** Whether a node is elementwise by its primitive's declared kind (and has elements to compute). */
-export function isElementwise(node: GraphNode): boolean {
+function isElementwise(node: GraphNode): boolean {
   return node.op !== 'input' && node.op !== 'const' && PRIMITIVES[node.op].kind === 'elementwise' && sizeOf(node.shape) > 0;
 }
 

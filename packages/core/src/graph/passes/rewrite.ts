@@ -30,7 +30,7 @@ export function rewrite(
 }
 
 /** A node without its id, to add it again. */
-export function strip(node: GraphNode): NodeSpec {
+function strip(node: GraphNode): NodeSpec {
   const { id: _id, ...spec } = node;
   return spec as NodeSpec;
 }

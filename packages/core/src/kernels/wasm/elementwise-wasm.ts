@@ -58,7 +58,7 @@ const UNARY = ['neg', 'abs', 'sqrt', 'square', 'floor', 'relu', 'leakyRelu', 'si
 
 /** Elements per chunk: four operands of 8 KB (float32) or 16 KB (float64) stay in L1/L2 between copies. */
 const CHUNK = 2048;
-/** Where the scratch starts (the 2^(j/128) tables sit below it); must match tools/wasm/elementwise-wat.ts. */
+/** Where the scratch starts: above the 2^(j/128) table that tools/wasm/elementwise-wat.ts places at 0 (2048 bytes). */
 const SCRATCH_AT = 2048;
 /** Byte addresses of the three input regions and the output region, each a chunk of float64. */
 const IN0 = SCRATCH_AT;
