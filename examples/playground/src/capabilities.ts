@@ -6,14 +6,14 @@ import { defaultThreads } from './config.js';
 import type { Capabilities } from './messages.js';
 
 /** The adapter in words: its description, else vendor and architecture. */
-export function describeAdapter(adapter: GPUAdapter): string {
+function describeAdapter(adapter: GPUAdapter): string {
   const { description, vendor, architecture } = adapter.info;
   const name = description || [vendor, architecture].filter((s) => s).join(' ') || 'unnamed adapter';
   return isSoftware(adapter) ? `${name}, a software adapter` : name;
 }
 
 /** Whether an adapter runs on the CPU (SwiftShader, llvmpipe): correct, but slower than training on the CPU directly. */
-export function isSoftware(adapter: GPUAdapter): boolean {
+function isSoftware(adapter: GPUAdapter): boolean {
   return adapter.info.isFallbackAdapter === true || /swiftshader|llvmpipe|software/i.test(`${adapter.info.architecture} ${adapter.info.description}`);
 }
 

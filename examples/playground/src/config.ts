@@ -58,7 +58,7 @@ export interface ComputeSettings {
 }
 
 /** The most threads the page offers by default: past this, a small model waits on the threads' meetings more than it computes. */
-export const MAX_DEFAULT_THREADS = 8;
+const MAX_DEFAULT_THREADS = 8;
 
 /**
  * The default thread count: 1 without shared memory (a page that is not cross-origin isolated), else the

@@ -43,7 +43,7 @@ export interface ReplicaOutput {
 }
 
 /** This thread's streams: rows [index · n/threads, (index + 1) · n/threads) of the source. */
-export function shareOf(source: Tensor, thread: Pick<Thread, 'index' | 'threads'>): Tensor {
+function shareOf(source: Tensor, thread: Pick<Thread, 'index' | 'threads'>): Tensor {
   const [streams, steps] = source.shape as [number, number];
   if (streams % thread.threads !== 0) {
     throw new Error(`playground: ${streams} streams do not split evenly over ${thread.threads} threads; choose a thread count that divides the batch`);

@@ -7,7 +7,7 @@
 import type { BinaryName, DType, ElementwiseName, FusedInstruction } from '@tapestry/core';
 
 /** The elementwise primitives of one operand (core's elementwise ops less the binary ones, `where` and `cast`). */
-export type UnaryName = Exclude<ElementwiseName, BinaryName | 'where' | 'cast'>;
+type UnaryName = Exclude<ElementwiseName, BinaryName | 'where' | 'cast'>;
 import { binding, broadcastStrides, elementKernel, FLOAT_HELPERS, LOG_HELPERS, literal, offsetCode, sizeOf, stridesOf, wgslType, type KernelSpec } from './common.js';
 
 /**
