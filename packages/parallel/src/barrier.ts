@@ -29,8 +29,12 @@ export class Barrier {
     private readonly offset = 0,
   ) {}
 
-  /** Waits until all parties have arrived; throws {@link BarrierBroken} if any thread has called {@link Barrier.fail}. */
+  /**
+   * Waits until all parties have arrived; throws {@link BarrierBroken} if a thread has called
+   * {@link Barrier.fail} before the meeting completed.
+   */
   arrive(): void {
+    this.throwIfBroken();
     const w = this.words;
     const gen = this.offset + GENERATION;
     const generation = Atomics.load(w, gen);
@@ -46,13 +50,15 @@ export class Barrier {
         Atomics.wait(w, gen, generation, 100);
       }
     }
-    this.throwIfBroken();
+    // Released: every party arrived, so the meeting completed. A thread that fails after the release (the
+    // last to arrive may throw at once) must not turn this completed wait into BarrierBroken, or which
+    // error a step reports would depend on how fast each thread woke.
   }
 
   /** Marks the run failed and wakes every waiting thread, which then throws. */
   fail(): void {
+    // the generation stays: only a real release moves it, so a waiter can tell a release from a failure
     Atomics.store(this.words, this.offset + FAILED, 1);
-    Atomics.add(this.words, this.offset + GENERATION, 1);
     Atomics.notify(this.words, this.offset + GENERATION);
   }
 
