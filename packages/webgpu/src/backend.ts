@@ -117,9 +117,9 @@ export class WebGpuBackend implements Backend {
 
   /** Storage holding a copy of host data (core's `devicePut`); its buffer is pooled again once the storage is collected. */
   fromHost(data: TensorData): GpuStorage {
-    const s = this.upload(data);
-    this.collected.register(s, s.buffer);
-    return s;
+    // upload registered it already: a second registration would pool its buffer twice once collected, and
+    // two later allocations would then share one buffer
+    return this.upload(data);
   }
 
   /** A copy of storage on the host, once the pending work is done (core's `await t.data()`). */
