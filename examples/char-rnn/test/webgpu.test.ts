@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpu, deviceGet, randomKey, treeLeaves, type Tensor } from '@tapestry/core';
+import { cpu, deviceGet, randomKey, treeLeaves, type Backend, type Tensor } from '@tapestry/core';
 import { webgpuDevice, type WebGpuBackend } from '@tapestry/webgpu';
 import { create } from 'webgpu';
 import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint.js';
@@ -39,7 +39,7 @@ afterAll(() => {
   device?.destroy();
 });
 
-async function train(start: TrainingState, steps: number, on = device!) {
+async function train(start: TrainingState, steps: number, on: Backend = device!) {
   const seen: number[] = [];
   const end = await trainLoop(config, corpus, model, start, { maxSteps: start.step + steps, device: on, onStep: (_s, l) => seen.push(l) });
   return { seen, end };
@@ -79,6 +79,7 @@ describe.skipIf(device === null)('char-rnn on WebGPU', () => {
     expect(mean(seen.slice(0, 5))).toBeGreaterThan(Math.log(corpus.vocab.size) - 0.5);
     expect(mean(seen.slice(-5))).toBeLessThan(mean(seen.slice(0, 5)) - 0.8);
     for (const leaf of treeLeaves<Tensor>([end.params, end.optState, end.carry])) expect(leaf.backend).toBe(device);
+    console.log(`char-rnn webgpu: mean loss of the first 5 steps ${mean(seen.slice(0, 5)).toFixed(3)}, of the last 5 ${mean(seen.slice(-5)).toFixed(3)} nats`);
     trained = end;
   });
 

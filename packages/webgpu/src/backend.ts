@@ -148,7 +148,31 @@ export class WebGpuBackend implements Backend {
     const instructions: FusedInstruction[] = program.instructions.map((ins) => ({
       op: ins.op as FusedInstruction['op'], attrs: ins.attrs, dtype: ins.dtype, operands: ins.operands, output: ins.stored,
     }));
-    return this.planFusedGroup(instructions, program.inputs, program.shape) as FusedRun;
+    const types = program.inputs.map((v) => gpuDType(v.dtype, 'fused'));
+    if (fusedKernel(instructions, program.inputs.map((v) => v.shape), types, program.shape).bindings <= this.maxBindings) {
+      return this.planFusedGroup(instructions, program.inputs, program.shape) as FusedRun;
+    }
+    return this.planFusedApart(instructions, program.inputs, program.shape) as FusedRun;
+  }
+
+  /**
+   * A fused group that binds more buffers than the device allows (core's fusion does not know the limit),
+   * run member by member: each member a one-member group, and the values the group kept in registers in
+   * buffers of their own, held for the plan's life.
+   */
+  private planFusedApart(program: readonly FusedInstruction[], inputs: readonly AbstractValue[], shape: readonly number[]): FusedRun {
+    const size = Math.max(1, sizeOf(shape));
+    let stored = 0;
+    const outIndex = program.map((m) => (m.output ? stored++ : -1));
+    const temps = program.map((m) => (m.output ? null : this.allocate(m.dtype, size)));
+    const runs = program.map((m) => {
+      const operandTypes = m.operands.map((k) => (k >= 0 ? inputs[k]! : { shape, dtype: program[-k - 1]!.dtype }));
+      return this.planFusedGroup([{ ...m, operands: m.operands.map((_, j) => j), output: true }], operandTypes, shape);
+    });
+    const valueOf = (m: number, outs: readonly GpuStorage[]): GpuStorage => (outIndex[m]! >= 0 ? outs[outIndex[m]!]! : temps[m]!);
+    return ((ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => {
+      program.forEach((m, i) => runs[i]!(m.operands.map((k) => (k >= 0 ? ins[k]! : valueOf(-k - 1, outs))), [valueOf(i, outs)]));
+    }) as FusedRun;
   }
 
   /** Gives storage back to the pool (after the work already encoded has been submitted). */
