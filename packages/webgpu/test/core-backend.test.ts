@@ -71,4 +71,12 @@ describe.skipIf(backend === null)('webgpu as a core backend', () => {
     }
     expect(mismatch(await gp.w.data(), cp.w, 1e-4, 1e-6)).toBeNull();
   });
+
+  it('jit of an elementwise chain over more inputs than a kernel may bind runs member by member, matching the CPU', async () => {
+    // 20 inputs fused into one group would bind 21 buffers, more than the 16 a device guarantees
+    const xs = Array.from({ length: 20 }, (_, i) => values([3, 4], 100 + i));
+    const chain = (...ts: Tensor[]) => ts.slice(1).reduce((acc, t, i) => (i % 2 === 0 ? core.add(acc, core.tanh(t)) : core.mul(acc, t)), ts[0]!);
+    const got = await core.jit(chain)(...devicePut(xs, gpu)).data();
+    expect(mismatch(got, core.jit(chain)(...xs), 1e-4, 1e-5)).toBeNull();
+  });
 });
