@@ -2,7 +2,8 @@
  * char-rnn on WebGPU (Mesa's llvmpipe through the `webgpu` package where there is no GPU): a small LSTM
  * trains 50 steps with the whole step as one submission and its loss falls; a checkpoint written from the
  * GPU resumes on the CPU and one written on the CPU resumes on the GPU, with the saved parameters bit for
- * bit and the next steps' losses tracking each other; and the GPU samples the CPU's text. Skips where no
+ * bit and the next steps' losses tracking each other; dropout draws the CPU's masks; and the GPU samples the
+ * CPU's text. Skips where no
  * adapter exists, unless TAPESTRY_REQUIRE_WEBGPU=1 (CI installs llvmpipe and sets it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -107,6 +108,26 @@ describe.skipIf(device === null)('char-rnn on WebGPU', () => {
     expect(resumed.end.step).toBe(55);
     const cpuThen = await train(cpuNext.end, 2, cpu);
     resumed.seen.forEach((l, i) => expect(Math.abs(l - cpuThen.seen[i]!)).toBeLessThan(1e-4 * cpuThen.seen[i]!));
+  });
+
+  it('with dropout between two layers, the GPU draws the CPU\'s masks: the losses track the CPU\'s', { timeout: 300_000 }, async () => {
+    const dropped: TrainConfig = { ...config, numLayers: 2, dropout: 0.3 };
+    const droppedModel = makeModel(dropped, corpus.vocab.size);
+    const droppedOptimizer = makeOptimizer(dropped);
+    const run = async (on: Backend) => {
+      const seen: number[] = [];
+      const start = initialTrainingState(dropped, droppedModel, droppedOptimizer, on);
+      await trainLoop(dropped, corpus, droppedModel, start, { maxSteps: 4, device: on, onStep: (_s, l) => seen.push(l) });
+      return seen;
+    };
+    const [onGpu, onCpu] = [await run(device!), await run(cpu)];
+    onGpu.forEach((l, i) => expect(Math.abs(l - onCpu[i]!), `step ${i}: gpu ${l}, cpu ${onCpu[i]}`).toBeLessThan(1e-4 * onCpu[i]!));
+    // dropout is on: the first loss differs from the same parameters' loss without it
+    const plain = makeModel({ ...dropped, dropout: 0 }, corpus.vocab.size);
+    const fresh = initialTrainingState(dropped, plain, droppedOptimizer);
+    const withoutDropout: number[] = [];
+    await trainLoop({ ...dropped, dropout: 0 }, corpus, plain, fresh, { maxSteps: 1, onStep: (_s, l) => withoutDropout.push(l) });
+    expect(Math.abs(onCpu[0]! - withoutDropout[0]!)).toBeGreaterThan(1e-3);
   });
 
   it('samples on the GPU the text the CPU samples from the same parameters and key', { timeout: 120_000 }, async () => {
