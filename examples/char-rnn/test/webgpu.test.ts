@@ -2,8 +2,8 @@
  * char-rnn on WebGPU (Mesa's llvmpipe through the `webgpu` package where there is no GPU): a small LSTM
  * trains 50 steps with the whole step as one submission and its loss falls; a checkpoint written from the
  * GPU resumes on the CPU and one written on the CPU resumes on the GPU, with the saved parameters bit for
- * bit and the next steps' losses tracking each other; dropout draws the CPU's masks; and the GPU samples the
- * CPU's text. Skips where no adapter exists, unless TAPESTRY_REQUIRE_WEBGPU=1 (CI installs llvmpipe and sets it).
+ * bit and the next steps' losses tracking each other; dropout draws the CPU's masks; and the GPU evaluates
+ * and samples as the CPU does. Skips where no adapter exists, unless TAPESTRY_REQUIRE_WEBGPU=1 (CI installs llvmpipe and sets it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { webgpuDevice, type WebGpuBackend } from '@tapestry/webgpu';
 import { create } from 'webgpu';
 import { loadCheckpoint, saveCheckpoint } from '../src/checkpoint.js';
 import { prepareCorpus, readText } from '../src/corpus.js';
+import { bitsPerCharacter } from '../src/evaluate.js';
 import { placeState, stateOnHost, threadsFor } from '../src/device.js';
 import { sampleText } from '../src/generate-text.js';
 import { DEFAULT_CONFIG, initialTrainingState, makeModel, makeOptimizer, trainLoop, type TrainConfig, type TrainingState } from '../src/training.js';
@@ -127,6 +128,14 @@ describe.skipIf(device === null)('char-rnn on WebGPU', () => {
     const withoutDropout: number[] = [];
     await trainLoop({ ...dropped, dropout: 0 }, corpus, plain, fresh, { maxSteps: 1, onStep: (_s, l) => withoutDropout.push(l) });
     expect(Math.abs(onCpu[0]! - withoutDropout[0]!)).toBeGreaterThan(1e-3);
+  });
+
+  it('evaluates eagerly on the GPU, giving the CPU\'s bits per character', { timeout: 120_000 }, async () => {
+    const host = await stateOnHost(trained);
+    const options = { batchSize: 4, seqLen: 16, maxChars: 400 };
+    const [onGpu, onCpu] = [await bitsPerCharacter(model, trained.params, corpus.valid, options), await bitsPerCharacter(model, host.params, corpus.valid, options)];
+    expect(Math.abs(onGpu - onCpu)).toBeLessThan(1e-5 * onCpu);
+    expect(onCpu).toBeLessThan(Math.log2(corpus.vocab.size));
   });
 
   it('samples on the GPU the text the CPU samples from the same parameters and key', { timeout: 120_000 }, async () => {
