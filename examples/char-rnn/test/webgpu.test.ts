@@ -3,7 +3,8 @@
  * trains 50 steps with the whole step as one submission and its loss falls; a checkpoint written from the
  * GPU resumes on the CPU and one written on the CPU resumes on the GPU, with the saved parameters bit for
  * bit and the next steps' losses tracking each other; dropout draws the CPU's masks; and the GPU evaluates
- * and samples as the CPU does. Skips where no adapter exists, unless TAPESTRY_REQUIRE_WEBGPU=1 (CI installs llvmpipe and sets it).
+ * and samples as the CPU does. Skips where no adapter exists, unless TAPESTRY_REQUIRE_WEBGPU=1 (CI installs
+ * llvmpipe and sets it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
