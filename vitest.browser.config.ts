@@ -2,7 +2,8 @@
  * The browser tests (`pnpm run test:browser`), in Debian's Chromium through playwright-core:
  * - `in-browser`: the core, layers and optim test files run inside the browser (vitest's browser mode), so
  *   "runs in browsers too" is a test, not a claim;
- * - `page`: Node drives the built playground page (test/browser/*.test.ts).
+ * - `page`: Node drives the built playground page (test/browser/*.test.ts);
+ * - `webgpu-in-browser`: @tapestry/webgpu trains inside the browser on `navigator.gpu` (test/browser/webgpu).
  */
 import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
@@ -46,8 +47,25 @@ export default defineConfig({
         test: {
           name: 'page',
           include: ['test/browser/**/*.test.ts'],
+          exclude: ['test/browser/webgpu/**'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        resolve: { alias: { ...alias, '@tapestry/webgpu': here('./packages/webgpu/src/index.ts') } },
+        test: {
+          name: 'webgpu-in-browser',
+          include: ['test/browser/webgpu/**/*.test.ts'],
+          testTimeout: 300_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            // WebGPU on Chromium's own software adapter (SwiftShader) where the machine has no GPU
+            provider: playwright({ launchOptions: { executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] } }),
+            instances: [{ browser: 'chromium' }],
+            screenshotFailures: false,
+          },
         },
       },
     ],

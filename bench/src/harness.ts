@@ -1,8 +1,13 @@
 /**
  * Runs the libraries of one workload alternately in one process: a warm-up whose results must agree across
  * libraries (the check that they do the same work), then timed steps in interleaved blocks, so that a burst
- * of load on a shared machine falls on every library rather than on one.
+ * of load on a shared machine falls on every library rather than on one. Each block starts from a collected
+ * heap and the order of the libraries rotates from round to round, so that no library's steps pay for the
+ * garbage another one left behind (a jitted step leaves megabytes of JavaScript objects; an eager one,
+ * about a hundred megabytes of tensors) or always run in the same place after it.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 /** One library's side of a workload. */
 export interface Runner {
@@ -55,6 +60,15 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/**
+ * A full garbage collection, run between blocks (untimed). V8 exposes `gc` only to contexts created after
+ * `--expose-gc` is set, hence the fresh context.
+ */
+const collectGarbage: () => void = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
 /** Runs `count` steps of `runner`: its values and times. */
 async function runSteps(runner: Runner, count: number): Promise<{ values: number[][]; times: number[] }> {
   if (runner.run !== undefined) {
@@ -95,9 +109,11 @@ export async function timeRunners(runners: readonly Runner[], options: TimingOpt
   // about three rounds of blocks, so each library's steps are spread over the whole run
   const block = Math.max(1, Math.ceil(options.steps / 3));
   const times = new Map<Runner, number[]>(runners.map((r) => [r, []]));
-  for (let done = 0; done < options.steps; done += block) {
-    for (const runner of runners) {
+  for (let done = 0, round = 0; done < options.steps; done += block, round++) {
+    for (let k = 0; k < runners.length; k++) {
+      const runner = runners[(k + round) % runners.length]!;
       await runner.activate();
+      collectGarbage();
       times.get(runner)!.push(...(await runSteps(runner, Math.min(block, options.steps - done))).times);
     }
   }

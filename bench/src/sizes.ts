@@ -35,7 +35,8 @@ export const FULL_SIZES: BenchSizes = {
 
 /** Tiny sizes for the smoke test: every code path, no meaningful timing. */
 export const SMOKE_SIZES: BenchSizes = {
-  batch: 3,
+  // even, so that two threads can halve it
+  batch: 4,
   steps: 5,
   vocab: 7,
   hidden: 8,

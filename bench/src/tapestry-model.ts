@@ -7,6 +7,7 @@
 import { jit, reshape, tensor, valueAndGrad, type Tensor } from '@tapestry/core';
 import { crossEntropy, gru, linear, lstm, recurrent } from '@tapestry/layers';
 import { adam, applyUpdates } from '@tapestry/optim';
+import { trainingStep, type Thread } from '@tapestry/parallel';
 import { customLstmCell } from './custom-lstm-cell.js';
 import { GATES, type Batch, type InitialWeights } from './data.js';
 import type { BenchSizes } from './sizes.js';
@@ -36,6 +37,12 @@ export interface TapestryModelOptions {
    * optimiser state; or the loss alone for the forward workload.
    */
   readonly jit?: boolean;
+  /**
+   * Run as this thread of a @tapestry/parallel pool on this thread's rows of the batch (implies `jit`):
+   * training is `trainingStep` — the loss and gradient of these rows, their mean across threads, then the
+   * same Adam update on every thread; the forward pass is `jit` of the loss, then its mean across threads.
+   */
+  readonly thread?: Thread;
 }
 
 /** Called at the end of the forward pass, when the most memory is alive (W6 samples memory there). */
@@ -89,9 +96,26 @@ export function tapestryModel(cell: TapestryCell, weights: InitialWeights, batch
     const { updates, state: next } = optimizer.update(grads, state, p);
     return { params: applyUpdates(p, updates), optState: next, loss: value };
   };
-  const jitted = options.jit ? { step: jit(trainStep, { donate: [0, 1] }), loss: jit(loss) } : undefined;
-  const step = jitted?.step ?? trainStep;
-  const lossOnly = jitted?.loss ?? loss;
+  const { thread } = options;
+  const compiled = options.jit === true || thread !== undefined;
+  const jittedLoss = compiled ? jit(loss) : undefined;
+  // on a thread of a pool: the gradient of this thread's rows, the threads' mean, the same Adam update
+  const jittedStep = thread
+    ? trainingStep<Params, typeof optState, [inputs: Tensor, classes: Tensor], null>(
+        {
+          gradients: valueAndGrad((p: Params, inputs: Tensor, classes: Tensor): [Tensor, null] => [loss(p, inputs, classes), null], 0, { hasAux: true }),
+          update: (p, state, grads) => {
+            const { updates, state: next } = optimizer.update(grads, state, p);
+            return { params: applyUpdates(p, updates), optState: next };
+          },
+        },
+        thread,
+      )
+    : compiled
+      ? jit(trainStep, { donate: [0, 1] })
+      : undefined;
+  const step = jittedStep ?? trainStep;
+  const lossOnly = thread ? (p: Params, inputs: Tensor, classes: Tensor) => thread.mean(jittedLoss!(p, inputs, classes)) : (jittedLoss ?? loss);
 
   return {
     train: () => {
@@ -101,6 +125,6 @@ export function tapestryModel(cell: TapestryCell, weights: InitialWeights, batch
     },
     forward: () => lossOnly(params, x, targets).item(),
     // train and forward each compile once; a workload calls only one of them
-    compiledSignatures: () => (jitted ? Math.max(jitted.step.cacheSize, jitted.loss.cacheSize) : 0),
+    compiledSignatures: () => Math.max(jittedStep?.cacheSize ?? 0, jittedLoss?.cacheSize ?? 0),
   };
 }

@@ -1,8 +1,8 @@
 /**
  * W1–W5 and W7: each workload is a list of runners, eager tapestry first, then tapestry under `jit` (model
- * workloads), then one per TensorFlow.js backend, then PyTorch at one and two threads (when
- * `/usr/bin/python3` imports torch), all built from the same weights and data; {@link timeRunners} runs
- * them alternately and checks that they agree.
+ * workloads; W1–W3 and W7 also on two threads through @tapestry/parallel), then one per TensorFlow.js
+ * backend, then PyTorch at one and two threads (when `/usr/bin/python3` imports torch), all built from the
+ * same weights and data; {@link timeRunners} runs them alternately and checks that they agree.
  */
 import { matmul, tensor } from '@tapestry/core';
 import { dataParallel } from '@tapestry/parallel/node';
@@ -11,6 +11,7 @@ import { charRnnArrays, charRnnReplica, charRnnSetup, charRnnTrainFlops, CHAR_RN
 import { GATES, initialWeights, makeBatch, type CellKind } from './data.js';
 import { forwardFlops, matmulFlops, trainFlops } from './flops.js';
 import type { Runner } from './harness.js';
+import { modelReplica, type ModelReplicaSetup } from './model-replica.js';
 import { pytorchRunner, type PytorchArray, type PytorchAvailability, type PytorchSpec } from './pytorch.js';
 import type { BenchSizes } from './sizes.js';
 import { useBackend, type TfjsBackend } from './tfjs-backends.js';
@@ -37,7 +38,8 @@ export const WORKLOAD_TITLES: Record<WorkloadId, string> = {
 /**
  * The libraries a workload can run. `tapestry-jit` is tapestry with the whole training step (forward,
  * backward, Adam) or, for W3, the loss compiled by core's `jit`; it runs in the model workloads W1, W2, W3,
- * W5 and W7 only, since W4 is a single kernel call and W6 samples memory inside the eager forward pass.
+ * W5 and W7 only, since W4 is a single kernel call and W6 samples memory inside the eager forward pass;
+ * in W1–W3 and W7 it also runs on two threads through @tapestry/parallel (`tapestry (jit, 2 threads)`).
  * `pytorch` adds PyTorch at one and two threads (W1–W5 and W7) when `/usr/bin/python3` imports torch.
  * W7 runs `tapestry-jit` (at one and two threads, through @tapestry/parallel) and `pytorch` only.
  */
@@ -135,6 +137,14 @@ async function modelCase(
       } else if (library === 'tapestry-jit') {
         const cell = tapestryCells[0]!;
         runners.push(tapestryRunner(tapestryRowName(cell, tapestryCells, true), tapestryModel(cell, weights, batch, sizes, { jit: true }), mode));
+        // W1–W3 also on two threads through @tapestry/parallel, each thread on half the rows (W5 compares
+        // cells, on one thread); an odd batch cannot be halved, and gets no such row
+        if (cell !== 'custom-lstm' && sizes.batch % 2 === 0) {
+          const setup: ModelReplicaSetup = { cell, mode, sizes, weights, batch };
+          const pool = await dataParallel(modelReplica, { threads: 2, setup });
+          disposers.push(() => pool.close());
+          runners.push({ library: threadsRowName(2), activate: async () => {}, step: () => [pool.step(null)] });
+        }
       } else if (isTfjs(library)) {
         await useBackend(backendOf(library));
         const model = tfjsModel(weights, batch, sizes);
@@ -174,8 +184,8 @@ async function modelCase(
   };
 }
 
-/** The row name of W7's tapestry at `threads` threads. */
-export const charRnnRowName = (threads: number): string => `tapestry (jit, ${threads} thread${threads === 1 ? '' : 's'})`;
+/** The row name of tapestry under `jit` on `threads` threads of a @tapestry/parallel pool (W1–W3, W7). */
+export const threadsRowName = (threads: number): string => `tapestry (jit, ${threads} thread${threads === 1 ? '' : 's'})`;
 
 /**
  * W7: the char-RNN's default model, `tapestry-jit` at one and two threads through @tapestry/parallel (the
@@ -193,7 +203,7 @@ async function charRnnCase(sizes: BenchSizes, libraries: readonly Library[], pyt
         if (s.batch % threads !== 0) continue;
         const pool = await dataParallel(charRnnReplica, { threads, setup });
         disposers.push(() => pool.close());
-        runners.push({ library: charRnnRowName(threads), activate: async () => {}, step: () => [pool.step(null)] });
+        runners.push({ library: threadsRowName(threads), activate: async () => {}, step: () => [pool.step(null)] });
       }
     }
     if (wantsPytorch(libraries, pytorch)) {

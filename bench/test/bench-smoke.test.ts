@@ -4,7 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { dataParallel } from '@tapestry/parallel/node';
 import { initialWeights, makeBatch } from '../src/data.js';
+import { modelReplica } from '../src/model-replica.js';
 import { isMemoryCase, type TimedCase } from '../src/results.js';
 import { runBench } from '../src/run.js';
 import { SMOKE_SIZES } from '../src/sizes.js';
@@ -33,7 +35,8 @@ describe('bench smoke', () => {
         const expectedJit: Record<string, string[]> = {
           W4: [], W6: [], W5: ['tapestry (custom cell, jit)'], W7: ['tapestry (jit, 1 thread)', 'tapestry (jit, 2 threads)'],
         };
-        expect(jitRows, w.id).toEqual(expectedJit[w.id] ?? ['tapestry (jit)']);
+        // W1–W3 run jit on one thread and on two through @tapestry/parallel
+        expect(jitRows, w.id).toEqual(expectedJit[w.id] ?? ['tapestry (jit)', 'tapestry (jit, 2 threads)']);
         if (isMemoryCase(c)) {
           for (const r of c.rows) {
             expect(r.isolated).toBe(true);
@@ -112,7 +115,32 @@ describe('bench smoke', () => {
   it('selecting only tapestry-jit skips the workloads it does not run', async () => {
     const result = await runBench({ mode: 'smoke', sizes: SMOKE_SIZES, warmup: 2, steps: 1, workloads: ['W3', 'W4', 'W6'], libraries: ['tapestry-jit'] });
     expect(result.workloads.map((w) => [w.id, w.cases.length, w.skipped !== undefined])).toEqual([['W3', 1, false], ['W4', 0, true], ['W6', 0, true]]);
-    expect((result.workloads[0]!.cases[0] as TimedCase).rows.map((r) => r.library)).toEqual(['tapestry (jit)']);
+    expect((result.workloads[0]!.cases[0] as TimedCase).rows.map((r) => r.library)).toEqual(['tapestry (jit)', 'tapestry (jit, 2 threads)']);
+  });
+
+  it('on two threads the model trains and runs forward as on one: the same losses over several Adam steps', async () => {
+    for (const cell of ['lstm', 'gru'] as const) {
+      const weights = initialWeights(cell, SMOKE_SIZES, 5);
+      const batch = makeBatch(SMOKE_SIZES, SMOKE_SIZES.steps, 7);
+      const one = tapestryModel(cell, weights, batch, SMOKE_SIZES, { jit: true });
+      const train = await dataParallel(modelReplica, { threads: 2, setup: { cell, mode: 'train', sizes: SMOKE_SIZES, weights, batch } });
+      const forward = await dataParallel(modelReplica, { threads: 2, setup: { cell, mode: 'forward', sizes: SMOKE_SIZES, weights, batch } });
+      try {
+        expect(forward.step(null)).toBeCloseTo(one.forward(), 5);
+        const losses = Array.from({ length: 4 }, () => train.step(null));
+        for (const loss of losses) expect(loss).toBeCloseTo(one.train(), 5);
+        // each step is an Adam update of the shared parameters, not one loss again
+        expect(new Set(losses).size).toBe(4);
+      } finally {
+        train.close();
+        forward.close();
+      }
+    }
+  });
+
+  it('a thread count that does not divide the batch fails the pool with an error that says so', async () => {
+    const setup = { cell: 'lstm' as const, mode: 'train' as const, sizes: SMOKE_SIZES, weights: initialWeights('lstm', SMOKE_SIZES), batch: makeBatch(SMOKE_SIZES) };
+    await expect(dataParallel(modelReplica, { threads: 3, setup })).rejects.toThrow('bench: 3 threads must divide the batch of 4 rows');
   });
 
   it('a TensorFlow.js step leaks no tensors and matches tapestry over several Adam steps', async () => {

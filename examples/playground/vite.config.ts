@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { mobyDickExcerpt } from './src/excerpt-node.js';
 
-const src = (pkg: string) => fileURLToPath(new URL(`../../packages/${pkg}/src/index.ts`, import.meta.url));
+const src = (pkg: string, entry = 'index') => fileURLToPath(new URL(`../../packages/${pkg}/src/${entry}.ts`, import.meta.url));
 
 /** Cross-origin isolation: what `crossOriginIsolated` and SharedArrayBuffer need. */
 export const isolationHeaders = {
@@ -36,9 +36,25 @@ export default defineConfig({
       '@tapestry/layers': src('layers'),
       '@tapestry/optim': src('optim'),
       '@tapestry/data': src('data'),
+      // the subpath first: an alias also matches the imports below its name
+      '@tapestry/parallel/browser': src('parallel', 'browser'),
+      '@tapestry/parallel': src('parallel'),
+      '@tapestry/webgpu': src('webgpu'),
     },
   },
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    rolldownOptions: {
+      output: {
+        // The pool's threads import the replica's chunk (replica-entry.ts, a dynamic import of the training
+        // worker). Left to itself the bundler would have that chunk import the code it shares from the worker's
+        // entry chunk, and so run the training worker's top level in every thread; the shared code goes to a
+        // chunk of its own instead, which both import. @tapestry/parallel stays out of it: it is loaded only
+        // for several threads (see src/cpu-engine.ts).
+        codeSplitting: { groups: [{ debugName: 'training', name: (id: string) => (/\/src\/(worker|replica-entry)\.ts$|\/packages\/parallel\//.test(id) ? null : 'training') }] },
+      },
+    },
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -23,6 +23,9 @@ export interface CharSizes {
 /** W7: the CLI's default model on a 65-character vocabulary. */
 export const W7_SIZES: CharSizes = { vocab: 65, embeddingDim: 64, hiddenSize: 256, numLayers: 2, batch: 32, steps: 64, lr: 2e-3, clip: 5 };
 
+/** W8: the larger char model, 2×512 LSTM on batches of 128×64 (otherwise W7's). */
+export const W8_SIZES: CharSizes = { ...W7_SIZES, hiddenSize: 512, batch: 128 };
+
 /** A model's step and a starting point: `step(params, optState, ids, targets) → [loss, params, optState]`. */
 export interface CharTraining {
   readonly step: (params: unknown, optState: unknown, ids: Tensor, targets: Tensor) => [Tensor, unknown, unknown];

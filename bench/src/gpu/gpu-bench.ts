@@ -1,15 +1,17 @@
 /**
- * The GPU bench: matmul TFLOP/s, and W1 and W7 training throughput with the whole step compiled into one
- * submission, on the first WebGPU adapter (in Node through the `webgpu` package). Bundled by
+ * The GPU bench: matmul TFLOP/s, and W1, W7 and W8 training throughput with the whole step compiled into one
+ * submission (each row gives its dispatches and submissions per step, and the dispatches the same graph
+ * takes without layout folding), on the first WebGPU adapter (in Node through the `webgpu` package). Bundled by
  * `bench/device/gpu-bench.sh` to run on a GPU machine; `--tiny` runs it in seconds on llvmpipe.
  *
  *   node gpu-bench.mjs [--tiny] [--out results.json] [--steps N]
+ *   node gpu-bench.mjs --count     # W7's and W8's dispatches per step at their real sizes, planned but not run
  */
 import { writeFileSync } from 'node:fs';
 import { create } from 'webgpu';
-import { oneHot, tensor, type Tensor } from '@tapestry/core';
-import { webgpuDevice, type WebGpuBackend } from '@tapestry/webgpu';
-import { charBatch, charTraining, patternText, w1Training, W7_SIZES, type CharSizes, type CharTraining } from './char-step.js';
+import { oneHot, optimize, tensor, trace, type Tensor } from '@tapestry/core';
+import { compileGraph, webgpuDevice, type WebGpuBackend } from '@tapestry/webgpu';
+import { charBatch, charTraining, patternText, w1Training, W7_SIZES, W8_SIZES, type CharSizes, type CharTraining } from './char-step.js';
 import { gpuTrainer } from './gpu-training.js';
 
 interface Row {
@@ -39,23 +41,42 @@ async function main(): Promise<void> {
   const backend = await webgpuDevice({ gpu });
   const device = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.trim();
   console.log(`gpu-bench: adapter ${device}; ${backend.compact ? 'compact (software) kernels' : 'unrolled kernels'}`);
+  if (args.includes('--count')) {
+    for (const [workload, sizes] of [['W7', W7_SIZES], ['W8', W8_SIZES]] as const) printCounts(backend, workload, sizes);
+    backend.destroy();
+    return;
+  }
   const rows: Row[] = [];
   const sizes = tiny ? [64, 128] : [1024, 2048, 4096];
   for (const n of sizes) rows.push(await matmulRow(backend, n));
   const w1 = tiny ? { vocab: 11, hidden: 16, batch: 4, steps: 8 } : { vocab: 65, hidden: 128, batch: 32, steps: 64 };
   rows.push(await trainingRow(backend, 'W1', w1Training(w1.vocab, w1.hidden), w1BatchOf(w1), w1.batch * w1.steps, `H=${w1.hidden} N=${w1.batch} T=${w1.steps}`));
-  const w7: CharSizes = tiny ? { ...W7_SIZES, vocab: 11, embeddingDim: 8, hiddenSize: 16, batch: 4, steps: 8 } : W7_SIZES;
-  const text = patternText(w7.vocab, 20000);
-  rows.push(await trainingRow(backend, 'W7', charTraining(w7), (i) => {
-    const b = charBatch(w7, text, i * 977);
-    return [b.ids, b.targets];
-  }, w7.batch * w7.steps, `2×${w7.hiddenSize} LSTM, emb ${w7.embeddingDim}, N=${w7.batch} T=${w7.steps}, clip ${w7.clip}`));
+  for (const [workload, full] of [['W7', W7_SIZES], ['W8', W8_SIZES]] as const) {
+    const s: CharSizes = tiny ? { ...full, vocab: 11, embeddingDim: 8, hiddenSize: full.hiddenSize / 16, batch: 4, steps: 8 } : full;
+    const text = patternText(s.vocab, 20000);
+    rows.push(await trainingRow(backend, workload, charTraining(s), (i) => {
+      const b = charBatch(s, text, i * 977);
+      return [b.ids, b.targets];
+    }, s.batch * s.steps, `2×${s.hiddenSize} LSTM, emb ${s.embeddingDim}, N=${s.batch} T=${s.steps}, clip ${s.clip}`));
+  }
   for (const r of rows) {
     const detail = r.detail === undefined ? '' : `  (${Object.entries(r.detail).map(([k, v]) => `${k} ${v}`).join(', ')})`;
     console.log(`${r.workload.padEnd(4)} ${r.library.padEnd(16)} ${r.label.padEnd(44)} ${r.value.toFixed(r.value < 10 ? 2 : 0).padStart(10)} ${r.unit}${detail}`);
   }
   if (out !== undefined) writeFileSync(out, `${JSON.stringify({ device, date: new Date().toISOString(), rows }, null, 2)}\n`);
   backend.destroy();
+}
+
+/** The dispatches per step of a char model's compiled step, with and without layout folding (planned, not run). */
+function printCounts(backend: WebGpuBackend, workload: string, sizes: CharSizes): void {
+  const training = charTraining(sizes);
+  const b = charBatch(sizes, patternText(sizes.vocab, 20000), 0);
+  const graph = optimize(trace(training.step, training.params, training.optState, b.ids, b.targets));
+  const folded = compileGraph(backend, graph, { float64: 'float32' });
+  const plain = compileGraph(backend, folded.graph, { foldLayout: false });
+  const by = (p: typeof folded) => Object.entries(p.dispatchesByKernel).sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  console.log(`${workload}: ${folded.dispatchesPerCall} dispatches per step (${by(folded)}), one submission`);
+  console.log(`${workload} without layout folding: ${plain.dispatchesPerCall} (${by(plain)})`);
 }
 
 /** Matmul [n, n]·[n, n]: the best of a few timed batches of dispatches, each batch one submission. */
@@ -107,6 +128,8 @@ async function trainingRow(backend: WebGpuBackend, workload: string, training: C
   const first = batchOf(0);
   const t0 = performance.now();
   const trainer = gpuTrainer(backend, training, first[0]!, first[1]!);
+  // the same graph planned without folding layout ops into kernels: the dispatch count it saves
+  const unfolded = compileGraph(backend, trainer.program.graph, { foldLayout: false }).dispatchesPerCall;
   const batches = Array.from({ length: 8 }, (_, i) => batchOf(i));
   let loss = trainer.step(batches[0]![0]!, batches[0]![1]!);
   const firstLoss = (await backend.read(loss))[0]!;
@@ -124,7 +147,7 @@ async function trainingRow(backend: WebGpuBackend, workload: string, training: C
   return {
     workload, library: 'tapestry-webgpu', label, value: chars / (ms * 1e-3), unit: 'chars/s',
     detail: {
-      'ms per step': Number(ms.toFixed(2)), 'dispatches per step': dispatches, 'submissions per step': submissions,
+      'ms per step': Number(ms.toFixed(2)), 'dispatches per step': dispatches, 'submissions per step': submissions, 'dispatches without layout folding': unfolded,
       'compile+first step ms': Math.round(compileMs), loss: `${firstLoss.toFixed(3)} → ${lastLoss.toFixed(3)}`,
     },
   };

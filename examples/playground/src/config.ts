@@ -49,3 +49,36 @@ export function validateConfig(config: PlaygroundConfig): void {
   if (!(config.clip > 0)) throw new Error(`playground: clip must be > 0, got ${config.clip}`);
   if (config.cell === 'custom' && !config.cellSource) throw new Error('playground: the custom cell needs its source');
 }
+
+/** Where a run computes: the CPU on some threads, or the GPU. Not part of the model, so not in weights files. */
+export interface ComputeSettings {
+  readonly device: 'cpu' | 'webgpu';
+  /** CPU threads, the training worker included (ignored on WebGPU). */
+  readonly threads: number;
+}
+
+/** The most threads the page offers by default: past this, a small model waits on the threads' meetings more than it computes. */
+export const MAX_DEFAULT_THREADS = 8;
+
+/**
+ * The default thread count: 1 without shared memory (a page that is not cross-origin isolated), else the
+ * largest power of two up to the logical cores and {@link MAX_DEFAULT_THREADS}, so the default batch splits
+ * into equal shares.
+ */
+export function defaultThreads(cores: number, crossOriginIsolated: boolean): number {
+  if (!crossOriginIsolated || !(cores >= 2)) return 1;
+  let threads = 1;
+  while (threads * 2 <= Math.min(cores, MAX_DEFAULT_THREADS)) threads *= 2;
+  return threads;
+}
+
+/** Checks compute settings against a run's configuration: every thread takes an equal share of the streams. */
+export function validateCompute(compute: ComputeSettings, config: PlaygroundConfig): void {
+  if (compute.device !== 'cpu' && compute.device !== 'webgpu') throw new Error(`playground: the device must be 'cpu' or 'webgpu', got ${String(compute.device)}`);
+  if (compute.device === 'webgpu') return;
+  const { threads } = compute;
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`playground: threads must be a positive integer, got ${String(threads)}`);
+  if (config.batchSize % threads !== 0) {
+    throw new Error(`playground: a batch of ${config.batchSize} streams does not split evenly over ${threads} threads; choose a thread count that divides the batch`);
+  }
+}

@@ -4,9 +4,9 @@
  */
 import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip } from 'chart.js';
 import mobyDick from 'virtual:moby-dick-excerpt';
-import { DEFAULT_CONFIG, type PlaygroundCell, type PlaygroundConfig } from './config.js';
+import { DEFAULT_CONFIG, type ComputeSettings, type PlaygroundCell, type PlaygroundConfig } from './config.js';
 import { DEFAULT_CELL_SOURCE } from './default-cell.js';
-import type { FromWorker, SamplingSettings, ToWorker } from './messages.js';
+import type { Capabilities, FromWorker, SamplingSettings, ToWorker } from './messages.js';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
 
@@ -21,8 +21,7 @@ const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'modu
 const send = (message: ToWorker, transfer?: Transferable[]) => worker.postMessage(message, transfer ?? []);
 
 // Environment: cross-origin isolation is what lets a page share memory between workers (multi-core).
-const gpu = 'gpu' in navigator ? 'WebGPU API present (the playground trains on the CPU for now)' : 'no WebGPU in this browser';
-$('environment').textContent = `${navigator.hardwareConcurrency} logical cores · ${globalThis.crossOriginIsolated ? 'cross-origin isolated (SharedArrayBuffer available)' : 'not cross-origin isolated'} · ${gpu}`;
+$('environment').textContent = `${navigator.hardwareConcurrency} logical cores · ${globalThis.crossOriginIsolated ? 'cross-origin isolated (SharedArrayBuffer available)' : 'not cross-origin isolated'}`;
 $('moby-size').textContent = mobyDick.length.toLocaleString('en');
 $<HTMLTextAreaElement>('cell-source').value = DEFAULT_CELL_SOURCE;
 
@@ -76,6 +75,29 @@ const showConfig = (config: PlaygroundConfig) => {
   for (const name of ['hiddenSize', 'numLayers', 'embeddingDim', 'seqLen', 'batchSize', 'lr', 'dropout', 'clip', 'seed'] as const) input(name).value = String(config[name]);
   if (config.cellSource) $<HTMLTextAreaElement>('cell-source').value = config.cellSource;
 };
+// --- compute: the device switch and the threads, set from what the worker found
+const deviceSelect = $<HTMLSelectElement>('device');
+const showCompute = (capabilities: Capabilities) => {
+  const webgpu = deviceSelect.querySelector<HTMLOptionElement>('option[value=webgpu]')!;
+  webgpu.disabled = !capabilities.gpu;
+  $('device-note').textContent = capabilities.gpu ? capabilities.gpuNote : `unavailable: ${capabilities.gpuNote}`;
+  $('device-note').dataset.available = String(capabilities.gpu);
+  deviceSelect.value = capabilities.defaultDevice;
+  input('threads').max = String(capabilities.maxThreads);
+  input('threads').value = String(capabilities.defaultThreads);
+  $('threads-note').textContent = capabilities.threadsNote;
+  $('threads-note').dataset.isolated = String(capabilities.crossOriginIsolated);
+  $('environment').textContent = `${capabilities.cores} logical cores · ${capabilities.crossOriginIsolated ? 'cross-origin isolated (SharedArrayBuffer available)' : 'not cross-origin isolated'} · WebGPU: ${capabilities.gpuNote}`;
+  maxThreads = capabilities.maxThreads;
+  threadsEnabled();
+};
+let maxThreads = 1;
+// threads are the CPU's: on WebGPU, or without shared memory, there is one
+const threadsEnabled = () => {
+  input('threads').disabled = deviceSelect.value !== 'cpu' || maxThreads === 1;
+};
+deviceSelect.addEventListener('change', threadsEnabled);
+const readCompute = (): ComputeSettings => ({ device: deviceSelect.value as ComputeSettings['device'], threads: Math.floor(numberOf('threads')) });
 const readSampling = (): SamplingSettings => ({ temperature: numberOf('temperature'), topK: Math.max(0, Math.floor(numberOf('topK'))) });
 const samplingChanged = () => {
   $('temperature-value').textContent = input('temperature').value;
@@ -128,7 +150,8 @@ $('start').addEventListener('click', () => {
   $('steps').textContent = '0';
   for (const id of ['loss', 'valid', 'cps']) $(id).textContent = '–';
   delete $('loss').dataset.first;
-  send({ type: 'start', config: readConfig(), text: trainingText(), sampling: readSampling() });
+  $('compute').textContent = '–';
+  send({ type: 'start', config: readConfig(), compute: readCompute(), text: trainingText(), sampling: readSampling() });
 });
 $('pause').addEventListener('click', () => send({ type: 'pause' }));
 $('resume').addEventListener('click', () => send({ type: 'resume' }));
@@ -138,7 +161,7 @@ input('upload').addEventListener('change', async () => {
   if (!file) return;
   const bytes = new Uint8Array(await file.arrayBuffer());
   input('upload').value = '';
-  send({ type: 'upload', bytes, text: trainingText(), sampling: readSampling() }, [bytes.buffer]);
+  send({ type: 'upload', bytes, compute: readCompute(), text: trainingText(), sampling: readSampling() }, [bytes.buffer]);
 });
 $('check-cell').addEventListener('click', () => {
   $('cell-check').textContent = 'checking…';
@@ -149,6 +172,12 @@ $('check-cell').addEventListener('click', () => {
 worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
   const message = event.data;
   switch (message.type) {
+    case 'capabilities':
+      showCompute(message.capabilities);
+      break;
+    case 'compute':
+      $('compute').textContent = message.description;
+      break;
     case 'status':
       $('status').textContent = message.message;
       $('status').dataset.state = message.state;

@@ -1,12 +1,15 @@
 /**
- * A training run in plain view: truncated BPTT over parallel streams of the text, the whole step
- * (forward, backward, clipping, Adam) compiled once with `jit`. The worker drives it one step at a time,
- * so the page can pause, resume, sample and download between any two steps.
+ * A training run: truncated BPTT over parallel streams of the text, the whole step (forward, backward,
+ * clipping, Adam; step.ts) compiled once per signature and run by an engine: `@tapestry/parallel`'s pool
+ * of CPU threads, or the GPU. The worker drives it one step at a time, so the page can pause, resume, sample
+ * and download between any two steps.
  */
-import { foldIn, jit, keyData, randomKey, reshape, valueAndGrad, type Tensor } from '@tapestry/core';
+import { foldIn, randomKey, reshape, type Tensor } from '@tapestry/core';
 import { batchify, countBpttWindows, decodeSafetensors, encodeSafetensors, generate, getBatch, splitByPosition, Vocabulary } from '@tapestry/data';
-import { adam, applyUpdates, chain, clipByGlobalNorm, type GradientTransformation } from '@tapestry/optim';
-import { validateConfig, type PlaygroundConfig } from './config.js';
+import { validateCompute, validateConfig, type PlaygroundConfig } from './config.js';
+import { cpuEngine, type CpuCompute } from './cpu-engine.js';
+import type { TrainingEngine } from './engine.js';
+import { gpuEngine, type GpuCompute } from './gpu-engine.js';
 import { playgroundModel, type Carry, type PlaygroundModel, type PlaygroundParams } from './model.js';
 
 /** The `format` metadata of the playground's weights files. */
@@ -20,7 +23,7 @@ export interface StepReport {
   readonly bitsPerChar: number;
   /** Characters trained on so far. */
   readonly chars: number;
-  /** Training characters per second of step time so far. */
+  /** Training characters per second of training time so far. */
   readonly charsPerSecond: number;
 }
 
@@ -34,89 +37,124 @@ export interface SampleOptions {
   readonly seed?: number;
 }
 
-type WholeStep = (params: PlaygroundParams, optState: unknown, inputs: Tensor, targets: Tensor, carry: Carry | undefined, key: Tensor)
-  => { params: PlaygroundParams; optState: unknown; loss: Tensor; carry: Carry };
+/** Where a run computes: the CPU's threads or the GPU, with what each needs. */
+export type Compute = CpuCompute | GpuCompute;
 
-/** A run: the model, its parameters, the optimiser state, the position in the text and the carried state. */
+/** A run: the model, the engine that holds its parameters and optimiser state, and the position in the text. */
 export class Trainer {
   readonly model: PlaygroundModel;
-  params: PlaygroundParams;
-  private optState: unknown;
-  private readonly optimizer: GradientTransformation<unknown>;
-  private readonly source: Tensor;
-  private readonly valid: Int32Array;
   private readonly windows: number;
-  private readonly wholeStep: WholeStep;
-  private carry: Carry | undefined;
   private window = 0;
+  /** Optimiser steps submitted so far. */
   step = 0;
+  /** Characters trained on so far. */
   chars = 0;
   private elapsedMs = 0;
+  /** When the last step resolved: steps in flight overlap, so each counts only its own new time. */
+  private lastDone = 0;
+  /** The CPU parameters as of {@link paramsStep} (a cache: reading them from a device is asynchronous). */
+  private hostParams: PlaygroundParams;
+  private paramsStep: number;
+
+  private constructor(
+    readonly config: PlaygroundConfig,
+    readonly vocab: Vocabulary,
+    private readonly engine: TrainingEngine,
+    params: PlaygroundParams,
+    /** The held-out ids. */
+    private readonly valid: Int32Array,
+    /** Steps per training stream. */
+    private readonly streamLength: number,
+    startStep: number,
+  ) {
+    this.model = playgroundModel(config, vocab.size);
+    this.hostParams = params;
+    this.windows = countBpttWindows(streamLength, config.seqLen);
+    this.step = startStep;
+    this.paramsStep = startStep;
+  }
 
   /**
+   * Starts a run on `text` (90% trains, the last 10% validates) computing as `compute` says.
    * @param config - the run's settings
    * @param vocab - the characters the model reads (from the training text, or from uploaded weights)
-   * @param text - the text to train on (90% trains, the last 10% validates)
-   * @param params - parameters to start from (uploaded weights); fresh ones from the seed when absent
+   * @param options.params - parameters to start from (uploaded weights); fresh ones from the seed when absent
+   * @param options.step - the step count they were saved at
    */
-  constructor(readonly config: PlaygroundConfig, readonly vocab: Vocabulary, text: string, params?: PlaygroundParams) {
+  static async create(config: PlaygroundConfig, vocab: Vocabulary, text: string, compute: Compute, options: { params?: PlaygroundParams; step?: number } = {}): Promise<Trainer> {
     validateConfig(config);
+    validateCompute(compute.device === 'cpu' ? compute : { device: 'webgpu', threads: 1 }, config);
     const chars = Array.from(text);
     const [train, valid] = splitByPosition(chars, [0.9, 0.1]) as [string[], string[]];
     const minChars = config.batchSize * (config.seqLen + 1);
     if (train.length < minChars) {
       throw new Error(`playground: the text is too short: ${chars.length} characters; ${config.batchSize} streams of ${config.seqLen + 1} need ${Math.ceil(minChars / 0.9)}`);
     }
-    this.model = playgroundModel(config, vocab.size);
-    this.params = params ?? this.model.init(foldIn(randomKey(config.seed), 0));
-    this.optimizer = chain(clipByGlobalNorm(config.clip), adam({ lr: config.lr })) as GradientTransformation<unknown>;
-    this.optState = this.optimizer.init(this.params);
-    this.source = batchify(vocab.encode(train), config.batchSize);
-    this.valid = vocab.encode(valid);
-    this.windows = countBpttWindows(this.source.shape[1]!, config.seqLen);
-    const training = config.dropout > 0;
-    const lossAndGrad = valueAndGrad(
-      (p: PlaygroundParams, inputs: Tensor, targets: Tensor, carry: Carry | undefined, key: Tensor) => this.model.loss(p, inputs, targets, carry, { training, key }),
-      0,
-      { hasAux: true },
-    );
-    // one compiled program per carry structure (none at an epoch's start, then the layer's state)
-    this.wholeStep = jit((params: PlaygroundParams, optState: unknown, inputs: Tensor, targets: Tensor, carry: Carry | undefined, key: Tensor) => {
-      const [[loss, next], grads] = lossAndGrad(params, inputs, targets, carry, key) as [[Tensor, Carry], PlaygroundParams];
-      const { updates, state } = this.optimizer.update(grads, optState, params);
-      return { params: applyUpdates(params, updates), optState: state, loss, carry: next };
-    }) as WholeStep;
+    const model = playgroundModel(config, vocab.size);
+    const params = options.params ?? model.init(foldIn(randomKey(config.seed), 0));
+    const source = batchify(vocab.encode(train), config.batchSize);
+    const setup = { config, vocabSize: vocab.size, source, params };
+    const engine = compute.device === 'cpu' ? await cpuEngine(compute, setup) : gpuEngine(compute, setup);
+    return new Trainer(config, vocab, engine, params, vocab.encode(valid), source.shape[1]!, options.step ?? 0);
   }
 
   /** A fresh run on `text` with a vocabulary built from its training part. */
-  static fromText(config: PlaygroundConfig, text: string): Trainer {
+  static fromText(config: PlaygroundConfig, text: string, compute: Compute): Promise<Trainer> {
     const [train] = splitByPosition(Array.from(text), [0.9, 0.1]) as [string[], string[]];
-    return new Trainer(config, Vocabulary.fromCharacters(train.join('')), text);
+    return Trainer.create(config, Vocabulary.fromCharacters(train.join('')), text, compute);
   }
 
-  /** One optimiser step on the next window; the state carries over (gradient stopped) until the epoch ends. */
-  trainStep(): StepReport {
-    const { seqLen, batchSize, seed } = this.config;
-    const began = performance.now();
-    const { inputs, targets } = getBatch(this.source, this.window * seqLen, seqLen);
-    const key = keyData(foldIn(foldIn(randomKey(seed), 1), this.step));
-    const result = this.wholeStep(this.params, this.optState, inputs, targets, this.carry, key);
-    const loss = result.loss.item();
-    if (!Number.isFinite(loss)) throw new Error(`playground: the loss became ${loss} at step ${this.step}; lower the learning rate or the clip`);
-    this.params = result.params;
-    this.optState = result.optState;
-    // the compiled step returns plain values, so the next window's gradient stops at this carry
-    const last = this.window + 1 >= this.windows;
-    this.carry = last ? undefined : result.carry;
-    this.window = last ? 0 : this.window + 1;
+  /** Where the run computes, in words. */
+  get device(): string {
+    return this.engine.description;
+  }
+
+  /** How many steps may be in flight before the oldest's report is awaited (see {@link TrainingEngine.depth}). */
+  get depth(): number {
+    return this.engine.depth;
+  }
+
+  /**
+   * Submits one optimiser step on the next window (the state carries over, gradient stopped, until the
+   * epoch ends); resolves to its report once its loss is known.
+   */
+  trainStep(): Promise<StepReport> {
+    const { seqLen, batchSize } = this.config;
+    const submitted = performance.now();
+    const step = this.step;
+    const window = this.window;
+    this.window = window + 1 >= this.windows ? 0 : window + 1;
     this.step++;
-    this.chars += batchSize * inputs.shape[1]!;
-    this.elapsedMs += performance.now() - began;
-    return { step: this.step, bitsPerChar: loss / Math.LN2, chars: this.chars, charsPerSecond: this.chars / (this.elapsedMs / 1000) };
+    // the epoch's last window may be shorter: a stream of T steps has T − 1 targets
+    const chars = batchSize * Math.min(seqLen, this.streamLength - 1 - window * seqLen);
+    return this.engine.step({ step, window }).then((loss) => {
+      if (!Number.isFinite(loss)) throw new Error(`playground: the loss became ${loss} at step ${step}; lower the learning rate or the clip`);
+      const now = performance.now();
+      this.elapsedMs += now - Math.max(submitted, this.lastDone);
+      this.lastDone = now;
+      this.chars += chars;
+      return { step: step + 1, bitsPerChar: loss / Math.LN2, chars: this.chars, charsPerSecond: this.chars / (this.elapsedMs / 1000) };
+    });
   }
 
-  /** Validation bits per character over at most `maxChars` of the held-out text (no dropout). */
-  validate(maxChars = 4096): number {
+  /** The parameters after the last submitted step, as CPU tensors. */
+  async params(): Promise<PlaygroundParams> {
+    if (this.paramsStep !== this.step) {
+      const step = this.step;
+      this.hostParams = await this.engine.params();
+      this.paramsStep = step;
+    }
+    return this.hostParams;
+  }
+
+  /** Stops the engine's threads; the run cannot step afterwards. */
+  close(): void {
+    this.engine.close();
+  }
+
+  /** Validation bits per character over at most `maxChars` of the held-out text (no dropout), on the CPU. */
+  async validate(maxChars = 4096): Promise<number> {
+    const params = await this.params();
     const ids = this.valid.subarray(0, Math.min(this.valid.length, maxChars + 1));
     if (ids.length < 2) return NaN;
     const streams = Math.max(1, Math.min(this.config.batchSize, Math.floor((ids.length - 1) / 2)));
@@ -126,7 +164,7 @@ export class Trainer {
     let count = 0;
     for (let i = 0; i < source.shape[1]! - 1; i += this.config.seqLen) {
       const { inputs, targets } = getBatch(source, i, this.config.seqLen);
-      const [loss, next] = this.model.loss(this.params, inputs, targets, carry);
+      const [loss, next] = this.model.loss(params, inputs, targets, carry);
       nats += loss.item() * targets.size;
       count += targets.size;
       carry = next;
@@ -134,13 +172,14 @@ export class Trainer {
     return nats / count / Math.LN2;
   }
 
-  /** Text from the model: the prompt (default a newline) fed in, then `length` characters drawn one by one. */
-  sample(options: SampleOptions): string {
+  /** Text from the model, on the CPU: the prompt (default a newline) fed in, then `length` characters drawn one by one. */
+  async sample(options: SampleOptions): Promise<string> {
+    const params = await this.params();
     const prompt = options.prompt && options.prompt.length > 0 ? options.prompt : '\n';
     const V = this.vocab.size;
     const ids = generate<Carry | undefined>({
       step: (last: Tensor, state) => {
-        const { logits, state: next } = this.model.apply(this.params, reshape(last, [1, 1]), state);
+        const { logits, state: next } = this.model.apply(params, reshape(last, [1, 1]), state);
         return { logits: reshape(logits, [1, V]), state: next };
       },
       initialState: undefined,
@@ -153,8 +192,9 @@ export class Trainer {
   }
 
   /** The weights as safetensors: PyTorch state-dict names, with the configuration and vocabulary as metadata. */
-  exportWeights(): Uint8Array {
-    return encodeSafetensors(this.model.toStateDict(this.params), {
+  async exportWeights(): Promise<Uint8Array> {
+    const params = await this.params();
+    return encodeSafetensors(this.model.toStateDict(params), {
       format: WEIGHTS_FORMAT,
       config: JSON.stringify(this.config),
       vocab: JSON.stringify(this.vocab.toJSON()),

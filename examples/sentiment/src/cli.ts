@@ -33,6 +33,7 @@ const program = new Command('sentiment')
   .option('--min-frequency <n>', 'words seen fewer times in training become <unk> (2: the rare words train the <unk> embedding that unseen words get)', int('--min-frequency', 1), 2)
   .option('--max-train <n>', 'train on only the first n training sentences (quick runs)', int('--max-train', 1))
   .option('--no-baseline', 'skip the bag-of-words baseline')
+  .option('--threads <n>', "train on this many threads, each taking a share of every batch's sentences (data parallel)", int('--threads', 1), 1)
   .option('--seed <n>', 'random seed of initialisation, shuffling and dropout (the data split is fixed)', int('--seed'), 0)
   .option('--out <dir>', 'where to write curves.svg and results.json', 'out/sentiment')
   .action(async (o) => {
@@ -43,7 +44,7 @@ const program = new Command('sentiment')
       `sentiment: UCI Sentiment Labelled Sentences (IMDb, Amazon, Yelp), split seed ${SPLIT_SEED}\n` +
         `  ${data.train.labels.length} training / ${data.valid.labels.length} validation / ${data.test.labels.length} test sentences, vocabulary ${data.vocab.size} words\n` +
         `  bi-${o.cell.toUpperCase()} ${o.hidden}×2, embedding ${o.embedding}, pooling ${o.pooling}, dropout ${o.dropout}, word dropout ${o.wordDropout}; ` +
-        `AdamW lr ${o.lr} wd ${o.weightDecay}, clip ${o.clip}, batch ${o.batch}, ≤ ${o.epochs} epochs (patience ${o.patience}), seed ${o.seed}`,
+        `AdamW lr ${o.lr} wd ${o.weightDecay}, clip ${o.clip}, batch ${o.batch}, ≤ ${o.epochs} epochs (patience ${o.patience}), seed ${o.seed}, ${o.threads} thread${o.threads === 1 ? '' : 's'}`,
     );
     const models: Classifier<any>[] = [
       recurrentClassifier({ vocabSize: data.vocab.size, embeddingDim: o.embedding, hiddenSize: o.hidden, cell: o.cell, pooling: o.pooling, dropout: o.dropout, wordDropout: o.wordDropout, unkId: data.vocab.unkId! }),
@@ -60,7 +61,8 @@ const program = new Command('sentiment')
       let valid = '-';
       let steps = 0;
       bar.start(total, 0, { epoch, loss: '-', valid });
-      const trained = trainClassifier(model, data.train, data.valid, padId, config, {
+      const trained = await trainClassifier(model, data.train, data.valid, padId, config, {
+        threads: o.threads,
         onStep: (step, loss) => bar.update((steps = step), { epoch, loss: loss.toFixed(3), valid }),
         onEpoch: (r) => {
           // a line per epoch, so the curve is in the log even where the bar cannot redraw (not a TTY)

@@ -24,10 +24,20 @@ import { add, ArgumentError, concat, div, foldIn, max, reshape, splitKey, sum, t
 import { dropout, embedding, gru, linear, lstm, type GatedCellParams, type RecurrentParams } from '@tapestry/layers';
 import type { SentenceBatch } from './batching.js';
 
+/**
+ * A classifier as plain data: what each thread of a training pool builds its copy from with
+ * {@link classifierOf} (functions cannot be sent to another thread).
+ */
+export type ClassifierSpec =
+  | { readonly kind: 'recurrent'; readonly config: RecurrentClassifierConfig }
+  | { readonly kind: 'bag-of-words'; readonly vocabSize: number; readonly padId: number };
+
 /** A binary classifier: parameters from a key, and one logit per sentence of a batch. */
 export interface Classifier<P> {
   /** A short name for reports and plots. */
   readonly name: string;
+  /** How to build it again (on another thread). */
+  readonly spec: ClassifierSpec;
   init(key: Key): P;
   /** Logits [N] (positive means "positive sentiment"); `training` enables dropout, drawn from `key`. */
   logits(params: P, batch: SentenceBatch, options?: { readonly training?: boolean; readonly key?: Key }): Tensor;
@@ -81,6 +91,7 @@ export function recurrentClassifier(config: RecurrentClassifierConfig): Classifi
 
   return {
     name: `bi-${config.cell}`,
+    spec: { kind: 'recurrent', config },
     init: (key) => {
       const [k1, k2, k3] = splitKey(key, 3) as [Key, Key, Key];
       return { embedding: embed.init(k1), rnn: layer.init(k2), head: head.init(k3) };
@@ -149,7 +160,13 @@ export function bagOfWordsClassifier(vocabSize: number, padId: number): Classifi
   const head = linear({ inFeatures: vocabSize, outFeatures: 1 });
   return {
     name: 'bag-of-words',
+    spec: { kind: 'bag-of-words', vocabSize, padId },
     init: (key) => head.init(key),
     logits: (params, batch) => reshape(head.apply(params, bagOfWords(batch, vocabSize, padId)), [batch.lengths.length]),
   };
+}
+
+/** The classifier `spec` describes. */
+export function classifierOf(spec: ClassifierSpec): Classifier<any> {
+  return spec.kind === 'recurrent' ? recurrentClassifier(spec.config) : bagOfWordsClassifier(spec.vocabSize, spec.padId);
 }

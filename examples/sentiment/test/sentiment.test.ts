@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { randomKey } from '@tapestry/core';
-import { sentenceBatches } from '../src/batching.js';
+import { cast, foldIn, randomKey, tensor, treeLeaves, valueAndGrad, type Key, type Tensor } from '@tapestry/core';
+import { binaryCrossEntropyWithLogits } from '@tapestry/layers';
+import { applyUpdates } from '@tapestry/optim';
+import { sentenceBatches, type SentenceBatch } from '../src/batching.js';
 import { prepareData, readExamples, SOURCES } from '../src/dataset.js';
 import { bagOfWordsClassifier, dropWords, recurrentClassifier } from '../src/model.js';
-import { evaluate, trainClassifier, type TrainConfig } from '../src/training.js';
+import { evaluate, makeOptimizer, shareOf, trainClassifier, type TrainConfig } from '../src/training.js';
 
 const examples = readExamples();
 const data = prepareData(examples);
@@ -103,9 +105,9 @@ describe('sentiment models', () => {
 
   const config: TrainConfig = { epochs: 5, batchSize: 32, lr: 1e-2, weightDecay: 1e-2, clip: 5, patience: 5, seed: 0 };
 
-  it('the bidirectional LSTM learns 300 sentences within a few epochs', () => {
+  it('the bidirectional LSTM learns 300 sentences within a few epochs', async () => {
     const model = recurrentClassifier({ vocabSize: small.vocab.size, embeddingDim: 32, hiddenSize: 16, cell: 'lstm', pooling: 'mean', dropout: 0.2 });
-    const result = trainClassifier(model, small.train, smallValid, padId, config);
+    const result = await trainClassifier(model, small.train, smallValid, padId, config);
     const losses = result.history.map((r) => r.trainLoss);
     expect(losses[losses.length - 1]!).toBeLessThan(losses[0]! - 0.1);
     expect(evaluate(model, result.params, small.train, padId).accuracy).toBeGreaterThan(0.8);
@@ -113,12 +115,51 @@ describe('sentiment models', () => {
     expect(result.bestValidAccuracy).toBeGreaterThan(0.58);
   }, 30_000);
 
-  it('the bag-of-words baseline learns with the same code, and training is deterministic', () => {
+  it('the bag-of-words baseline learns with the same code, and training is deterministic', async () => {
     const model = bagOfWordsClassifier(small.vocab.size, padId);
-    const a = trainClassifier(model, small.train, smallValid, padId, config);
+    const a = await trainClassifier(model, small.train, smallValid, padId, config);
     expect(evaluate(model, a.params, small.train, padId).accuracy).toBeGreaterThan(0.8);
     expect(a.bestValidAccuracy).toBeGreaterThan(0.6);
-    const b = trainClassifier(model, small.train, smallValid, padId, config);
+    const b = await trainClassifier(model, small.train, smallValid, padId, config);
     expect(b.history).toEqual(a.history);
+  });
+
+  it('on one thread the step is the plain eager step, bit for bit', async () => {
+    const model = recurrentClassifier({ vocabSize: small.vocab.size, embeddingDim: 8, hiddenSize: 6, cell: 'gru', pooling: 'mean-max', dropout: 0.2, wordDropout: 0.25, unkId: small.vocab.unkId! });
+    const pooled = await trainClassifier(model, small.train, smallValid, padId, { ...config, epochs: 1 });
+    // the loop as it reads without @tapestry/parallel: valueAndGrad → update → applyUpdates
+    const root = randomKey(config.seed);
+    let params = model.init(foldIn(root, 0));
+    const optimizer = makeOptimizer(config);
+    let optState = optimizer.init(params);
+    const lossAndGrad = valueAndGrad((p: typeof params, batch: SentenceBatch, labels: Tensor, key: Key) => binaryCrossEntropyWithLogits(model.logits(p, batch, { training: true, key }), labels));
+    sentenceBatches(small.train.ids, { batchSize: config.batchSize, padId, key: foldIn(foldIn(root, 1), 1) }).forEach((batch, step) => {
+      const labels = cast(tensor(Int32Array.from(batch.indices, (i) => small.train.labels[i]!)), 'float32');
+      const [, grads] = lossAndGrad(params, batch, labels, foldIn(foldIn(root, 2), step));
+      const { updates, state } = optimizer.update(grads, optState, params);
+      ({ params, optState } = { params: applyUpdates(params, updates), optState: state });
+    });
+    const values = (tree: unknown) => treeLeaves<Tensor>(tree).map((t) => Array.from(t.dataSync()));
+    expect(values(pooled.params)).toEqual(values(params));
+  });
+
+  it('on two threads it computes the one-thread steps (without dropout, whose masks are drawn per thread)', async () => {
+    const model = recurrentClassifier({ vocabSize: small.vocab.size, embeddingDim: 8, hiddenSize: 6, cell: 'lstm', pooling: 'mean-max', dropout: 0 });
+    const one = await trainClassifier(model, small.train, smallValid, padId, { ...config, epochs: 2 });
+    const two = await trainClassifier(model, small.train, smallValid, padId, { ...config, epochs: 2 }, { threads: 2 });
+    two.history.forEach((r, i) => {
+      expect(r.trainLoss).toBeCloseTo(one.history[i]!.trainLoss, 5);
+      expect(r.trainAccuracy).toBe(one.history[i]!.trainAccuracy);
+    });
+  });
+
+  it('shares a batch among threads by rows, weighting each share by its size', () => {
+    const thread = (index: number, threads: number) => ({ index, threads, mean: <T>(t: T) => t, gather: <T>(t: T) => t });
+    const indices = Int32Array.from([7, 3, 5]);
+    expect(shareOf(indices, thread(0, 1))).toEqual({ indices, weight: 1 });
+    expect(shareOf(indices, thread(0, 2))).toEqual({ indices: Int32Array.from([7]), weight: 2 / 3 });
+    expect(shareOf(indices, thread(1, 2))).toEqual({ indices: Int32Array.from([3, 5]), weight: 4 / 3 });
+    // a thread without rows adds zeros to the mean
+    expect(shareOf(indices.subarray(0, 1), thread(0, 2))).toEqual({ indices: Int32Array.from([7]), weight: 0 });
   });
 });

@@ -35,6 +35,7 @@ program
   .option('--split-seed <n>', 'seed of the fixed train/validation/test word split', int('--split-seed'), 0)
   .option('--minutes <x>', 'training-time budget in minutes (evaluation not counted)', positive('--minutes'), 10)
   .option('--steps <n>', 'stop after this many optimiser steps instead', int('--steps'))
+  .option('--threads <n>', "train on this many threads, each taking a share of every batch's words (data parallel)", int('--threads', 1), 1)
   .option('--max-train-words <n>', 'train on only the first n training words', int('--max-train-words'))
   .option('--eval-minutes <x>', 'greedy-decode validation words every this many minutes of training', positive('--eval-minutes'), 2)
   .option('--valid-words <n>', 'validation words decoded during training', int('--valid-words'), 500)
@@ -58,7 +59,7 @@ program
       `seq2seq: CMUdict ${splits.train.length} training / ${splits.valid.length} validation / ${splits.test.length} test words` +
         `${train.length < splits.train.length ? ` (training on the first ${train.length})` : ''}; ${vocab.letters.size - 1} letters → ${vocab.phonemes.size - 3} phonemes\n` +
         `  bidirectional ${config.cell.toUpperCase()} encoder → ${config.cell.toUpperCase()} decoder${config.attention ? ' with dot-product attention' : ''}, ` +
-        `hidden ${config.hiddenSize}, embedding ${config.embeddingDim}, batch ${config.batchSize}, Adam ${config.lr} (warm-up ${config.warmupSteps}), clip ${config.clip}, seed ${config.seed}`,
+        `hidden ${config.hiddenSize}, embedding ${config.embeddingDim}, batch ${config.batchSize}, Adam ${config.lr} (warm-up ${config.warmupSteps}), clip ${config.clip}, seed ${config.seed}, ${o.threads} thread${o.threads === 1 ? '' : 's'}`,
     );
     const budgetMs = o.minutes * 60000;
     const total = o.steps ?? Math.round(budgetMs / 1000);
@@ -75,9 +76,10 @@ program
     );
     let state = initialTrainingState(config, model, optimizer);
     bar.start(total, 0, { step: 0, epoch: 0, loss: '-', speed: '-' });
-    state = trainLoop(config, train, vocab, model, optimizer, state, {
+    state = await trainLoop(config, train, vocab, model, state, {
       budgetMs: o.steps === undefined ? budgetMs : undefined,
       maxSteps: o.steps,
+      threads: o.threads,
       evalEveryMs: o.evalMinutes * 60000,
       validWords,
       onStep: (s, loss) => bar.update(progressOf(s), { step: s.step, epoch: s.epoch, loss: loss.toFixed(3), speed: (s.wordsSeen / (s.elapsedMs / 1000)).toFixed(0) }),

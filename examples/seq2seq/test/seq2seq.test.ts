@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { randomKey, tensor } from '@tapestry/core';
+import { foldIn, randomKey, tensor, treeLeaves, valueAndGrad, type Tensor } from '@tapestry/core';
+import { applyUpdates } from '@tapestry/optim';
 import { bucketedBatches, encodeSources, makeBatch } from '../src/batching.js';
 import { buildVocabularies, parseCmudict, readCmudict, splitWords, type Entry } from '../src/cmudict.js';
 import { beamDecode, greedyDecode, score } from '../src/decode.js';
-import { DEFAULT_CONFIG, initialTrainingState, makeModel, makeOptimizer, trainLoop, type TrainConfig } from '../src/training.js';
+import { DEFAULT_CONFIG, initialTrainingState, makeModel, makeOptimizer, shareOf, trainLoop, type TrainConfig } from '../src/training.js';
 
 const entries = readCmudict();
 const splits = splitWords(entries, 0);
@@ -75,23 +76,65 @@ describe('seq2seq model', () => {
     padded.forEach((v, i) => expect(v).toBeCloseTo(alone[i]!, 5));
   });
 
-  it('is deterministic: the same seed gives identical losses', () => {
+  it('is deterministic: the same seed gives identical losses', async () => {
     const optimizer = makeOptimizer(config);
-    const run = () => {
+    const run = async () => {
       const losses: number[] = [];
-      trainLoop(config, train, vocab, model, optimizer, initialTrainingState(config, model, optimizer), { maxSteps: 3, onStep: (_s, l) => losses.push(l) });
+      await trainLoop(config, train, vocab, model, initialTrainingState(config, model, optimizer), { maxSteps: 3, onStep: (_s, l) => losses.push(l) });
       return losses;
     };
-    expect(run()).toEqual(run());
+    expect(await run()).toEqual(await run());
   });
 
-  it('learns: the loss falls clearly and greedy decoding of training words improves', () => {
+  it('on one thread the step is the plain eager step, bit for bit', async () => {
+    const optimizer = makeOptimizer(config);
+    const start = initialTrainingState(config, model, optimizer);
+    const pooled = await trainLoop(config, train, vocab, model, start, { maxSteps: 2 });
+    // the loop as it reads without @tapestry/parallel: valueAndGrad → update → applyUpdates
+    let { params, optState } = start;
+    const batches = bucketedBatches(train.length, config.batchSize, foldIn(foldIn(randomKey(config.seed), 1), 0), (i) => train[i]!.word.length);
+    for (const b of batches.slice(0, 2)) {
+      const [, grads] = valueAndGrad(model.loss, 0)(params, makeBatch(Array.from(b, (i) => train[i]!), vocab));
+      const { updates, state } = optimizer.update(grads, optState, params);
+      ({ params, optState } = { params: applyUpdates(params, updates), optState: state });
+    }
+    expect(treeLeaves<Tensor>(pooled.params).map((t) => Array.from(t.dataSync()))).toEqual(treeLeaves<Tensor>(params).map((t) => Array.from(t.dataSync())));
+  });
+
+  it('on two threads it computes the one-thread step: the weighted mean of the shares is the batch loss', async () => {
+    const optimizer = makeOptimizer(config);
+    const losses = async (threads: number) => {
+      const out: number[] = [];
+      await trainLoop(config, train, vocab, model, initialTrainingState(config, model, optimizer), { maxSteps: 3, threads, onStep: (_s, l) => out.push(l) });
+      return out;
+    };
+    const [one, two] = [await losses(1), await losses(2)];
+    two.forEach((l, i) => expect(l).toBeCloseTo(one[i]!, 5));
+  });
+
+  it('splits a batch among threads by words, weighting each share by its targets', () => {
+    const words: Entry[] = [
+      { word: 'a', phonemes: ['AH'] },
+      { word: 'cat', phonemes: ['K', 'AE', 'T'] },
+      { word: 'dog', phonemes: ['D', 'AO', 'G'] },
+    ];
+    const thread = (index: number, threads: number) => ({ index, threads, mean: <T>(t: T) => t, gather: <T>(t: T) => t });
+    expect(shareOf(words, thread(0, 1))).toEqual({ words, weight: 1 });
+    // 3 words on 2 threads: 1 + 2 words with 2 and 8 of the 10 targets (each word's phonemes and its end token)
+    expect(shareOf(words, thread(0, 2))).toEqual({ words: words.slice(0, 1), weight: (2 * 2) / 10 });
+    expect(shareOf(words, thread(1, 2))).toEqual({ words: words.slice(1), weight: (2 * 8) / 10 });
+    // a thread without words adds zeros to the mean
+    expect(shareOf(words.slice(0, 1), thread(0, 2))).toEqual({ words: words.slice(0, 1), weight: 0 });
+    expect(shareOf(words.slice(0, 1), thread(1, 2))).toEqual({ words: words.slice(0, 1), weight: 2 });
+  });
+
+  it('learns: the loss falls clearly and greedy decoding of training words improves', async () => {
     const optimizer = makeOptimizer(config);
     const start = initialTrainingState(config, model, optimizer);
     const probe = train.slice(0, 24);
     const before = score(probe, greedyDecode(model, start.params, probe, vocab));
     const losses: number[] = [];
-    const end = trainLoop(config, train, vocab, model, optimizer, start, { maxSteps: 40, onStep: (_s, l) => losses.push(l) });
+    const end = await trainLoop(config, train, vocab, model, start, { maxSteps: 40, onStep: (_s, l) => losses.push(l) });
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(mean(losses.slice(-5))).toBeLessThan(mean(losses.slice(0, 5)) - 1);
     const after = score(probe, greedyDecode(model, end.params, probe, vocab));

@@ -7,8 +7,8 @@ import {
   add, checkGrad, customVjp, jit, matmul, mean, mul, normal, randomKey, reshape, sigmoid, slice, splitKey, stack, stopGradient, sum, tanh, Tensor,
   trace, treeLeaves, valueAndGrad, zeros,
 } from '@tapestry/core';
-import type { Key } from '@tapestry/core';
-import { recurrent, type Cell } from '@tapestry/layers';
+import type { Graph, Key } from '@tapestry/core';
+import { lstm, recurrent, type Cell } from '@tapestry/layers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { expectClose } from './helpers.js';
@@ -151,6 +151,41 @@ describe('a user-written cell gets the input projection hoisted', () => {
       ),
       { numRuns: 12 },
     );
+  });
+});
+
+describe('a user-written cell runs what the built-in cell runs', () => {
+  it("a hand-written LSTM's training step does the built-in lstm's work, op for op (eager and jit run these ops)", () => {
+    // bench W5 measures this promise in time; here it is exact: the same primitives on the same shapes with the
+    // same attributes, forward and backward, so neither eager execution nor the compiler has more to do for
+    // the user's cell (handLstm computes its gates in another order than lstmCell: the order is free)
+    const [batch, steps, inputSize, hs] = [3, 5, 4, 6];
+    const builtIn = lstm({ inputSize, hiddenSize: hs, dtype: 'float64' });
+    const handWritten = recurrent(handLstm(hs), { inputSize });
+    const p = builtIn.init(randomKey(11)).layers[0]!.forward;
+    const pyTorchNames = { layers: [{ forward: p }] };
+    const ownNames = { layers: [{ forward: { wi: p.weightIh, wh: p.weightHh, bi: p.biasIh!, bh: p.biasHh! } }] };
+    const x = normal(randomKey(12), [batch, steps, inputSize], { dtype: 'float64' });
+    const trainingStep = <P>(layer: { apply: (p: P, x: Tensor) => { output: Tensor; state: { c: Tensor } } }, params: P) =>
+      trace(
+        valueAndGrad((q: P, xs: Tensor) => {
+          const r = layer.apply(q, xs);
+          return add(sum(mul(r.output, r.output)), sum(r.state.c));
+        }, [0, 1]),
+        params,
+        x,
+      );
+    // each node as its op, result type, attributes and operand types (input nodes print their argument's path,
+    // weightIh vs wi, and node ids follow the order the cell wrote its ops in: both are left out)
+    const work = (g: Graph) =>
+      g.toString().split('\n').slice(1, -2).map((line, id) => {
+        const operands = g.nodes[id]!.inputs.map((i) => `${g.nodes[i]!.dtype}[${g.nodes[i]!.shape.join(',')}]`).join(', ');
+        return line.replace(/^ *%\d+: /, '').replace(/input\([^)]*\)/, 'input').replace(/\(%[^)]*\)/, `(${operands})`);
+      }).sort();
+    const expected = work(trainingStep(builtIn, pyTorchNames));
+    expect(work(trainingStep(handWritten, ownNames))).toEqual(expected);
+    // not a vacuous match: the recurrence ran T times with the input projection hoisted (1 + T forward matmuls)
+    expect(trace((q: typeof ownNames, xs: Tensor) => handWritten.apply(q, xs).output, ownNames, x).opCounts().matmul).toBe(1 + steps);
   });
 });
 

@@ -37,7 +37,14 @@ export interface GrowableSharedArrayBuffer extends SharedArrayBuffer {
   grow(byteLength: number): void;
 }
 
-const GrowableSharedArrayBuffer = SharedArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => GrowableSharedArrayBuffer;
+/**
+ * A growable SharedArrayBuffer. The constructor is looked up when called, not when this module loads: a page
+ * that is not cross-origin isolated has no `SharedArrayBuffer` at all, and a one-thread pool must still load.
+ */
+function growableSharedArrayBuffer(byteLength: number, maxByteLength: number): GrowableSharedArrayBuffer {
+  const Growable = SharedArrayBuffer as unknown as new (byteLength: number, options: { maxByteLength: number }) => GrowableSharedArrayBuffer;
+  return new Growable(byteLength, { maxByteLength });
+}
 
 /** The shared buffers of a pool of `threads` threads. */
 export interface PoolMemory {
@@ -58,7 +65,7 @@ export function allocatePoolMemory(threads: number, maxDataBytes: number): PoolM
     control,
     input: new SharedArrayBuffer(2 * INPUT_BYTES),
     error: new SharedArrayBuffer(ERROR_BYTES),
-    data: new GrowableSharedArrayBuffer(0, { maxByteLength: maxDataBytes }),
+    data: growableSharedArrayBuffer(0, maxDataBytes),
   };
 }
 

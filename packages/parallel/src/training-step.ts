@@ -51,7 +51,19 @@ export interface TrainingStepResult<P, S, Aux> extends TrainingStepUpdate<P, S> 
 }
 
 /** A compiled training step: the parameters, the optimiser state and the loss's other arguments in, the next ones out. */
-export type TrainingStep<P, S, A extends unknown[], Aux> = (params: P, optState: S, ...args: A) => TrainingStepResult<P, S, Aux>;
+export type TrainingStep<P, S, A extends unknown[], Aux> = ((params: P, optState: S, ...args: A) => TrainingStepResult<P, S, Aux>) & {
+  /**
+   * How many argument signatures `jit` has compiled: on several threads the larger count of the two
+   * compiled halves; 0 when the step runs eagerly. It stays 1 once warm when every call replays one plan —
+   * a step whose count grows is re-tracing (its arguments change shape or structure from call to call).
+   */
+  readonly cacheSize: number;
+};
+
+/** `step` with a `cacheSize` read from `count`. */
+function withCacheSize<F extends object>(step: F, count: () => number): F & { readonly cacheSize: number } {
+  return Object.defineProperty(step, 'cacheSize', { get: count }) as F & { readonly cacheSize: number };
+}
 
 /**
  * Compiles a training step for `thread` (default: a single thread). With one thread the whole step —
@@ -88,16 +100,18 @@ export function trainingStep<P, S, A extends unknown[], Aux>(
       return { ...parts.update(params, optState, grads), loss, aux };
     };
     if (compile) return jit(whole, { donate: [0, 1, ...donate.map((k) => k + 2)] });
-    return (params, optState, ...args) => {
+    const eager = (params: P, optState: S, ...args: A): TrainingStepResult<P, S, Aux> => {
       const result = whole(params, optState, ...args);
       return { ...result, aux: stopGradient(result.aux) };
     };
+    return withCacheSize(eager, () => 0);
   }
-  const gradients = compile ? jit(parts.gradients, { donate: donate.map((k) => k + 1) }) : parts.gradients;
-  const update = compile ? jit(parts.update, { donate: [0, 1, 2] }) : parts.update;
-  return (params, optState, ...args) => {
-    const [[loss, aux], grads] = gradients(params, ...args);
+  const gradients = compile ? jit(parts.gradients, { donate: donate.map((k) => k + 1) }) : undefined;
+  const update = compile ? jit(parts.update, { donate: [0, 1, 2] }) : undefined;
+  const shared = (params: P, optState: S, ...args: A): TrainingStepResult<P, S, Aux> => {
+    const [[loss, aux], grads] = (gradients ?? parts.gradients)(params, ...args);
     const mean = thread.mean({ loss, grads });
-    return { ...update(params, optState, mean.grads), loss: mean.loss, aux: compile ? aux : stopGradient(aux) };
+    return { ...(update ?? parts.update)(params, optState, mean.grads), loss: mean.loss, aux: compile ? aux : stopGradient(aux) };
   };
+  return withCacheSize(shared, () => Math.max(gradients?.cacheSize ?? 0, update?.cacheSize ?? 0));
 }

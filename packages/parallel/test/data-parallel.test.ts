@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { randomKey, splitKey, tensor, uniform, type DType, type Tensor } from '@tapestry/core';
-import { defineReplica, trainingStep } from '@tapestry/parallel';
+import { mul, randomKey, splitKey, sub, sum, tensor, uniform, type DType, type Tensor } from '@tapestry/core';
+import { defineReplica, trainingStep, type Thread } from '@tapestry/parallel';
 import { dataParallel } from '@tapestry/parallel/node';
 import { regression, type RegressionSetup } from './fixtures/regression-replica.js';
 
@@ -148,5 +148,25 @@ describe('dataParallel (worker_threads)', () => {
     const p = tensor([1, 2]);
     expect(step(p, p).loss).toBe(p);
     expect(() => trainingStep({ gradients: 1 } as never)).toThrow('trainingStep: parts must be { gradients, update }, two functions');
+    expect(step.cacheSize).toBe(0);
+  });
+
+  it('cacheSize counts the signatures jit compiled, on one thread and on several', () => {
+    const parts = {
+      gradients: (p: Tensor): [[Tensor, null], Tensor] => [[sum(mul(p, p)), null], mul(p, 2)],
+      update: (p: Tensor, s: Tensor, g: Tensor) => ({ params: sub(p, g), optState: s }),
+    };
+    // a stand-in for a pool's thread 1 of 2: the mean of one thread's tree is itself, so no pool is needed
+    const second: Thread = { index: 1, threads: 2, mean: (tree) => tree, gather: (tree) => tree };
+    for (const thread of [undefined, second]) {
+      const step = trainingStep(parts, thread);
+      expect(step.cacheSize).toBe(0);
+      let state = { params: tensor([1, 2]), optState: tensor([0]) };
+      for (let i = 0; i < 3; i++) state = step(state.params, state.optState);
+      expect(state.params.toArray()).toEqual([-1, -2]);
+      expect(step.cacheSize, `threads ${thread?.threads ?? 1}`).toBe(1);
+      step(tensor([1, 2, 3]), tensor([0]));
+      expect(step.cacheSize, 'a new shape compiles again').toBe(2);
+    }
   });
 });

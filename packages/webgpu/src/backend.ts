@@ -6,25 +6,27 @@
  * dispatches and flushes once, so a whole training step is one queue submission.
  */
 import {
-  ArgumentError, DTypeError, InternalError, type Backend, type DType, type FusedProgram, type FusedRun, type KernelName, type KernelRun as CoreKernelRun,
-  type TensorData,
+  ArgumentError, DTypeError, InternalError, type AbstractValue, type AttrsOf, type Backend, type DType, type ElementwiseName, type FusedInstruction,
+  type FusedProgram, type FusedRun, type KernelName, type KernelRun, type SparseVjpName, type TensorData,
 } from '@tapestry/core';
-import { BufferPool, GpuStorage } from './storage.js';
-import type { AbstractValue, AttrsOf, FusedInstruction, GpuDType, KernelRun, PrimitiveName, UnaryName, BinaryName } from './types.js';
+import { BufferPool, GpuStorage, type GpuDType } from './storage.js';
 import { sizeOf, wgslType, type KernelSpec } from './wgsl/common.js';
-import { fusedKernel } from './wgsl/elementwise.js';
-import { argmaxKernel, reduceKernel } from './wgsl/reduce.js';
+import { broadcastReads, fusedKernel, type InputRead, type OutputWrite } from './wgsl/elementwise.js';
+import { argmaxKernel, reduceKernel, reduceManyKernel, type ReduceOp } from './wgsl/reduce.js';
 import { matmulKernel } from './wgsl/matmul.js';
 import {
   broadcastKernel, concatKernel, copyKernel, gatherKernel, oneHotKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel,
 } from './wgsl/layout.js';
 import { deriveKeyKernel, randomKernel } from './wgsl/random.js';
+import { accumulateGatherKernel, accumulateKernel, accumulateSliceKernel } from './wgsl/accumulate.js';
 
 const MAP_READ = 0x01;
 const COPY_DST = 0x08;
 const UNIFORM = 0x40;
 /** Bind groups each planned kernel keeps (see `runner`). */
 const BIND_GROUP_CACHE = 4;
+/** Accumulation kernels kept planned for the autodiff engine's in-place adds (one per shape it meets). */
+const ACCUMULATE_CACHE = 256;
 
 /** Counters a bench reads: how much work reached the GPU, and in how many submissions. */
 export interface GpuStats {
@@ -68,6 +70,8 @@ export class WebGpuBackend implements Backend {
   private readonly collected = new FinalizationRegistry<GPUBuffer>((buffer) => this.pool.give(buffer));
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  /** Planned accumulation kernels by source: the engine adds per backward step, with few distinct shapes. */
+  private readonly accumulators = new Map<string, (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private error: string | null = null;
@@ -117,8 +121,8 @@ export class WebGpuBackend implements Backend {
 
   /** Storage holding a copy of host data (core's `devicePut`); its buffer is pooled again once the storage is collected. */
   fromHost(data: TensorData): GpuStorage {
-    // upload registered it already: a second registration would pool its buffer twice once collected, and
-    // two later allocations would then share one buffer
+    // upload registers the storage for collection once: registering it twice would give its buffer back to
+    // the pool twice, and two later tensors would share it
     return this.upload(data);
   }
 
@@ -143,36 +147,50 @@ export class WebGpuBackend implements Backend {
     return op === 'reshape';
   }
 
-  /** Plans the kernel of one fused elementwise group (core's form of {@link WebGpuBackend.planFusedGroup}). */
-  planFused(program: FusedProgram): FusedRun {
-    const instructions: FusedInstruction[] = program.instructions.map((ins) => ({
-      op: ins.op as FusedInstruction['op'], attrs: ins.attrs, dtype: ins.dtype, operands: ins.operands, output: ins.stored,
-    }));
-    const types = program.inputs.map((v) => gpuDType(v.dtype, 'fused'));
-    if (fusedKernel(instructions, program.inputs.map((v) => v.shape), types, program.shape).bindings <= this.maxBindings) {
-      return this.planFusedGroup(instructions, program.inputs, program.shape) as FusedRun;
-    }
-    return this.planFusedApart(instructions, program.inputs, program.shape) as FusedRun;
+
+  /**
+   * `acc += ct` in place on the GPU (core's autodiff engine accumulating a cotangent into storage it owns):
+   * one dispatch, no allocation and no read back to the CPU.
+   */
+  accumulate(acc: unknown, ct: unknown, dtype: DType, size: number): boolean {
+    if (size === 0) return true;
+    this.accumulator(accumulateKernel(size, gpuDType(dtype, 'accumulate')))([ct as GpuStorage], [acc as GpuStorage]);
+    return true;
   }
 
   /**
-   * A fused group that binds more buffers than the device allows (core's fusion does not know the limit),
-   * run member by member: each member a one-member group, and the values the group kept in registers in
-   * buffers of their own, held for the plan's life.
+   * A slice's or a gather's VJP for its first input added into `acc` in place on the GPU: the slice's block
+   * gets `ct` added, or the gathered rows get theirs scatter-added (indices read on the GPU, in the CPU's
+   * order, so the sums are the CPU's bit for bit). Nothing is read back and no zero cotangent is built.
    */
-  private planFusedApart(program: readonly FusedInstruction[], inputs: readonly AbstractValue[], shape: readonly number[]): FusedRun {
-    const size = Math.max(1, sizeOf(shape));
-    let stored = 0;
-    const outIndex = program.map((m) => (m.output ? stored++ : -1));
-    const temps = program.map((m) => (m.output ? null : this.allocate(m.dtype, size)));
-    const runs = program.map((m) => {
-      const operandTypes = m.operands.map((k) => (k >= 0 ? inputs[k]! : { shape, dtype: program[-k - 1]!.dtype }));
-      return this.planFusedGroup([{ ...m, operands: m.operands.map((_, j) => j), output: true }], operandTypes, shape);
-    });
-    const valueOf = (m: number, outs: readonly GpuStorage[]): GpuStorage => (outIndex[m]! >= 0 ? outs[outIndex[m]!]! : temps[m]!);
-    return ((ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => {
-      program.forEach((m, i) => runs[i]!(m.operands.map((k) => (k >= 0 ? ins[k]! : valueOf(-k - 1, outs))), [valueOf(i, outs)]));
-    }) as FusedRun;
+  accumulateSparse<P extends SparseVjpName>(
+    op: P, acc: unknown, ct: unknown, inputs: readonly AbstractValue[], inputStorage: readonly unknown[], attrs: AttrsOf<P>,
+  ): boolean {
+    const x = inputs[0]!;
+    const dtype = gpuDType(x.dtype, 'accumulateSparse');
+    if (sizeOf(x.shape) === 0) return true;
+    if (op === 'slice') {
+      const { begin, size } = attrs as AttrsOf<'slice'>;
+      if (sizeOf(size) === 0) return true;
+      this.accumulator(accumulateSliceKernel(x.shape, begin, size, dtype))([ct as GpuStorage], [acc as GpuStorage]);
+    } else {
+      const [outer, n, inner] = axisBlocks(x.shape, (attrs as AttrsOf<'gather'>).axis);
+      const m = sizeOf(inputs[1]!.shape);
+      if (m === 0) return true;
+      this.accumulator(accumulateGatherKernel(outer, n, inner, m, dtype))([ct as GpuStorage, inputStorage[1] as GpuStorage], [acc as GpuStorage]);
+    }
+    return true;
+  }
+
+  /** The planned kernel of an accumulation spec (kept: the engine meets the same few shapes every step). */
+  private accumulator(spec: KernelSpec): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
+    let run = this.accumulators.get(spec.code);
+    if (run === undefined) {
+      if (this.accumulators.size === ACCUMULATE_CACHE) this.accumulators.delete(this.accumulators.keys().next().value!);
+      run = this.runner(spec, null);
+      this.accumulators.set(spec.code, run);
+    }
+    return run;
   }
 
   /** Gives storage back to the pool (after the work already encoded has been submitted). */
@@ -230,23 +248,65 @@ export class WebGpuBackend implements Backend {
   }
 
   /** Plans the kernel of one primitive for the given input and output types. */
-  plan<P extends KernelName>(op: P, inputs: readonly AbstractValue[], output: AbstractValue, attrs: unknown): CoreKernelRun & KernelRun<GpuStorage> {
+  plan<P extends KernelName>(op: P, inputs: readonly AbstractValue[], output: AbstractValue, attrs: AttrsOf<P>): KernelRun {
     for (const v of [...inputs, output]) gpuDType(v.dtype, op);
-    const specs = this.specsOf(op as PrimitiveName, inputs, output, attrs);
+    const specs = this.specsOf(op, inputs, output, attrs);
     if (sizeOf(output.shape) === 0) return () => {};
     const runs = specs.map(({ spec, inputs: which }) => this.runner(spec, which));
-    return ((ins: readonly GpuStorage[], out: GpuStorage) => {
-      for (const run of runs) run(ins, [out]);
-    }) as CoreKernelRun & KernelRun<GpuStorage>;
+    return (ins, out) => {
+      for (const run of runs) run(ins as readonly GpuStorage[], [out as GpuStorage]);
+    };
   }
 
   /**
-   * Plans one generated kernel for a fused elementwise group over external inputs of the given types; its
-   * outputs are the members marked `output`, in member order.
+   * Plans one generated kernel for a fused elementwise group: its outputs are the members marked `stored`,
+   * in member order.
    */
-  planFusedGroup(program: readonly FusedInstruction[], inputs: readonly AbstractValue[], shape: readonly number[]): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
-    for (const ins of program) gpuDType(ins.dtype, ins.op);
-    const spec = fusedKernel(program, inputs.map((v) => v.shape), inputs.map((v) => gpuDType(v.dtype, 'fused')), shape);
+  planFused(program: FusedProgram): FusedRun {
+    const { inputs, shape } = program;
+    const buffers = inputs.map((v) => gpuDType(v.dtype, 'fused'));
+    const reads = broadcastReads(inputs, shape);
+    if (fusedKernel(program.instructions, buffers, reads, shape).bindings <= this.maxBindings) {
+      return this.planFusedReads(program.instructions, buffers, reads, shape) as FusedRun;
+    }
+    return this.planFusedApart(program);
+  }
+
+  /**
+   * A fused group that binds more buffers than the device allows (core's fusion does not know the limit),
+   * run member by member: each member a one-member group, and the values the group kept in registers in
+   * buffers of their own, held for the plan's life.
+   */
+  private planFusedApart(program: FusedProgram): FusedRun {
+    const { instructions, inputs, shape } = program;
+    const size = Math.max(1, sizeOf(shape));
+    let stored = 0;
+    const outIndex = instructions.map((m) => (m.stored ? stored++ : -1));
+    const temps = instructions.map((m) => (m.stored ? null : this.allocate(m.dtype, size)));
+    const runs = instructions.map((m) =>
+      this.planFused({
+        instructions: [{ ...m, operands: m.operands.map((_, j) => j), stored: true }],
+        inputs: m.operands.map((k) => (k >= 0 ? inputs[k]! : { shape, dtype: instructions[-k - 1]!.dtype })),
+        shape,
+      }),
+    );
+    const valueOf = (m: number, outs: readonly unknown[]): unknown => (outIndex[m]! >= 0 ? outs[outIndex[m]!] : temps[m]);
+    return (ins, outs) => {
+      instructions.forEach((m, i) => runs[i]!(m.operands.map((k) => (k >= 0 ? ins[k] : valueOf(-k - 1, outs))), [valueOf(i, outs)]));
+    };
+  }
+
+  /**
+   * {@link WebGpuBackend.planFused} over input buffers read through views (a compiled program folds slices,
+   * transposes and broadcasts into the kernels that read them, instead of copying them first), and stored
+   * members written where `writes` says (a concat's parts into the concat's buffer); `outs` are then the
+   * distinct output buffers.
+   */
+  planFusedReads(
+    instructions: readonly FusedInstruction[], buffers: readonly DType[], reads: readonly InputRead[], shape: readonly number[], writes?: readonly OutputWrite[],
+  ): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
+    for (const ins of instructions) gpuDType(ins.dtype, ins.op);
+    const spec = fusedKernel(instructions, buffers, reads, shape, writes);
     if (spec.bindings > this.maxBindings) {
       throw new ArgumentError(`webgpu: a fused group binds ${spec.bindings} buffers, more than this device's ${this.maxBindings}`);
     }
@@ -254,15 +314,27 @@ export class WebGpuBackend implements Backend {
     return this.runner(spec, null);
   }
 
-  private specsOf(op: PrimitiveName, inputs: readonly AbstractValue[], output: AbstractValue, attrs: unknown): { spec: KernelSpec; inputs: number[] | null }[] {
+  /**
+   * One kernel for `count` reductions of the same kind, each of its own input of type `input` (over the sorted
+   * `axes`, short enough for one thread per output): reduction b's results are rows b of the output buffer.
+   */
+  planReduceMany(op: ReduceOp, count: number, input: AbstractValue, axes: readonly number[]): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
+    const spec = reduceManyKernel(op, count, input.shape, axes, gpuDType(input.dtype, op));
+    if (spec.bindings > this.maxBindings) {
+      throw new ArgumentError(`webgpu: ${count} batched reductions bind ${spec.bindings} buffers, more than this device's ${this.maxBindings}`);
+    }
+    return this.runner(spec, null);
+  }
+
+  private specsOf(op: KernelName, inputs: readonly AbstractValue[], output: AbstractValue, attrs: unknown): { spec: KernelSpec; inputs: number[] | null }[] {
     const one = (spec: KernelSpec) => [{ spec, inputs: null }];
     const x = inputs[0]!;
     const a = attrs as Record<string, never>;
     if (UNARY.has(op) || BINARY.has(op) || op === 'where' || op === 'cast') {
       const program: FusedInstruction[] = [
-        { op: op as UnaryName | BinaryName | 'where' | 'cast', attrs, dtype: output.dtype, operands: inputs.map((_, k) => k), output: true },
+        { op: op as ElementwiseName, attrs: attrs as AttrsOf<ElementwiseName>, dtype: output.dtype, operands: inputs.map((_, k) => k), stored: true },
       ];
-      return one(fusedKernel(program, inputs.map((v) => v.shape), inputs.map((v) => v.dtype), output.shape));
+      return one(fusedKernel(program, inputs.map((v) => v.dtype), broadcastReads(inputs, output.shape), output.shape));
     }
     switch (op) {
       case 'sum': case 'max': case 'min':

@@ -11,9 +11,6 @@
  */
 export { webgpuDevice, type WebGpuDeviceOptions } from './device.js';
 export { WebGpuBackend, type GpuStats, type GpuTypedArray } from './backend.js';
-export { GpuStorage } from './storage.js';
-export type {
-  AbstractValue, AttrsOf, AxisAttrs, BernoulliSample, BinaryName, FusedInstruction, GpuDType, GumbelSample, KernelRun, NormalSample, PlainUnary, PrimitiveAttrs,
-  PrimitiveName, ReduceAttrs, Sample, SampleBase, ShapeAttrs, UniformSample, UnaryName,
-} from './types.js';
+export { GpuStorage, type GpuDType } from './storage.js';
+export type { InputRead, OutputWrite } from './wgsl/elementwise.js';
 export { GpuProgram, compileGraph, type CompileGraphOptions } from './program.js';

@@ -4,14 +4,29 @@
  * elementwise chains fused into generated kernels (core's fusion groups), every value given a buffer once by
  * a liveness plan, and each call encoded as one command buffer: one queue submission per call, no readback
  * unless the caller reads a result.
+ *
+ * A dispatch is what a GPU pays for here (tens of microseconds each, however small the work), so the plan
+ * spends as few as the graph allows, none of which changes what is computed:
+ * - a reshape shares its input's buffer; a slice, a transpose, a broadcast or a reshape that only elementwise
+ *   kernels read is folded into those kernels as a view (a base and strides into the buffer it reads);
+ * - an elementwise node read only through such views is computed inside the kernels that read it (an LSTM
+ *   step's gate pre-activations, read as four slices, are summed in the gate kernel);
+ * - a concat whose parts only it reads is written in place by the kernels that compute the parts;
+ * - short sums of one kind that only elementwise kernels read run as one kernel (the per-step bias gradients).
+ * An LSTM layer's time step is then four kernels: two matmuls, the gate kernel and the gate-gradient kernel.
  */
-import { findFusionGroups, Graph, InternalError, ShapeError, Tensor, type GraphNode } from '@tapestry/core';
+import {
+  findFusionGroups, Graph, InternalError, PRIMITIVES, ShapeError, Tensor, type AbstractValue, type AttrsOf, type DType, type ElementwiseName, type FusedInstruction,
+  type GraphNode,
+  type KernelName,
+} from '@tapestry/core';
 import type { WebGpuBackend } from './backend.js';
 import { GpuStorage } from './storage.js';
-import type { AbstractValue, BinaryName, FusedInstruction, PrimitiveName, UnaryName } from './types.js';
-import { sizeOf } from './wgsl/common.js';
+import { broadcastStrides, sizeOf, stridesOf } from './wgsl/common.js';
+import { reducesPerThread } from './wgsl/reduce.js';
+import type { InputRead, OutputWrite } from './wgsl/elementwise.js';
 
-type Step = (values: readonly (GpuStorage | null)[]) => void;
+type Step = (values: (GpuStorage | null)[]) => void;
 
 /** Options of {@link compileGraph}. */
 export interface CompileGraphOptions {
@@ -21,10 +36,30 @@ export interface CompileGraphOptions {
    * optim computes in float64 from the int32 step count; the result differs from the CPU's by float32 rounding).
    */
   readonly float64?: 'error' | 'float32';
+  /**
+   * Spend as few dispatches as the graph allows (default true): layout ops folded into their readers as views,
+   * producers read through views computed in their readers' kernels, concats written in place by their parts'
+   * kernels, short sums batched (see the module's description). `false` runs every node and fused group as a
+   * kernel of its own: the plain plan, for comparison (the results are the same bits).
+   */
+  readonly foldLayout?: boolean;
 }
 
 /** How many sets of result buffers a program cycles through: results stay valid until the call after next. */
 const RESULT_SETS = 2;
+
+/** A value read through a view: element `base + Σ coordᵢ·stridesᵢ` of the buffer of node `source`. */
+interface View {
+  readonly source: number;
+  readonly base: number;
+  readonly strides: readonly number[];
+}
+
+/** One kernel call of the plan: a fused elementwise group (perhaps of one member), or another node. */
+type Unit =
+  | { readonly kind: 'group'; readonly members: readonly number[] }
+  | { readonly kind: 'rows'; readonly members: readonly number[] }
+  | { readonly kind: 'node'; readonly id: number };
 
 /**
  * A graph compiled for one backend. `run` takes the graph's input values as GPU storage (in the order of
@@ -35,13 +70,25 @@ const RESULT_SETS = 2;
 export class GpuProgram {
   /** The graph it runs (float64 nodes demoted if asked). */
   readonly graph: Graph;
-  /** Dispatches one call encodes. */
+  /** Dispatches one call encodes (the kernels of one call; its one submission is {@link GpuProgram.run}'s flush). */
   readonly dispatchesPerCall: number;
+  /** Dispatches per call by kind of kernel (`fused` for elementwise groups, else the primitive): where they go. */
+  readonly dispatchesByKernel: Readonly<Record<string, number>>;
   private readonly steps: Step[] = [];
   private readonly values: (GpuStorage | null)[];
   private readonly resultSets: GpuStorage[][] = [];
   private readonly inputIds: number[];
   private readonly outputIds: number[];
+  /** Per node: the node whose buffer it shares (a reshape's source), else itself. */
+  private readonly root: Int32Array;
+  /** Per node: the view through which kernels read it, where it is folded into its readers (no buffer of its own). */
+  private readonly views: (View | null)[];
+  /** Elementwise nodes computed inside the kernels that read them (through views), never stored. */
+  private readonly inlined = new Set<number>();
+  /** Concat parts written straight into their concat's buffer (by the kernels that compute them): where. */
+  /** Reductions batched into one kernel: each is a row of its batch's buffer, owned by the batch's last member. */
+  private readonly rows = new Map<number, { readonly owner: number; readonly base: number; readonly count: number }>();
+  private readonly placed = new Map<number, { readonly concat: number; readonly base: number; readonly strides: readonly number[] }>();
   private calls = 0;
 
   /** Plans `graph` on `backend` (see {@link compileGraph}). */
@@ -53,64 +100,172 @@ export class GpuProgram {
     this.outputIds = graph.outputs;
     this.values = new Array(nodes.length).fill(null);
     const isOutput = new Set(this.outputIds);
-
-    // fusion: groups of elementwise nodes run as one kernel where their last member stood
-    const groupAt = new Map<number, readonly number[]>();
-    const inGroup = new Set<number>();
-    for (const g of findFusionGroups(graph)) {
-      groupAt.set(g.members[g.members.length - 1]!, g.members);
-      for (const m of g.members) inGroup.add(m);
-    }
-    // readers of each value outside its own group decide what a group must write out
     const readers: number[][] = nodes.map(() => []);
     nodes.forEach((n) => n.inputs.forEach((i) => readers[i]!.push(n.id)));
+    const elementwise = (n: GraphNode) => n.op !== 'input' && n.op !== 'const' && PRIMITIVES[n.op].kind === 'elementwise' && sizeOf(n.shape) > 0;
 
-    // execution order: (kind, node ids it computes)
-    type Unit = { run: number[]; group: boolean };
-    const units: Unit[] = [];
-    for (const n of nodes) {
-      if (n.op === 'input' || n.op === 'const') continue;
-      const members = groupAt.get(n.id);
-      if (members !== undefined) {
-        const external = this.groupInputs(members);
-        const outputs = members.filter((m) => isOutput.has(m) || readers[m]!.some((r) => !members.includes(r)));
-        if (external.length + outputs.length <= backend.maxBindings) {
-          units.push({ run: [...members], group: true });
-          continue;
-        }
-        for (const m of members) units.push({ run: [m], group: false });
-        continue;
+    // what needs no kernel of its own, decided from the readers back: a view-like node that only elementwise
+    // kernels read (they read through its view), and an elementwise node that is only read through such views
+    // (each kernel that reads it computes it at the elements it reads: an LSTM's gate pre-activations, read as
+    // four slices by the gate kernel, are summed there). A view or an inlined node the kernels cannot address
+    // coordinate by coordinate (a reshape that splits axes of a strided view) is left as a kernel, and the
+    // decisions are made again.
+    const fold = options.foldLayout !== false;
+    const kept = new Set<number>();
+    const groupAt = new Map<number, readonly number[]>();
+    const inGroup = new Set<number>();
+    const groupLast = new Map<number, number>();
+    for (const g of findFusionGroups(graph)) {
+      const last = g.members[g.members.length - 1]!;
+      groupAt.set(last, g.members);
+      for (const m of g.members) {
+        inGroup.add(m);
+        groupLast.set(m, last);
       }
-      if (!inGroup.has(n.id)) units.push({ run: [n.id], group: false });
+    }
+    this.root = Int32Array.from(nodes.map((n) => n.id));
+    this.views = nodes.map(() => null);
+    let units: Unit[] = [];
+    const plans = new Map<Unit, GroupPlan>();
+    for (let settled = false; !settled;) {
+      const foldable = new Array<boolean>(nodes.length).fill(false);
+      this.inlined.clear();
+      for (let id = nodes.length - 1; id >= 0 && fold; id--) {
+        const n = nodes[id]!;
+        if (kept.has(id) || isOutput.has(id) || readers[id]!.length === 0) continue;
+        if (VIEW_OPS.has(n.op)) foldable[id] = readers[id]!.every((r) => elementwise(nodes[r]!) || foldable[r]!);
+        else if (elementwise(n) && readers[id]!.every((r) => foldable[r]! || this.inlined.has(r))) this.inlined.add(id);
+      }
+      // short reductions of one kind that only elementwise kernels read (an LSTM's per-step bias-gradient
+      // sums): batched into one kernel each, as rows of one buffer, where the batch's last one stood (before
+      // any of them is read)
+      this.rows.clear();
+      const batches: number[][] = [];
+      if (fold) {
+        // where a value is first needed by a kernel: through views and inlined nodes to the kernels reading
+        // them, and a fusion group's member where its group runs (at its last member)
+        const firstUse = (id: number): number => Math.min(...readers[id]!.map((r) => (foldable[r] || this.inlined.has(r) ? firstUse(r) : (groupLast.get(r) ?? r))));
+        const open = new Map<string, { members: number[]; firstReader: number }>();
+        for (const n of nodes) {
+          if (n.op !== 'sum' || isOutput.has(n.id) || readers[n.id]!.length === 0 || !readers[n.id]!.every((r) => elementwise(nodes[r]!) || foldable[r]!)) continue;
+          const x = nodes[n.inputs[0]!]!;
+          const { axes, keepDims } = n.attrs as AttrsOf<'sum'>;
+          if (!reducesPerThread(sizeOf(axes.map((a) => x.shape[a]!))) || sizeOf(n.shape) === 0) continue;
+          const key = `${n.dtype}|${x.shape.join(',')}|${axes.join(',')}|${keepDims}`;
+          let batch = open.get(key);
+          if (batch !== undefined && (n.id > batch.firstReader || batch.members.length === backend.maxBindings - 1)) batch = undefined;
+          if (batch === undefined) {
+            batch = { members: [], firstReader: Infinity };
+            open.set(key, batch);
+            batches.push(batch.members);
+          }
+          batch.members.push(n.id);
+          batch.firstReader = Math.min(batch.firstReader, firstUse(n.id));
+        }
+        for (const members of batches) {
+          if (members.length < 2) continue;
+          const owner = members[members.length - 1]!;
+          members.forEach((m, b) => this.rows.set(m, { owner, base: b * sizeOf(nodes[m]!.shape), count: members.length }));
+        }
+      }
+      settled = true;
+      for (const n of nodes) {
+        this.views[n.id] = foldable[n.id] ? this.viewThrough(n) : null;
+        if (foldable[n.id] && this.views[n.id] === null) {
+          kept.add(n.id);
+          settled = false;
+        }
+      }
+      if (!settled) continue;
+      // a reshape left as a node shares its source's buffer (storage is row-major and contiguous)
+      this.root = Int32Array.from(nodes.map((n) => n.id));
+      for (const n of nodes) {
+        if (fold && n.op === 'reshape' && this.views[n.id] === null && !isOutput.has(n.id) && this.views[n.inputs[0]!] === null && !this.inlined.has(n.inputs[0]!)) {
+          this.root[n.id] = this.root[n.inputs[0]!]!;
+        }
+      }
+      // a concat whose parts are all computed by elementwise kernels and read by nothing else is no kernel:
+      // those kernels write their parts into its buffer (an LSTM step's four gate gradients)
+      this.placed.clear();
+      const placedConcats = new Set<number>();
+      for (const n of nodes) {
+        if (!fold || n.op !== 'concat' || kept.has(n.id)) continue;
+        const parts = n.inputs;
+        if (!parts.every((q, k) => elementwise(nodes[q]!) && !isOutput.has(q) && !this.inlined.has(q) && readers[q]!.length === 1 && parts.indexOf(q) === k)) continue;
+        const axis = (n.attrs as AttrsOf<'concat'>).axis;
+        const strides = stridesOf(n.shape);
+        let start = 0;
+        for (const q of parts) {
+          this.placed.set(q, { concat: n.id, base: start * strides[axis]!, strides });
+          start += nodes[q]!.shape[axis]!;
+        }
+        placedConcats.add(n.id);
+      }
+      const computed = (id: number) => this.views[id] === null && this.root[id] === id && !this.inlined.has(id) && !placedConcats.has(id) && !this.rows.has(id);
+
+      // kernel calls in execution order: core's fusion groups at their last member (less inlined members),
+      // other elementwise nodes as groups of one (so they read views too), every other node as itself
+      units = [];
+      for (const n of nodes) {
+        if (n.op === 'input' || n.op === 'const') continue;
+        const members = groupAt.get(n.id)?.filter(computed);
+        if (members !== undefined) {
+          for (const chunk of this.chunks(members, readers, isOutput)) units.push({ kind: 'group', members: chunk });
+        } else if (this.rows.get(n.id)?.owner === n.id) {
+          units.push({ kind: 'rows', members: batches.find((b) => b[b.length - 1] === n.id)! });
+        } else if (!inGroup.has(n.id) && computed(n.id)) units.push(elementwise(n) ? { kind: 'group', members: [n.id] } : { kind: 'node', id: n.id });
+      }
+      plans.clear();
+      for (const u of units) {
+        if (u.kind !== 'group') continue;
+        const plan = this.planGroup(u.members, this.groupOutputs(u.members, readers, isOutput));
+        if (typeof plan === 'number') {
+          kept.add(plan);
+          settled = false;
+          break;
+        }
+        plans.set(u, plan);
+      }
     }
 
-    // values a unit writes to buffers, and the unit index of each value's last reader
-    const written = (u: Unit): number[] => (u.group ? u.run.filter((m) => isOutput.has(m) || readers[m]!.some((r) => !u.run.includes(r))) : u.run);
-    const unitOf = new Int32Array(nodes.length).fill(-1);
-    units.forEach((u, k) => u.run.forEach((id) => (unitOf[id] = k)));
+    // buffers: constants uploaded once; results in their own cycling sets; the rest from a free list after
+    // the last unit that reads them (through a view or a shared buffer too)
+    const written = (u: Unit): readonly number[] => (u.kind === 'group' ? plans.get(u)!.targets : u.kind === 'rows' ? [u.members[u.members.length - 1]!] : [u.id]);
+    const sourcesRead = (u: Unit): readonly number[] => {
+      if (u.kind === 'group') return plans.get(u)!.sources;
+      return (u.kind === 'rows' ? u.members.map((m) => nodes[m]!.inputs[0]!) : nodes[u.id]!.inputs).map((i) => this.source(i));
+    };
     const lastUse = new Int32Array(nodes.length).fill(-1);
     units.forEach((u, k) => {
-      for (const id of u.run) for (const i of nodes[id]!.inputs) if (unitOf[i] !== k) lastUse[i] = Math.max(lastUse[i]!, k);
+      for (const s of sourcesRead(u)) lastUse[s] = k;
     });
-
-    // buffers: constants uploaded once; results in their own cycling sets; the rest from a free list after last use
     for (const n of nodes) if (n.op === 'const') this.values[n.id] = backend.upload((n as { value: Tensor }).value.dataSync());
     const free = new Map<string, GpuStorage[]>();
-    const key = (n: GraphNode) => `${n.dtype}:${sizeOf(n.shape)}`;
-    const byUnit: number[][] = units.map(() => []);
-    for (const n of nodes) if (lastUse[n.id]! >= 0 && !isOutput.has(n.id) && unitOf[n.id]! >= 0) byUnit[lastUse[n.id]!]!.push(n.id);
-    const planned: (GpuStorage | null)[] = this.values.slice();
+    // a batch's buffer holds all its rows
+    const elements = (n: GraphNode) => sizeOf(n.shape) * (this.rows.get(n.id)?.count ?? 1);
+    const key = (n: GraphNode) => `${n.dtype}:${elements(n)}`;
+    const releasedAt: number[][] = units.map(() => []);
+    // a concat written in parts is allocated by the first unit that writes a part, released once
+    const allocated = new Set<number>();
+    units.forEach((u) => {
+      for (const id of written(u)) if (!isOutput.has(id) && lastUse[id]! >= 0 && !allocated.has(id)) {
+        allocated.add(id);
+        releasedAt[lastUse[id]!]!.push(id);
+      }
+    });
+    allocated.clear();
     units.forEach((u, k) => {
       for (const id of written(u)) {
+        if (isOutput.has(id) || allocated.has(id)) continue;
+        allocated.add(id);
         const n = nodes[id]!;
-        if (isOutput.has(id)) continue;
         const list = free.get(key(n));
-        planned[id] = list !== undefined && list.length > 0 ? list.pop()! : backend.allocate(n.dtype, Math.max(1, sizeOf(n.shape)));
+        this.values[id] = list !== undefined && list.length > 0 ? list.pop()! : backend.allocate(n.dtype, Math.max(1, elements(n)));
       }
-      for (const id of byUnit[k]!) {
+      for (const id of releasedAt[k]!) {
         const list = free.get(key(nodes[id]!));
-        if (list === undefined) free.set(key(nodes[id]!), [planned[id]!]);
-        else list.push(planned[id]!);
+        if (list === undefined) free.set(key(nodes[id]!), [this.values[id]!]);
+        else list.push(this.values[id]!);
       }
     });
     for (let s = 0; s < RESULT_SETS; s++) {
@@ -119,11 +274,19 @@ export class GpuProgram {
         return n.op === 'input' || n.op === 'const' ? (null as unknown as GpuStorage) : backend.allocate(n.dtype, Math.max(1, sizeOf(n.shape)));
       }));
     }
-    planned.forEach((s, id) => (this.values[id] = s));
 
-    for (const u of units) this.steps.push(u.group ? this.fusedStep(u.run, written(u)) : this.nodeStep(nodes[u.run[0]!]!));
-    // each step dispatches a fixed number of times
-    this.dispatchesPerCall = units.reduce((total, u) => total + (u.group ? 1 : this.dispatchCount(nodes[u.run[0]!]!)), 0);
+    for (const u of units) {
+      if (u.kind === 'group') this.steps.push(this.fusedStep(plans.get(u)!, nodes[u.members[0]!]!.shape));
+      else if (u.kind === 'rows') this.steps.push(this.rowsStep(u.members));
+      else this.steps.push(this.nodeStep(nodes[u.id]!));
+    }
+    const byKernel: Record<string, number> = {};
+    for (const u of units) {
+      const kind = u.kind === 'node' ? nodes[u.id]!.op : u.kind === 'rows' ? 'sum' : 'fused';
+      byKernel[kind] = (byKernel[kind] ?? 0) + (u.kind === 'node' ? this.dispatchCount(nodes[u.id]!) : 1);
+    }
+    this.dispatchesByKernel = byKernel;
+    this.dispatchesPerCall = Object.values(byKernel).reduce((a, b) => a + b, 0);
   }
 
   /**
@@ -144,41 +307,213 @@ export class GpuProgram {
     return this.outputIds.map((id) => this.values[id]!);
   }
 
-  private groupInputs(members: readonly number[]): number[] {
-    const external: number[] = [];
-    for (const m of members) for (const i of this.graph.nodes[m]!.inputs) if (!members.includes(i) && !external.includes(i)) external.push(i);
-    return external;
+  /** The node whose buffer holds `id`'s elements: itself, a shared buffer's owner, or a view's source. */
+  private source(id: number): number {
+    return this.views[id]?.source ?? this.rows.get(id)?.owner ?? this.root[id]!;
   }
 
-  private fusedStep(members: readonly number[], outputs: readonly number[]): Step {
+  /** Where a node's elements are when it is no folded view: its buffer (or its row of a batch's), row-major. */
+  private bufferView(id: number): View {
+    const row = this.rows.get(id);
+    return { source: row?.owner ?? this.root[id]!, base: row?.base ?? 0, strides: stridesOf(this.graph.nodes[id]!.shape) };
+  }
+
+  /**
+   * The view of a foldable layout node: its input's view (or the input's own buffer, row-major) seen through
+   * the op. A reshape of a view that is not row-major is no view: then the node is left as a kernel.
+   */
+  private viewThrough(n: GraphNode): View | null {
+    const x = this.graph.nodes[n.inputs[0]!]!;
+    const from: View = this.views[x.id] ?? this.bufferView(x.id);
+    switch (n.op) {
+      case 'slice': {
+        const { begin } = n.attrs as AttrsOf<'slice'>;
+        return { source: from.source, base: from.base + begin.reduce((t, b, i) => t + b * from.strides[i]!, 0), strides: from.strides };
+      }
+      case 'transpose':
+        return { ...from, strides: (n.attrs as AttrsOf<'transpose'>).perm.map((p) => from.strides[p]!) };
+      case 'broadcastTo': {
+        const offset = n.shape.length - x.shape.length;
+        return { ...from, strides: n.shape.map((_, i) => (i < offset || x.shape[i - offset] === 1 ? 0 : from.strides[i - offset]!)) };
+      }
+      case 'reshape': {
+        // row-major over the input (ignoring axes of size 1): then row-major over the new shape as well;
+        const own = stridesOf(x.shape);
+        if (x.shape.every((d, i) => d === 1 || from.strides[i] === own[i])) return { ...from, strides: stridesOf(n.shape) };
+        // or a reshape that only adds or drops axes of size 1: the other axes keep their strides, in order
+        const kept = x.shape.map((d, i) => (d === 1 ? -1 : i)).filter((i) => i >= 0);
+        const dims = n.shape.filter((d) => d !== 1);
+        if (dims.length !== kept.length || dims.some((d, k) => d !== x.shape[kept[k]!])) return null;
+        let next = 0;
+        return { ...from, strides: n.shape.map((d) => (d === 1 ? 0 : from.strides[kept[next++]!]!)) };
+      }
+      default:
+        throw new InternalError(`GpuProgram: '${n.op}' is not a view`);
+    }
+  }
+
+  /**
+   * A group split, in member order, into runs whose kernels bind no more buffers than the device allows (a
+   * sum of 64 per-step bias gradients has 64 inputs): each run writes what later runs or other nodes read.
+   */
+  private chunks(members: readonly number[], readers: readonly number[][], isOutput: ReadonlySet<number>): number[][] {
+    // the bindings a run's kernel takes (inlined nodes read their own inputs; a buffer read twice binds once)
+    const bindings = (run: readonly number[]) => {
+      const plan = this.planGroup(run, this.groupOutputs(run, readers, isOutput));
+      return typeof plan === 'number' ? 0 : plan.sources.length + plan.targets.length;
+    };
+    const out: number[][] = [];
+    let run: number[] = [];
+    for (const m of members) {
+      if (run.length > 0 && bindings([...run, m]) > this.backend.maxBindings) {
+        out.push(run);
+        run = [];
+      }
+      run.push(m);
+    }
+    if (run.length > 0) out.push(run);
+    return out;
+  }
+
+  /** The members a group writes: those read outside it, or returned. */
+  private groupOutputs(members: readonly number[], readers: readonly number[][], isOutput: ReadonlySet<number>): number[] {
+    return members.filter((m) => isOutput.has(m) || readers[m]!.some((r) => !members.includes(r)));
+  }
+
+  /**
+   * The kernel of a group: its members in order, and before the members that need them, the inlined nodes
+   * they read (at the elements read). Each external input is a buffer read at `base + Σ coord·stride`. Returns
+   * the id of a node that cannot be read so (then it is left as a kernel, and planning starts again).
+   */
+  private planGroup(members: readonly number[], outputs: readonly number[]): GroupPlan | number {
     const nodes = this.graph.nodes;
-    const external = this.groupInputs(members);
-    const program: FusedInstruction[] = members.map((m) => {
-      const n = nodes[m]!;
-      return {
-        op: n.op as UnaryName | BinaryName | 'where' | 'cast',
-        attrs: namedAttrs(n),
-        dtype: n.dtype,
-        operands: n.inputs.map((i) => (members.includes(i) ? -(members.indexOf(i) + 1) : external.indexOf(i))),
-        output: outputs.includes(m),
-      };
+    const shape = nodes[members[0]!]!.shape;
+    const program: FusedInstruction[] = [];
+    const buffers: DType[] = [];
+    const sources: number[] = [];
+    const reads: InputRead[] = [];
+    const refs = new Map<string, number>();
+    const memberRef = new Map<number, number>();
+    const instruction = (n: GraphNode, operands: number[], stored: boolean): number => {
+      program.push({ op: n.op as ElementwiseName, attrs: n.attrs as AttrsOf<ElementwiseName>, dtype: n.dtype, operands, stored });
+      return -program.length;
+    };
+    // a read of the buffer of node `source` at `base + Σ coordᵢ·stridesᵢ`: each buffer bound once, however many reads
+    const read = (source: number, dtype: DType, base: number, strides: readonly number[]): number => {
+      let buffer = sources.indexOf(source);
+      if (buffer < 0) {
+        buffer = sources.length;
+        sources.push(source);
+        buffers.push(dtype);
+      }
+      reads.push({ buffer, base, strides });
+      return reads.length - 1;
+    };
+    // the operand that reads node x at element `base + Σ coordᵢ·stridesᵢ` of x's row-major layout (for the
+    // inlined node or view `via`, -1 for a member's own operand)
+    const operand = (x: number, base: number, strides: readonly number[], via: number): number => {
+      const member = memberRef.get(x);
+      if (member !== undefined) {
+        // a member's value is in registers at this thread's element only
+        const own = stridesOf(shape);
+        if (base === 0 && strides.every((s, g) => shape[g] === 1 || s === own[g])) return member;
+        throw new Unaddressable(via);
+      }
+      const key = `${x}@${base}:${strides.join(',')}`;
+      const known = refs.get(key);
+      if (known !== undefined) return known;
+      const n = nodes[x]!;
+      let ref: number;
+      if (this.inlined.has(x) || this.views[x] !== null) {
+        const at = coordinates(base, strides, n.shape, shape);
+        if (at === null) throw new Unaddressable(x);
+        if (this.inlined.has(x)) {
+          // each input broadcast to x's shape, read at the same coordinates
+          ref = instruction(n, n.inputs.map((j) => {
+            const js = nodes[j]!.shape;
+            const offset = n.shape.length - js.length;
+            const own = stridesOf(js);
+            let b = 0;
+            const st = new Array<number>(shape.length).fill(0);
+            js.forEach((d, k) => {
+              if (d === 1) return;
+              b += own[k]! * at.offset[k + offset]!;
+              at.axis.forEach((a, g) => { if (a === k + offset) st[g] = own[k]!; });
+            });
+            return operand(j, b, st, x);
+          }), false);
+        } else {
+          const view = this.views[x]!;
+          let b = view.base;
+          n.shape.forEach((_, k) => (b += view.strides[k]! * at.offset[k]!));
+          const st = at.axis.map((a) => (a < 0 ? 0 : view.strides[a]!));
+          // a view's base is absolute in its source's buffer; an inlined source is addressed by its own layout
+          ref = this.inlined.has(view.source) ? operand(view.source, b, st, x) : read(view.source, n.dtype, b, st);
+        }
+      } else {
+        const at = this.bufferView(x);
+        ref = read(at.source, n.dtype, at.base + base, strides);
+      }
+      refs.set(key, ref);
+      return ref;
+    };
+    try {
+      for (const m of members) {
+        const n = nodes[m]!;
+        const operands = n.inputs.map((i) => operand(i, 0, broadcastStrides(nodes[i]!.shape, shape), -1));
+        memberRef.set(m, instruction(n, operands, outputs.includes(m)));
+      }
+    } catch (e) {
+      if (e instanceof Unaddressable) return e.node;
+      throw e;
+    }
+    // each stored member into its own buffer, or a concat part into its columns of the concat's buffer
+    const targets: number[] = [];
+    const writes: OutputWrite[] = outputs.map((m) => {
+      const place = this.placed.get(m);
+      const target = place?.concat ?? m;
+      if (!targets.includes(target)) targets.push(target);
+      return { buffer: targets.indexOf(target), base: place?.base ?? 0, strides: place?.strides ?? stridesOf(shape) };
     });
-    const run = this.backend.planFusedGroup(program, external.map((i) => abstract(nodes[i]!)), nodes[members[0]!]!.shape);
-    const ins: GpuStorage[] = new Array(external.length);
-    const outs: GpuStorage[] = new Array(outputs.length);
+    return { program, buffers, reads, sources, outputs, writes, targets };
+  }
+
+  private fusedStep(plan: GroupPlan, shape: readonly number[]): Step {
+    const run = this.backend.planFusedReads(plan.program, plan.buffers, plan.reads, shape, plan.writes);
+    const { sources, targets } = plan;
+    const ins: GpuStorage[] = new Array(sources.length);
+    const outs: GpuStorage[] = new Array(targets.length);
     return (values) => {
-      external.forEach((i, k) => (ins[k] = values[i]!));
-      outputs.forEach((o, k) => (outs[k] = values[o]!));
+      sources.forEach((s, k) => (ins[k] = values[s]!));
+      targets.forEach((o, k) => (outs[k] = values[o]!));
+      run(ins, outs);
+    };
+  }
+
+  /** A batch of reductions: one kernel, each member's results a row of the batch owner's buffer. */
+  private rowsStep(members: readonly number[]): Step {
+    const nodes = this.graph.nodes;
+    const first = nodes[members[0]!]!;
+    const x = nodes[first.inputs[0]!]!;
+    const run = this.backend.planReduceMany('sum', members.length, abstract(x), (first.attrs as AttrsOf<'sum'>).axes);
+    const sources = members.map((m) => this.source(nodes[m]!.inputs[0]!));
+    const owner = members[members.length - 1]!;
+    const ins: GpuStorage[] = new Array(members.length);
+    const outs: GpuStorage[] = [];
+    return (values) => {
+      sources.forEach((s, k) => (ins[k] = values[s]!));
+      outs[0] = values[owner]!;
       run(ins, outs);
     };
   }
 
   private nodeStep(n: GraphNode): Step {
     const nodes = this.graph.nodes;
-    const run = this.backend.plan(n.op as PrimitiveName, n.inputs.map((i) => abstract(nodes[i]!)), abstract(n), namedAttrs(n) as never);
+    const run = this.backend.plan(n.op as KernelName, n.inputs.map((i) => abstract(nodes[i]!)), abstract(n), n.attrs as never);
+    const sources = n.inputs.map((i) => this.source(i));
     const ins: GpuStorage[] = new Array(n.inputs.length);
     return (values) => {
-      n.inputs.forEach((i, k) => (ins[k] = values[i]!));
+      sources.forEach((s, k) => (ins[k] = values[s]!));
       const out = values[n.id];
       if (out === null || out === undefined) throw new InternalError(`GpuProgram: no buffer planned for %${n.id} (${n.op})`);
       run(ins, out);
@@ -192,6 +527,56 @@ export class GpuProgram {
     return Math.ceil(parts / (this.backend.maxBindings - 1));
   }
 }
+
+/** A group's kernel as planned: instructions, the views of its external inputs, their buffers, and what it writes. */
+interface GroupPlan {
+  readonly program: readonly FusedInstruction[];
+  /** The input buffers' dtypes. */
+  readonly buffers: readonly DType[];
+  readonly reads: readonly InputRead[];
+  /** Per input buffer, the node whose buffer it is. */
+  readonly sources: readonly number[];
+  /** The members it stores, in member order. */
+  readonly outputs: readonly number[];
+  /** Where each stored member goes. */
+  readonly writes: readonly OutputWrite[];
+  /** The nodes whose buffers it writes (a member's own, or the concat it is part of), one per output binding. */
+  readonly targets: readonly number[];
+}
+
+/** Thrown while planning a group: node `node` cannot be read coordinate by coordinate, so it gets a kernel. */
+class Unaddressable extends Error {
+  constructor(readonly node: number) {
+    super(`node %${node} is not addressable by coordinates`);
+  }
+}
+
+/**
+ * The coordinates in a row-major `shape` of the elements `base + Σ cᵍ·stridesᵍ` for c in the group's shape,
+ * where that is an axis-to-axis map: `offset` is the coordinate of `base`, and group axis g moves `shape`'s
+ * axis `axis[g]` (-1: none, a broadcast). Null where the strides do not step single axes within bounds.
+ */
+function coordinates(base: number, strides: readonly number[], shape: readonly number[], group: readonly number[]): { offset: number[]; axis: number[] } | null {
+  const own = stridesOf(shape);
+  const offset = shape.map((d, a) => Math.floor(base / own[a]!) % d);
+  if (base >= sizeOf(shape) || offset.reduce((t, o, a) => t + o * own[a]!, 0) !== base) return null;
+  const used = new Set<number>();
+  const axis: number[] = [];
+  for (let g = 0; g < strides.length; g++) {
+    if (strides[g] === 0 || group[g] === 1) {
+      axis.push(-1);
+      continue;
+    }
+    const a = shape.findIndex((d, k) => d > 1 && own[k] === strides[g]);
+    if (a < 0 || used.has(a) || offset[a]! + group[g]! > shape[a]!) return null;
+    used.add(a);
+    axis.push(a);
+  }
+  return { offset, axis };
+}
+
+/** The layout ops a kernel can read through a view instead of a copy. */
+const VIEW_OPS = new Set<string>(['reshape', 'slice', 'transpose', 'broadcastTo']);
 
 /** Compiles a traced graph (optimise it first: `optimize(trace(f, ...args))`) for `backend`. */
 export function compileGraph(backend: WebGpuBackend, graph: Graph, options: CompileGraphOptions = {}): GpuProgram {
@@ -213,19 +598,4 @@ function demoteFloat64(graph: Graph): Graph {
 
 function abstract(n: GraphNode): AbstractValue {
   return { shape: n.shape, dtype: n.dtype };
-}
-
-/**
- * A node's attributes as the kernels take them: unary parameters by name (core's graph today records them
- * as `p0`/`p1`).
- */
-function namedAttrs(n: GraphNode): unknown {
-  const a = n.attrs as { p0?: number; p1?: number } | undefined;
-  if (a === undefined || a === null || !('p0' in a)) return n.attrs;
-  switch (n.op) {
-    case 'leakyRelu': return { slope: a.p0 };
-    case 'elu': return { alpha: a.p0 };
-    case 'softplus': return { beta: a.p0, threshold: a.p1 };
-    default: return n.attrs;
-  }
 }

@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
 /** GPU storage: a tensor's elements in a storage buffer, and the pool buffers come from and go back to. */
-import type { GpuDType } from './types.js';
+/** The dtypes WGSL can hold: it has no f64. */
+export type GpuDType = 'float32' | 'int32';
 
 /** A tensor's elements on the GPU: a storage buffer (possibly larger than needed) holding `size` 32-bit elements. */
 export class GpuStorage {

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as core from '@tapestry/core';
 import { tensor, type Tensor } from '@tapestry/core';
-import type { FusedInstruction } from '@tapestry/webgpu';
+import type { FusedInstruction } from '@tapestry/core';
 import { backendOrSkip, broadcastableTo, mismatch, runOnGpu, RUNS, shapeArb, values } from './gpu-harness.js';
 
 const backend = await backendOrSkip('elementwise');
@@ -157,18 +157,18 @@ describe.skipIf(backend === null)('webgpu elementwise kernels', () => {
     const hNext = core.mul(core.sigmoid(o), core.tanh(cNext));
     // inputs: 0..3 the gate slices, 4 the cell state
     const program: FusedInstruction[] = [
-      { op: 'sigmoid', dtype: 'float32', operands: [1], output: false }, // m0 σ(f)
-      { op: 'mul', dtype: 'float32', operands: [-1, 4], output: false }, // m1
-      { op: 'sigmoid', dtype: 'float32', operands: [0], output: false }, // m2 σ(i)
-      { op: 'tanh', dtype: 'float32', operands: [2], output: false }, // m3
-      { op: 'mul', dtype: 'float32', operands: [-3, -4], output: false }, // m4
-      { op: 'add', dtype: 'float32', operands: [-2, -5], output: true }, // m5 c'
-      { op: 'sigmoid', dtype: 'float32', operands: [3], output: false }, // m6
-      { op: 'tanh', dtype: 'float32', operands: [-6], output: false }, // m7
-      { op: 'mul', dtype: 'float32', operands: [-7, -8], output: true }, // m8 h'
+      { op: 'sigmoid', attrs: undefined, dtype: 'float32', operands: [1], stored: false }, // m0 σ(f)
+      { op: 'mul', attrs: undefined, dtype: 'float32', operands: [-1, 4], stored: false }, // m1
+      { op: 'sigmoid', attrs: undefined, dtype: 'float32', operands: [0], stored: false }, // m2 σ(i)
+      { op: 'tanh', attrs: undefined, dtype: 'float32', operands: [2], stored: false }, // m3
+      { op: 'mul', attrs: undefined, dtype: 'float32', operands: [-3, -4], stored: false }, // m4
+      { op: 'add', attrs: undefined, dtype: 'float32', operands: [-2, -5], stored: true }, // m5 c'
+      { op: 'sigmoid', attrs: undefined, dtype: 'float32', operands: [3], stored: false }, // m6
+      { op: 'tanh', attrs: undefined, dtype: 'float32', operands: [-6], stored: false }, // m7
+      { op: 'mul', attrs: undefined, dtype: 'float32', operands: [-7, -8], stored: true }, // m8 h'
     ];
     const ins = [i, f, g, o, c];
-    const run = gpu.planFusedGroup(program, ins.map((t) => ({ shape: t.shape, dtype: t.dtype })), [3, 2]);
+    const run = gpu.planFused({ instructions: program, inputs: ins.map((t) => ({ shape: t.shape, dtype: t.dtype })), shape: [3, 2] });
     const storages = ins.map((t) => gpu.upload(t.dataSync()));
     const outs = [gpu.allocate('float32', 6), gpu.allocate('float32', 6)];
     const before = gpu.stats.dispatches;

@@ -5,8 +5,8 @@
  */
 import { create } from 'webgpu';
 import fc from 'fast-check';
-import { cast, floor, randomKey, Tensor, uniform } from '@tapestry/core';
-import { webgpuDevice, type AttrsOf, type PrimitiveName, type WebGpuBackend } from '@tapestry/webgpu';
+import { cast, floor, randomKey, Tensor, uniform, type AttrsOf, type KernelName } from '@tapestry/core';
+import { webgpuDevice, type WebGpuBackend } from '@tapestry/webgpu';
 
 /** The `GPU` object: kept in a module variable for the whole process, as Dawn's instance dies with it. */
 let gpu: GPU | null = null;
@@ -35,7 +35,7 @@ export async function backendOrSkip(file: string): Promise<WebGpuBackend | null>
 }
 
 /** Runs primitive `op` on the GPU over CPU tensors `inputs`; `like` is the CPU result whose shape/dtype it must have. */
-export async function runOnGpu<P extends PrimitiveName>(
+export async function runOnGpu<P extends KernelName>(
   backend: WebGpuBackend, op: P, inputs: readonly Tensor[], like: Tensor, attrs: AttrsOf<P>,
 ): Promise<Float32Array | Int32Array> {
   const storages = inputs.map((t) => backend.upload(t.dataSync()));

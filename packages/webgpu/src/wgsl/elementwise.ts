@@ -4,9 +4,11 @@
  * element of the output shape, reads each input at its broadcast offset, evaluates the members in order as
  * `let`s and writes the members that leave the group.
  */
-import type { DType } from '@tapestry/core';
-import type { BinaryName, FusedInstruction, UnaryName } from '../types.js';
-import { binding, broadcastStrides, elementKernel, FLOAT_HELPERS, LOG_HELPERS, literal, offsetCode, sizeOf, wgslType, type KernelSpec } from './common.js';
+import type { BinaryName, DType, ElementwiseName, FusedInstruction } from '@tapestry/core';
+
+/** The elementwise primitives of one operand (core's elementwise ops less the binary ones, `where` and `cast`). */
+export type UnaryName = Exclude<ElementwiseName, BinaryName | 'where' | 'cast'>;
+import { binding, broadcastStrides, elementKernel, FLOAT_HELPERS, LOG_HELPERS, literal, offsetCode, sizeOf, stridesOf, wgslType, type KernelSpec } from './common.js';
 
 /**
  * Float helpers written for accuracy where the built-ins are not enough: WGSL's `tanh` may overflow to NaN
@@ -115,22 +117,64 @@ function operandDType(ref: number, inputs: readonly DType[], program: readonly F
 }
 
 /**
- * The kernel of a fused elementwise group: `inputShapes`/`inputDTypes` are the external inputs (broadcast to
- * `shape`), and every member with `output` set is written, in member order, to the bindings after the inputs.
+ * One read of a fused kernel: at each coordinate of the group's shape, element `base + Σ coordᵢ·stridesᵢ` of
+ * input buffer `buffer`. A broadcast operand has stride 0 on its broadcast axes; a slice, a transpose or a
+ * reshape folded into the kernel (a view, not a copy) has its own base and strides, and several reads may
+ * share one buffer (an LSTM's four gate slices of one pre-activation buffer bind it once).
+ */
+export interface InputRead {
+  /** Which input buffer (its binding). */
+  readonly buffer: number;
+  /** The first element read. */
+  readonly base: number;
+  /** The step per axis of the group's shape. */
+  readonly strides: readonly number[];
+}
+
+/**
+ * Where a fused kernel writes one stored member: at each coordinate of the group's shape, element
+ * `base + Σ coordᵢ·stridesᵢ` of output buffer `buffer` (a member that is one part of a concat writes its
+ * columns of the concat's buffer, so the concat is no kernel of its own).
+ */
+export interface OutputWrite {
+  /** Which output buffer (counted from the first output binding). */
+  readonly buffer: number;
+  /** The first element written. */
+  readonly base: number;
+  /** The step per axis of the group's shape. */
+  readonly strides: readonly number[];
+}
+
+/**
+ * The kernel of a fused elementwise group: input buffers of `buffers`' dtypes, read by `reads` (an operand
+ * `k ≥ 0` is read k); the members with `stored` set are written, in member order, as `writes` says (default:
+ * each to an output buffer of its own, in order), to the bindings after the inputs.
  */
 export function fusedKernel(
-  program: readonly FusedInstruction[], inputShapes: readonly (readonly number[])[], inputDTypes: readonly DType[], shape: readonly number[],
+  program: readonly FusedInstruction[], buffers: readonly DType[], reads: readonly InputRead[], shape: readonly number[],
+  writes: readonly OutputWrite[] = ownWrites(program.filter((ins) => ins.stored).length, shape),
 ): KernelSpec {
   const n = sizeOf(shape);
+  const inputDTypes = reads.map((r) => buffers[r.buffer]!);
   const decls: string[] = [MATH_HELPERS];
   const body: string[] = [];
-  inputShapes.forEach((s, k) => {
-    decls.push(binding(k, `x${k}`, wgslType(inputDTypes[k]!), false));
-    body.push(`  ${offsetCode(`o${k}`, 'i', shape, broadcastStrides(s, shape))}`);
-    body.push(`  let v${k} = x${k}[o${k}];`);
+  // the reads' bases are uniforms, not constants: an LSTM's T time steps read T slices of one buffer with one
+  // pipeline (compiling pipelines is the slow part of planning), and each step binds its own bases
+  const bases = reads.some((r) => r.base !== 0) ? Uint32Array.from(reads, (r) => r.base) : undefined;
+  const outputs = writes.reduce((n, w) => Math.max(n, w.buffer + 1), 0);
+  if (bases !== undefined) decls.push(`@group(0) @binding(${buffers.length + outputs}) var<uniform> bases: array<vec4<u32>, ${Math.ceil(reads.length / 4)}>;`);
+  buffers.forEach((dtype, b) => decls.push(binding(b, `x${b}`, wgslType(dtype), false)));
+  reads.forEach((read, k) => {
+    body.push(`  ${offsetCode(`o${k}`, 'i', shape, read.strides)}`);
+    body.push(`  let v${k} = x${read.buffer}[${bases === undefined ? '' : `bases[${k >> 2}][${k & 3}] + `}o${k}];`);
   });
   const ref = (r: number) => (r >= 0 ? `v${r}` : `m${-r - 1}`);
-  let outputs = 0;
+  const stored = program.filter((ins) => ins.stored);
+  for (let b = 0; b < outputs; b++) {
+    const dtype = stored[writes.findIndex((w) => w.buffer === b)]!.dtype;
+    decls.push(binding(buffers.length + b, `y${b}`, wgslType(dtype), true));
+  }
+  let written = 0;
   program.forEach((ins, m) => {
     const ops = ins.operands.map(ref);
     let expr: string;
@@ -140,12 +184,28 @@ export function fusedKernel(
     else expr = binaryExpr(ins.op as BinaryName, ops[0]!, ops[1]!, operandDType(ins.operands[0]!, inputDTypes, program));
     if (COMPARISONS.has(ins.op) && ins.dtype !== 'int32') expr = `f32(${expr})`;
     body.push(`  let m${m}: ${wgslType(ins.dtype)} = ${expr};`);
-    if (ins.output) {
-      const b = inputShapes.length + outputs++;
-      decls.push(binding(b, `y${b}`, wgslType(ins.dtype), true));
-      body.push(`  y${b}[i] = m${m};`);
+    if (ins.stored) {
+      const w = writes[written++]!;
+      const own = stridesOf(shape);
+      if (w.base === 0 && w.strides.every((st, a) => shape[a] === 1 || st === own[a])) body.push(`  y${w.buffer}[i] = m${m};`);
+      else body.push(`  { ${offsetCode('at', 'i', shape, w.strides)} y${w.buffer}[${w.base}u + at] = m${m}; }`);
     }
   });
   const { code, groups } = elementKernel(n, decls.join('\n'), body.join('\n'));
-  return { code, groups, bindings: inputShapes.length + outputs, inputs: inputShapes.length, readOnlyInputs: true };
+  const spec = { code, groups, bindings: buffers.length + outputs, inputs: buffers.length, readOnlyInputs: true };
+  if (bases === undefined) return spec;
+  // a uniform array's elements are 16 bytes apart: one vec4 holds four bases
+  const params = new Uint32Array(Math.ceil(reads.length / 4) * 4);
+  params.set(bases);
+  return { ...spec, params };
+}
+
+/** `n` stored members, each written whole to an output buffer of its own. */
+function ownWrites(n: number, shape: readonly number[]): OutputWrite[] {
+  return Array.from({ length: n }, (_, k) => ({ buffer: k, base: 0, strides: stridesOf(shape) }));
+}
+
+/** Each of `inputs` in its own buffer, read broadcast to `shape` (NumPy rules): a group as core plans it. */
+export function broadcastReads(inputs: readonly { readonly shape: readonly number[] }[], shape: readonly number[]): InputRead[] {
+  return inputs.map((v, k) => ({ buffer: k, base: 0, strides: broadcastStrides(v.shape, shape) }));
 }

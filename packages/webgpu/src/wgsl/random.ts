@@ -9,7 +9,7 @@
  *   differ from the CPU only by float32 transcendentals (a few ulps).
  */
 import { binding, elementKernel, FLOAT_HELPERS, literal, LOG_HELPERS, wgslType, type KernelSpec } from './common.js';
-import type { Sample } from '../types.js';
+import type { SampleAttrs } from '@tapestry/core';
 
 const THREEFRY = `
 fn rotl(x: u32, r: u32) -> u32 { return (x << r) | (x >> (32u - r)); }
@@ -58,7 +58,7 @@ export function deriveKeyKernel(c0: number, c1: number): KernelSpec {
 }
 
 /** The random primitive: `sample` drawn from the key tensor's stream. */
-export function randomKernel(sample: Sample, n: number): KernelSpec {
+export function randomKernel(sample: SampleAttrs, n: number): KernelSpec {
   const t = wgslType(sample.dtype, 'random');
   const decls = `${THREEFRY}${STREAM}${FLOAT_HELPERS}${LOG_HELPERS}\n${binding(0, 'key', 'i32', false)}\n${binding(1, 'y', t, true)}`;
   let body: string;

@@ -89,6 +89,50 @@ fn main(@builtin(workgroup_id) gid: vec3<u32>, @builtin(local_invocation_index) 
   return { code, groups, bindings: 2, inputs: 1, readOnlyInputs: true };
 }
 
+/** Whether a reduction of `r` elements per output runs one thread per output (the CPU's order of additions). */
+export function reducesPerThread(r: number): boolean {
+  return r < COOPERATIVE_FROM;
+}
+
+/**
+ * `count` reductions of the same kind, each of its own input (of `shape`, over the sorted `axes`), in one
+ * dispatch: reduction b's results are rows b of the output. A thread per output element computes it for every
+ * input in turn, adding in the CPU's order (what {@link reduceKernel} does for short reductions), so a plan that
+ * batches an LSTM's per-step bias-gradient sums computes what it would compute one sum at a time.
+ */
+export function reduceManyKernel(op: ReduceOp, count: number, shape: readonly number[], axes: readonly number[], dtype: DType): KernelSpec {
+  const t = wgslType(dtype, op);
+  const strides = stridesOf(shape);
+  const keptAxes = shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const keptShape = keptAxes.map((i) => shape[i]!);
+  const reducedShape = axes.map((i) => shape[i]!);
+  const outputs = sizeOf(keptShape);
+  const r = sizeOf(reducedShape);
+  const base = offsetCode('base', 'o', keptShape, keptAxes.map((i) => strides[i]!));
+  const inner = offsetCode('off', 'r', reducedShape, axes.map((i) => strides[i]!));
+  const decls = [FLOAT_HELPERS, ...Array.from({ length: count }, (_, b) => binding(b, `x${b}`, t, false)), binding(count, 'y', t, true)].join('\n');
+  const each = Array.from({ length: count }, (_, b) => `  {
+    var acc: ${t} = ${identity(op, dtype)};
+    for (var r = 0u; r < ${r}u; r++) {
+      ${inner}
+      let v = x${b}[base + off];
+      ${combine(op, 'acc', 'v', dtype)}
+    }
+    y[${b * outputs}u + o] = acc;
+  }`).join('\n');
+  const { groups, rowThreads } = grid(outputs);
+  const code = `${decls}
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let o = ${flatIndex(rowThreads)};
+  if (o >= ${outputs}u) { return; }
+  ${base}
+${each}
+}
+`;
+  return { code, groups, bindings: count + 1, inputs: count, readOnlyInputs: true };
+}
+
 /** argmax of `shape` along `axis` (the first index on ties; NaN counts as the largest, as on the CPU). */
 export function argmaxKernel(shape: readonly number[], axis: number, dtype: DType): KernelSpec {
   const t = wgslType(dtype, 'argmax');
