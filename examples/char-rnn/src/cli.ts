@@ -4,6 +4,9 @@
  *   tsx src/cli.ts train [options]     train (default budget: 5 minutes), then report and sample
  *   tsx src/cli.ts sample [options]    write text from a checkpoint
  *   tsx src/cli.ts eval [options]      test bits per character of a checkpoint
+ *
+ * Each takes --device cpu (default) or --device webgpu; a checkpoint written on one resumes, samples and
+ * evaluates on the other.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +18,7 @@ import { prepareCorpus, readText } from './corpus.js';
 import { bitsPerCharacter } from './evaluate.js';
 import { sampleText } from './generate-text.js';
 import { readCheckpoint, requireCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { DEVICES, openDevice, placeState, stateOnHost, threadsFor } from './device.js';
 import { lossPlotSvg } from './plot.js';
 import { DEFAULT_CONFIG, initialTrainingState, makeModel, makeOptimizer, trainLoop, type TrainConfig } from './training.js';
 
@@ -40,6 +44,11 @@ const RESUME_OPTIONS: readonly ResumeOption<TrainConfig>[] = [
 function unknownLine(ids: Int32Array, unkId: number | undefined): string[] {
   const count = unkId === undefined ? 0 : ids.reduce((n, id) => n + (id === unkId ? 1 : 0), 0);
   return count === 0 ? [] : [`${count} training characters are not in the checkpoint's vocabulary and are read as unknown (is --data the text it was trained on?)`];
+}
+
+/** `--device`, the same on every command. */
+function deviceOption(): Option {
+  return new Option('--device <name>', 'where to run: the CPU, or the first WebGPU adapter').choices(DEVICES).default('cpu');
 }
 
 const program = new Command('char-rnn').description('A character-level recurrent language model, trained with tapestry.');
@@ -70,7 +79,8 @@ program
   .option('--checkpoint <dir>', 'checkpoint directory (resumed from if present)', 'out/char-rnn')
   .option('--fresh', 'ignore an existing checkpoint and start over')
   .option('--no-jit', 'run the training step eagerly instead of compiling it with jit')
-  .option('--threads <n>', 'train on this many threads (data parallel; must divide --batch)', int('--threads'), 2)
+  .addOption(deviceOption())
+  .option('--threads <n>', 'train on this many CPU threads (data parallel; must divide --batch; default 2; --device cpu only)', int('--threads'))
   .option('--sample-length <n>', 'characters in the final sample', int('--sample-length'), 400)
   .option('--temperature <x>', 'sampling temperature', positive('--temperature'), 0.8)
   .action(async (o, command: Command) => {
@@ -81,10 +91,12 @@ program
       cell: o.cell, hiddenSize: o.hidden, numLayers: o.layers, embeddingDim: o.embedding, dropout: o.dropout, seqLen: o.seqLen,
       batchSize: o.batch, lr: o.lr, warmupSteps: o.warmup, decaySteps: o.decaySteps, minLr: o.minLr ?? o.lr / 10, clip: o.clip, seed: o.seed,
     };
+    const threads = threadsFor(o.device, o.threads);
+    const device = await openDevice(o.device);
     const corpus = prepareCorpus(text, source, stored?.vocab);
     const model = makeModel(config, corpus.vocab.size);
     const optimizer = makeOptimizer(config);
-    let state = stored ? stored.load(model, optimizer) : initialTrainingState(config, model, optimizer);
+    let state = stored ? placeState(stored.load(model, optimizer), device) : initialTrainingState(config, model, optimizer, device);
     const budgetMs = o.minutes * 60000;
     const resumeLines = stored
       ? [
@@ -100,7 +112,8 @@ program
     console.log(
       `char-rnn: ${corpus.source}\n  ${corpus.train.length} training / ${corpus.valid.length} validation / ${corpus.test.length} test characters, vocabulary ${corpus.vocab.size}\n` +
         `  ${config.numLayers}×${config.hiddenSize} ${config.cell.toUpperCase()}, embedding ${config.embeddingDim}, batch ${config.batchSize}×${config.seqLen}, ` +
-        `Adam ${config.lr} (warm-up ${config.warmupSteps}${config.decaySteps ? `, cosine decay over ${config.decaySteps} steps to ${config.minLr}` : ''}), clip ${config.clip}, seed ${config.seed}` +
+        `Adam ${config.lr} (warm-up ${config.warmupSteps}${config.decaySteps ? `, cosine decay over ${config.decaySteps} steps to ${config.minLr}` : ''}), clip ${config.clip}, seed ${config.seed}, ` +
+        (o.device === 'cpu' ? `cpu × ${threads} thread${threads === 1 ? '' : 's'}` : `${o.device}${o.jit ? '' : ' (eager: one submission per op)'}`) +
         resumeLines.map((line) => `\n  ${line}`).join(''),
     );
     const bar = new cliProgress.SingleBar(
@@ -127,7 +140,8 @@ program
       evalEveryMs: o.evalMinutes * 60000,
       evalChars: o.evalChars,
       jit: o.jit,
-      threads: o.threads,
+      threads,
+      device,
       onStep: (s, loss) => {
         const now = performance.now();
         const speed = ((s.charsSeen - windowChars) / ((now - windowStart) / 1000)).toFixed(0);
@@ -143,25 +157,26 @@ program
           console.log(`  step ${s.step}  loss ${(loss / Math.LN2).toFixed(3)} bits/char  ${speed} char/s  ${(s.elapsedMs / 60000).toFixed(1)} min`);
         }
       },
-      onEval: (s, bpc) => {
+      onEval: async (s, bpc) => {
         bar.stop();
-        const sample = sampleText(model, s.params, corpus.vocab, { prompt: 'The ', length: 120, temperature: o.temperature, key: foldIn(randomKey(config.seed), 1000 + s.step) });
+        const sample = await sampleText(model, s.params, corpus.vocab, { prompt: 'The ', length: 120, temperature: o.temperature, key: foldIn(randomKey(config.seed), 1000 + s.step) });
         console.log(`  validation ${bpc.toFixed(3)} bits/char after ${s.charsSeen} characters | ${JSON.stringify(sample)}`);
         bar.start(total, progressOf(s), { step: s.step, loss: '-', speed: '-' });
       },
     });
     bar.update(progressOf(state));
     bar.stop();
-    saveCheckpoint(o.checkpoint, config, corpus.vocab, model, state);
+    // checkpoints hold host copies: the same safetensors whichever device trained
+    saveCheckpoint(o.checkpoint, config, corpus.vocab, model, await stateOnHost(state));
     const evalOptions = { batchSize: config.batchSize, seqLen: config.seqLen };
-    const validBpc = bitsPerCharacter(model, state.params, corpus.valid, evalOptions);
-    const testBpc = bitsPerCharacter(model, state.params, corpus.test, evalOptions);
+    const validBpc = await bitsPerCharacter(model, state.params, corpus.valid, evalOptions);
+    const testBpc = await bitsPerCharacter(model, state.params, corpus.test, evalOptions);
     state = { ...state, history: { ...state.history, valid: [...state.history.valid, { chars: state.charsSeen, bpc: validBpc }] } };
-    saveCheckpoint(o.checkpoint, config, corpus.vocab, model, state);
+    saveCheckpoint(o.checkpoint, config, corpus.vocab, model, await stateOnHost(state));
     mkdirSync(o.checkpoint, { recursive: true });
     const plotPath = join(o.checkpoint, 'loss.svg');
     writeFileSync(plotPath, await lossPlotSvg(state.history.train, state.history.valid, `char-rnn ${config.numLayers}×${config.hiddenSize} ${config.cell}`));
-    const sample = sampleText(model, state.params, corpus.vocab, { prompt: 'Call me ', length: o.sampleLength, temperature: o.temperature, key: randomKey(config.seed + 1) });
+    const sample = await sampleText(model, state.params, corpus.vocab, { prompt: 'Call me ', length: o.sampleLength, temperature: o.temperature, key: randomKey(config.seed + 1) });
     console.log(`\ntrained ${state.step} steps, ${state.charsSeen} characters, ${(state.elapsedMs / 60000).toFixed(1)} min (${(state.charsSeen / (state.elapsedMs / 1000)).toFixed(0)} char/s)`);
     console.log(`checkpoint: ${o.checkpoint}   loss plot: ${plotPath}`);
     console.log(`test bits/char: ${testBpc.toFixed(3)}`);
@@ -178,11 +193,12 @@ program
   .option('--temperature <x>', 'sampling temperature', positive('--temperature'), 0.8)
   .option('--top-k <n>', 'sample among the k most likely characters only (k ≥ 1)', int('--top-k', 1))
   .option('--seed <n>', 'random seed', int('--seed'), 0)
-  .action((o) => {
+  .addOption(deviceOption())
+  .action(async (o) => {
     const { config, vocab, load } = requireCheckpoint(o.checkpoint);
     const model = makeModel(config, vocab.size);
-    const state = load(model, makeOptimizer(config));
-    console.log(sampleText(model, state.params, vocab, { prompt: o.prompt, length: o.length, temperature: o.temperature, topK: o.topK, key: randomKey(o.seed) }));
+    const state = placeState(load(model, makeOptimizer(config)), await openDevice(o.device));
+    console.log(await sampleText(model, state.params, vocab, { prompt: o.prompt, length: o.length, temperature: o.temperature, topK: o.topK, key: randomKey(o.seed) }));
   });
 
 program
@@ -191,15 +207,16 @@ program
   .option('--checkpoint <dir>', 'checkpoint directory', 'out/char-rnn')
   .option('--data <file>', 'the text the checkpoint was trained on (default Moby-Dick)')
   .option('--max-chars <n>', 'use only the first n characters of the text', int('--max-chars'))
-  .action((o) => {
+  .addOption(deviceOption())
+  .action(async (o) => {
     const { config, vocab, load } = requireCheckpoint(o.checkpoint);
     const { text, source } = readText(o.data, o.maxChars);
     const corpus = prepareCorpus(text, source, vocab);
     const model = makeModel(config, vocab.size);
-    const state = load(model, makeOptimizer(config));
+    const state = placeState(load(model, makeOptimizer(config)), await openDevice(o.device));
     const evalOptions = { batchSize: config.batchSize, seqLen: config.seqLen };
-    console.log(`validation bits/char: ${bitsPerCharacter(model, state.params, corpus.valid, evalOptions).toFixed(3)}`);
-    console.log(`test bits/char: ${bitsPerCharacter(model, state.params, corpus.test, evalOptions).toFixed(3)}`);
+    console.log(`validation bits/char: ${(await bitsPerCharacter(model, state.params, corpus.valid, evalOptions)).toFixed(3)}`);
+    console.log(`test bits/char: ${(await bitsPerCharacter(model, state.params, corpus.test, evalOptions)).toFixed(3)}`);
   });
 
 await runCli(program);

@@ -1,6 +1,6 @@
-/** Writing text with a trained model, through @tapestry/data's reusable `generate`. */
-import { reshape, type Key, type Tensor } from '@tapestry/core';
-import { generate, type Vocabulary } from '@tapestry/data';
+/** Writing text with a trained model, on the device its parameters live on. */
+import { deviceGet, devicePut, foldIn, reshape, tensor, type Key } from '@tapestry/core';
+import { sampleLogits, type Vocabulary } from '@tapestry/data';
 import type { CarriedState, CharModel, ModelParams } from './model.js';
 
 /** Options of {@link sampleText}. */
@@ -12,19 +12,32 @@ export interface SampleTextOptions {
   readonly key: Key;
 }
 
-/** Primes the model with `prompt` and samples `length` characters after it. Returns the prompt plus the sample. */
-export function sampleText(model: CharModel, params: ModelParams, vocab: Vocabulary, options: SampleTextOptions): string {
+/**
+ * Primes the model with `prompt` and samples `length` characters after it; returns the prompt plus the
+ * sample. As @tapestry/data's `generate` (character `i` is drawn with `foldIn(key, i)` by `sampleLogits`),
+ * but the model's step runs where the parameters live and each step's logits come back with an awaited
+ * read, so a GPU's parameters never need a synchronous read.
+ */
+export async function sampleText(model: CharModel, params: ModelParams, vocab: Vocabulary, options: SampleTextOptions): Promise<string> {
   const prompt = options.prompt.length > 0 ? options.prompt : '\n';
-  const ids = generate<CarriedState | undefined>({
-    step: (last: Tensor, state) => {
-      const { logits, state: next } = model.apply(params, reshape(last, [1, 1]), state);
-      return { logits: reshape(logits, [1, model.config.vocabSize]), state: next };
-    },
-    initialState: undefined,
-    prompt: vocab.encode(prompt),
-    maxLength: options.length,
-    key: options.key,
-    sampling: { temperature: options.temperature, ...(options.topK === undefined ? {} : { topK: options.topK }) },
-  });
-  return prompt + vocab.decode(ids);
+  const device = params.embedding.weight.backend;
+  const sampling = { temperature: options.temperature, ...(options.topK === undefined ? {} : { topK: options.topK }) };
+  let state: CarriedState | undefined;
+  /** Feeds one character; returns the logits over the next one, on the CPU. */
+  const feed = async (id: number) => {
+    const last = devicePut(tensor(new Int32Array([id]), { shape: [1, 1] }), device);
+    const { logits, state: next } = model.apply(params, last, state);
+    state = next;
+    return reshape(await deviceGet(logits), [1, model.config.vocabSize]);
+  };
+  const ids = vocab.encode(prompt);
+  let logits = await feed(ids[0]!);
+  for (let i = 1; i < ids.length; i++) logits = await feed(ids[i]!);
+  const generated: number[] = [];
+  while (generated.length < options.length) {
+    const next = sampleLogits(foldIn(options.key, generated.length), logits, sampling).dataSync()[0]!;
+    generated.push(next);
+    if (generated.length < options.length) logits = await feed(next);
+  }
+  return prompt + vocab.decode(generated);
 }

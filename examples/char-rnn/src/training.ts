@@ -3,9 +3,11 @@
  * recurrent state comes in from the last window and goes on to the next, so backpropagation runs through
  * `seqLen` steps only), then clipping and Adam, applied to the parameters. `trainingStep` compiles it with
  * `jit`: on one thread as one function; on N threads as the gradients of each thread's streams, their
- * mean across threads, then the update, which every thread applies alike (see @tapestry/parallel).
+ * mean across threads, then the update, which every thread applies alike (see @tapestry/parallel). On a
+ * GPU (`device`) the step runs on one thread, as one submission per step, and the loop reads each step's
+ * loss one step late, so the GPU works on the next step while the loss comes back.
  */
-import { foldIn, keyData, randomKey, slice, valueAndGrad, type Tensor } from '@tapestry/core';
+import { cpu, devicePut, foldIn, keyData, randomKey, slice, valueAndGrad, type Backend, type Tensor } from '@tapestry/core';
 import { batchify, countBpttWindows, getBatch } from '@tapestry/data';
 import { adam, applyUpdates, chain, clipByGlobalNorm, constant, cosineDecay, joinSchedules, linearWarmup, type GradientTransformation } from '@tapestry/optim';
 import { defineReplica, trainingStep, type Thread } from '@tapestry/parallel';
@@ -15,7 +17,7 @@ import { bitsPerCharacter } from './evaluate.js';
 import { charModel, type CarriedState, type CellType, type CharModel, type ModelParams } from './model.js';
 
 /** The training step of `model` for `thread`: jit of value-and-grad, then clip + Adam (the optimiser) and apply. */
-function makeStep(model: CharModel, optimizer: GradientTransformation<any>, thread: Thread, useJit = true) {
+function makeStep(model: CharModel, optimizer: GradientTransformation<any>, thread?: Thread, useJit = true) {
   const training = model.config.dropout > 0;
   return trainingStep<ModelParams, unknown, [inputs: Tensor, targets: Tensor, carry: CarriedState | undefined, key: Tensor], CarriedState>(
     {
@@ -115,9 +117,14 @@ export function makeModel(config: TrainConfig, vocabSize: number): CharModel {
   });
 }
 
-/** A fresh run: parameters from the seed, the optimiser's initial state, nothing seen yet. */
-export function initialTrainingState(config: TrainConfig, model: CharModel, optimizer: GradientTransformation<any>): TrainingState {
-  const params = model.init(foldIn(randomKey(config.seed), 0));
+/**
+ * A fresh run: parameters from the seed (drawn on the CPU, so every device starts from the same bits) placed
+ * on `device`, the optimiser's initial state beside them, nothing seen yet.
+ */
+export function initialTrainingState(
+  config: TrainConfig, model: CharModel, optimizer: GradientTransformation<any>, device: Backend = cpu,
+): TrainingState {
+  const params = devicePut(model.init(foldIn(randomKey(config.seed), 0)), device);
   return {
     params,
     optState: optimizer.init(params),
@@ -158,30 +165,72 @@ interface StepOutput {
   readonly carry: CarriedState;
 }
 
+/** A step of one thread on `device`: its loss still on the device, and the carried state of this thread's streams. */
+interface DeviceStepOutput extends Omit<StepOutput, 'loss'> {
+  readonly loss: Tensor;
+}
+
 /**
- * One training thread: its share of the streams (rows of the batch) and their carried state, and a replica
- * of the parameters and optimiser state, which stays identical on every thread.
+ * One thread's steps on `device`: its share of the streams (rows of the batch) and their carried state, and
+ * a replica of the parameters and optimiser state, which stays identical on every thread. Each step's batch
+ * and dropout key are made on the CPU and placed on the device (a no-op on the CPU).
+ */
+function windowSteps(setup: ReplicaSetup, thread: Thread | undefined, device: Backend): (input: StepInput) => DeviceStepOutput {
+  const { config } = setup;
+  const threads = thread?.threads ?? 1;
+  const index = thread?.index ?? 0;
+  const step = makeStep(makeModel(config, setup.vocabSize), makeOptimizer(config), thread, setup.jit);
+  const rows = config.batchSize / threads;
+  const first = index * rows;
+  const full = batchify(setup.train, config.batchSize);
+  const source = threads === 1 ? full : slice(full, [first, 0], [rows, full.shape[1]!]);
+  const dropoutKey = foldIn(randomKey(config.seed), 1);
+  let { params, optState } = devicePut({ params: setup.params, optState: setup.optState }, device);
+  let carry = setup.carry === undefined || threads === 1 ? setup.carry : carryRows(setup.carry, first, rows);
+  carry = carry === undefined ? undefined : devicePut(carry, device);
+  return ({ window, fresh, step: count }) => {
+    const { inputs, targets } = devicePut(getBatch(source, window * config.seqLen, config.seqLen), device);
+    // each step's masks (and each thread's, for its own streams) from the run's seed: resuming draws the same ones
+    const key = devicePut(keyData(threads === 1 ? foldIn(dropoutKey, count) : foldIn(foldIn(dropoutKey, count), index)), device);
+    const result = step(params, optState, inputs, targets, fresh ? undefined : carry, key);
+    ({ params, optState, aux: carry } = result);
+    return { loss: result.loss, params, optState, carry: result.aux };
+  };
+}
+
+/**
+ * One CPU training thread (see {@link windowSteps}); the loss is read at once and the carried state gathered
+ * from every thread.
  * @public worker threads import this module and find the replica among its exports: it stays exported
  */
 export const trainingReplica = defineReplica(import.meta.url, 'char-rnn', (setup: ReplicaSetup, thread: Thread) => {
-  const { config } = setup;
-  const step = makeStep(makeModel(config, setup.vocabSize), makeOptimizer(config), thread, setup.jit);
-  const rows = config.batchSize / thread.threads;
-  const first = thread.index * rows;
-  const full = batchify(setup.train, config.batchSize);
-  const source = thread.threads === 1 ? full : slice(full, [first, 0], [rows, full.shape[1]!]);
-  const dropoutKey = foldIn(randomKey(config.seed), 1);
-  let { params, optState } = setup;
-  let carry = setup.carry === undefined || thread.threads === 1 ? setup.carry : carryRows(setup.carry, first, rows);
-  return ({ window, fresh, step: count }: StepInput): StepOutput => {
-    const { inputs, targets } = getBatch(source, window * config.seqLen, config.seqLen);
-    // each step's masks (and each thread's, for its own streams) from the run's seed: resuming draws the same ones
-    const key = keyData(thread.threads === 1 ? foldIn(dropoutKey, count) : foldIn(foldIn(dropoutKey, count), thread.index));
-    const result = step(params, optState, inputs, targets, fresh ? undefined : carry, key);
-    ({ params, optState, aux: carry } = result);
-    return { loss: result.loss.item(), params, optState, carry: thread.gather(result.aux, 1) };
+  const step = windowSteps(setup, thread, cpu);
+  return (input: StepInput): StepOutput => {
+    const result = step(input);
+    return { ...result, loss: result.loss.item(), carry: thread.gather(result.carry, 1) };
   };
 });
+
+/** The steps of a run: on the CPU a pool of threads (one or more), elsewhere the device on this thread. */
+interface Stepper {
+  /** Runs a step; its loss is a number, or (on a device) a promise of it, already on its way back. */
+  step(input: StepInput): Omit<StepOutput, 'loss'> & { readonly loss: number | Promise<number> };
+  close(): void;
+}
+
+async function stepper(setup: ReplicaSetup, threads: number, device: Backend): Promise<Stepper> {
+  if (device === cpu) return dataParallel(trainingReplica, { threads, setup });
+  if (threads !== 1) throw new Error(`char-rnn: ${device.name} trains on one thread, got --threads ${threads}; threads apply to --device cpu only`);
+  const step = windowSteps(setup, undefined, device);
+  return {
+    step: (input) => {
+      const result = step(input);
+      // the read is queued right behind this step's work, before the next step is encoded
+      return { ...result, loss: result.loss.data().then((d) => d[0]!) };
+    },
+    close: () => {},
+  };
+}
 
 /** Rows [first, first + rows) of a carried state ([layers, batch, hidden] per field). */
 function carryRows(carry: CarriedState, first: number, rows: number): CarriedState {
@@ -204,54 +253,78 @@ export interface LoopOptions {
   /** Average the training loss over this many steps for the curve. */
   readonly logEvery?: number;
   readonly onStep?: (state: TrainingState, loss: number) => void;
-  readonly onEval?: (state: TrainingState, validBpc: number) => void;
+  readonly onEval?: (state: TrainingState, validBpc: number) => void | Promise<void>;
   /** Compile the training step with `jit` (default true). */
   readonly jit?: boolean;
-  /** Threads to train on, this one included; must divide the batch size (default 1). */
+  /** Threads to train on, this one included; must divide the batch size (default 1; the CPU only). */
   readonly threads?: number;
+  /** Where the step runs (default the CPU); `start`'s tensors may live there or on the CPU. */
+  readonly device?: Backend;
+}
+
+/** A step whose loss is still on its way back from the device. */
+interface PendingLoss {
+  readonly loss: number | Promise<number>;
+  /** The step it belongs to and the characters seen after it (for messages and the curve). */
+  readonly step: number;
+  readonly charsSeen: number;
 }
 
 /**
- * Runs training from `state` until a stopping condition; returns the state to continue from. Every thread
- * builds the step from `config` (`makeModel`, `makeOptimizer`); `model` evaluates the validation split.
+ * Runs training from `state` until a stopping condition; returns the state to continue from, its tensors
+ * on `options.device`. Every thread builds the step from `config` (`makeModel`, `makeOptimizer`); `model`
+ * evaluates the validation split. On a device other than the CPU, `start`'s tensors there are donated to
+ * the first step (continue from the returned state), and losses are read one step late: `onStep` then sees
+ * step k's loss with the state after step k + 1 (the last loss comes before the loop returns).
  */
 export async function trainLoop(config: TrainConfig, corpus: Corpus, model: CharModel, start: TrainingState, options: LoopOptions): Promise<TrainingState> {
   const source = batchify(corpus.train, config.batchSize);
   const windows = countBpttWindows(source.shape[1]!, config.seqLen);
   const threads = options.threads ?? 1;
+  const device = options.device ?? cpu;
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`char-rnn: --threads must be a positive integer, got ${threads}`);
   if (config.batchSize % threads !== 0) throw new Error(`char-rnn: --threads ${threads} must divide the batch size ${config.batchSize}`);
-  const pool = await dataParallel(trainingReplica, {
+  const steps = await stepper(
+    { config, vocabSize: corpus.vocab.size, train: corpus.train, params: start.params, optState: start.optState, carry: start.carry, jit: options.jit !== false },
     threads,
-    setup: {
-      config, vocabSize: corpus.vocab.size, train: corpus.train, params: start.params, optState: start.optState, carry: start.carry, jit: options.jit !== false,
-    } satisfies ReplicaSetup,
-  });
+    device,
+  );
   const logEvery = options.logEvery ?? 10;
+  // how many steps a loss may be read late: none on the CPU (it is a number already), one on a device
+  const lag = device === cpu ? 0 : 1;
   let s = start;
   let lossSum = 0;
   let lossCount = 0;
   let lastEval = s.elapsedMs;
+  const pending: PendingLoss[] = [];
   const done = (): boolean =>
     (options.budgetMs !== undefined && s.elapsedMs >= options.budgetMs) ||
     (options.maxSteps !== undefined && s.step >= options.maxSteps) ||
     (options.maxEpochs !== undefined && s.epoch >= options.maxEpochs);
+  /** Takes in the oldest pending loss: the divergence check, the curve, the progress callback. */
+  const settle = async (): Promise<void> => {
+    const { loss, step, charsSeen } = pending.shift()!;
+    const began = performance.now();
+    const value = await loss;
+    s = { ...s, elapsedMs: s.elapsedMs + (performance.now() - began) };
+    if (!Number.isFinite(value)) throw new Error(`char-rnn: the loss became ${value} at step ${step}; lower --lr or --clip`);
+    lossSum += value;
+    lossCount++;
+    if (lossCount === logEvery) {
+      s = { ...s, history: { ...s.history, train: [...s.history.train, { chars: charsSeen, bpc: lossSum / lossCount / Math.LN2 }] } };
+      lossSum = 0;
+      lossCount = 0;
+    }
+    options.onStep?.(s, value);
+  };
 
   try {
     while (!done()) {
       const began = performance.now();
-      const { loss: value, params, optState, carry: next } = pool.step({ window: s.window, fresh: s.carry === undefined, step: s.step });
-      if (!Number.isFinite(value)) throw new Error(`char-rnn: the loss became ${value} at step ${s.step}; lower --lr or --clip`);
-      lossSum += value;
-      lossCount++;
+      const { loss, params, optState, carry: next } = steps.step({ window: s.window, fresh: s.carry === undefined, step: s.step });
       const lastWindow = s.window + 1 >= windows;
       const charsSeen = s.charsSeen + config.batchSize * Math.min(config.seqLen, source.shape[1]! - 1 - s.window * config.seqLen);
-      let history = s.history;
-      if (lossCount === logEvery) {
-        history = { ...history, train: [...history.train, { chars: charsSeen, bpc: lossSum / lossCount / Math.LN2 }] };
-        lossSum = 0;
-        lossCount = 0;
-      }
+      pending.push({ loss, step: s.step, charsSeen });
       s = {
         params,
         optState,
@@ -262,18 +335,20 @@ export async function trainLoop(config: TrainConfig, corpus: Corpus, model: Char
         window: lastWindow ? 0 : s.window + 1,
         charsSeen,
         elapsedMs: s.elapsedMs + (performance.now() - began),
-        history,
+        history: s.history,
       };
-      options.onStep?.(s, value);
+      while (pending.length > lag) await settle();
       if (options.evalEveryMs && s.elapsedMs - lastEval >= options.evalEveryMs && !done()) {
+        while (pending.length > 0) await settle();
         lastEval = s.elapsedMs;
-        const bpc = bitsPerCharacter(model, s.params, corpus.valid, { batchSize: config.batchSize, seqLen: config.seqLen, maxChars: options.evalChars });
+        const bpc = await bitsPerCharacter(model, s.params, corpus.valid, { batchSize: config.batchSize, seqLen: config.seqLen, maxChars: options.evalChars });
         s = { ...s, history: { ...s.history, valid: [...s.history.valid, { chars: s.charsSeen, bpc }] } };
-        options.onEval?.(s, bpc);
+        await options.onEval?.(s, bpc);
       }
     }
+    while (pending.length > 0) await settle();
   } finally {
-    pool.close();
+    steps.close();
   }
   return s;
 }

@@ -40,12 +40,12 @@ describe('char-rnn', () => {
     const model = makeModel(config, corpus.vocab.size);
     const optimizer = makeOptimizer(config);
     const start = initialTrainingState(config, model, optimizer);
-    const before = bitsPerCharacter(model, start.params, corpus.valid, { batchSize: 8, seqLen: 32 });
+    const before = await bitsPerCharacter(model, start.params, corpus.valid, { batchSize: 8, seqLen: 32 });
     const { seen, end } = await losses(start, 60, model);
     const first = seen.slice(0, 5).reduce((a, b) => a + b, 0) / 5;
     const last = seen.slice(-5).reduce((a, b) => a + b, 0) / 5;
     expect(last).toBeLessThan(first - 1);
-    const after = bitsPerCharacter(model, end.params, corpus.valid, { batchSize: 8, seqLen: 32 });
+    const after = await bitsPerCharacter(model, end.params, corpus.valid, { batchSize: 8, seqLen: 32 });
     expect(after).toBeLessThan(before - 1.5);
     expect(after).toBeLessThan(Math.log2(corpus.vocab.size) - 1.5);
   }, 60_000);
@@ -139,10 +139,10 @@ describe('char-rnn', () => {
     await expect(losses(initialTrainingState(config, model, optimizer), 1, model, 3)).rejects.toThrow(/--threads 3 must divide the batch size 16/);
   });
 
-  it('samples text from a prompt', () => {
+  it('samples text from a prompt', async () => {
     const model = makeModel(config, corpus.vocab.size);
     const state = initialTrainingState(config, model, makeOptimizer(config));
-    const s = sampleText(model, state.params, corpus.vocab, { prompt: 'Call me ', length: 20, temperature: 1, key: randomKey(3) });
+    const s = await sampleText(model, state.params, corpus.vocab, { prompt: 'Call me ', length: 20, temperature: 1, key: randomKey(3) });
     expect(s.startsWith('Call me ')).toBe(true);
     expect(Array.from(s).length).toBe(28);
   });

@@ -68,6 +68,14 @@ describe('char-rnn CLI', () => {
     expectOneLineFailure(cli(['sample', '--checkpoint', ckpt, '--top-k', '0']), /--top-k must be an integer ≥ 1, got 0/);
   });
 
+  it('refuses several threads with --device webgpu (threads are the CPU\'s) and an unknown device, before training', () => {
+    expectOneLineFailure(
+      cli(['train', '--fresh', '--checkpoint', join(work, 'gpu-threads'), '--data', data, '--steps', '1', '--device', 'webgpu', '--threads', '2']),
+      /--threads 2 applies to --device cpu only; --device webgpu trains on one thread/,
+    );
+    expectOneLineFailure(cli(['sample', '--checkpoint', ckpt, '--device', 'tpu']), /--device.*tpu/);
+  });
+
   it('turns a damaged checkpoint, a missing one and a missing file into one line; --verbose adds the stack', () => {
     const latest = readFileSync(join(ckpt, 'latest'), 'utf8').trim();
     const weights = join(ckpt, latest, 'model.safetensors');

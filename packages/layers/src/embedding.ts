@@ -63,8 +63,9 @@ export function embedding(options: EmbeddingOptions): EmbeddingLayer {
       if (ids.dtype !== 'int32') {
         throw new DTypeError(`embedding: ids must be int32 (token ids), got ${ids.dtype} ${formatShape(ids.shape)} (use cast(ids, 'int32'))`);
       }
-      // under trace/jit the ids have no values yet; the compiled plan range-checks them when it runs
-      const data = ids.isAbstract ? new Int32Array(0) : ids.dataSync();
+      // under trace/jit the ids have no values yet, and a device's cannot be read synchronously: there the
+      // kernels range-check them when they run
+      const data = ids.isAbstract || ids.backend.hostView === undefined ? new Int32Array(0) : ids.dataSync();
       for (let i = 0; i < data.length; i++) {
         if (data[i]! < 0 || data[i]! >= numEmbeddings) {
           throw new ArgumentError(`embedding: ids contains ${data[i]} (at flat index ${i}), outside 0 … ${numEmbeddings - 1} (numEmbeddings ${numEmbeddings})` +

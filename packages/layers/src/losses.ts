@@ -3,7 +3,7 @@
  * (per-element losses in the targets' shape).
  */
 import {
-  add, arange, ArgumentError, cast, div, DTypeError, exp, expectFloatTensor, formatShape, gather, log, logSoftmax, maximum, mean, mul, neg, notEqual, reshape, ShapeError, shapesEqual, square, sub, sum, Tensor, where,
+  add, arange, ArgumentError, cast, devicePut, div, DTypeError, exp, expectFloatTensor, formatShape, gather, log, logSoftmax, maximum, mean, mul, neg, notEqual, reshape, ShapeError, shapesEqual, square, sub, sum, Tensor, where,
 } from '@tapestry/core';
 
 /** How a loss reduces its per-element values. */
@@ -89,7 +89,8 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   // Written with ops only, so it traces: ignored targets pick class 0 and are masked out of the sum.
   const flatTargets = reshape(targets, [count]);
   const valid = notEqual(flatTargets, ignoreIndex);
-  const flatIndex = add(mul(arange(0, count, 1, 'int32'), classes), where(valid, flatTargets, 0));
+  // the row offsets live where the targets do (arange makes them on the CPU)
+  const flatIndex = add(mul(devicePut(arange(0, count, 1, 'int32'), targets.backend), classes), where(valid, flatTargets, 0));
   const logp = reshape(logSoftmax(logits, -1), [count * classes]);
   const losses = where(valid, neg(gather(logp, flatIndex, 0)), 0);
   if (reduction === 'none') return reshape(losses, [...targets.shape]);

@@ -5,7 +5,7 @@
  * built-in layers and a user's cell go through exactly the same code.
  */
 import {
-  ArgumentError, concat, DTypeError, expectOptionalBoolean, expectPositiveInteger, expectProbability, foldIn, formatShape, freezeTree, randomKey,
+  ArgumentError, concat, devicePut, DTypeError, expectOptionalBoolean, expectPositiveInteger, expectProbability, foldIn, formatShape, freezeTree, randomKey,
   reshape, ShapeError, shapesEqual, slice, splitKey, stack, Tensor, transpose, treeFlattenWithPath, treeLeaves, where, zeros,
 } from '@tapestry/core';
 import { Key, type DType } from '@tapestry/core';
@@ -178,7 +178,8 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
     if (dropping && applyOptions.key === undefined) {
       throw new ArgumentError(`${name}: training with dropout ${dropoutP} between layers needs a random key: apply(params, x, { training: true, key })`);
     }
-    const template = cell.initialState(batch, dtype);
+    // the default state lives where x does: a cell makes it on the CPU, and ops never mix devices
+    const template = devicePut(cell.initialState(batch, dtype), x.backend);
     const stateNames = Object.keys(template);
     const pieces = initialStatePieces({ name, cellName, numLayers, numDirections }, template, applyOptions, dtype);
 

@@ -7,16 +7,17 @@ import { mapTensors } from './internal/trees.js';
 
 /**
  * A learning-rate (or any hyper-parameter) schedule: maps the 0-based count of the update being
- * computed — a 0-d int32 tensor, the `count` an optimiser keeps in its state — to a 0-d float64 tensor,
- * computed with core ops so that a jitted training step evaluates it on the traced count (one compiled
- * graph serves every step). The first update sees count 0, which matches a PyTorch loop that calls
+ * computed — a 0-d int32 tensor, the `count` an optimiser keeps in its state — to a 0-d float tensor on
+ * the count's device (float64 on the CPU, float32 on a device without float64 such as WebGPU: see
+ * `scheduleDtype`), computed with core ops so that a jitted training step evaluates it on the traced count
+ * (one compiled graph serves every step). The first update sees count 0, which matches a PyTorch loop that calls
  * `optimizer.step()` and then `scheduler.step()`: update k uses the learning rate the scheduler holds
  * after k scheduler steps. Read one at a JS step with {@link scheduleValue}.
  *
  * @example
  * ```ts
  * // 1e-3 / sqrt(1 + k), written by hand
- * const lr: Schedule = (count) => div(1e-3, sqrt(add(cast(count, 'float64'), 1)));
+ * const lr: Schedule = (count) => div(1e-3, sqrt(add(cast(count, scheduleDtype(count.backend)), 1)));
  * scheduleValue(lr, 3); // 0.0005
  * ```
  */

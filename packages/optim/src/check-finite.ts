@@ -9,7 +9,6 @@ import {
   freezeTree,
   isFinite,
   minimum,
-  scalar,
   sum,
   Tensor,
   treeFlattenWithPath,
@@ -18,7 +17,8 @@ import {
   where,
 } from '@tapestry/core';
 import type { GradientTransformation } from './base.js';
-import { incremented, stateCounter, stateField, zeroCounter } from './internal/state.js';
+import { deviceOfTree } from './internal/scalars.js';
+import { counterOn, incremented, stateCounter, stateField, zeroCounter } from './internal/state.js';
 import { mapTensors, tensorLeaves } from './internal/trees.js';
 
 /** Thrown by {@link checkFinite}; says where the first non-finite value sits. */
@@ -122,7 +122,7 @@ export interface GuardFiniteState<S> {
 
 /** A 0-d int32 tensor: 1 when every value of every leaf of `tree` is finite, 0 otherwise. */
 function allFinite(fn: string, name: string, tree: unknown): Tensor {
-  let finite = scalar(1, 'int32');
+  let finite = counterOn(deviceOfTree(tree), 1);
   for (const [, leaf] of tensorLeaves(fn, name, tree)) {
     // counting the finite elements rather than taking min(isFinite(leaf)): core's int32 min/max
     // reductions start from ±Infinity, which an Int32Array stores as 0
@@ -180,9 +180,9 @@ export function guardFinite<S>(inner: GradientTransformation<S>): GradientTransf
     init: (params) =>
       freezeTree({
         inner: inner.init(params),
-        notFiniteCount: zeroCounter(),
-        lastFinite: scalar(1, 'int32'),
-        totalNotFinite: zeroCounter(),
+        notFiniteCount: zeroCounter(params),
+        lastFinite: counterOn(deviceOfTree(params), 1),
+        totalNotFinite: zeroCounter(params),
       }) as GuardFiniteState<S>,
     update: (updates, state, params) => {
       const context = `${fn}.update`;

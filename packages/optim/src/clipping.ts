@@ -22,6 +22,7 @@ import {
   type Tensor,
 } from '@tapestry/core';
 import { emptyState, type EmptyState, type GradientTransformation } from './base.js';
+import { scalarOn } from './internal/scalars.js';
 import { mapTensors, tensorLeaves } from './internal/trees.js';
 
 /** Options of {@link globalNorm}, {@link clipGradNorm} and {@link clipByGlobalNorm}. */
@@ -39,7 +40,7 @@ function checkNormType(fn: string, normType: number): number {
 
 /** The p-norm of one tensor, as torch.norm computes it. */
 function norm(x: Tensor, p: number): Tensor {
-  if (x.size === 0) return scalar(0, x.dtype);
+  if (x.size === 0) return scalarOn(x.backend, 0, x.dtype);
   if (p === Infinity) return max(abs(x));
   if (p === 2) return sqrt(sum(mul(x, x)));
   if (p === 1) return sum(abs(x));

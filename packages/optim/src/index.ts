@@ -47,6 +47,7 @@ export {
   joinSchedules,
   linearSchedule,
   linearWarmup,
+  scheduleDtype,
   scheduleValue,
   stepDecay,
   type CosineDecayOptions,

@@ -1,7 +1,8 @@
 /**
  * Learning-rate schedules: functions from the 0-based update count (a 0-d int32 tensor) to a value (a 0-d
- * float64 tensor), built from core ops so they trace. Each has a closed form, evaluated in float64 in the
- * order the JS expression in its comment reads (so the values are those of that expression); where
+ * float tensor on the count's device, see {@link scheduleDtype}), built from core ops so they trace. Each has
+ * a closed form, evaluated in float64 in the order the JS expression in its comment reads (so the values are
+ * those of that expression; float32 on a device without float64); where
  * PyTorch has an equivalent `torch.optim.lr_scheduler` class, the value at count k is the learning rate
  * that scheduler holds after k calls of `scheduler.step()` (so in a loop of
  * `optimizer.step(); scheduler.step()` it is the rate used by update k). {@link scheduleValue} reads a
@@ -11,6 +12,7 @@ import {
   add,
   ArgumentError,
   cast,
+  cpu,
   cos,
   div,
   expectFinite,
@@ -26,15 +28,33 @@ import {
   scalar,
   sub,
   where,
+  type Backend,
   type Tensor,
 } from '@tapestry/core';
 import type { ScalarOrSchedule, Schedule } from './base.js';
 import { checkOptions, checkStep } from './internal/options.js';
+import { scalarFloat, scalarOn } from './internal/scalars.js';
 import { checkCount, checkScheduleValue } from './internal/schedule-checks.js';
 
-/** The count as a float64 step, after checking that it is a count. */
+/**
+ * The dtype a schedule returns for a count on `device` (default the CPU): float64 where the device holds it,
+ * float32 where it does not (WebGPU). A schedule written by hand computes in it, so the same schedule serves
+ * a step on either device.
+ *
+ * @example
+ * ```ts
+ * const lr: Schedule = (count) => div(1e-3, sqrt(add(cast(count, scheduleDtype(count.backend)), 1)));
+ * scheduleDtype(); // 'float64'
+ * ```
+ */
+export function scheduleDtype(device: Backend = cpu): 'float64' | 'float32' {
+  return scalarFloat(device);
+}
+
+/** The count as a float step (float64 on the CPU), after checking that it is a count. */
 function stepOf(fn: string, count: unknown): Tensor {
-  return cast(checkCount(fn, count), 'float64');
+  const c = checkCount(fn, count);
+  return cast(c, scalarFloat(c.backend));
 }
 
 /**
@@ -56,7 +76,8 @@ export function scheduleValue(schedule: ScalarOrSchedule, step: number): number 
   if (typeof schedule !== 'function') {
     throw new ArgumentError(`${fn}: schedule must be a number or a schedule function, got ${typeof schedule}`);
   }
-  return checkScheduleValue(fn, 'the schedule', schedule(scalar(k, 'int32'))).item();
+  const count = scalar(k, 'int32');
+  return checkScheduleValue(fn, 'the schedule', schedule(count), count).item();
 }
 
 /**
@@ -71,8 +92,8 @@ export function constant(value: number): Schedule {
   const fn = 'constant';
   const v = expectFinite(fn, 'value', value);
   return (count) => {
-    checkCount(fn, count);
-    return scalar(v, 'float64');
+    const c = checkCount(fn, count);
+    return scalarOn(c.backend, v, scalarFloat(c.backend));
   };
 }
 
@@ -269,7 +290,7 @@ export function joinSchedules(schedules: readonly Schedule[], boundaries: readon
   });
   const parts = [...schedules];
   const bounds = [...boundaries];
-  const evaluate = (i: number, count: Tensor): Tensor => checkScheduleValue(fn, `schedules[${i}]`, parts[i]!(count));
+  const evaluate = (i: number, count: Tensor): Tensor => checkScheduleValue(fn, `schedules[${i}]`, parts[i]!(count), count);
   return (count) => {
     checkCount(fn, count);
     // later boundaries override earlier ones: with non-decreasing boundaries the last one reached wins

@@ -264,7 +264,36 @@ export class WebGpuBackend implements Backend {
    */
   planFused(program: FusedProgram): FusedRun {
     const { inputs, shape } = program;
-    return this.planFusedReads(program.instructions, inputs.map((v) => gpuDType(v.dtype, 'fused')), broadcastReads(inputs, shape), shape) as FusedRun;
+    const buffers = inputs.map((v) => gpuDType(v.dtype, 'fused'));
+    const reads = broadcastReads(inputs, shape);
+    if (fusedKernel(program.instructions, buffers, reads, shape).bindings <= this.maxBindings) {
+      return this.planFusedReads(program.instructions, buffers, reads, shape) as FusedRun;
+    }
+    return this.planFusedApart(program);
+  }
+
+  /**
+   * A fused group that binds more buffers than the device allows (core's fusion does not know the limit),
+   * run member by member: each member a one-member group, and the values the group kept in registers in
+   * buffers of their own, held for the plan's life.
+   */
+  private planFusedApart(program: FusedProgram): FusedRun {
+    const { instructions, inputs, shape } = program;
+    const size = Math.max(1, sizeOf(shape));
+    let stored = 0;
+    const outIndex = instructions.map((m) => (m.stored ? stored++ : -1));
+    const temps = instructions.map((m) => (m.stored ? null : this.allocate(m.dtype, size)));
+    const runs = instructions.map((m) =>
+      this.planFused({
+        instructions: [{ ...m, operands: m.operands.map((_, j) => j), stored: true }],
+        inputs: m.operands.map((k) => (k >= 0 ? inputs[k]! : { shape, dtype: instructions[-k - 1]!.dtype })),
+        shape,
+      }),
+    );
+    const valueOf = (m: number, outs: readonly unknown[]): unknown => (outIndex[m]! >= 0 ? outs[outIndex[m]!] : temps[m]);
+    return (ins, outs) => {
+      instructions.forEach((m, i) => runs[i]!(m.operands.map((k) => (k >= 0 ? ins[k] : valueOf(-k - 1, outs))), [valueOf(i, outs)]));
+    };
   }
 
   /**

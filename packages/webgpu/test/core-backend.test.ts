@@ -92,4 +92,23 @@ describe.skipIf(backend === null)('webgpu as a core backend', () => {
       expect(mismatch(await gpu.read(compiled[i]!), want[i]!, 1e-5, 1e-6)).toBeNull();
     }
   });
+
+  it('a fused group over more inputs than a kernel may bind runs member by member, matching the CPU', async () => {
+    // x0 + x1·x2 + x3·x4 + … over an odd number of inputs: one kernel would bind more buffers than the device allows
+    const n = Math.max(21, gpu.maxBindings + 1) | 1;
+    const xs = Array.from({ length: n }, (_, i) => values([3, 4], 100 + i));
+    const instructions: core.FusedInstruction[] = [];
+    let acc = 0; // operand of the running sum: input 0 first, then the last member
+    for (let k = 1; k + 1 < n; k += 2) {
+      instructions.push({ op: 'mul', attrs: undefined, dtype: 'float32', operands: [k, k + 1], stored: false });
+      instructions.push({ op: 'add', attrs: undefined, dtype: 'float32', operands: [acc, -instructions.length], stored: k + 3 >= n });
+      acc = -instructions.length;
+    }
+    const run = gpu.planFused({ instructions, inputs: xs.map((x) => ({ shape: x.shape, dtype: x.dtype })), shape: [3, 4] });
+    const out = gpu.allocate('float32', 12);
+    run(xs.map((x) => gpu.fromHost(x.dataSync())), [out]);
+    let want = xs[0]!;
+    for (let k = 1; k + 1 < n; k += 2) want = core.add(want, core.mul(xs[k]!, xs[k + 1]!));
+    expect(mismatch(await gpu.read(out), want, 1e-6, 1e-6)).toBeNull();
+  });
 });

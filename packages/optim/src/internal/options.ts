@@ -23,12 +23,13 @@ export function checkLearningRate(fn: string, lr: unknown): ScalarOrSchedule {
 }
 
 /**
- * Evaluates a number-or-schedule at the update count: a number stays a number (a constant); a schedule
- * gives a 0-d float64 tensor, checked here so a wrong return names the option.
+ * Evaluates a number-or-schedule at the update count: a number stays a number (a constant, applied as
+ * before); a schedule gives a 0-d float tensor on the count's device (float64 on the CPU), checked here so
+ * a wrong return names the option.
  */
 export function valueAt(fn: string, name: string, value: ScalarOrSchedule, count: Tensor): Scalar {
   if (typeof value === 'number') return value;
-  return checkScheduleValue(fn, `the ${name} schedule`, value(count));
+  return checkScheduleValue(fn, `the ${name} schedule`, value(count), count);
 }
 
 /** `value` for a message: strings quoted, objects and arrays as JSON where they have one. */

@@ -1,13 +1,31 @@
 /**
- * Where a scalar computed in float64 (a bias correction, a scheduled learning rate) meets the updates:
- * cast to the updates' dtype. A number passed to `mul(x, n)` is rounded to x's dtype; casting the float64
- * value rounds it the same way, so a hyper-parameter gives the same bits whether it is a number or a
- * float64 tensor computed from the update count.
+ * Where a scalar computed from the update count (a bias correction, a scheduled learning rate) meets the
+ * updates: in the updates' dtype, exactly where a JS number used to be passed to an op. On a device that
+ * holds float64 (the CPU) the scalar is computed in float64, as PyTorch computes it in Python; a number
+ * passed to `mul(x, n)` is rounded to x's dtype, and casting the float64 value rounds it the same way, so
+ * the bits are those of the old JS arithmetic. A device without float64 (WebGPU: WGSL has no f64)
+ * computes it in float32, the widest float it has.
  */
-import { cast, type DType, type Tensor, type TensorLike } from '@tapestry/core';
+import { cast, cpu, devicePut, scalar, Tensor, treeLeaves, type Backend, type DType, type TensorLike } from '@tapestry/core';
 
-/** A hyper-parameter known up front (a number) or computed from the update count (a float64 0-d tensor). */
+/** A hyper-parameter known up front (a number) or computed from the update count (a 0-d float tensor). */
 export type Scalar = number | Tensor;
+
+/** The float scalars derived from a count on `device` are computed in: float64 where it holds it, else float32. */
+export function scalarFloat(device: Backend): 'float64' | 'float32' {
+  return device.dtypes.includes('float64') ? 'float64' : 'float32';
+}
+
+/** The device of a tree's first tensor leaf (the CPU for a tree without tensors). */
+export function deviceOfTree(tree: unknown): Backend {
+  const first = treeLeaves(tree).find((leaf): leaf is Tensor => leaf instanceof Tensor);
+  return first === undefined ? cpu : first.backend;
+}
+
+/** A 0-d tensor of `value` on `device`: state and constants live where the parameters do. */
+export function scalarOn(device: Backend, value: number, dtype: DType): Tensor {
+  return devicePut(scalar(value, dtype), device);
+}
 
 /**
  * `value` as an operand for tensors of a given dtype: a number as it is, a tensor cast once per dtype

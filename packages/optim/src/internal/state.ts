@@ -1,6 +1,7 @@
 /** Reading fields of a transformation's state, with an error that says which state was expected. */
-import { add, ArgumentError, scalar, Tensor } from '@tapestry/core';
+import { add, ArgumentError, Tensor, type Backend } from '@tapestry/core';
 import { describeGiven } from './describe.js';
+import { deviceOfTree, scalarOn } from './scalars.js';
 
 /** Returns `state[field]`, throwing if `state` is not an object that has it. */
 export function stateField(fn: string, state: unknown, field: string): unknown {
@@ -27,9 +28,17 @@ export function stateCounter(fn: string, state: unknown, field = 'count'): Tenso
   return value;
 }
 
-/** A counter at zero, as `init` puts it in a state. */
-export function zeroCounter(): Tensor {
-  return scalar(0, 'int32');
+/**
+ * A counter at zero, as `init` puts it in a state: on the device of the params it is given (the first
+ * tensor leaf's), so a step on a GPU finds its counts there too.
+ */
+export function zeroCounter(params: unknown): Tensor {
+  return scalarOn(deviceOfTree(params), 0, 'int32');
+}
+
+/** A 0-d int32 tensor of `value` on `device` (guardFinite's flags). */
+export function counterOn(device: Backend, value: number): Tensor {
+  return scalarOn(device, value, 'int32');
 }
 
 /** `count + 1`, still a 0-d int32 tensor. */

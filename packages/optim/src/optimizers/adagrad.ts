@@ -2,6 +2,7 @@ import { add, cast, div, expectNonNegative, mul, type Tensor } from '@tapestry/c
 import type { GradientTransformation, ScalarOrSchedule } from '../base.js';
 import { chain, type ChainState } from '../chain.js';
 import { checkLearningRate, checkOptions, valueAt } from '../internal/options.js';
+import { scalarFloat } from '../internal/scalars.js';
 import { addDecayedWeights } from '../transforms/add-decayed-weights.js';
 import { scaleByAdagrad } from '../transforms/scale-by-adagrad.js';
 import { scaleByLearningRate } from '../transforms/scale.js';
@@ -39,9 +40,9 @@ export function adagrad(options: AdagradOptions = {}): GradientTransformation<Ch
   const lrDecay = expectNonNegative(fn, 'lrDecay', options.lrDecay ?? 0);
   const weightDecay = expectNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
   // PyTorch: clr = lr / (1 + (step - 1) * lr_decay) with a 1-based step, i.e. the 0-based count here;
-  // in float64, in the order of the JS expression lr / (1 + count * lrDecay)
+  // in float64 (float32 on a device without it), in the order of the JS expression lr / (1 + count * lrDecay)
   const decayed: ScalarOrSchedule =
-    lrDecay === 0 ? lr : (count: Tensor) => div(valueAt(fn, 'lr', lr, count), add(1, mul(cast(count, 'float64'), lrDecay)));
+    lrDecay === 0 ? lr : (count: Tensor) => div(valueAt(fn, 'lr', lr, count), add(1, mul(cast(count, scalarFloat(count.backend)), lrDecay)));
   return chain(
     ...(weightDecay !== 0 ? [addDecayedWeights(weightDecay)] : []),
     scaleByAdagrad({ eps: options.eps, initialAccumulatorValue: options.initialAccumulatorValue }),

@@ -50,7 +50,7 @@ export function momentum(options: MomentumOptions): GradientTransformation<Momen
   return {
     init: (params) =>
       freezeTree({
-        count: zeroCounter(),
+        count: zeroCounter(params),
         momentum: mapTensors(`${fn}.init`, (p) => zerosLike(p), ['params', params]),
       }) as MomentumState,
     update: (updates, state) => {

@@ -1,7 +1,7 @@
 import { add, cast, div, expectBoolean, expectNonNegative, freezeTree, maximum, mul, pow, sqrt, sub, zerosLike, type Tensor } from '@tapestry/core';
 import type { GradientTransformation } from '../base.js';
 import { checkBetas, checkOptions } from '../internal/options.js';
-import { inDtype } from '../internal/scalars.js';
+import { inDtype, scalarFloat } from '../internal/scalars.js';
 import { incremented, stateCounter, stateField, zeroCounter } from '../internal/state.js';
 import { mapTensors } from '../internal/trees.js';
 
@@ -47,7 +47,7 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
   return {
     init: (params) => {
       const zeros = () => mapTensors(`${fn}.init`, (p) => zerosLike(p), ['params', params]);
-      const count = zeroCounter();
+      const count = zeroCounter(params);
       const state = amsgrad ? { count, mu: zeros(), nu: zeros(), nuMax: zeros() } : { count, mu: zeros(), nu: zeros() };
       return freezeTree(state) as ScaleByAdamState;
     },
@@ -66,9 +66,10 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
         ? mapTensors(where, (v, vMax) => maximum(vMax, v), ['nu', nu], ['state.nuMax', stateField(where, state, 'nuMax')])
         : undefined;
       // Bias corrections in double precision, as PyTorch computes them in Python (1 - b1 ** t and
-      // Math.sqrt(1 - b2 ** t)), cast to each update's dtype where those numbers used to enter the ops.
+      // Math.sqrt(1 - b2 ** t)), cast to each update's dtype where those numbers used to enter the ops;
+      // in float32 on a device without float64 (WebGPU), so that a step there runs on the device alone.
       const t = incremented(count);
-      const step = cast(t, 'float64');
+      const step = cast(t, scalarFloat(t.backend));
       const bc1 = inDtype(sub(1, pow(b1, step)));
       const bc2Sqrt = inDtype(sqrt(sub(1, pow(b2, step))));
       const out = mapTensors(

@@ -38,7 +38,7 @@ export interface ScaleByLearningRateOptions {
 
 /**
  * Multiplies every update by `-lr` (or `lr` with `flipSign: false`). With a schedule, update k (0-based)
- * uses the schedule's value at count k (computed in float64, then cast to the updates' dtype); the count
+ * uses the schedule's value at count k (computed in float64 — float32 on a device without float64 — then cast to the updates' dtype); the count
  * lives in the state as a 0-d int32 tensor, so a jitted step traces once. This is the last link of every
  * optimiser here, and the sign flip reproduces PyTorch's `param.add_(d_p, alpha=-lr)` exactly once applied
  * as `params + updates`.
@@ -57,7 +57,7 @@ export function scaleByLearningRate(
   checkOptions(fn, options, ['flipSign']);
   const flip = expectBoolean(fn, 'flipSign', options.flipSign ?? true);
   return {
-    init: () => freezeTree({ count: zeroCounter() }) as ScaleByLearningRateState,
+    init: (params) => freezeTree({ count: zeroCounter(params) }) as ScaleByLearningRateState,
     update: (updates, state) => {
       const count = stateCounter(`${fn}.update`, state);
       const value = valueAt(`${fn}.update`, 'lr', rate, count);
