@@ -11,6 +11,7 @@ import { planFused } from '../kernels/fused.js';
 import { scatterAddInto } from '../kernels/layout.js';
 import { SharedRightOperands } from '../kernels/matmul-shared.js';
 import { RegisterFile } from '../kernels/registers.js';
+import { WasmArena } from '../kernels/wasm/elementwise-wasm.js';
 import { axisBlocks, stridesOf } from '../shape.js';
 import type { Backend, KernelName, KernelRun } from './backend.js';
 
@@ -32,6 +33,13 @@ export const cpu: Backend = {
     if (kernel.arity !== undefined) return rowsRun(kernel as RowKernel<never>, inputs, output, attrs as never) as KernelRun;
     if ('alias' in kernel) return (inputs, output) => (output as TensorData).set(inputs[0] as TensorData);
     return (kernel as PlanKernel<P>).plan(inputs, output, attrs, context) as CpuRun as KernelRun;
+  },
+  allocatePlan: (buffers, shared) => {
+    const arena = WasmArena.create(buffers);
+    if (arena === null) return undefined;
+    // the fused groups' registers in the same memory, so that they meet the buffers without copies
+    (shared as CpuPlanState).registers.placeIn(arena);
+    return buffers.map((b) => arena.allocate(b.dtype, b.size));
   },
   planFused: (program, context) => planFused(program, (context.shared as CpuPlanState).registers),
   aliases: (op) => 'alias' in cpuKernels[op],

@@ -1,6 +1,6 @@
 /** Chunk-sized scratch arrays for the fused elementwise kernel. */
 import { allocate, type DType, type TensorData } from '../dtype.js';
-import { wasmRegister } from './wasm/elementwise-wasm.js';
+import { wasmRegister, type WasmArena } from './wasm/elementwise-wasm.js';
 
 /** Registers hold at most this many elements: a chunk of a row stays in cache between instructions. */
 export const CHUNK = 1024;
@@ -11,13 +11,26 @@ export const CHUNK = 1024;
  */
 export class RegisterFile {
   private readonly files = new Map<DType, TensorData[]>();
+  private arena: WasmArena | null = null;
+
+  /**
+   * Takes registers from now on from `arena`, the memory of the plan's pooled buffers (see
+   * `Backend.allocatePlan`), instead of from the SIMD kernels' shared memory.
+   */
+  placeIn(arena: WasmArena): void {
+    this.arena = arena;
+    this.files.clear();
+  }
 
   /** The k-th register of `dtype` (made on first request). */
   get(dtype: DType, k: number): TensorData {
     let file = this.files.get(dtype);
     if (file === undefined) this.files.set(dtype, (file = []));
     // registers in the SIMD kernels' memory are read and written there without copies
-    while (file.length <= k) file.push(wasmRegister(dtype, file.length, CHUNK) ?? allocate(dtype, CHUNK));
+    while (file.length <= k) {
+      const register = this.arena !== null ? this.arena.register(dtype, file.length, CHUNK) : wasmRegister(dtype, file.length, CHUNK);
+      file.push(register ?? allocate(dtype, CHUNK));
+    }
     return file[k]!;
   }
 }
