@@ -79,7 +79,7 @@ const OUT = IN2 + 8 * CHUNK;
  */
 const REGISTERS_AT = OUT + 8 * CHUNK;
 const REGISTERS = 32;
-const REGISTER_ELEMENTS = 1024;
+const REGISTER_ELEMENTS = 4096;
 const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
 const END = REGISTERS_AT + DTYPES.length * REGISTERS * 8 * REGISTER_ELEMENTS;
 
@@ -195,7 +195,7 @@ function floatView(wasm: Kernels, x: TensorData): Float32Array | Float64Array | 
 }
 
 /**
- * A register of `length` (≤ 1024) elements of `dtype` that lives in the SIMD kernels' memory, so that rows
+ * A register of `length` (≤ 4096) elements of `dtype` that lives in the SIMD kernels' memory, so that rows
  * read from and written to it are not copied (see the module comment); the `k`-th of its dtype, the same
  * memory on every call. For fused groups' registers, which hold values only while one group runs (plans run
  * one group at a time on a thread). Null where the kernels are not loaded or k ≥ 32: allocate instead.
@@ -206,7 +206,7 @@ export function wasmRegister(dtype: DType, k: number, length: number): TensorDat
   return wasm === null ? null : registerOf(wasm, dtype, k, length);
 }
 
-/** The k-th register of `dtype` in `wasm`'s memory, `length` long; null where k ≥ 32 or length > 1024. */
+/** The k-th register of `dtype` in `wasm`'s memory, `length` long; null where k ≥ 32 or length > 4096. */
 function registerOf(wasm: Kernels, dtype: DType, k: number, length: number): TensorData | null {
   if (k >= REGISTERS || length > REGISTER_ELEMENTS) return null;
   const at = REGISTERS_AT + (DTYPES.indexOf(dtype) * REGISTERS + k) * 8 * REGISTER_ELEMENTS;
@@ -299,6 +299,16 @@ function outputAt(view: Float32Array | Float64Array | Int32Array, o: TensorData,
   return o.buffer === view.buffer && n % lanes === 0 ? o.byteOffset + oo * o.BYTES_PER_ELEMENT : OUT;
 }
 
+/** Whether input `x` with stride `xs` is read without a copy per chunk: a row in `view`'s memory, or a broadcast scalar. */
+const inPlace = (view: Float32Array | Float64Array | Int32Array, x: TensorData, xs: number): boolean => xs === 0 || x.buffer === view.buffer;
+
+/**
+ * Elements per kernel call for a row of `n` written to `o`: all of them where nothing is copied (every operand
+ * in place, see {@link inPlace}, and `o` too), else a chunk, what the scratch regions hold.
+ */
+const span = (out: Float32Array | Float64Array | Int32Array, o: TensorData, n: number, lanes: number, inputsInPlace: boolean): number =>
+  inputsInPlace && o.buffer === out.buffer && n % lanes === 0 ? n : CHUNK;
+
 /** Copies `n` results from OUT to `o` at `oo`, unless the kernel wrote them in place (`at` ≠ OUT). */
 function output(view: Float32Array | Float64Array | Int32Array, at: number, o: TensorData, oo: number, n: number): void {
   if (at !== OUT) return;
@@ -329,8 +339,9 @@ export function binaryWasm(
   const outBytes = compare ? 4 * lanes : 16;
   let aAt = as === 0 ? input(view, a, ao, 0, IN0, 1) : IN0;
   let bAt = bs === 0 ? input(view, b, bo, 0, IN1, 1) : IN1;
-  for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s);
+  const step = span(out, o, n, lanes, inPlace(view, a, as) && inPlace(view, b, bs));
+  for (let s = 0; s < n; s += step) {
+    const len = Math.min(step, n - s);
     const vectors = Math.ceil(len / lanes);
     if (as !== 0) aAt = input(view, a, ao + s, 1, IN0, len);
     if (bs !== 0) bAt = input(view, b, bo + s, 1, IN1, len);
@@ -368,8 +379,9 @@ export function whereWasm(
   let cAt = cs === 0 ? input(condView, cond, co, 0, IN0, 1) : IN0;
   let aAt = as === 0 ? input(view, a, ao, 0, IN1, 1) : IN1;
   let bAt = bs === 0 ? input(view, b, bo, 0, IN2, 1) : IN2;
-  for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s);
+  const step = span(view, o, n, lanes, inPlace(condView, cond, cs) && inPlace(view, a, as) && inPlace(view, b, bs));
+  for (let s = 0; s < n; s += step) {
+    const len = Math.min(step, n - s);
     const vectors = Math.ceil(len / lanes);
     if (cs !== 0) cAt = input(condView, cond, co + s, 1, IN0, len);
     if (as !== 0) aAt = input(view, a, ao + s, 1, IN1, len);
@@ -397,8 +409,9 @@ export function unaryWasm(code: string, x: TensorData, xo: number, xs: number, o
   if (code === 'leakyRelu' && !wide && Math.fround(p0) !== p0) return false;
   const lanes = wide ? 2 : 4;
   let xAt = xs === 0 ? input(view, x, xo, 0, IN0, 1) : IN0;
-  for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s);
+  const step = span(view, o, n, lanes, inPlace(view, x, xs));
+  for (let s = 0; s < n; s += step) {
+    const len = Math.min(step, n - s);
     const vectors = Math.ceil(len / lanes);
     if (xs !== 0) xAt = input(view, x, xo + s, 1, IN0, len);
     const oAt = outputAt(view, o, oo + s, len, lanes);
