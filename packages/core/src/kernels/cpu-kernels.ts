@@ -14,7 +14,7 @@ import { axisBlocks, broadcastShapes, formatShape, sizeOf, stridesOf, type Shape
 import { deriveKeyWords, keyWords } from '../random/threefry.js';
 import { drawSample } from '../random/samplers.js';
 import { planBroadcast } from './broadcast-plan.js';
-import { COPY_RUN_MIN, gatherRuns, runsOf, scatterRuns } from './copy.js';
+import { COPY_RUN_MIN, gatherRuns, runsOf, scatterRuns, sharedView } from './copy.js';
 import { binaryRange, castRange, unaryRange, whereRange, type BinaryCode, type UnaryCode } from './elementwise.js';
 import { gatherInto, scatterAddInto } from './layout.js';
 import { batchedGemmInto, batchedGemmPackedBInto, gemmBackend } from './matmul.js';
@@ -242,11 +242,16 @@ export const cpuKernels: { readonly [P in KernelName]: CpuKernel<P> } = {
         for (let j = 0; j < parts.length; j++) {
           const part = parts[j]!;
           const w = widths[j]!;
+          // parts in the output's buffer (a compiled plan's) copy within it, without a view per run
+          const whole = w >= COPY_RUN_MIN && outer > 1 ? sharedView(part, o) : null;
+          const partAt = part.byteOffset / part.BYTES_PER_ELEMENT;
+          const oAt = o.byteOffset / o.BYTES_PER_ELEMENT;
           for (let r = 0; r < outer; r++) {
             const src = r * w;
             const dst = r * total + column;
             // a run of at least a few cache lines is a memcpy (several times faster than the element loop)
-            if (w >= COPY_RUN_MIN) o.set(part.subarray(src, src + w), dst);
+            if (whole !== null) whole.copyWithin(oAt + dst, partAt + src, partAt + src + w);
+            else if (w >= COPY_RUN_MIN) o.set(part.subarray(src, src + w), dst);
             else for (let e = 0; e < w; e++) o[dst + e] = part[src + e]!;
           }
           column += w;

@@ -5,7 +5,7 @@
  * values: a jitted function gives eager execution's bits.
  */
 import { describe, expect, it } from 'vitest';
-import { add, exp, greater, jit, mul, sigmoid, sub, sum, tanh, where, type DType, type Tensor } from '@tapestry/core';
+import { add, concat, exp, grad, greater, jit, mul, sigmoid, slice, sub, sum, tanh, where, type DType, type Tensor } from '@tapestry/core';
 import { cpu } from '../../src/backend/cpu.js';
 import { setElementwiseWasm } from '../../src/kernels/wasm/elementwise-wasm.js';
 import { valuesFor } from './programs.js';
@@ -49,6 +49,20 @@ describe('compiled elementwise rows', () => {
       expect(names.map((name) => jit(programs[name])(x, b, c).toArray())).toEqual(on);
     } finally {
       setElementwiseWasm(true);
+    }
+  });
+
+  it("copies slices, concatenations and a slice's gradient (pad) within the plan's memory with eager's values", () => {
+    // runs of 40 and 24 elements (long enough for the bulk copy) from [5, 64], concatenated row by row
+    const layout = (x: Tensor) => {
+      const n = x.shape[0]!;
+      return concat([tanh(slice(x, [0, 16], [n, 40])), exp(slice(x, [0, 0], [n, 24]))], 1);
+    };
+    const loss = (x: Tensor) => sum(mul(layout(x), layout(x)));
+    for (const dtype of ['float32', 'float64'] as DType[]) {
+      const x = valuesFor([5, 64], 7, dtype);
+      expect(jit(layout)(x).toArray()).toEqual(layout(x).toArray());
+      expect(jit(grad(loss))(x).toArray()).toEqual(grad(loss)(x).toArray());
     }
   });
 
