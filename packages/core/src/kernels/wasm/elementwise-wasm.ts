@@ -9,6 +9,11 @@
  * every access of a union-typed array), and `TypedArray.prototype.set` copies at well under 0.1 ns per
  * element, so copy in, SIMD, copy out costs about a seventh of the loop (`pnpm --filter @tapestry/bench run elementwise`).
  *
+ * Rows that already live in a module instance's memory are not copied: the fused groups' registers, and
+ * every pooled buffer of a compiled plan, which gets an instance of its own ({@link WasmArena}). A kernel runs
+ * on the instance holding its output (else its input), reads the operands that instance holds where they
+ * are, and takes such a row whole, in one call.
+ *
  * Same bits as the JavaScript: float32 add, sub, mul, div and sqrt are correctly rounded in both (the
  * JavaScript rounds an exact-enough double result to float32 once, which for these operations gives the
  * correctly rounded float32); the selects, comparisons and sign manipulations are exact; maximum and minimum
@@ -146,8 +151,11 @@ function loaded(): Kernels | null {
 
 /** The instances of {@link WasmArena}s by their memory's buffer. */
 const arenas = new WeakMap<ArrayBufferLike, Kernels>();
-/** The instance found last, checked first: a plan's kernels write into one arena call after call. */
-let lastArena: Kernels | null = null;
+/**
+ * The instance found last, checked first: a plan's kernels write into one arena call after call. Held weakly,
+ * so that it does not keep the memory of a plan that is gone.
+ */
+let lastArena: WeakRef<Kernels> | null = null;
 
 /**
  * The instance to run a kernel writing `o` from `x`, unless the kernels are unavailable or turned off: the
@@ -156,15 +164,15 @@ let lastArena: Kernels | null = null;
 function kernelsFor(o: TensorData, x: TensorData): Kernels | null {
   const shared = loaded();
   if (shared === null || !enabled) return null;
-  const last = lastArena;
-  if (last !== null && o.buffer === last.buffer) return last;
+  const last = lastArena?.deref();
+  if (last !== undefined && o.buffer === last.buffer) return last;
   let arena = arenas.get(o.buffer);
   if (arena === undefined) {
-    if (last !== null && x.buffer === last.buffer) return last;
+    if (last !== undefined && x.buffer === last.buffer) return last;
     arena = arenas.get(x.buffer);
     if (arena === undefined) return shared;
   }
-  lastArena = arena;
+  lastArena = new WeakRef(arena);
   return arena;
 }
 
