@@ -21,21 +21,40 @@ interface Member {
 }
 
 /**
- * How many whole rows of a broadcast plan one chunk can take (1: chunks are parts of one row). Rows batch
- * when every operand is, row after row, either the next row of a contiguous array or the same row (a bias
- * [H] added to [N, H]) or the same scalar: then `k` consecutive rows are `k·inner` contiguous elements of the
- * output and of each contiguous operand, and a repeated row is read from a register holding it `k` times. A
- * bias add over rows of 512 then runs as a few calls of 4096 elements instead of a call per row (and rows
- * shorter than the SIMD kernels' minimum reach them at all).
+ * How an operand walks the rows of a broadcast plan, when whole rows can be batched into one chunk:
+ * `contiguous`, the next row of an array each row; `repeated`, one row (a bias [H] added to [N, H]) or one
+ * scalar for every row; `column`, one scalar per row that varies along the rows (a [N, 1] maximum subtracted
+ * from [N, H] logits).
  */
-export function rowsPerChunk({ outer, inner, rows, strides }: BroadcastPlan): number {
-  if (outer < 2 || 2 * inner > CHUNK) return 1;
+type RowWalk = 'contiguous' | 'repeated' | 'column';
+
+/** Rows at least this long may batch with a `column` operand (expanding it costs a fill per row). */
+const COLUMN_MIN_INNER = 16;
+
+/** Each operand's {@link RowWalk}, or null where some operand walks the rows otherwise (or there is one row). */
+function rowWalks({ outer, inner, rows, strides }: BroadcastPlan): RowWalk[] | null {
+  if (outer < 2 || 2 * inner > CHUNK) return null;
+  const walks: RowWalk[] = [];
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k]!;
-    const contiguous = strides[k] === 1 && row.every((offset, r) => offset === r * inner);
-    if (!isRepeated(row) && !contiguous) return 1;
+    if (isRepeated(row)) walks.push('repeated');
+    else if (strides[k] === 1 && row.every((offset, r) => offset === r * inner)) walks.push('contiguous');
+    else if (strides[k] === 0 && inner >= COLUMN_MIN_INNER) walks.push('column');
+    else return null;
   }
-  return Math.min(outer, Math.floor(CHUNK / inner));
+  return walks;
+}
+
+/**
+ * How many whole rows of a broadcast plan one chunk can take (1: chunks are parts of one row). Rows batch
+ * when every operand walks them in a {@link RowWalk}: then `k` consecutive rows are `k·inner` contiguous
+ * elements of the output and of each contiguous operand; a repeated row is read from a register holding it
+ * `k` times, a column from a register holding each row's scalar `inner` times. A bias add over rows of 512
+ * then runs as a few calls of 4096 elements instead of a call per row, and rows shorter than the SIMD
+ * kernels' minimum (a softmax over 65 classes) reach them at all.
+ */
+export function rowsPerChunk(plan: BroadcastPlan): number {
+  return rowWalks(plan) === null ? 1 : Math.min(plan.outer, Math.floor(CHUNK / plan.inner));
 }
 
 /**
@@ -61,8 +80,15 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
   });
   const own = members.map((m) => (m.output >= 0 ? null : nextRegister(m.dtype)));
   // batched rows: an operand that repeats one row along the rows is read from a register holding it `batch` times
-  const tiles = program.inputs.map((x, k) => (batch > 1 && strides[k] === 1 && isRepeated(rows[k]!) ? nextRegister(x.dtype) : null));
+  const walks = batch > 1 ? rowWalks(plan)! : null;
+  // batched rows: an operand that repeats one row is read from a register holding it `batch` times (filled
+  // once per run), a column from one holding each row's scalar `inner` times (filled per chunk)
+  const tiles = program.inputs.map((x, k) => (walks !== null && walks[k] === 'repeated' && strides[k] === 1 ? nextRegister(x.dtype) : null));
   const tileFrom = rows.map((row) => (row === null ? 0 : row[0]!));
+  const columns = program.inputs.map((x, k) => (walks !== null && walks[k] === 'column' ? nextRegister(x.dtype) : null));
+  const hasColumns = columns.some((c) => c !== null);
+  // the stride each operand is read with: an expanded column varies along the chunk
+  const readStrides = strides.map((s, k) => (columns[k] === null ? s : 1));
   const chunks = chunkTable(plan, batch, width);
   const inputCount = program.inputs.length;
   const count = members.length;
@@ -75,7 +101,7 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
       const tile = tiles[k]!;
       const x = inputs[k] as TensorData;
       if (tile === null) {
-        sources[k] = x;
+        sources[k] = columns[k] ?? x;
         continue;
       }
       // the repeated row, `batch` times: one copy, then doubling
@@ -92,6 +118,7 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
       const at = chunkAt[c]!;
       const n = chunkLength[c]!;
       for (let k = 0; k < inputCount; k++) inputOffsets[k] = offsets[c * inputCount + k]!;
+      if (hasColumns) fillColumns(columns, inputs as readonly TensorData[], rows, c * batch, n / inner, inner);
       for (let m = 0; m < count; m++) {
         const member = members[m]!;
         const o = member.operands;
@@ -100,7 +127,7 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
         const a0 = o[0]!;
         const x0 = a0 >= 0 ? sources[a0]! : memberArrays[-a0 - 1]!;
         const o0 = a0 >= 0 ? inputOffsets[a0]! : memberOffset(members, a0, at);
-        const s0 = a0 >= 0 ? strides[a0]! : 1;
+        const s0 = a0 >= 0 ? readStrides[a0]! : 1;
         if (member.arity === 1) {
           (member.row as Row1)(x0, o0, s0, dst, dOff, n);
           continue;
@@ -108,7 +135,7 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
         const a1 = o[1]!;
         const x1 = a1 >= 0 ? sources[a1]! : memberArrays[-a1 - 1]!;
         const o1 = a1 >= 0 ? inputOffsets[a1]! : memberOffset(members, a1, at);
-        const s1 = a1 >= 0 ? strides[a1]! : 1;
+        const s1 = a1 >= 0 ? readStrides[a1]! : 1;
         if (member.arity === 2) {
           (member.row as Row2)(x0, o0, s0, x1, o1, s1, dst, dOff, n);
           continue;
@@ -116,7 +143,7 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
         const a2 = o[2]!;
         const x2 = a2 >= 0 ? sources[a2]! : memberArrays[-a2 - 1]!;
         const o2 = a2 >= 0 ? inputOffsets[a2]! : memberOffset(members, a2, at);
-        (member.row as Row3)(x0, o0, s0, x1, o1, s1, x2, o2, a2 >= 0 ? strides[a2]! : 1, dst, dOff, n);
+        (member.row as Row3)(x0, o0, s0, x1, o1, s1, x2, o2, a2 >= 0 ? readStrides[a2]! : 1, dst, dOff, n);
       }
     }
   };
@@ -132,8 +159,8 @@ interface ChunkTable {
 
 /**
  * The chunks of `width` elements: parts of one row each, or with `batch` > 1 (see {@link rowsPerChunk}) runs
- * of `batch` whole rows, in which a contiguous operand is read from the chunk's start, a repeated row from its
- * register (offset 0) and a scalar from its one place.
+ * of `batch` whole rows, in which a contiguous operand is read from the chunk's start, a repeated row or a
+ * column from its register (offset 0) and a scalar from its one place.
  */
 function chunkTable({ outer, inner, rows, strides }: BroadcastPlan, batch: number, width: number): ChunkTable {
   const inputs = rows.length;
@@ -149,7 +176,8 @@ function chunkTable({ outer, inner, rows, strides }: BroadcastPlan, batch: numbe
       length[c] = Math.min(batch, outer - r) * inner;
       for (let k = 0; k < inputs; k++) {
         const row = rows[k]!;
-        offsets[c * inputs + k] = !isRepeated(row) ? r * inner : strides[k] === 1 ? 0 : row[0]!;
+        // contiguous: the chunk's rows; a repeated row or a column: its register; a scalar: its one place
+        offsets[c * inputs + k] = isRepeated(row) ? (strides[k] === 1 ? 0 : row[0]!) : strides[k] === 1 ? r * inner : 0;
       }
     }
   } else {
@@ -172,4 +200,17 @@ function isRepeated(row: Int32Array): boolean {
 /** Where member `-(operand + 1)`'s current chunk starts: 0 in its register, `at` in its storage. */
 function memberOffset(members: readonly Member[], operand: number, at: number): number {
   return members[-operand - 1]!.output < 0 ? 0 : at;
+}
+
+/** Expands each column operand's scalars for rows `first` to `first + count` into its register, `inner` each. */
+function fillColumns(
+  columns: readonly (TensorData | null)[], inputs: readonly TensorData[], rows: readonly (Int32Array | null)[], first: number, count: number, inner: number,
+): void {
+  for (let k = 0; k < columns.length; k++) {
+    const column = columns[k];
+    if (column === null || column === undefined) continue;
+    const x = inputs[k]!;
+    const row = rows[k]!;
+    for (let q = 0; q < count; q++) column.fill(x[row[first + q]!]!, q * inner, (q + 1) * inner);
+  }
 }

@@ -12,7 +12,7 @@ import { valuesFor } from './programs.js';
 
 // each its own plan (one fused group takes every elementwise node of a shape): a fused chain over a bias
 // (a repeated row) and a scalar, a lone bias add (a group of one), a comparison and a select (int32
-// registers), and a column [N, 1] broadcast along the rows, which does not batch
+// registers), and a column [N, 1] broadcast along the rows (expanded per chunk where rows have 16 elements or more)
 const programs = {
   chain: (x: Tensor, b: Tensor) => tanh(sub(sigmoid(add(mul(x, 0.75), b)), b)),
   lone: (x: Tensor, b: Tensor) => sum(add(x, b), [1]),
