@@ -23,6 +23,7 @@ import { broadcastIndex } from './strided.js';
 import type { SharedRightOperands } from './matmul-shared.js';
 import type { RegisterFile } from './registers.js';
 import { sumRowsWasm, wasmGemmAvailable } from './wasm/gemm-wasm.js';
+import { sumColumnsInPlaceWasm } from './wasm/elementwise-wasm.js';
 
 /** The CPU backend's per-plan state: shared right operands of products and the fused groups' registers. */
 export interface CpuPlanState {
@@ -105,7 +106,10 @@ function columnSumRun(xShape: Shape, axes: readonly number[]): CpuRun | null {
   const rows = sizeOf(xShape.slice(0, axes.length));
   const cols = sizeOf(xShape.slice(axes.length));
   if (rows < 2 || !wasmGemmAvailable()) return null;
-  return ([x], o) => sumRowsWasm(x as Float32Array, 0, rows, cols, o as Float32Array, 0);
+  return ([x], o) => {
+    // a compiled plan's buffers live in the elementwise kernels' memory: summed there, nothing is copied
+    if (!sumColumnsInPlaceWasm(x!, rows, cols, o)) sumRowsWasm(x as Float32Array, 0, rows, cols, o as Float32Array, 0);
+  };
 }
 
 /**

@@ -12,12 +12,15 @@ import { valuesFor } from './programs.js';
 
 // each its own plan (one fused group takes every elementwise node of a shape): a fused chain over a bias
 // (a repeated row) and a scalar, a lone bias add (a group of one), a comparison and a select (int32
-// registers), and a column [N, 1] broadcast along the rows (expanded per chunk where rows have 16 elements or more)
+// registers), a column [N, 1] broadcast along the rows (expanded per chunk where rows have 16 elements or
+// more) and column sums
 const programs = {
   chain: (x: Tensor, b: Tensor) => tanh(sub(sigmoid(add(mul(x, 0.75), b)), b)),
   lone: (x: Tensor, b: Tensor) => sum(add(x, b), [1]),
   select: (x: Tensor, b: Tensor) => where(greater(x, b), exp(x), b),
   column: (x: Tensor, _b: Tensor, c: Tensor) => mul(exp(x), c),
+  // column sums of a pooled value into a pooled value (a bias gradient), both in the plan's memory
+  columnSums: (x: Tensor, b: Tensor) => mul(sum(tanh(x), [0]), b),
 };
 const names = Object.keys(programs) as (keyof typeof programs)[];
 

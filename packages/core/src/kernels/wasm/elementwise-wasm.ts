@@ -430,6 +430,24 @@ export function unaryWasm(code: string, x: TensorData, xo: number, xs: number, o
 }
 
 /**
+ * `o[j] = Σ_r x[r·cols + j]` for j < cols, r < rows (whole arrays, summed from 0 row after row: reduce.ts's
+ * order), where x and o both live in one instance's memory (a compiled plan's buffers): the rows and the sums
+ * are read and written where they are, in one call. False (nothing done) otherwise, or where `cols` is not a
+ * whole number of vectors. @internal
+ */
+export function sumColumnsInPlaceWasm(x: TensorData, rows: number, cols: number, o: TensorData): boolean {
+  const wasm = kernelsFor(o, x);
+  if (wasm === null || rows < 1 || cols < 1 || x.buffer !== wasm.buffer || o.buffer !== wasm.buffer) return false;
+  const view = floatView(wasm, x);
+  if (view === null || o.constructor !== x.constructor) return false;
+  const wide = view === wasm.f64;
+  if (cols % (wide ? 2 : 4) !== 0) return false;
+  o.fill(0, 0, cols);
+  (wide ? wasm.addRows64 : wasm.addRows32)(x.byteOffset, rows, cols * view.BYTES_PER_ELEMENT, o.byteOffset);
+  return true;
+}
+
+/**
  * `o[oo + j] += Σ_r x[xo + r·cols + j]` for j < cols, r < rows, adding row after row (one rounding per add, the
  * order of reduce.ts when the innermost axis is kept). False where not covered. @internal
  */
