@@ -2,18 +2,26 @@
  * Where tapestry's time goes in W1: profiles `--steps` training steps of the W1 model (after two warm-up
  * steps) with V8's sampling profiler through `node:inspector`, then prints self time by function and by
  * source file, and writes the raw profile to bench/results/w1.cpuprofile (open it in Chrome DevTools).
- * Run with `pnpm --filter @tapestry/bench run profile [--steps N] [--cell lstm|gru|custom-lstm] [--jit]`; `--jit`
- * profiles the whole step compiled with core's `jit`, as the bench's `tapestry (jit)` row runs it.
+ * Run with `pnpm --filter @tapestry/bench run profile [--steps N] [--cell lstm|gru|custom-lstm] [--jit] [--relaxed-simd]`;
+ * `--jit` profiles the whole step compiled with core's `jit`, as the bench's `tapestry (jit)` row runs it;
+ * `--relaxed-simd` turns on V8's relaxed SIMD (on by default from Node 22 and in Chrome, behind a flag in Node
+ * 20), so that core's GEMM runs its fused multiply-add build.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session, type Profiler } from 'node:inspector';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { wasmGemmVariant } from '../../packages/core/src/kernels/wasm/gemm-wasm.js';
 import { initialWeights, makeBatch } from './data.js';
 import { FULL_SIZES } from './sizes.js';
 import { tapestryModel, type TapestryCell } from './tapestry-model.js';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '5' }, cell: { type: 'string', default: 'lstm' }, jit: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { steps: { type: 'string', default: '5' }, cell: { type: 'string', default: 'lstm' }, jit: { type: 'boolean', default: false }, 'relaxed-simd': { type: 'boolean', default: false } },
+});
+// before the first product, which is when core validates (and so picks) its GEMM module
+if (values['relaxed-simd']) setFlagsFromString('--experimental-wasm-relaxed-simd');
 const steps = Number(values.steps);
 const cell = values.cell as TapestryCell;
 if (!['lstm', 'gru', 'custom-lstm'].includes(cell)) throw new Error(`profile: --cell must be lstm, gru or custom-lstm, got ${cell}`);
@@ -58,7 +66,8 @@ const top = (map: Map<string, number>, n: number): string[] =>
     .slice(0, n)
     .map(([name, ms]) => `${((100 * ms) / total).toFixed(1).padStart(5)}%  ${(ms / steps).toFixed(1).padStart(7)} ms/step  ${name}`);
 
-console.log(`W1 (${cell}${values.jit ? ', jit' : ''}) tapestry: ${steps} training steps in ${elapsed.toFixed(0)} ms = ${(elapsed / steps).toFixed(1)} ms/step; sampled ${total.toFixed(0)} ms`);
+console.log(`W1 (${cell}${values.jit ? ', jit' : ''}${values['relaxed-simd'] ? ', relaxed SIMD' : ''}) tapestry: ${steps} training steps in ${elapsed.toFixed(0)} ms = ${(elapsed / steps).toFixed(1)} ms/step; sampled ${total.toFixed(0)} ms`);
+console.log(`WebAssembly GEMM build: ${wasmGemmVariant()}`);
 console.log('\nself time by source file:');
 console.log(top(byFile, 15).join('\n'));
 console.log('\nself time by function:');

@@ -77,6 +77,13 @@ export interface Backend {
   view(storage: unknown, size: number): unknown;
   /** Fresh per-plan state for {@link PlanContext.shared}. */
   planContext(): unknown;
+  /**
+   * Storage for all the pooled buffers of one compiled plan at once (contents unspecified), for a backend that
+   * places a plan's working memory together: the CPU puts it in a WebAssembly memory of the plan's own, where
+   * its SIMD kernels read and write it in place. `shared` is the plan's {@link PlanContext.shared}. Undefined
+   * (or a backend without this method): each buffer is allocated by {@link Backend.allocate}.
+   */
+  allocatePlan?(buffers: readonly { readonly dtype: DType; readonly size: number }[], shared: unknown): unknown[] | undefined;
   /** Plans primitive `op`'s kernel for these input and output types and attributes. */
   plan<P extends KernelName>(op: P, inputs: readonly AbstractValue[], output: AbstractValue, attrs: AttrsOf<P>, context: PlanContext): KernelRun;
   /** Plans one kernel for a fused elementwise group. */

@@ -7,12 +7,14 @@ import { allocate, DTYPES, type DType, type TensorData } from '../dtype.js';
 import { cpuKernels, rowsRun, type CpuPlanState, type CpuRun, type PlanKernel, type RowKernel } from '../kernels/cpu-kernels.js';
 import { addRuns, runsOf } from '../kernels/copy.js';
 import { binaryRange } from '../kernels/elementwise.js';
-import { planFused } from '../kernels/fused.js';
+import { planBroadcast } from '../kernels/broadcast-plan.js';
+import { planFused, rowsPerChunk } from '../kernels/fused.js';
 import { scatterAddInto } from '../kernels/layout.js';
 import { SharedRightOperands } from '../kernels/matmul-shared.js';
 import { RegisterFile } from '../kernels/registers.js';
+import { WasmArena } from '../kernels/wasm/elementwise-wasm.js';
 import { axisBlocks, stridesOf } from '../shape.js';
-import type { Backend, KernelName, KernelRun } from './backend.js';
+import type { Backend, FusedInstruction, KernelName, KernelRun } from './backend.js';
 
 /** The CPU backend, the default home of every tensor. */
 export const cpu: Backend = {
@@ -29,9 +31,29 @@ export const cpu: Backend = {
   planContext: (): CpuPlanState => ({ operands: new SharedRightOperands(), registers: new RegisterFile() }),
   plan<P extends KernelName>(op: P, inputs: Parameters<Backend['plan']>[1], output: Parameters<Backend['plan']>[2], attrs: AttrsOf<P>, context: Parameters<Backend['plan']>[4]): KernelRun {
     const kernel = cpuKernels[op];
-    if (kernel.arity !== undefined) return rowsRun(kernel as RowKernel<never>, inputs, output, attrs as never) as KernelRun;
+    if (kernel.arity !== undefined) {
+      const state = context.shared as CpuPlanState | null;
+      // in a compiled plan, an op over rows that batch (a bias add) runs as a fused group of one, whole rows per call
+      if (state !== null && kernel.arity > 1 && rowsPerChunk(planBroadcast(inputs.map((x) => x.shape), output.shape)) > 1) {
+        const instruction = { op: op as FusedInstruction['op'], attrs: attrs as FusedInstruction['attrs'], dtype: output.dtype, operands: inputs.map((_, k) => k), stored: true };
+        const run = planFused({ instructions: [instruction], inputs, shape: output.shape }, state.registers);
+        const outputs: unknown[] = [null];
+        return (storage, o) => {
+          outputs[0] = o;
+          run(storage, outputs);
+        };
+      }
+      return rowsRun(kernel as RowKernel<never>, inputs, output, attrs as never) as KernelRun;
+    }
     if ('alias' in kernel) return (inputs, output) => (output as TensorData).set(inputs[0] as TensorData);
     return (kernel as PlanKernel<P>).plan(inputs, output, attrs, context) as CpuRun as KernelRun;
+  },
+  allocatePlan: (buffers, shared) => {
+    const arena = WasmArena.create(buffers);
+    if (arena === null) return undefined;
+    // the fused groups' registers in the same memory, so that they meet the buffers without copies
+    (shared as CpuPlanState).registers.placeIn(arena);
+    return buffers.map((b) => arena.allocate(b.dtype, b.size));
   },
   planFused: (program, context) => planFused(program, (context.shared as CpuPlanState).registers),
   aliases: (op) => 'alias' in cpuKernels[op],

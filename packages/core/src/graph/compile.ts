@@ -127,7 +127,8 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
   const memory = planMemory(graph, schedule);
   const n = graph.nodes.length;
   const values: unknown[] = new Array(n);
-  const buffers = memory.buffers.map((b) => backend.allocate(b.dtype, b.size));
+  const shared = backend.planContext();
+  const buffers = backend.allocatePlan?.(memory.buffers, shared) ?? memory.buffers.map((b) => backend.allocate(b.dtype, b.size));
   const fresh: number[] = [];
   for (const node of graph.nodes) {
     const storage = schedule.storage[node.id];
@@ -135,7 +136,6 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
     else if (storage === 'output') fresh.push(node.id);
   }
   const slot = (id: number): number => schedule.root[id]!;
-  const shared = backend.planContext();
   const steps: StepFn[] = schedule.steps.map((step) =>
     step.kind === 'node'
       ? nodeStep(graph, graph.nodes[step.id]! as PrimitiveNode, slot, values, backend, shared)

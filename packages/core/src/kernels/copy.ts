@@ -44,9 +44,35 @@ export function runsOf(shape: Shape, strides: readonly number[], base: number): 
   return { starts: stridedIndex(shape.slice(0, rank - 1), strides.slice(0, rank - 1), base), length };
 }
 
+let wholeBuffer: ArrayBufferLike | null = null;
+let wholeView: TensorData | null = null;
+
+/**
+ * A view of the whole buffer of `o` with `o`'s element type, when `x` shares that buffer and type (two
+ * buffers of one compiled plan, which live in one WebAssembly memory): runs between them are copied with
+ * `copyWithin` at buffer-wide indices, about twice as fast for runs of a few hundred elements as
+ * `set(subarray(…))`, which creates a view per run. Null otherwise.
+ */
+export function sharedView(x: TensorData, o: TensorData): TensorData | null {
+  if (x.buffer !== o.buffer || x.constructor !== o.constructor) return null;
+  if (wholeBuffer !== o.buffer || wholeView === null || wholeView.constructor !== o.constructor) {
+    const type = o.constructor as Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor;
+    wholeView = new type(o.buffer as ArrayBuffer, 0, Math.floor(o.buffer.byteLength / o.BYTES_PER_ELEMENT));
+    wholeBuffer = o.buffer;
+  }
+  return wholeView;
+}
+
 /** o (contiguous) ← the runs of x. */
 export function gatherRuns(x: TensorData, o: TensorData, { starts, length }: Runs): void {
   if (length >= COPY_RUN_MIN) {
+    const whole = sharedView(x, o);
+    if (whole !== null) {
+      const xAt = x.byteOffset / x.BYTES_PER_ELEMENT;
+      const oAt = o.byteOffset / o.BYTES_PER_ELEMENT;
+      for (let r = 0; r < starts.length; r++) whole.copyWithin(oAt + r * length, xAt + starts[r]!, xAt + starts[r]! + length);
+      return;
+    }
     for (let r = 0; r < starts.length; r++) o.set(x.subarray(starts[r]!, starts[r]! + length), r * length);
     return;
   }
@@ -60,6 +86,13 @@ export function gatherRuns(x: TensorData, o: TensorData, { starts, length }: Run
 /** The runs of o ← x (contiguous). */
 export function scatterRuns(x: TensorData, o: TensorData, { starts, length }: Runs): void {
   if (length >= COPY_RUN_MIN) {
+    const whole = sharedView(x, o);
+    if (whole !== null) {
+      const xAt = x.byteOffset / x.BYTES_PER_ELEMENT;
+      const oAt = o.byteOffset / o.BYTES_PER_ELEMENT;
+      for (let r = 0; r < starts.length; r++) whole.copyWithin(oAt + starts[r]!, xAt + r * length, xAt + (r + 1) * length);
+      return;
+    }
     for (let r = 0; r < starts.length; r++) o.set(x.subarray(r * length, (r + 1) * length), starts[r]!);
     return;
   }

@@ -14,7 +14,7 @@ import { axisBlocks, broadcastShapes, formatShape, sizeOf, stridesOf, type Shape
 import { deriveKeyWords, keyWords } from '../random/threefry.js';
 import { drawSample } from '../random/samplers.js';
 import { planBroadcast } from './broadcast-plan.js';
-import { COPY_RUN_MIN, gatherRuns, runsOf, scatterRuns } from './copy.js';
+import { COPY_RUN_MIN, gatherRuns, runsOf, scatterRuns, sharedView } from './copy.js';
 import { binaryRange, castRange, unaryRange, whereRange, type BinaryCode, type UnaryCode } from './elementwise.js';
 import { gatherInto, scatterAddInto } from './layout.js';
 import { batchedGemmInto, batchedGemmPackedBInto, gemmBackend } from './matmul.js';
@@ -23,6 +23,7 @@ import { broadcastIndex } from './strided.js';
 import type { SharedRightOperands } from './matmul-shared.js';
 import type { RegisterFile } from './registers.js';
 import { sumRowsWasm, wasmGemmAvailable } from './wasm/gemm-wasm.js';
+import { sumColumnsInPlaceWasm } from './wasm/elementwise-wasm.js';
 
 /** The CPU backend's per-plan state: shared right operands of products and the fused groups' registers. */
 export interface CpuPlanState {
@@ -105,7 +106,10 @@ function columnSumRun(xShape: Shape, axes: readonly number[]): CpuRun | null {
   const rows = sizeOf(xShape.slice(0, axes.length));
   const cols = sizeOf(xShape.slice(axes.length));
   if (rows < 2 || !wasmGemmAvailable()) return null;
-  return ([x], o) => sumRowsWasm(x as Float32Array, 0, rows, cols, o as Float32Array, 0);
+  return ([x], o) => {
+    // a compiled plan's buffers live in the elementwise kernels' memory: summed there, nothing is copied
+    if (!sumColumnsInPlaceWasm(x!, rows, cols, o)) sumRowsWasm(x as Float32Array, 0, rows, cols, o as Float32Array, 0);
+  };
 }
 
 /**
@@ -242,11 +246,16 @@ export const cpuKernels: { readonly [P in KernelName]: CpuKernel<P> } = {
         for (let j = 0; j < parts.length; j++) {
           const part = parts[j]!;
           const w = widths[j]!;
+          // parts in the output's buffer (a compiled plan's) copy within it, without a view per run
+          const whole = w >= COPY_RUN_MIN && outer > 1 ? sharedView(part, o) : null;
+          const partAt = part.byteOffset / part.BYTES_PER_ELEMENT;
+          const oAt = o.byteOffset / o.BYTES_PER_ELEMENT;
           for (let r = 0; r < outer; r++) {
             const src = r * w;
             const dst = r * total + column;
             // a run of at least a few cache lines is a memcpy (several times faster than the element loop)
-            if (w >= COPY_RUN_MIN) o.set(part.subarray(src, src + w), dst);
+            if (whole !== null) whole.copyWithin(oAt + dst, partAt + src, partAt + src + w);
+            else if (w >= COPY_RUN_MIN) o.set(part.subarray(src, src + w), dst);
             else for (let e = 0; e < w; e++) o[dst + e] = part[src + e]!;
           }
           column += w;

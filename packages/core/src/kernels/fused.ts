@@ -7,7 +7,7 @@
  */
 import type { FusedProgram, FusedRun } from '../backend/backend.js';
 import type { DType, TensorData } from '../dtype.js';
-import { planBroadcast } from './broadcast-plan.js';
+import { planBroadcast, type BroadcastPlan } from './broadcast-plan.js';
 import { cpuKernels, type Row1, type Row2, type Row3, type RowKernel } from './cpu-kernels.js';
 import { CHUNK, type RegisterFile } from './registers.js';
 
@@ -21,76 +21,196 @@ interface Member {
 }
 
 /**
+ * How an operand walks the rows of a broadcast plan, when whole rows can be batched into one chunk:
+ * `contiguous`, the next row of an array each row; `repeated`, one row (a bias [H] added to [N, H]) or one
+ * scalar for every row; `column`, one scalar per row that varies along the rows (a [N, 1] maximum subtracted
+ * from [N, H] logits).
+ */
+type RowWalk = 'contiguous' | 'repeated' | 'column';
+
+/** Rows at least this long may batch with a `column` operand (expanding it costs a fill per row). */
+const COLUMN_MIN_INNER = 16;
+
+/** Each operand's {@link RowWalk}, or null where some operand walks the rows otherwise (or there is one row). */
+function rowWalks({ outer, inner, rows, strides }: BroadcastPlan): RowWalk[] | null {
+  if (outer < 2 || 2 * inner > CHUNK) return null;
+  const walks: RowWalk[] = [];
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k]!;
+    if (isRepeated(row)) walks.push('repeated');
+    else if (strides[k] === 1 && row.every((offset, r) => offset === r * inner)) walks.push('contiguous');
+    else if (strides[k] === 0 && inner >= COLUMN_MIN_INNER) walks.push('column');
+    else return null;
+  }
+  return walks;
+}
+
+/**
+ * How many whole rows of a broadcast plan one chunk can take (1: chunks are parts of one row). Rows batch
+ * when every operand walks them in a {@link RowWalk}: then `k` consecutive rows are `k·inner` contiguous
+ * elements of the output and of each contiguous operand; a repeated row is read from a register holding it
+ * `k` times, a column from a register holding each row's scalar `inner` times. A bias add over rows of 512
+ * then runs as a few calls of 4096 elements instead of a call per row, and rows shorter than the SIMD
+ * kernels' minimum (a softmax over 65 classes) reach them at all.
+ */
+export function rowsPerChunk(plan: BroadcastPlan): number {
+  return rowWalks(plan) === null ? 1 : Math.min(plan.outer, Math.floor(CHUNK / plan.inner));
+}
+
+/**
  * Plans the kernel of a fused group over the CPU kernels' row functions. External inputs broadcast to the
  * group's shape; stored members are written straight into their storage, the others live in registers.
  */
 export function planFused(program: FusedProgram, registers: RegisterFile): FusedRun {
-  const { outer, inner, rows, strides } = planBroadcast(program.inputs.map((x) => x.shape), program.shape);
-  const width = Math.min(inner, CHUNK);
+  const plan = planBroadcast(program.inputs.map((x) => x.shape), program.shape);
+  const { inner, rows, strides } = plan;
+  const batch = rowsPerChunk(plan);
+  const width = batch > 1 ? batch * inner : Math.min(inner, CHUNK);
   const counts: Partial<Record<DType, number>> = {};
+  const nextRegister = (dtype: DType): TensorData => {
+    const k = counts[dtype] ?? 0;
+    counts[dtype] = k + 1;
+    return registers.get(dtype, k).subarray(0, width);
+  };
   let stored = 0;
   const members: Member[] = program.instructions.map((ins) => {
     const kernel = cpuKernels[ins.op] as RowKernel<typeof ins.op>;
     const output = { shape: program.shape, dtype: ins.dtype };
     return { arity: kernel.arity, row: kernel.row(ins.attrs as never, output), operands: ins.operands, output: ins.stored ? stored++ : -1, dtype: ins.dtype };
   });
-  const own = members.map((m) => {
-    if (m.output >= 0) return null;
-    const k = counts[m.dtype] ?? 0;
-    counts[m.dtype] = k + 1;
-    return registers.get(m.dtype, k).subarray(0, width);
-  });
+  const own = members.map((m) => (m.output >= 0 ? null : nextRegister(m.dtype)));
+  // batched rows: an operand that repeats one row along the rows is read from a register holding it `batch` times
+  const walks = batch > 1 ? rowWalks(plan)! : null;
+  // batched rows: an operand that repeats one row is read from a register holding it `batch` times (filled
+  // once per run), a column from one holding each row's scalar `inner` times (filled per chunk)
+  const tiles = program.inputs.map((x, k) => (walks !== null && walks[k] === 'repeated' && strides[k] === 1 ? nextRegister(x.dtype) : null));
+  const tileFrom = rows.map((row) => (row === null ? 0 : row[0]!));
+  const columns = program.inputs.map((x, k) => (walks !== null && walks[k] === 'column' ? nextRegister(x.dtype) : null));
+  const hasColumns = columns.some((c) => c !== null);
+  // the stride each operand is read with: an expanded column varies along the chunk
+  const readStrides = strides.map((s, k) => (columns[k] === null ? s : 1));
+  const chunks = chunkTable(plan, batch, width);
+  const inputCount = program.inputs.length;
   const count = members.length;
   const memberArrays: TensorData[] = new Array(count);
+  const sources: TensorData[] = new Array(inputCount);
   // Int32Array: offsets stay small integers, so the row loops index with integer arithmetic
-  const inputOffsets = new Int32Array(program.inputs.length);
+  const inputOffsets = new Int32Array(inputCount);
   return (inputs, outputs) => {
-    const inputArrays = inputs as readonly TensorData[];
+    for (let k = 0; k < inputCount; k++) {
+      const tile = tiles[k]!;
+      const x = inputs[k] as TensorData;
+      if (tile === null) {
+        sources[k] = columns[k] ?? x;
+        continue;
+      }
+      // the repeated row, `batch` times: one copy, then doubling
+      tile.set(x.subarray(tileFrom[k]!, tileFrom[k]! + inner), 0);
+      for (let have = inner; have < width; have *= 2) tile.copyWithin(have, 0, Math.min(have, width - have));
+      sources[k] = tile;
+    }
     for (let m = 0; m < count; m++) {
       const out = members[m]!.output;
       memberArrays[m] = out < 0 ? own[m]! : (outputs[out] as TensorData);
     }
-    for (let r = 0; r < outer; r++) {
-      const base = r * inner;
-      for (let start = 0; start < inner; start += width) {
-        const n = Math.min(width, inner - start);
-        for (let k = 0; k < inputOffsets.length; k++) {
-          const row = rows[k]!;
-          inputOffsets[k] = (row === null ? 0 : row[r]!) + start * strides[k]!;
+    const { at: chunkAt, length: chunkLength, offsets } = chunks;
+    for (let c = 0; c < chunkAt.length; c++) {
+      const at = chunkAt[c]!;
+      const n = chunkLength[c]!;
+      for (let k = 0; k < inputCount; k++) inputOffsets[k] = offsets[c * inputCount + k]!;
+      if (hasColumns) fillColumns(columns, inputs as readonly TensorData[], rows, c * batch, n / inner, inner);
+      for (let m = 0; m < count; m++) {
+        const member = members[m]!;
+        const o = member.operands;
+        const dst = memberArrays[m]!;
+        const dOff = member.output < 0 ? 0 : at;
+        const a0 = o[0]!;
+        const x0 = a0 >= 0 ? sources[a0]! : memberArrays[-a0 - 1]!;
+        const o0 = a0 >= 0 ? inputOffsets[a0]! : memberOffset(members, a0, at);
+        const s0 = a0 >= 0 ? readStrides[a0]! : 1;
+        if (member.arity === 1) {
+          (member.row as Row1)(x0, o0, s0, dst, dOff, n);
+          continue;
         }
-        const at = base + start;
-        for (let m = 0; m < count; m++) {
-          const member = members[m]!;
-          const o = member.operands;
-          const dst = memberArrays[m]!;
-          const dOff = member.output < 0 ? 0 : at;
-          const a0 = o[0]!;
-          const x0 = a0 >= 0 ? inputArrays[a0]! : memberArrays[-a0 - 1]!;
-          const o0 = a0 >= 0 ? inputOffsets[a0]! : memberOffset(members, a0, at);
-          const s0 = a0 >= 0 ? strides[a0]! : 1;
-          if (member.arity === 1) {
-            (member.row as Row1)(x0, o0, s0, dst, dOff, n);
-            continue;
-          }
-          const a1 = o[1]!;
-          const x1 = a1 >= 0 ? inputArrays[a1]! : memberArrays[-a1 - 1]!;
-          const o1 = a1 >= 0 ? inputOffsets[a1]! : memberOffset(members, a1, at);
-          const s1 = a1 >= 0 ? strides[a1]! : 1;
-          if (member.arity === 2) {
-            (member.row as Row2)(x0, o0, s0, x1, o1, s1, dst, dOff, n);
-            continue;
-          }
-          const a2 = o[2]!;
-          const x2 = a2 >= 0 ? inputArrays[a2]! : memberArrays[-a2 - 1]!;
-          const o2 = a2 >= 0 ? inputOffsets[a2]! : memberOffset(members, a2, at);
-          (member.row as Row3)(x0, o0, s0, x1, o1, s1, x2, o2, a2 >= 0 ? strides[a2]! : 1, dst, dOff, n);
+        const a1 = o[1]!;
+        const x1 = a1 >= 0 ? sources[a1]! : memberArrays[-a1 - 1]!;
+        const o1 = a1 >= 0 ? inputOffsets[a1]! : memberOffset(members, a1, at);
+        const s1 = a1 >= 0 ? readStrides[a1]! : 1;
+        if (member.arity === 2) {
+          (member.row as Row2)(x0, o0, s0, x1, o1, s1, dst, dOff, n);
+          continue;
         }
+        const a2 = o[2]!;
+        const x2 = a2 >= 0 ? sources[a2]! : memberArrays[-a2 - 1]!;
+        const o2 = a2 >= 0 ? inputOffsets[a2]! : memberOffset(members, a2, at);
+        (member.row as Row3)(x0, o0, s0, x1, o1, s1, x2, o2, a2 >= 0 ? readStrides[a2]! : 1, dst, dOff, n);
       }
     }
   };
 }
 
+/** The chunks a fused kernel runs: where each starts in the output, how long it is, and each input's offset. */
+interface ChunkTable {
+  readonly at: Int32Array;
+  readonly length: Int32Array;
+  /** Chunk c's offset of input k at `c · inputs + k`. */
+  readonly offsets: Int32Array;
+}
+
+/**
+ * The chunks of `width` elements: parts of one row each, or with `batch` > 1 (see {@link rowsPerChunk}) runs
+ * of `batch` whole rows, in which a contiguous operand is read from the chunk's start, a repeated row or a
+ * column from its register (offset 0) and a scalar from its one place.
+ */
+function chunkTable({ outer, inner, rows, strides }: BroadcastPlan, batch: number, width: number): ChunkTable {
+  const inputs = rows.length;
+  const perRow = batch > 1 || width === 0 ? 0 : Math.ceil(inner / width);
+  const total = batch > 1 ? Math.ceil(outer / batch) : outer * perRow;
+  const at = new Int32Array(total);
+  const length = new Int32Array(total);
+  const offsets = new Int32Array(total * inputs);
+  let c = 0;
+  if (batch > 1) {
+    for (let r = 0; r < outer; r += batch, c++) {
+      at[c] = r * inner;
+      length[c] = Math.min(batch, outer - r) * inner;
+      for (let k = 0; k < inputs; k++) {
+        const row = rows[k]!;
+        // contiguous: the chunk's rows; a repeated row or a column: its register; a scalar: its one place
+        offsets[c * inputs + k] = isRepeated(row) ? (strides[k] === 1 ? 0 : row[0]!) : strides[k] === 1 ? r * inner : 0;
+      }
+    }
+  } else {
+    for (let r = 0; r < outer; r++) {
+      for (let start = 0; start < inner; start += width, c++) {
+        at[c] = r * inner + start;
+        length[c] = Math.min(width, inner - start);
+        for (let k = 0; k < inputs; k++) offsets[c * inputs + k] = (rows[k] === null ? 0 : rows[k]![r]!) + start * strides[k]!;
+      }
+    }
+  }
+  return { at, length, offsets };
+}
+
+/** Whether a row table starts every row at one place (the operand repeats one row, or one scalar, along the rows). */
+function isRepeated(row: Int32Array): boolean {
+  return row.every((offset) => offset === row[0]);
+}
+
 /** Where member `-(operand + 1)`'s current chunk starts: 0 in its register, `at` in its storage. */
 function memberOffset(members: readonly Member[], operand: number, at: number): number {
   return members[-operand - 1]!.output < 0 ? 0 : at;
+}
+
+/** Expands each column operand's scalars for rows `first` to `first + count` into its register, `inner` each. */
+function fillColumns(
+  columns: readonly (TensorData | null)[], inputs: readonly TensorData[], rows: readonly (Int32Array | null)[], first: number, count: number, inner: number,
+): void {
+  for (let k = 0; k < columns.length; k++) {
+    const column = columns[k];
+    if (column === null || column === undefined) continue;
+    const x = inputs[k]!;
+    const row = rows[k]!;
+    for (let q = 0; q < count; q++) column.fill(x[row[first + q]!]!, q * inner, (q + 1) * inner);
+  }
 }

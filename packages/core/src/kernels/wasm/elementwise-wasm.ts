@@ -9,6 +9,11 @@
  * every access of a union-typed array), and `TypedArray.prototype.set` copies at well under 0.1 ns per
  * element, so copy in, SIMD, copy out costs about a seventh of the loop (`pnpm --filter @tapestry/bench run elementwise`).
  *
+ * Rows that already live in a module instance's memory are not copied: the fused groups' registers, and
+ * every pooled buffer of a compiled plan, which gets an instance of its own ({@link WasmArena}). A kernel runs
+ * on the instance holding its output (else its input), reads the operands that instance holds where they
+ * are, and takes such a row whole, in one call.
+ *
  * Same bits as the JavaScript: float32 add, sub, mul, div and sqrt are correctly rounded in both (the
  * JavaScript rounds an exact-enough double result to float32 once, which for these operations gives the
  * correctly rounded float32); the selects, comparisons and sign manipulations are exact; maximum and minimum
@@ -34,9 +39,17 @@ interface ElementwiseExports {
   readonly [kernel: string]: unknown;
 }
 
-/** The module's kernels by dtype and function name, looked up once when it loads. */
+/**
+ * One instance of the module: its memory's views and its kernels by dtype and function name, looked up once
+ * when it is instantiated. The memory never grows after that, so the views stay valid.
+ */
 interface Kernels {
   readonly memory: WebAssembly.Memory;
+  /** The memory's buffer, to recognise arrays that live in it. */
+  readonly buffer: ArrayBufferLike;
+  readonly f32: Float32Array;
+  readonly f64: Float64Array;
+  readonly i32: Int32Array;
   readonly binary32: Readonly<Record<string, Binary>>;
   readonly binary64: Readonly<Record<string, Binary>>;
   readonly unary32: Readonly<Record<string, Unary>>;
@@ -71,7 +84,7 @@ const OUT = IN2 + 8 * CHUNK;
  */
 const REGISTERS_AT = OUT + 8 * CHUNK;
 const REGISTERS = 32;
-const REGISTER_ELEMENTS = 1024;
+const REGISTER_ELEMENTS = 4096;
 const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
 const END = REGISTERS_AT + DTYPES.length * REGISTERS * 8 * REGISTER_ELEMENTS;
 
@@ -83,21 +96,21 @@ const END = REGISTERS_AT + DTYPES.length * REGISTERS * 8 * REGISTER_ELEMENTS;
  */
 export const WASM_MIN_ELEMENTS = 128;
 
+/** The shared instance, behind eager kernels and plans without a memory of their own. */
 let module: Kernels | null | undefined;
+/** The compiled module, to instantiate {@link WasmArena}s from (null until it has compiled). */
+let compiled: WebAssembly.Module | null = null;
 let enabled = true;
-let f32 = new Float32Array(0);
-let f64 = new Float64Array(0);
-let i32 = new Int32Array(0);
-/** The memory's buffer (it never grows after loading), to recognise arrays that live in it. */
-let buffer: ArrayBufferLike | null = null;
 
-function setUp(exports: ElementwiseExports): Kernels {
+/**
+ * Sets up an instance: grows its memory to the scratch and registers plus `extra` bytes (once: it never
+ * grows again), and copies fast-math's table in.
+ */
+function setUp(exports: ElementwiseExports, extra = 0): Kernels {
   const have = exports.memory.buffer.byteLength;
-  if (have < END) exports.memory.grow(Math.ceil((END - have) / 65536));
-  f32 = new Float32Array(exports.memory.buffer);
-  f64 = new Float64Array(exports.memory.buffer);
-  i32 = new Int32Array(exports.memory.buffer);
-  buffer = exports.memory.buffer;
+  if (have < END + extra) exports.memory.grow(Math.ceil((END + extra - have) / 65536));
+  const buffer = exports.memory.buffer;
+  const f64 = new Float64Array(buffer);
   // fast-math's table of 2^(j/128) at address 0 as (hi, lo) pairs, one 16-byte load each (elementwise-wat.ts)
   for (let j = 0; j < fastMathParameters.TABLE_SIZE; j++) {
     f64[2 * j] = fastMathParameters.TWO_POW_J_HI[j]!;
@@ -105,6 +118,10 @@ function setUp(exports: ElementwiseExports): Kernels {
   }
   return {
     memory: exports.memory,
+    buffer,
+    f32: new Float32Array(buffer),
+    f64,
+    i32: new Int32Array(buffer),
     binary32: byName(exports, 'f32_', BINARY),
     binary64: byName(exports, 'f64_', BINARY),
     unary32: byName(exports, 'f32_', UNARY),
@@ -118,15 +135,48 @@ function setUp(exports: ElementwiseExports): Kernels {
 /** The module, loaded on first call (null where it cannot load, or until an asynchronous compile is done). */
 function loaded(): Kernels | null {
   if (module === undefined) {
-    const exports = instantiate<ElementwiseExports>(decodeBase64(ELEMENTWISE_WASM_BASE64), (ready) => {
+    const loaded = instantiate<ElementwiseExports>(decodeBase64(ELEMENTWISE_WASM_BASE64), (ready, from) => {
+      compiled = from;
       module = setUp(ready);
     });
-    module = exports === null ? null : setUp(exports);
+    if (loaded === null) {
+      module = null;
+    } else {
+      compiled = loaded.module;
+      module = setUp(loaded.exports);
+    }
   }
   return module;
 }
 
-/** The kernels, unless they are unavailable or turned off. */
+/** The instances of {@link WasmArena}s by their memory's buffer. */
+const arenas = new WeakMap<ArrayBufferLike, Kernels>();
+/**
+ * The instance found last, checked first: a plan's kernels write into one arena call after call. Held weakly,
+ * so that it does not keep the memory of a plan that is gone.
+ */
+let lastArena: WeakRef<Kernels> | null = null;
+
+/**
+ * The instance to run a kernel writing `o` from `x`, unless the kernels are unavailable or turned off: the
+ * one whose memory holds `o` (so it is written in place), else the one holding `x`, else the shared one.
+ */
+function kernelsFor(o: TensorData, x: TensorData): Kernels | null {
+  const shared = loaded();
+  if (shared === null || !enabled) return null;
+  const last = lastArena?.deref();
+  if (last !== undefined && o.buffer === last.buffer) return last;
+  let arena = arenas.get(o.buffer);
+  if (arena === undefined) {
+    if (last !== undefined && x.buffer === last.buffer) return last;
+    arena = arenas.get(x.buffer);
+    if (arena === undefined) return shared;
+  }
+  lastArena = new WeakRef(arena);
+  return arena;
+}
+
+/** Whether the SIMD kernels are loaded and turned on. */
 function kernels(): Kernels | null {
   const wasm = loaded();
   return enabled ? wasm : null;
@@ -145,30 +195,94 @@ export function setElementwiseWasm(on: boolean): void {
   enabled = on;
 }
 
-/** The float view of the memory and log2 of its element size, for a Float32Array or Float64Array; else null. */
-function floatView(x: TensorData): Float32Array | Float64Array | null {
-  if (x instanceof Float32Array) return f32;
-  if (x instanceof Float64Array) return f64;
+/** The float view of `wasm`'s memory for a Float32Array or Float64Array; else null. */
+function floatView(wasm: Kernels, x: TensorData): Float32Array | Float64Array | null {
+  if (x instanceof Float32Array) return wasm.f32;
+  if (x instanceof Float64Array) return wasm.f64;
   return null;
 }
 
 /**
- * A register of `length` (≤ 1024) elements of `dtype` that lives in the SIMD kernels' memory, so that rows
+ * A register of `length` (≤ 4096) elements of `dtype` that lives in the SIMD kernels' memory, so that rows
  * read from and written to it are not copied (see the module comment); the `k`-th of its dtype, the same
  * memory on every call. For fused groups' registers, which hold values only while one group runs (plans run
  * one group at a time on a thread). Null where the kernels are not loaded or k ≥ 32: allocate instead.
  * @internal
  */
 export function wasmRegister(dtype: DType, k: number, length: number): TensorData | null {
-  if (loaded() === null || k >= REGISTERS || length > REGISTER_ELEMENTS) return null;
+  const wasm = loaded();
+  return wasm === null ? null : registerOf(wasm, dtype, k, length);
+}
+
+/** The k-th register of `dtype` in `wasm`'s memory, `length` long; null where k ≥ 32 or length > 4096. */
+function registerOf(wasm: Kernels, dtype: DType, k: number, length: number): TensorData | null {
+  if (k >= REGISTERS || length > REGISTER_ELEMENTS) return null;
   const at = REGISTERS_AT + (DTYPES.indexOf(dtype) * REGISTERS + k) * 8 * REGISTER_ELEMENTS;
+  return viewOf(wasm.buffer, dtype, at, length);
+}
+
+/** `length` elements of `dtype` from byte `at` of `buffer`. */
+function viewOf(buffer: ArrayBufferLike, dtype: DType, at: number, length: number): TensorData {
   const type = dtype === 'float32' ? Float32Array : dtype === 'float64' ? Float64Array : Int32Array;
   return new type(buffer as ArrayBuffer, at, length);
 }
 
+/** Alignment of arena blocks: a cache line, so that no two blocks share one and every vector is aligned. */
+const ARENA_ALIGN = 64;
+const bytesPer = (dtype: DType): number => (dtype === 'float64' ? 8 : 4);
+const alignUp = (bytes: number): number => Math.ceil(bytes / ARENA_ALIGN) * ARENA_ALIGN;
+/** Arenas above this size are not made (the plan allocates ordinary arrays): a 32-bit memory has 4 GiB. */
+const ARENA_MAX_BYTES = 1 << 30;
+
+/**
+ * The working memory of one compiled plan inside an instance of the SIMD kernels' module of its own: the
+ * plan's pooled buffers and its fused groups' registers live in that instance's memory, so the kernels read
+ * and write them where they are instead of copying rows in and out (each instance has its own scratch,
+ * registers and memory, sized once and never grown, so the views handed out stay valid). Kernels writing
+ * an array of an arena run on its instance. @internal
+ */
+export class WasmArena {
+  private next = END;
+
+  private constructor(private readonly wasm: Kernels, private readonly end: number) {}
+
+  /**
+   * An arena with room for these blocks (each starting on a 64-byte boundary); null where the module is not
+   * loaded (or compiled only asynchronously so far), turned off, the arena would be over 1 GiB, or the engine
+   * refuses the memory.
+   */
+  static create(blocks: readonly { readonly dtype: DType; readonly size: number }[]): WasmArena | null {
+    if (kernels() === null || compiled === null) return null;
+    const bytes = blocks.reduce((t, b) => t + alignUp(b.size * bytesPer(b.dtype)), 0);
+    if (bytes > ARENA_MAX_BYTES) return null;
+    try {
+      const wasm = setUp(new WebAssembly.Instance(compiled, {}).exports as unknown as ElementwiseExports, bytes);
+      arenas.set(wasm.buffer, wasm);
+      return new WasmArena(wasm, END + bytes);
+    } catch {
+      // the engine's memory limit (a RangeError from grow): the plan allocates ordinary arrays
+      return null;
+    }
+  }
+
+  /** `size` elements of `dtype` (zeroed), the next block of those the arena was sized for. */
+  allocate(dtype: DType, size: number): TensorData {
+    const at = this.next;
+    const bytes = size * bytesPer(dtype);
+    if (at + bytes > this.end) throw new Error(`internal: WasmArena.allocate: ${bytes} bytes of ${dtype} do not fit (${this.end - at} left)`);
+    this.next = at + alignUp(bytes);
+    return viewOf(this.wasm.buffer, dtype, at, size);
+  }
+
+  /** The k-th register of `dtype` in this arena's instance (as {@link wasmRegister}). */
+  register(dtype: DType, k: number, length: number): TensorData | null {
+    return registerOf(this.wasm, dtype, k, length);
+  }
+}
+
 /** Copies `n` elements of `x` from `xo` (stride `xs`: 1, or 0 for one element splatted across a vector) to `at`. */
 function copyIn(view: Float32Array | Float64Array | Int32Array, x: TensorData, xo: number, xs: number, at: number, n: number): void {
-  const start = at >> (view === f64 ? 3 : 2);
+  const start = at >> (view instanceof Float64Array ? 3 : 2);
   if (xs === 0) view.fill(x[xo]!, start, start + 16 / view.BYTES_PER_ELEMENT);
   else view.set(x.subarray(xo, xo + n), start);
 }
@@ -179,7 +293,7 @@ function copyIn(view: Float32Array | Float64Array | Int32Array, x: TensorData, x
  * splatted across a vector).
  */
 function input(view: Float32Array | Float64Array | Int32Array, x: TensorData, xo: number, xs: number, scratch: number, n: number): number {
-  if (xs !== 0 && x.buffer === buffer) return x.byteOffset + xo * x.BYTES_PER_ELEMENT;
+  if (xs !== 0 && x.buffer === view.buffer) return x.byteOffset + xo * x.BYTES_PER_ELEMENT;
   copyIn(view, x, xo, xs, scratch, n);
   return scratch;
 }
@@ -189,9 +303,19 @@ function input(view: Float32Array | Float64Array | Int32Array, x: TensorData, xo
  * array in the module's memory when n is a whole number of vectors (so nothing past the row is touched),
  * else at OUT, to be copied out by {@link output}.
  */
-function outputAt(o: TensorData, oo: number, n: number, lanes: number): number {
-  return o.buffer === buffer && n % lanes === 0 ? o.byteOffset + oo * o.BYTES_PER_ELEMENT : OUT;
+function outputAt(view: Float32Array | Float64Array | Int32Array, o: TensorData, oo: number, n: number, lanes: number): number {
+  return o.buffer === view.buffer && n % lanes === 0 ? o.byteOffset + oo * o.BYTES_PER_ELEMENT : OUT;
 }
+
+/** Whether input `x` with stride `xs` is read without a copy per chunk: a row in `view`'s memory, or a broadcast scalar. */
+const inPlace = (view: Float32Array | Float64Array | Int32Array, x: TensorData, xs: number): boolean => xs === 0 || x.buffer === view.buffer;
+
+/**
+ * Elements per kernel call for a row of `n` written to `o`: all of them where nothing is copied (every operand
+ * in place, see {@link inPlace}, and `o` too), else a chunk, what the scratch regions hold.
+ */
+const span = (out: Float32Array | Float64Array | Int32Array, o: TensorData, n: number, lanes: number, inputsInPlace: boolean): number =>
+  inputsInPlace && o.buffer === out.buffer && n % lanes === 0 ? n : CHUNK;
 
 /** Copies `n` results from OUT to `o` at `oo`, unless the kernel wrote them in place (`at` ≠ OUT). */
 function output(view: Float32Array | Float64Array | Int32Array, at: number, o: TensorData, oo: number, n: number): void {
@@ -208,27 +332,28 @@ function output(view: Float32Array | Float64Array | Int32Array, at: number, o: T
 export function binaryWasm(
   code: string, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number, o: TensorData, oo: number, n: number,
 ): boolean {
-  const wasm = kernels();
+  const wasm = kernelsFor(o, a);
   if (wasm === null) return false;
-  const view = floatView(a);
+  const view = floatView(wasm, a);
   if (view === null || a.constructor !== b.constructor) return false;
-  const wide = view === f64;
+  const wide = view === wasm.f64;
   const kernel = (wide ? wasm.binary64 : wasm.binary32)[code];
   if (kernel === undefined) return false;
   const compare = !(code === 'add' || code === 'sub' || code === 'mul' || code === 'div' || code === 'maximum' || code === 'minimum');
   // comparisons write int32; the others write the operands' dtype
   if (compare ? !(o instanceof Int32Array) : o.constructor !== a.constructor) return false;
   const lanes = wide ? 2 : 4;
-  const out = compare ? i32 : view;
+  const out = compare ? wasm.i32 : view;
   const outBytes = compare ? 4 * lanes : 16;
   let aAt = as === 0 ? input(view, a, ao, 0, IN0, 1) : IN0;
   let bAt = bs === 0 ? input(view, b, bo, 0, IN1, 1) : IN1;
-  for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s);
+  const step = span(out, o, n, lanes, inPlace(view, a, as) && inPlace(view, b, bs));
+  for (let s = 0; s < n; s += step) {
+    const len = Math.min(step, n - s);
     const vectors = Math.ceil(len / lanes);
     if (as !== 0) aAt = input(view, a, ao + s, 1, IN0, len);
     if (bs !== 0) bAt = input(view, b, bo + s, 1, IN1, len);
-    const oAt = outputAt(o, oo + s, len, lanes);
+    const oAt = outputAt(out, o, oo + s, len, lanes);
     kernel(aAt, as === 0 ? 0 : 16, bAt, bs === 0 ? 0 : 16, oAt, oAt + vectors * outBytes);
     output(out, oAt, o, oo + s, len);
   }
@@ -240,15 +365,15 @@ export function whereWasm(
   cond: TensorData, co: number, cs: number, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number,
   o: TensorData, oo: number, n: number,
 ): boolean {
-  const wasm = kernels();
+  const wasm = kernelsFor(o, a);
   if (wasm === null) return false;
-  const view = floatView(a);
+  const view = floatView(wasm, a);
   if (view === null || a.constructor !== b.constructor || o.constructor !== a.constructor) return false;
-  const wide = view === f64;
+  const wide = view === wasm.f64;
   let condView: Float32Array | Float64Array | Int32Array;
   let kernel: Where;
   if (cond instanceof Int32Array) {
-    condView = i32;
+    condView = wasm.i32;
     kernel = wide ? wasm.where.f64_where_i32 : wasm.where.f32_where_i32;
   } else if (cond.constructor === a.constructor) {
     condView = view;
@@ -258,17 +383,18 @@ export function whereWasm(
   }
   const lanes = wide ? 2 : 4;
   // an int32 condition for float64 data advances by two int32 (8 bytes) per vector of two doubles
-  const condStep = condView === i32 && wide ? 8 : 16;
+  const condStep = condView === wasm.i32 && wide ? 8 : 16;
   let cAt = cs === 0 ? input(condView, cond, co, 0, IN0, 1) : IN0;
   let aAt = as === 0 ? input(view, a, ao, 0, IN1, 1) : IN1;
   let bAt = bs === 0 ? input(view, b, bo, 0, IN2, 1) : IN2;
-  for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s);
+  const step = span(view, o, n, lanes, inPlace(condView, cond, cs) && inPlace(view, a, as) && inPlace(view, b, bs));
+  for (let s = 0; s < n; s += step) {
+    const len = Math.min(step, n - s);
     const vectors = Math.ceil(len / lanes);
     if (cs !== 0) cAt = input(condView, cond, co + s, 1, IN0, len);
     if (as !== 0) aAt = input(view, a, ao + s, 1, IN1, len);
     if (bs !== 0) bAt = input(view, b, bo + s, 1, IN2, len);
-    const oAt = outputAt(o, oo + s, len, lanes);
+    const oAt = outputAt(view, o, oo + s, len, lanes);
     kernel(cAt, cs === 0 ? 0 : condStep, aAt, as === 0 ? 0 : 16, bAt, bs === 0 ? 0 : 16, oAt, oAt + vectors * 16);
     output(view, oAt, o, oo + s, len);
   }
@@ -280,25 +406,44 @@ export function whereWasm(
  * not covered (float64 exp, tanh and sigmoid among them: those keep Math.*). @internal
  */
 export function unaryWasm(code: string, x: TensorData, xo: number, xs: number, o: TensorData, oo: number, n: number, p0: number): boolean {
-  const wasm = kernels();
+  const wasm = kernelsFor(o, x);
   if (wasm === null) return false;
-  const view = floatView(x);
+  const view = floatView(wasm, x);
   if (view === null || o.constructor !== x.constructor) return false;
-  const wide = view === f64;
+  const wide = view === wasm.f64;
   const kernel = (wide ? wasm.unary64 : wasm.unary32)[code];
   if (kernel === undefined) return false;
   // the JavaScript multiplies a float32 by the double p0: the same as float32 arithmetic only where p0 is a float32
   if (code === 'leakyRelu' && !wide && Math.fround(p0) !== p0) return false;
   const lanes = wide ? 2 : 4;
   let xAt = xs === 0 ? input(view, x, xo, 0, IN0, 1) : IN0;
-  for (let s = 0; s < n; s += CHUNK) {
-    const len = Math.min(CHUNK, n - s);
+  const step = span(view, o, n, lanes, inPlace(view, x, xs));
+  for (let s = 0; s < n; s += step) {
+    const len = Math.min(step, n - s);
     const vectors = Math.ceil(len / lanes);
     if (xs !== 0) xAt = input(view, x, xo + s, 1, IN0, len);
-    const oAt = outputAt(o, oo + s, len, lanes);
+    const oAt = outputAt(view, o, oo + s, len, lanes);
     kernel(xAt, xs === 0 ? 0 : 16, oAt, oAt + vectors * 16, p0);
     output(view, oAt, o, oo + s, len);
   }
+  return true;
+}
+
+/**
+ * `o[j] = Σ_r x[r·cols + j]` for j < cols, r < rows (whole arrays, summed from 0 row after row: reduce.ts's
+ * order), where x and o both live in one instance's memory (a compiled plan's buffers): the rows and the sums
+ * are read and written where they are, in one call. False (nothing done) otherwise, or where `cols` is not a
+ * whole number of vectors. @internal
+ */
+export function sumColumnsInPlaceWasm(x: TensorData, rows: number, cols: number, o: TensorData): boolean {
+  const wasm = kernelsFor(o, x);
+  if (wasm === null || rows < 1 || cols < 1 || x.buffer !== wasm.buffer || o.buffer !== wasm.buffer) return false;
+  const view = floatView(wasm, x);
+  if (view === null || o.constructor !== x.constructor) return false;
+  const wide = view === wasm.f64;
+  if (cols % (wide ? 2 : 4) !== 0) return false;
+  o.fill(0, 0, cols);
+  (wide ? wasm.addRows64 : wasm.addRows32)(x.byteOffset, rows, cols * view.BYTES_PER_ELEMENT, o.byteOffset);
   return true;
 }
 
@@ -307,11 +452,11 @@ export function unaryWasm(code: string, x: TensorData, xo: number, xs: number, o
  * order of reduce.ts when the innermost axis is kept). False where not covered. @internal
  */
 export function addRowsWasm(x: TensorData, xo: number, rows: number, cols: number, o: TensorData, oo: number): boolean {
-  const wasm = kernels();
+  const wasm = kernelsFor(o, x);
   if (wasm === null) return false;
-  const view = floatView(x);
+  const view = floatView(wasm, x);
   if (view === null || o.constructor !== x.constructor) return false;
-  const wide = view === f64;
+  const wide = view === wasm.f64;
   const kernel = wide ? wasm.addRows64 : wasm.addRows32;
   const lanes = wide ? 2 : 4;
   const size = view.BYTES_PER_ELEMENT;

@@ -22,24 +22,28 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Instantiates a module without imports, synchronously where the engine allows it. Returns its exports; null
- * where WebAssembly is missing, the engine rejects the module (validation is the feature test: an engine
- * without SIMD, or without relaxed SIMD, rejects the instructions), or compiling is refused (a strict
- * Content-Security-Policy). Browsers refuse synchronous compiles of large modules on the main thread: then
- * the module is compiled asynchronously, `ready` receives its exports when it is done, and this returns
- * null meanwhile (callers run their JavaScript kernels until then). @internal
+ * Instantiates a module without imports, synchronously where the engine allows it. Returns its exports and the
+ * compiled module (to instantiate again); null where WebAssembly is missing, the engine rejects the module
+ * (validation is the feature test: an engine without SIMD, or without relaxed SIMD, rejects the instructions),
+ * or compiling is refused (a strict Content-Security-Policy). Browsers refuse synchronous compiles of large
+ * modules on the main thread: then the module is compiled asynchronously, `ready` receives its exports and
+ * the module when it is done, and this returns null meanwhile (callers run their JavaScript kernels until
+ * then). @internal
  */
-export function instantiate<T>(bytes: Uint8Array<ArrayBuffer>, ready: (exports: T) => void): T | null {
+export function instantiate<T>(
+  bytes: Uint8Array<ArrayBuffer>, ready: (exports: T, module: WebAssembly.Module) => void,
+): { readonly exports: T; readonly module: WebAssembly.Module } | null {
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.validate !== 'function') return null;
   if (!WebAssembly.validate(bytes)) return null;
   try {
-    return new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as T;
+    const module = new WebAssembly.Module(bytes);
+    return { exports: new WebAssembly.Instance(module, {}).exports as unknown as T, module };
   } catch {
     // a synchronous compile refused (size limit on a browser's main thread, or a CSP): try asynchronously,
     // which a size limit allows and a CSP refuses again (then the JavaScript kernels simply stay)
     if (typeof WebAssembly.instantiate === 'function') {
       WebAssembly.instantiate(bytes, {}).then(
-        (result) => ready(result.instance.exports as unknown as T),
+        (result) => ready(result.instance.exports as unknown as T, result.module),
         () => undefined,
       );
     }

@@ -1,0 +1,84 @@
+/**
+ * How a compiled plan runs elementwise work on the CPU: its pooled buffers and registers live in a WebAssembly
+ * memory of its own (the SIMD kernels read and write them in place), and rows over which every operand is
+ * contiguous or repeated (a bias add) are batched into chunks of whole rows. Both are invisible in the
+ * values: a jitted function gives eager execution's bits.
+ */
+import { describe, expect, it } from 'vitest';
+import { add, concat, exp, grad, greater, jit, mul, sigmoid, slice, sub, sum, tanh, where, type DType, type Tensor } from '@tapestry/core';
+import { cpu } from '../../src/backend/cpu.js';
+import { setElementwiseWasm } from '../../src/kernels/wasm/elementwise-wasm.js';
+import { valuesFor } from './programs.js';
+
+// each its own plan (one fused group takes every elementwise node of a shape): a fused chain over a bias
+// (a repeated row) and a scalar, a lone bias add (a group of one), a comparison and a select (int32
+// registers), a column [N, 1] broadcast along the rows (expanded per chunk where rows have 16 elements or
+// more) and column sums
+const programs = {
+  chain: (x: Tensor, b: Tensor) => tanh(sub(sigmoid(add(mul(x, 0.75), b)), b)),
+  lone: (x: Tensor, b: Tensor) => sum(add(x, b), [1]),
+  select: (x: Tensor, b: Tensor) => where(greater(x, b), exp(x), b),
+  column: (x: Tensor, _b: Tensor, c: Tensor) => mul(exp(x), c),
+  // column sums of a pooled value into a pooled value (a bias gradient), both in the plan's memory
+  columnSums: (x: Tensor, b: Tensor) => mul(sum(tanh(x), [0]), b),
+};
+const names = Object.keys(programs) as (keyof typeof programs)[];
+
+// rows shorter than the SIMD minimum, odd lengths, rows longer than a register, batches that do not divide
+const shapes: [number, number][] = [[1, 5], [2, 3], [3, 65], [33, 64], [70, 65], [7, 130], [9, 512], [5, 2049], [3, 5000]];
+
+describe('compiled elementwise rows', () => {
+  for (const dtype of ['float32', 'float64'] as DType[]) {
+    it(`give eager's bits for broadcast rows, batched or not (${dtype})`, () => {
+      for (const name of names) {
+        const f = jit(programs[name]);
+        for (const [n, h] of shapes) {
+          const x = valuesFor([n, h], n + h, dtype);
+          const b = valuesFor([h], 2 * h + 1, dtype);
+          const c = valuesFor([n, 1], 3 * n + 2, dtype);
+          expect(f(x, b, c).toArray(), `${name} for [${n}, ${h}]`).toEqual(programs[name](x, b, c).toArray());
+        }
+      }
+    });
+  }
+
+  it('gives the same bits with the SIMD kernels turned off (plain arrays, JavaScript loops)', () => {
+    const x = valuesFor([9, 512], 4, 'float32');
+    const b = valuesFor([512], 5, 'float32');
+    const c = valuesFor([9, 1], 6, 'float32');
+    const on = names.map((name) => jit(programs[name])(x, b, c).toArray());
+    setElementwiseWasm(false);
+    try {
+      expect(names.map((name) => jit(programs[name])(x, b, c).toArray())).toEqual(on);
+    } finally {
+      setElementwiseWasm(true);
+    }
+  });
+
+  it("copies slices, concatenations and a slice's gradient (pad) within the plan's memory with eager's values", () => {
+    // runs of 40 and 24 elements (long enough for the bulk copy) from [5, 64], concatenated row by row
+    const layout = (x: Tensor) => {
+      const n = x.shape[0]!;
+      return concat([tanh(slice(x, [0, 16], [n, 40])), exp(slice(x, [0, 0], [n, 24]))], 1);
+    };
+    const loss = (x: Tensor) => sum(mul(layout(x), layout(x)));
+    for (const dtype of ['float32', 'float64'] as DType[]) {
+      const x = valuesFor([5, 64], 7, dtype);
+      expect(jit(layout)(x).toArray()).toEqual(layout(x).toArray());
+      expect(jit(grad(loss))(x).toArray()).toEqual(grad(loss)(x).toArray());
+    }
+  });
+
+  it("places a plan's buffers in one WebAssembly memory: typed, disjoint and aligned to cache lines", () => {
+    const blocks = [{ dtype: 'float32', size: 5 }, { dtype: 'float64', size: 3 }, { dtype: 'int32', size: 7 }, { dtype: 'float32', size: 0 }] as const;
+    const buffers = cpu.allocatePlan!(blocks, cpu.planContext()) as (Float32Array | Float64Array | Int32Array)[];
+    expect(buffers.map((b) => b.constructor)).toEqual([Float32Array, Float64Array, Int32Array, Float32Array]);
+    expect(buffers.map((b) => b.length)).toEqual([5, 3, 7, 0]);
+    expect(new Set(buffers.map((b) => b.buffer)).size).toBe(1);
+    expect(buffers[0]!.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    for (let i = 0; i < buffers.length; i++) {
+      expect(buffers[i]!.byteOffset % 64).toBe(0);
+      if (i > 0) expect(buffers[i]!.byteOffset).toBeGreaterThanOrEqual(buffers[i - 1]!.byteOffset + buffers[i - 1]!.byteLength);
+    }
+  });
+});
