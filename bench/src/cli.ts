@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { enableRelaxedSimd } from '@tapestry/example-common/relaxed-simd';
 import { runBench } from './run.js';
 import { FULL_SIZES, SMOKE_SIZES } from './sizes.js';
 import { formatTable } from './table.js';
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     libraries: { type: 'string' },
     steps: { type: 'string' },
     warmup: { type: 'string' },
+    'plain-simd': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -28,7 +30,9 @@ if (values.help) {
   --smoke      tiny sizes: checks that everything runs, times nothing meaningful
   --workloads  a subset of ${WORKLOADS.join(',')}
   --libraries  a subset of ${LIBRARIES.join(',')} (tapestry, when given, is the reference;
-               pytorch runs /usr/bin/python3 with torch at 1 and 2 threads, and is skipped, saying so, without it)`);
+               pytorch runs /usr/bin/python3 with torch at 1 and 2 threads, and is skipped, saying so, without it)
+  --plain-simd core's GEMM without relaxed SIMD's fused multiply-add (by default the bench turns relaxed SIMD
+               on, as Chrome and Node 21+ have it; Node 20 keeps it behind a flag)`);
   process.exit(0);
 }
 
@@ -46,6 +50,9 @@ function count(name: string, value: string | undefined, fallback: number, min: n
   if (!Number.isInteger(n) || n < min) throw new Error(`bench: --${name} must be an integer ≥ ${min}, got ${value}`);
   return n;
 }
+
+// before the first product: core picks its GEMM build then (the table names the build that ran)
+if (!values['plain-simd']) enableRelaxedSimd();
 
 const mode = values.smoke ? 'smoke' : values.quick ? 'quick' : 'full';
 const result = await runBench({

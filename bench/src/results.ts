@@ -74,6 +74,11 @@ export interface BenchResult {
   readonly date: string;
   readonly mode: 'full' | 'quick' | 'smoke';
   readonly node: string;
+  /**
+   * Which build of core's WebAssembly GEMM ran: relaxed SIMD's fused multiply-add, plain SIMD, or none
+   * (TypeScript kernels); absent in results written before it was recorded.
+   */
+  readonly gemm?: 'relaxed' | 'simd' | null;
   readonly cpu: string;
   readonly cores: number;
   /** 1, 5 and 15-minute load averages when the run started (a busy machine slows every library). */

@@ -1,6 +1,7 @@
 /** Runs the selected workloads and collects a {@link BenchResult}; the CLI and the smoke test both call it. */
 import { cpus, loadavg } from 'node:os';
 import { version } from '@tensorflow/tfjs';
+import { wasmGemmVariant } from '../../packages/core/src/kernels/wasm/gemm-wasm.js';
 import { timeRunners } from './harness.js';
 import { measureMemory, measureMemoryIsolated, type MemoryLibrary, type MemoryMeasurement } from './memory.js';
 import { DEFAULT_PYTHON, pytorchAvailability } from './pytorch.js';
@@ -120,6 +121,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
     date,
     mode: options.mode,
     node: process.versions.node,
+    gemm: wasmGemmVariant(),
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     loadAverage,

@@ -67,7 +67,7 @@ export function formatTable(result: BenchResult): string {
   }
   const pytorch = result.pytorch === undefined ? '' : 'version' in result.pytorch ? ` and PyTorch ${result.pytorch.version}` : '';
   const out = [
-    `tapestry vs TensorFlow.js ${result.tfjsVersion}${pytorch} — ${result.mode} run ${result.date}, Node ${result.node}, ${result.cores} × ${result.cpu}, load ${result.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+    `tapestry vs TensorFlow.js ${result.tfjsVersion}${pytorch} — ${result.mode} run ${result.date}, Node ${result.node}${result.gemm === undefined ? '' : ` (GEMM: ${result.gemm ?? 'TypeScript'})`}, ${result.cores} × ${result.cpu}, load ${result.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
     `medians over ${result.steps} steps after ${result.warmup} warm-up steps; "first ÷ this" > 1 means the first row (eager tapestry) is faster than this row;`,
     `"this ÷ tfjs-…" > 1 means this row is faster than that TensorFlow.js backend; "time ÷ pytorch (…)" < 1 means this row takes less time than PyTorch at that thread count`,
     '',

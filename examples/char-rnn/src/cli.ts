@@ -14,6 +14,7 @@ import { foldIn, randomKey } from '@tapestry/core';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { integer as int, positive, fraction, resumeConfig, runCli, type ResumeOption } from '@tapestry/example-common';
+import { enableRelaxedSimd } from '@tapestry/example-common/relaxed-simd';
 import { prepareCorpus, readText } from './corpus.js';
 import { bitsPerCharacter } from './evaluate.js';
 import { sampleText } from './generate-text.js';
@@ -50,6 +51,9 @@ function unknownLine(ids: Int32Array, unkId: number | undefined): string[] {
 function deviceOption(): Option {
   return new Option('--device <name>', 'where to run: the CPU, or the first WebGPU adapter').choices(DEVICES).default('cpu');
 }
+
+// the GEMM's fused multiply-add build, as Chrome and Node 21+ run it (Node 20 keeps it behind a flag)
+enableRelaxedSimd();
 
 const program = new Command('char-rnn').description('A character-level recurrent language model, trained with tapestry.');
 
