@@ -44,7 +44,7 @@ export { argmax, oneHot } from './ops/indexing.js';
 export { devicePut, deviceGet } from './backend/placement.js';
 export { cpu } from './backend/cpu.js';
 export type {
-  Backend, KernelName, KernelRun, PlanContext, FusedInstruction, FusedProgram, FusedRun, SparseVjpName,
+  Backend, BackendProgram, KernelName, KernelRun, PlanContext, FusedInstruction, FusedProgram, FusedRun, SparseVjpName,
 } from './backend/backend.js';
 export type {
   AbstractValue, AttrsOf, PrimitiveAttrs, AttributedPrimitives, PrimitiveName, PrimitiveKind, ElementwiseName, BinaryName, PlainUnaryName, Primitive, VjpRule,

@@ -6,9 +6,10 @@
  * dispatches and flushes once, so a whole training step is one queue submission.
  */
 import {
-  ArgumentError, DTypeError, InternalError, type AbstractValue, type AttrsOf, type Backend, type DType, type ElementwiseName, type FusedInstruction,
-  type FusedProgram, type FusedRun, type KernelName, type KernelRun, type SparseVjpName, type TensorData,
+  ArgumentError, DTypeError, InternalError, type AbstractValue, type AttrsOf, type Backend, type BackendProgram, type DType, type ElementwiseName, type FusedInstruction,
+  type FusedProgram, type FusedRun, type Graph, type KernelName, type KernelRun, type SparseVjpName, type TensorData,
 } from '@tapestry/core';
+import { GpuProgram } from './program.js';
 import { BufferPool, GpuStorage, type GpuDType } from './storage.js';
 import { sizeOf, wgslType, type KernelSpec } from './wgsl/common.js';
 import { broadcastReads, fusedKernel, type InputRead, type OutputWrite } from './wgsl/elementwise.js';
@@ -140,6 +141,16 @@ export class WebGpuBackend implements Backend {
   /** Per-plan state: none (each kernel holds its own pipeline, params and bind groups). */
   planContext(): unknown {
     return null;
+  }
+
+  /**
+   * Compiles a whole graph with this package's compiler, {@link GpuProgram} (layout ops read through views
+   * inside the kernels that use them, batched reductions, concatenations written in place): core's `jit`
+   * runs graphs on this backend through it, one command buffer per call.
+   */
+  compileGraph(graph: Graph): BackendProgram {
+    const program = new GpuProgram(this, graph);
+    return { freshResults: program.freshResults, run: (inputs, storageFor) => program.runFresh(inputs as GpuStorage[], storageFor) };
   }
 
   /** Whether `op` shares its input's storage: a reshape (storage is contiguous). */

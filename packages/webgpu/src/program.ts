@@ -21,7 +21,7 @@ import {
   type KernelName,
 } from '@tapestry/core';
 import type { WebGpuBackend } from './backend.js';
-import { GpuStorage } from './storage.js';
+import { GpuStorage, type GpuDType } from './storage.js';
 import { broadcastStrides, sizeOf, stridesOf } from './wgsl/common.js';
 import { reducesPerThread } from './wgsl/reduce.js';
 import type { InputRead, OutputWrite } from './wgsl/elementwise.js';
@@ -239,7 +239,12 @@ export class GpuProgram {
     units.forEach((u, k) => {
       for (const s of sourcesRead(u)) lastUse[s] = k;
     });
-    for (const n of nodes) if (n.op === 'const') this.values[n.id] = backend.upload((n as { value: Tensor }).value.dataSync());
+    for (const n of nodes) {
+      if (n.op !== 'const') continue;
+      // a constant already on this device (a tensor the traced function closed over) is used where it is
+      const value = (n as { value: Tensor }).value;
+      this.values[n.id] = value.backend === backend ? (value.storage as GpuStorage) : backend.upload(value.dataSync());
+    }
     const free = new Map<string, GpuStorage[]>();
     // a batch's buffer holds all its rows
     const elements = (n: GraphNode) => sizeOf(n.shape) * (this.rows.get(n.id)?.count ?? 1);
@@ -305,6 +310,44 @@ export class GpuProgram {
     for (const step of this.steps) step(this.values);
     this.backend.flush();
     return this.outputIds.map((id) => this.values[id]!);
+  }
+
+  /**
+   * The dtype and length of each result {@link GpuProgram.runFresh} gives storage of its own (the outputs
+   * that are neither inputs nor constants, each once), in the order it asks `storageFor` for them.
+   */
+  get freshResults(): { dtype: GpuDType; size: number }[] {
+    return this.freshOutputIds().map((id) => ({ dtype: this.graph.nodes[id]!.dtype as GpuDType, size: sizeOf(this.graph.nodes[id]!.shape) }));
+  }
+
+  /**
+   * Runs the program once like {@link GpuProgram.run}, but each result gets storage the caller keeps: from
+   * `storageFor` where it returns some (storage recycled from donated arguments, see core's `jit`), else
+   * fresh storage. This is how core's `jit` runs a graph on this backend; `run` reuses two sets of result
+   * buffers instead, for loops that read each result before the call after next.
+   */
+  runFresh(inputs: readonly GpuStorage[], storageFor: (dtype: GpuDType, size: number) => unknown): GpuStorage[] {
+    if (inputs.length !== this.inputIds.length) {
+      throw new ShapeError(`GpuProgram.runFresh: expected ${this.inputIds.length} inputs (the graph's), got ${inputs.length}`);
+    }
+    this.inputIds.forEach((id, k) => (this.values[id] = inputs[k]!));
+    for (const id of this.freshOutputIds()) {
+      const n = this.graph.nodes[id]!;
+      const size = sizeOf(n.shape);
+      const given = storageFor(n.dtype as GpuDType, size);
+      this.values[id] = given instanceof GpuStorage ? given : this.backend.allocate(n.dtype as GpuDType, Math.max(1, size));
+    }
+    for (const step of this.steps) step(this.values);
+    this.backend.flush();
+    const results = this.outputIds.map((id) => this.values[id]!);
+    // the program keeps no hold on storage the caller now owns
+    for (const id of this.freshOutputIds()) this.values[id] = null;
+    return results;
+  }
+
+  private freshOutputIds(): number[] {
+    const nodes = this.graph.nodes;
+    return [...new Set(this.outputIds)].filter((id) => nodes[id]!.op !== 'input' && nodes[id]!.op !== 'const');
   }
 
   /** The node whose buffer holds `id`'s elements: itself, a shared buffer's owner, or a view's source. */

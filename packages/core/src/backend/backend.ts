@@ -5,6 +5,7 @@
  */
 import type { DType, TensorData } from '../dtype.js';
 import type { AbstractValue, AttrsOf, ElementwiseName, PrimitiveName } from '../binding/primitive.js';
+import type { Graph } from '../graph/graph.js';
 
 /**
  * A kernel planned for fixed shapes and attributes: runs over the inputs' storage and writes the output's.
@@ -59,6 +60,22 @@ export interface FusedProgram {
  */
 export type FusedRun = (inputs: readonly unknown[], outputs: readonly unknown[]) => void;
 
+/**
+ * A whole graph compiled by a backend's own compiler (see {@link Backend.compileGraph}): one call runs every
+ * kernel of the graph over storage the program planned once.
+ */
+export interface BackendProgram {
+  /** The dtype and length of each result that gets storage of its own per call, in the order `run` asks for it. */
+  readonly freshResults: readonly { readonly dtype: DType; readonly size: number }[];
+  /**
+   * Runs the graph once: `inputs` is the storage of `graph.inputs`, in order; returns the storage of each of
+   * `graph.outputs`, in order. A result the caller keeps gets storage from `storageFor` where it returns some
+   * (storage recycled from donated arguments), else fresh storage; an output that is an input or a constant
+   * is that storage.
+   */
+  run(inputs: readonly unknown[], storageFor: (dtype: DType, size: number) => unknown): unknown[];
+}
+
 /** The kernels and storage of one kind of device. */
 export interface Backend {
   /** The backend's name, as errors show it (`cpu`, `webgpu`). */
@@ -104,6 +121,13 @@ export interface Backend {
   accumulateSparse?<P extends SparseVjpName>(
     op: P, acc: unknown, ct: unknown, inputs: readonly AbstractValue[], inputStorage: readonly unknown[], attrs: AttrsOf<P>,
   ): boolean;
+  /**
+   * Compiles a whole optimised graph with the backend's own compiler, for a backend that does better than
+   * core's plan of one kernel per node (a GPU backend reads layout ops through views inside its kernels
+   * instead of dispatching them). `jit` uses it where it exists (and fusion is on); core's compiler plans
+   * the graph with {@link Backend.plan} and {@link Backend.planFused} otherwise.
+   */
+  compileGraph?(graph: Graph): BackendProgram;
   /** Submits pending work (a GPU backend's command buffer); a no-op where work runs at once. */
   flush(): void;
 }

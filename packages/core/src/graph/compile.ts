@@ -8,7 +8,7 @@
 import type { Backend, FusedInstruction, KernelName, KernelRun, PlanContext } from '../backend/backend.js';
 import { cpu } from '../backend/cpu.js';
 import type { DType } from '../dtype.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, InternalError } from '../errors.js';
 import { sizeOf } from '../shape.js';
 import { hostData, Tensor } from '../tensor.js';
 import type { Graph, GraphNode, PrimitiveNode } from './graph.js';
@@ -48,6 +48,37 @@ export interface CompiledGraph {
   run(inputs: readonly Tensor[], storageFor?: StorageSource): (id: number) => Tensor;
   /** The dtype and length of each result that gets storage of its own per call, in the order `run` asks for them. */
   readonly freshResults: readonly { readonly dtype: DType; readonly size: number }[];
+}
+
+/** What `jit` runs: a graph compiled by core's planner ({@link CompiledGraph}) or by the backend's own compiler. */
+export type RunnableGraph = Pick<CompiledGraph, 'graph' | 'backend' | 'run' | 'freshResults'>;
+
+/**
+ * Compiles `graph` for `options.backend`: with the backend's own whole-graph compiler where it has one and
+ * fusion is on (a GPU backend folds layout ops into its kernels), else with {@link compileGraph}.
+ */
+export function compileRunnable(graph: Graph, options: CompileOptions = {}): RunnableGraph {
+  const backend = options.backend ?? cpu;
+  if (backend.compileGraph === undefined || options.fuse === false) return compileGraph(graph, options);
+  const program = backend.compileGraph(graph);
+  return {
+    graph,
+    backend,
+    freshResults: program.freshResults,
+    run(args, storageFor) {
+      const storage = program.run(args.map((t) => t.storage), (dtype, size) => storageFor?.(dtype, size));
+      const results = new Map<number, Tensor>();
+      graph.outputs.forEach((id, k) => {
+        const node = graph.nodes[id]!;
+        if (!results.has(id)) results.set(id, new Tensor(storage[k], node.shape, node.dtype, null, null, backend));
+      });
+      return (id) => {
+        const t = results.get(id);
+        if (t === undefined) throw new InternalError(`jit: node ${id} is not a result of the compiled graph`);
+        return t;
+      };
+    },
+  };
 }
 
 /** A compiled kernel call. */

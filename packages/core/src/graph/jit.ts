@@ -10,7 +10,7 @@ import type { DType } from '../dtype.js';
 import { donateStorage, isDonated, Tensor } from '../tensor.js';
 import { isContainer } from '../tree/tree.js';
 import { buildResult, bindArguments } from './arguments.js';
-import { compileGraph, type CompiledGraph } from './compile.js';
+import { compileRunnable, type RunnableGraph } from './compile.js';
 import type { Graph } from './graph.js';
 import { optimize, type OptimizeOptions } from './optimize.js';
 import { trace } from './trace.js';
@@ -138,7 +138,7 @@ class StoragePool {
  * Runs `compiled` on `args` donating the arguments at `donate`: results take recycled storage where the pool
  * has some, and the donated tensors' storage joins the pool unless a result or a kept argument still uses it.
  */
-function runDonating(compiled: CompiledGraph, pool: StoragePool, args: readonly unknown[], donate: readonly number[]): unknown {
+function runDonating(compiled: RunnableGraph, pool: StoragePool, args: readonly unknown[], donate: readonly number[]): unknown {
   const given: [string, Tensor][] = [];
   const kept: [string, Tensor][] = [];
   args.forEach((a, k) => tensorLeaves(a, `args[${k}]`, donate.includes(k) ? given : kept));
@@ -213,14 +213,14 @@ function hasTracked(args: readonly unknown[]): boolean {
 export function jit<F extends (...args: any[]) => any>(f: F, options: JitOptions = {}): Jitted<F> {
   if (typeof f !== 'function') throw new ArgumentError(`jit: expected a function, got ${typeof f}`);
   const donate = checkDonate(options.donate);
-  const cache = new Map<string, CompiledGraph>();
-  const pools = new Map<CompiledGraph, StoragePool>();
-  const compiledFor = (args: unknown[]): CompiledGraph => {
+  const cache = new Map<string, RunnableGraph>();
+  const pools = new Map<RunnableGraph, StoragePool>();
+  const compiledFor = (args: unknown[]): RunnableGraph => {
     const key = signatureOf(args);
     let compiled = cache.get(key);
     if (compiled === undefined) {
       const backend = backendOfArguments(args);
-      compiled = compileGraph(optimize(trace(f, ...args), options), { ...options, backend });
+      compiled = compileRunnable(optimize(trace(f, ...args), options), { ...options, backend });
       cache.set(key, compiled);
     }
     return compiled;
