@@ -62,7 +62,9 @@ export default defineConfig({
             enabled: true,
             headless: true,
             // WebGPU on Chromium's own software adapter (SwiftShader) where the machine has no GPU
-            provider: playwright({ launchOptions: { executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] } }),
+            provider: playwright({
+              launchOptions: { executablePath: chromiumPath(), args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'] },
+            }),
             instances: [{ browser: 'chromium' }],
             screenshotFailures: false,
           },

@@ -14,7 +14,10 @@ const outDir = fileURLToPath(new URL('./.guides/', import.meta.url));
 const repo = fileURLToPath(new URL('../', import.meta.url));
 
 /** One ```ts block: its code (dedented) and the guide line it starts on. */
-interface Block { readonly code: string; readonly line: number }
+interface Block {
+  readonly code: string;
+  readonly line: number;
+}
 
 /** The ```ts blocks of a markdown text, also when indented inside a list item. */
 export function extractBlocks(markdown: string): Block[] {
@@ -69,7 +72,9 @@ export function toModule(blocks: readonly Block[]): string {
   return [...imports, ...other, ...body, 'export {};', ''].join('\n');
 }
 
-const guides = readdirSync(guidesDir).filter((f) => f.endsWith('.md')).sort();
+const guides = readdirSync(guidesDir)
+  .filter((f) => f.endsWith('.md'))
+  .sort();
 const programs = guides
   .map((file) => ({ file, blocks: extractBlocks(readFileSync(guidesDir + file, 'utf8')) }))
   .filter((g) => g.blocks.length > 0)
@@ -82,7 +87,10 @@ for (const p of programs) writeFileSync(p.module, p.source);
 /** Type errors of every guide's program, as "guide.md line N: message". */
 function typeErrors(): string[] {
   const config = ts.getParsedCommandLineOfConfigFile(`${repo}tsconfig.json`, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
-  const program = ts.createProgram(programs.map((p) => p.module), { ...config.options, noUnusedLocals: false, noEmit: true });
+  const program = ts.createProgram(
+    programs.map((p) => p.module),
+    { ...config.options, noUnusedLocals: false, noEmit: true },
+  );
   return ts.getPreEmitDiagnostics(program).flatMap((d) => {
     const p = programs.find((q) => d.file?.fileName === q.module);
     if (!p) return d.file ? [] : [ts.flattenDiagnosticMessageText(d.messageText, '\n')];
@@ -101,7 +109,7 @@ function typeErrors(): string[] {
   });
 }
 
-describe('the guides\' code', () => {
+describe("the guides' code", () => {
   it('finds the blocks (every guide with code has some)', () => {
     expect(programs.length).toBeGreaterThanOrEqual(8);
   });

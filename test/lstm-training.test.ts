@@ -29,8 +29,7 @@ describe('LSTM + clipByGlobalNorm + Adam', () => {
     const head = linear({ inFeatures: 16, outFeatures: V });
     const [k1, k2] = splitKey(randomKey(0));
     let params = { rnn: layer.init(k1!), head: head.init(k2!) };
-    const loss = (p: typeof params, x: Tensor, y: Tensor) =>
-      crossEntropy(reshape(head.apply(p.head, layer.apply(p.rnn, x).output), [-1, V]), reshape(y, [-1]));
+    const loss = (p: typeof params, x: Tensor, y: Tensor) => crossEntropy(reshape(head.apply(p.head, layer.apply(p.rnn, x).output), [-1, V]), reshape(y, [-1]));
     const optimizer = chain(clipByGlobalNorm(1), adam({ lr: 0.03 }));
     let state = optimizer.init(params);
     const step = valueAndGrad(loss);

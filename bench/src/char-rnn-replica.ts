@@ -56,7 +56,10 @@ export function charRnnSetup(sizes: CharRnnSizes, seed = 0): CharRnnSetup {
   const { embed, rnn, head } = layersOf(sizes);
   const [k1, k2, k3, k4] = splitKey(randomKey(seed), 4) as [Key, Key, Key, Key];
   const draws = uniform(k4, [sizes.batch * (sizes.steps + 1)], { dtype: 'float64' }).dataSync();
-  const ids = tensor(Int32Array.from(draws, (u) => Math.floor(u * sizes.vocab)), { shape: [sizes.batch, sizes.steps + 1] });
+  const ids = tensor(
+    Int32Array.from(draws, (u) => Math.floor(u * sizes.vocab)),
+    { shape: [sizes.batch, sizes.steps + 1] },
+  );
   return { sizes, params: { embedding: embed.init(k1), rnn: rnn.init(k2), head: head.init(k3) }, ids };
 }
 

@@ -38,7 +38,10 @@ if (values.help) {
 
 function list<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T[] | undefined {
   if (value === undefined) return undefined;
-  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = items.filter((s) => !allowed.includes(s as T));
   if (bad.length > 0) throw new Error(`bench: unknown ${name} ${bad.join(', ')}; choose from ${allowed.join(', ')}`);
   return allowed.filter((a) => items.includes(a));

@@ -63,6 +63,8 @@ for (const c of CASES) {
     const js = best(c, n, 300);
     setElementwiseWasm(true);
     const simd = best(c, n, 300);
-    console.log(`${c.label.padEnd(22)} ${String(n).padStart(6)} ${js.toFixed(3).padStart(9)} ${simd.toFixed(3).padStart(11)} ${(js / simd).toFixed(1).padStart(8)}×`);
+    console.log(
+      `${c.label.padEnd(22)} ${String(n).padStart(6)} ${js.toFixed(3).padStart(9)} ${simd.toFixed(3).padStart(11)} ${(js / simd).toFixed(1).padStart(8)}×`,
+    );
   }
 }

@@ -8,26 +8,36 @@
  * repetitions, since other processes on a shared machine only ever slow a run down.
  */
 import { unaryRange, type UnaryCode } from '../../packages/core/src/kernels/elementwise.js';
-import {
-  expFloat32Range, fastExp, fastSigmoid, fastTanh, sigmoidFloat32Range, tanhFloat32Range,
-} from '../../packages/core/src/kernels/fast-math.js';
+import { expFloat32Range, fastExp, fastSigmoid, fastTanh, sigmoidFloat32Range, tanhFloat32Range } from '../../packages/core/src/kernels/fast-math.js';
 
 const ROW = 8192;
 
 type RowKernel = (x: Float32Array, o: Float32Array) => void;
 
 // One function per Math.* loop, so each is monomorphic, as the baseline deserves.
-const mathExp: RowKernel = (x, o) => { for (let i = 0; i < x.length; i++) o[i] = Math.exp(x[i]!); };
-const mathTanh: RowKernel = (x, o) => { for (let i = 0; i < x.length; i++) o[i] = Math.tanh(x[i]!); };
+const mathExp: RowKernel = (x, o) => {
+  for (let i = 0; i < x.length; i++) o[i] = Math.exp(x[i]!);
+};
+const mathTanh: RowKernel = (x, o) => {
+  for (let i = 0; i < x.length; i++) o[i] = Math.tanh(x[i]!);
+};
 const mathSigmoid: RowKernel = (x, o) => {
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
     if (v >= 0) o[i] = 1 / (1 + Math.exp(-v));
-    else { const e = Math.exp(v); o[i] = e / (1 + e); }
+    else {
+      const e = Math.exp(v);
+      o[i] = e / (1 + e);
+    }
   }
 };
-const multiply: RowKernel = (x, o) => { for (let i = 0; i < x.length; i++) o[i] = x[i]! * 1.5; };
-const viaUnaryRange = (code: UnaryCode): RowKernel => (x, o) => unaryRange(code, x, 0, 1, o, 0, x.length);
+const multiply: RowKernel = (x, o) => {
+  for (let i = 0; i < x.length; i++) o[i] = x[i]! * 1.5;
+};
+const viaUnaryRange =
+  (code: UnaryCode): RowKernel =>
+  (x, o) =>
+    unaryRange(code, x, 0, 1, o, 0, x.length);
 
 /** Best ns/element of `kernel` on `x`, repeating for about `budgetMs`. */
 function bestNsPerElement(kernel: RowKernel, x: Float32Array, budgetMs: number): number {
@@ -49,8 +59,12 @@ function uniformRow(limit: number, seed: number): Float32Array {
   const row = new Float32Array(ROW);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < ROW; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
-    row[i] = (s / 2 ** 32 * 2 - 1) * limit;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    row[i] = ((s / 2 ** 32) * 2 - 1) * limit;
   }
   return row;
 }
@@ -68,7 +82,11 @@ function main(): void {
   const gates = uniformRow(5, 1);
   const wide = uniformRow(80, 2);
   // sanity: the fast kernels compute the functions they claim to
-  for (const [f, g] of [[fastExp, Math.exp], [fastTanh, Math.tanh], [fastSigmoid, (v: number) => 1 / (1 + Math.exp(-v))]] as const) {
+  for (const [f, g] of [
+    [fastExp, Math.exp],
+    [fastTanh, Math.tanh],
+    [fastSigmoid, (v: number) => 1 / (1 + Math.exp(-v))],
+  ] as const) {
     for (const v of gates) if (Math.abs(f(v) - g(v)) > 1e-12 * Math.abs(g(v))) throw new Error(`fast-math bench: wrong value at ${v}`);
   }
   warmUnaryRangeWithFloat64();
@@ -80,13 +98,20 @@ function main(): void {
   ];
   console.log(`float32 rows of ${ROW}; best of repetitions over ~${budgetMs} ms each; ns/element`);
   console.log(`multiply (loop cost): ${bestNsPerElement(multiply, gates, budgetMs).toFixed(2)}`);
-  console.log(`${'function'.padEnd(9)} ${'inputs'.padEnd(11)} ${'Math.*'.padStart(7)} ${'fast'.padStart(7)} ${'speed-up'.padStart(9)} ${'unaryRange'.padStart(11)}`);
+  console.log(
+    `${'function'.padEnd(9)} ${'inputs'.padEnd(11)} ${'Math.*'.padStart(7)} ${'fast'.padStart(7)} ${'speed-up'.padStart(9)} ${'unaryRange'.padStart(11)}`,
+  );
   for (const [name, reference, fast, kernel] of rows) {
-    for (const [label, x] of [['[-5, 5]', gates], ['[-80, 80]', wide]] as const) {
+    for (const [label, x] of [
+      ['[-5, 5]', gates],
+      ['[-80, 80]', wide],
+    ] as const) {
       const m = bestNsPerElement(reference, x, budgetMs);
       const f = bestNsPerElement(fast, x, budgetMs);
       const k = bestNsPerElement(kernel, x, budgetMs);
-      console.log(`${name.padEnd(9)} ${label.padEnd(11)} ${m.toFixed(2).padStart(7)} ${f.toFixed(2).padStart(7)} ${(m / f).toFixed(1).padStart(8)}× ${k.toFixed(2).padStart(11)}`);
+      console.log(
+        `${name.padEnd(9)} ${label.padEnd(11)} ${m.toFixed(2).padStart(7)} ${f.toFixed(2).padStart(7)} ${(m / f).toFixed(1).padStart(8)}× ${k.toFixed(2).padStart(11)}`,
+      );
     }
   }
 }

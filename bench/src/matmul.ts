@@ -95,4 +95,8 @@ report(
   true,
 );
 console.log('\ncrossover (square m = n = k):');
-report([4, 8, 12, 16, 24, 32, 64].map((s) => product(`${s}³`, s, s, s)), 300, false);
+report(
+  [4, 8, 12, 16, 24, 32, 64].map((s) => product(`${s}³`, s, s, s)),
+  300,
+  false,
+);

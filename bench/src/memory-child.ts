@@ -2,6 +2,11 @@
 import { measureMemory, type MemoryLibrary } from './memory.js';
 import type { BenchSizes } from './sizes.js';
 
-const { library, sizes, steps, trainSteps } = JSON.parse(process.argv[2] ?? '{}') as { library: MemoryLibrary; sizes: BenchSizes; steps: number; trainSteps: number };
+const { library, sizes, steps, trainSteps } = JSON.parse(process.argv[2] ?? '{}') as {
+  library: MemoryLibrary;
+  sizes: BenchSizes;
+  steps: number;
+  trainSteps: number;
+};
 const result = await measureMemory(library, sizes, steps, trainSteps, true);
 console.log(`RESULT ${JSON.stringify(result)}`);

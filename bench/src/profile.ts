@@ -18,7 +18,12 @@ import { FULL_SIZES } from './sizes.js';
 import { tapestryModel, type TapestryCell } from './tapestry-model.js';
 
 const { values } = parseArgs({
-  options: { steps: { type: 'string', default: '5' }, cell: { type: 'string', default: 'lstm' }, jit: { type: 'boolean', default: false }, 'relaxed-simd': { type: 'boolean', default: false } },
+  options: {
+    steps: { type: 'string', default: '5' },
+    cell: { type: 'string', default: 'lstm' },
+    jit: { type: 'boolean', default: false },
+    'relaxed-simd': { type: 'boolean', default: false },
+  },
 });
 // before the first product, which is when core validates (and so picks) its GEMM module
 if (values['relaxed-simd']) setFlagsFromString('--experimental-wasm-relaxed-simd');
@@ -49,7 +54,11 @@ profile.samples!.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + profile.t
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const byFunction = new Map<string, number>();
 const byFile = new Map<string, number>();
-const shortUrl = (url: string): string => url.replace(/^file:\/\//, '').replace(/^.*\/work\/main\//, '').replace(/^.*node_modules\//, 'node_modules/') || '(native / V8)';
+const shortUrl = (url: string): string =>
+  url
+    .replace(/^file:\/\//, '')
+    .replace(/^.*\/work\/main\//, '')
+    .replace(/^.*node_modules\//, 'node_modules/') || '(native / V8)';
 for (const node of profile.nodes) {
   const ms = self.get(node.id) ?? 0;
   if (ms === 0) continue;
@@ -66,7 +75,9 @@ const top = (map: Map<string, number>, n: number): string[] =>
     .slice(0, n)
     .map(([name, ms]) => `${((100 * ms) / total).toFixed(1).padStart(5)}%  ${(ms / steps).toFixed(1).padStart(7)} ms/step  ${name}`);
 
-console.log(`W1 (${cell}${values.jit ? ', jit' : ''}${values['relaxed-simd'] ? ', relaxed SIMD' : ''}) tapestry: ${steps} training steps in ${elapsed.toFixed(0)} ms = ${(elapsed / steps).toFixed(1)} ms/step; sampled ${total.toFixed(0)} ms`);
+console.log(
+  `W1 (${cell}${values.jit ? ', jit' : ''}${values['relaxed-simd'] ? ', relaxed SIMD' : ''}) tapestry: ${steps} training steps in ${elapsed.toFixed(0)} ms = ${(elapsed / steps).toFixed(1)} ms/step; sampled ${total.toFixed(0)} ms`,
+);
 console.log(`WebAssembly GEMM build: ${wasmGemmVariant()}`);
 console.log('\nself time by source file:');
 console.log(top(byFile, 15).join('\n'));

@@ -30,7 +30,10 @@ export interface BenchOptions {
 }
 
 async function timedWorkload(
-  id: Exclude<WorkloadId, 'W6'>, options: BenchOptions, libraries: readonly Library[], pytorch: PytorchContext,
+  id: Exclude<WorkloadId, 'W6'>,
+  options: BenchOptions,
+  libraries: readonly Library[],
+  pytorch: PytorchContext,
 ): Promise<TimedCase[]> {
   const out: TimedCase[] = [];
   for (const c of await workloadCases(id, options.sizes, libraries, pytorch)) {

@@ -6,7 +6,12 @@ const compact = (x: number | undefined): string => (x === undefined ? '-' : x >=
 
 function pad(cells: string[][]): string[] {
   const widths = cells[0]!.map((_, j) => Math.max(...cells.map((row) => row[j]!.length)));
-  return cells.map((row) => row.map((cell, j) => (j < 3 ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!))).join('  ').trimEnd());
+  return cells.map((row) =>
+    row
+      .map((cell, j) => (j < 3 ? cell.padEnd(widths[j]!) : cell.padStart(widths[j]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function timedLines(id: string, c: TimedCase, tfjs: readonly string[], torch: readonly string[]): string[][] {
@@ -27,7 +32,8 @@ function timedLines(id: string, c: TimedCase, tfjs: readonly string[], torch: re
 /** The reference rows (TensorFlow.js, PyTorch) that any timed case compares with, in order of appearance: one column each. */
 function referenceLibraries(result: BenchResult, field: 'speedOverTfjs' | 'timeOverPytorch'): string[] {
   const seen = new Set<string>();
-  for (const w of result.workloads) for (const c of w.cases) if (!isMemoryCase(c)) for (const r of c.rows) Object.keys(r[field] ?? {}).forEach((l) => seen.add(l));
+  for (const w of result.workloads)
+    for (const c of w.cases) if (!isMemoryCase(c)) for (const r of c.rows) Object.keys(r[field] ?? {}).forEach((l) => seen.add(l));
   return [...seen];
 }
 
@@ -50,12 +56,20 @@ export function formatTable(result: BenchResult): string {
   const torch = referenceLibraries(result, 'timeOverPytorch');
   const timed: string[][] = [
     [
-      'workload', 'case / check', 'library', 'median ms', 'tokens/s', 'GFLOP/s', 'first ÷ this (speed)',
+      'workload',
+      'case / check',
+      'library',
+      'median ms',
+      'tokens/s',
+      'GFLOP/s',
+      'first ÷ this (speed)',
       ...tfjs.map((l) => `this ÷ ${l} (speed)`),
       ...torch.map((l) => `time ÷ ${l}`),
     ],
   ];
-  const memory: string[][] = [['workload', 'case / check', 'library', 'RSS before MB', 'peak RSS MB', 'heap+buffers at fwd end MB', 'tapestry ÷ this (peak RSS)']];
+  const memory: string[][] = [
+    ['workload', 'case / check', 'library', 'RSS before MB', 'peak RSS MB', 'heap+buffers at fwd end MB', 'tapestry ÷ this (peak RSS)'],
+  ];
   const errors: string[] = [];
   for (const w of result.workloads) {
     if (w.error) errors.push(`${w.id} ${w.title}: FAILED: ${w.error}`);

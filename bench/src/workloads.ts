@@ -110,7 +110,8 @@ function tapestryRunner(name: string, model: TapestryModel, mode: 'train' | 'for
     activate: async () => {},
     step: () => {
       const value = run();
-      if (model.compiledSignatures() > 1) throw new Error(`bench: ${name} traced again (${model.compiledSignatures()} signatures), so it measures tracing, not replay`);
+      if (model.compiledSignatures() > 1)
+        throw new Error(`bench: ${name} traced again (${model.compiledSignatures()} signatures), so it measures tracing, not replay`);
       return [value];
     },
   };
@@ -121,7 +122,12 @@ function tapestryRunner(name: string, model: TapestryModel, mode: 'train' | 'for
  * runs (W5: the custom cell and the built-in beside it); `tapestry-jit` runs the first of them.
  */
 async function modelCase(
-  kind: CellKind, tapestryCells: readonly TapestryCell[], mode: 'train' | 'forward', sizes: BenchSizes, libraries: readonly Library[], pytorch?: PytorchContext,
+  kind: CellKind,
+  tapestryCells: readonly TapestryCell[],
+  mode: 'train' | 'forward',
+  sizes: BenchSizes,
+  libraries: readonly Library[],
+  pytorch?: PytorchContext,
 ): Promise<WorkloadCase> {
   const weights = initialWeights(kind, sizes);
   const batch = makeBatch(sizes);
@@ -307,7 +313,10 @@ async function matmulCase(size: number, libraries: readonly Library[], pytorch?:
 
 /** The timed cases of workload `id` (W1–W5, W7); `pytorch` says where PyTorch is, if its rows are wanted. */
 export async function workloadCases(
-  id: Exclude<WorkloadId, 'W6'>, sizes: BenchSizes, libraries: readonly Library[], pytorch?: PytorchContext,
+  id: Exclude<WorkloadId, 'W6'>,
+  sizes: BenchSizes,
+  libraries: readonly Library[],
+  pytorch?: PytorchContext,
 ): Promise<WorkloadCase[]> {
   switch (id) {
     case 'W1':

@@ -33,7 +33,10 @@ describe('bench smoke', () => {
         // jit runs in the model workloads only, right after eager tapestry
         const jitRows = c.rows.filter((r) => r.library.includes('jit')).map((r) => r.library);
         const expectedJit: Record<string, string[]> = {
-          W4: [], W6: [], W5: ['tapestry (custom cell, jit)'], W7: ['tapestry (jit, 1 thread)', 'tapestry (jit, 2 threads)'],
+          W4: [],
+          W6: [],
+          W5: ['tapestry (custom cell, jit)'],
+          W7: ['tapestry (jit, 1 thread)', 'tapestry (jit, 2 threads)'],
         };
         // W1–W3 run jit on one thread and on two through @tapestry/parallel
         expect(jitRows, w.id).toEqual(expectedJit[w.id] ?? ['tapestry (jit)', 'tapestry (jit, 2 threads)']);
@@ -68,7 +71,7 @@ describe('bench smoke', () => {
     expect(result.pytorch).toBeUndefined();
   });
 
-  it('PyTorch rows: with torch they compute tapestry\'s numbers at 1 and 2 threads; without it the run says they were skipped', async () => {
+  it("PyTorch rows: with torch they compute tapestry's numbers at 1 and 2 threads; without it the run says they were skipped", async () => {
     const availability = pytorchAvailability();
     const result = await runBench({ mode: 'smoke', sizes: SMOKE_SIZES, warmup: 2, steps: 1, workloads: ['W1', 'W7'], libraries: ['tapestry-jit', 'pytorch'] });
     expect(result.pytorch).toEqual(availability);
@@ -92,14 +95,20 @@ describe('bench smoke', () => {
 
   it('without a Python that imports torch, the PyTorch rows are skipped and the table says why', async () => {
     const result = await runBench({
-      mode: 'smoke', sizes: SMOKE_SIZES, warmup: 2, steps: 1, workloads: ['W3'], libraries: ['tapestry', 'pytorch'], python: '/nonexistent/python3',
+      mode: 'smoke',
+      sizes: SMOKE_SIZES,
+      warmup: 2,
+      steps: 1,
+      workloads: ['W3'],
+      libraries: ['tapestry', 'pytorch'],
+      python: '/nonexistent/python3',
     });
     expect(result.pytorch).toEqual({ missing: expect.stringContaining('/nonexistent/python3 could not run') });
     expect((result.workloads[0]!.cases[0] as TimedCase).rows.map((r) => r.library)).toEqual(['tapestry']);
     expect(formatTable(result)).toContain('PyTorch rows skipped: /nonexistent/python3 could not run');
   });
 
-  it('the jitted tapestry model compiles once and then replays eager tapestry\'s numbers', () => {
+  it("the jitted tapestry model compiles once and then replays eager tapestry's numbers", () => {
     for (const cell of ['lstm', 'gru', 'custom-lstm'] as const) {
       const weights = initialWeights(cell === 'gru' ? 'gru' : 'lstm', SMOKE_SIZES, 5);
       const batch = makeBatch(SMOKE_SIZES, 6, 7);
@@ -114,7 +123,11 @@ describe('bench smoke', () => {
 
   it('selecting only tapestry-jit skips the workloads it does not run', async () => {
     const result = await runBench({ mode: 'smoke', sizes: SMOKE_SIZES, warmup: 2, steps: 1, workloads: ['W3', 'W4', 'W6'], libraries: ['tapestry-jit'] });
-    expect(result.workloads.map((w) => [w.id, w.cases.length, w.skipped !== undefined])).toEqual([['W3', 1, false], ['W4', 0, true], ['W6', 0, true]]);
+    expect(result.workloads.map((w) => [w.id, w.cases.length, w.skipped !== undefined])).toEqual([
+      ['W3', 1, false],
+      ['W4', 0, true],
+      ['W6', 0, true],
+    ]);
     expect((result.workloads[0]!.cases[0] as TimedCase).rows.map((r) => r.library)).toEqual(['tapestry (jit)', 'tapestry (jit, 2 threads)']);
   });
 
@@ -139,7 +152,13 @@ describe('bench smoke', () => {
   });
 
   it('a thread count that does not divide the batch fails the pool with an error that says so', async () => {
-    const setup = { cell: 'lstm' as const, mode: 'train' as const, sizes: SMOKE_SIZES, weights: initialWeights('lstm', SMOKE_SIZES), batch: makeBatch(SMOKE_SIZES) };
+    const setup = {
+      cell: 'lstm' as const,
+      mode: 'train' as const,
+      sizes: SMOKE_SIZES,
+      weights: initialWeights('lstm', SMOKE_SIZES),
+      batch: makeBatch(SMOKE_SIZES),
+    };
     await expect(dataParallel(modelReplica, { threads: 3, setup })).rejects.toThrow('bench: 3 threads must divide the batch of 4 rows');
   });
 

@@ -51,7 +51,9 @@ export default defineConfig({
         // entry chunk, and so run the training worker's top level in every thread; the shared code goes to a
         // chunk of its own instead, which both import. @tapestry/parallel stays out of it: it is loaded only
         // for several threads (see src/cpu-engine.ts).
-        codeSplitting: { groups: [{ debugName: 'training', name: (id: string) => (/\/src\/(worker|replica-entry)\.ts$|\/packages\/parallel\//.test(id) ? null : 'training') }] },
+        codeSplitting: {
+          groups: [{ debugName: 'training', name: (id: string) => (/\/src\/(worker|replica-entry)\.ts$|\/packages\/parallel\//.test(id) ? null : 'training') }],
+        },
       },
     },
   },

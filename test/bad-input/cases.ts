@@ -75,4 +75,3 @@ export function badInputCases(cases: readonly BadInputCase[]): void {
     expect((c.held ?? []).map(snapshot)).toEqual(before);
   });
 }
-

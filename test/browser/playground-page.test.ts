@@ -34,7 +34,10 @@ beforeAll(async () => {
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   await page.goto(server.resolvedUrls!.local[0]!);
-  await page.getByTestId('status').filter({ hasText: /^ready$/ }).waitFor({ timeout: 60_000 });
+  await page
+    .getByTestId('status')
+    .filter({ hasText: /^ready$/ })
+    .waitFor({ timeout: 60_000 });
 }, 120_000);
 
 afterAll(async () => {
@@ -48,7 +51,13 @@ const steps = async () => Number(await text('steps'));
 /** Small settings, so 30 steps take seconds on a loaded 2-core machine; one CPU thread unless asked. */
 async function smallModel(cell: string, compute: { device?: 'cpu' | 'webgpu'; threads?: number } = {}): Promise<void> {
   await page.getByTestId('cell').selectOption(cell);
-  for (const [id, value] of [['hiddenSize', '48'], ['embeddingDim', '16'], ['batchSize', '8'], ['seqLen', '24'], ['lr', '0.01']] as const) {
+  for (const [id, value] of [
+    ['hiddenSize', '48'],
+    ['embeddingDim', '16'],
+    ['batchSize', '8'],
+    ['seqLen', '24'],
+    ['lr', '0.01'],
+  ] as const) {
     await page.locator(`#${id}`).fill(value);
   }
   await page.getByTestId('device').selectOption(compute.device ?? 'cpu');
@@ -138,7 +147,15 @@ describe('the playground page in Chromium', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download').click()]);
     const bytes = readFileSync((await download.path())!);
     const { tensors, metadata } = decodeSafetensors(bytes);
-    expect(Object.keys(tensors).sort()).toEqual(['embedding.weight', 'head.bias', 'head.weight', 'rnn.bias_hh_l0', 'rnn.bias_ih_l0', 'rnn.weight_hh_l0', 'rnn.weight_ih_l0']);
+    expect(Object.keys(tensors).sort()).toEqual([
+      'embedding.weight',
+      'head.bias',
+      'head.weight',
+      'rnn.bias_hh_l0',
+      'rnn.bias_ih_l0',
+      'rnn.weight_hh_l0',
+      'rnn.weight_ih_l0',
+    ]);
     expect(tensors['rnn.weight_ih_l0']!.shape).toEqual([4 * 48, 16]);
     expect(metadata?.format).toBe('tapestry-playground/1');
     const step = Number(metadata!.step);
@@ -194,14 +211,22 @@ describe('the playground page in Chromium', () => {
         if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()} (unisolated page): ${message.text()}`);
       });
       await other.goto(`http://127.0.0.1:${(plain.address() as { port: number }).port}/`);
-      await other.getByTestId('status').filter({ hasText: /^ready$/ }).waitFor({ timeout: 60_000 });
+      await other
+        .getByTestId('status')
+        .filter({ hasText: /^ready$/ })
+        .waitFor({ timeout: 60_000 });
       expect(await other.evaluate(() => globalThis.crossOriginIsolated)).toBe(false);
       expect(await other.getByTestId('threads-note').textContent()).toMatch(/one thread: the page is not cross-origin isolated/);
       expect(await other.getByTestId('threads').inputValue()).toBe('1');
       expect(await other.getByTestId('threads').isDisabled()).toBe(true);
       // and it trains, on one thread (the pool's code, which needs shared memory, is never loaded)
       await other.getByTestId('device').selectOption('cpu');
-      for (const [id, value] of [['hiddenSize', '32'], ['batchSize', '8'], ['seqLen', '16']] as const) await other.locator(`#${id}`).fill(value);
+      for (const [id, value] of [
+        ['hiddenSize', '32'],
+        ['batchSize', '8'],
+        ['seqLen', '16'],
+      ] as const)
+        await other.locator(`#${id}`).fill(value);
       await other.getByTestId('start').click();
       await expect.poll(async () => Number(await other.getByTestId('steps').textContent()), { timeout: 120_000, interval: 100 }).toBeGreaterThanOrEqual(5);
       expect(await other.getByTestId('compute').textContent()).toBe('CPU, 1 thread');

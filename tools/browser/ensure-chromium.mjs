@@ -21,10 +21,12 @@ if (process.env.CHROMIUM_PATH !== undefined) {
 }
 const root = typeof process.getuid === 'function' && process.getuid() === 0;
 if (!root || !existsSync('/usr/bin/apt-get')) {
-  console.error('browser tests: no Chromium at /usr/bin/chromium. Install it (Debian/Ubuntu: `sudo apt-get install -y chromium`) or set CHROMIUM_PATH to a Chromium or Chrome binary.');
+  console.error(
+    'browser tests: no Chromium at /usr/bin/chromium. Install it (Debian/Ubuntu: `sudo apt-get install -y chromium`) or set CHROMIUM_PATH to a Chromium or Chrome binary.',
+  );
   process.exit(1);
 }
-console.log('browser tests: installing Debian\'s chromium with apt-get …');
+console.log("browser tests: installing Debian's chromium with apt-get …");
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
 execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env });

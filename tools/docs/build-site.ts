@@ -33,7 +33,13 @@ logger.warn = (message, options) => {
   warn(message, options);
 };
 const playground = join(root, 'examples/playground');
-await build({ root: playground, configFile: join(playground, 'vite.config.ts'), customLogger: logger, logLevel: 'warn', build: { outDir: join(site, 'playground') } });
+await build({
+  root: playground,
+  configFile: join(playground, 'vite.config.ts'),
+  customLogger: logger,
+  logLevel: 'warn',
+  build: { outDir: join(site, 'playground') },
+});
 if (warnings.length > 0) throw new Error(`docs: the playground build warned (warnings are errors):\n${warnings.join('\n')}`);
 
 // 3. every relative link of every page reaches a file

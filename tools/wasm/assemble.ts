@@ -53,16 +53,28 @@ function relaxedGemmWat(): string {
 /** The modules `pnpm run build:wasm` builds. */
 export const MODULES: readonly WasmModuleSource[] = [
   {
-    from: 'tools/wasm/gemm.wat', description: 'The float32 SIMD GEMM module', constant: 'GEMM_WASM_BASE64', path: GENERATED_PATH, relaxed: false,
+    from: 'tools/wasm/gemm.wat',
+    description: 'The float32 SIMD GEMM module',
+    constant: 'GEMM_WASM_BASE64',
+    path: GENERATED_PATH,
+    relaxed: false,
     text: () => readFileSync(WAT_PATH, 'utf8'),
   },
   {
-    from: 'tools/wasm/gemm.wat (relaxed_madd)', description: 'The float32 GEMM module with relaxed-SIMD fused multiply-adds',
-    constant: 'GEMM_RELAXED_WASM_BASE64', path: generated('gemm-relaxed-bytes.ts'), relaxed: true, text: relaxedGemmWat,
+    from: 'tools/wasm/gemm.wat (relaxed_madd)',
+    description: 'The float32 GEMM module with relaxed-SIMD fused multiply-adds',
+    constant: 'GEMM_RELAXED_WASM_BASE64',
+    path: generated('gemm-relaxed-bytes.ts'),
+    relaxed: true,
+    text: relaxedGemmWat,
   },
   {
-    from: 'tools/wasm/elementwise-wat.ts', description: 'The SIMD elementwise kernels module', constant: 'ELEMENTWISE_WASM_BASE64',
-    path: generated('elementwise-bytes.ts'), relaxed: false, text: elementwiseWat,
+    from: 'tools/wasm/elementwise-wat.ts',
+    description: 'The SIMD elementwise kernels module',
+    constant: 'ELEMENTWISE_WASM_BASE64',
+    path: generated('elementwise-bytes.ts'),
+    relaxed: false,
+    text: elementwiseWat,
   },
 ];
 

@@ -52,7 +52,12 @@ const arithmetic: Record<string, Expression> = {
 
 /** Comparisons: an all-ones lane mask, which becomes the int32 0/1 the JS writes. */
 const comparisons: Record<string, string> = {
-  greater: 'gt', less: 'lt', equal: 'eq', greaterEqual: 'ge', lessEqual: 'le', notEqual: 'ne',
+  greater: 'gt',
+  less: 'lt',
+  equal: 'eq',
+  greaterEqual: 'ge',
+  lessEqual: 'le',
+  notEqual: 'ne',
 };
 
 /** Unary kernels over `$x` (a local), by dtype; `$p` is the f64 parameter splatted to the dtype. */
@@ -93,7 +98,10 @@ function binaryKernels(): string[] {
   const out: string[] = [];
   const params = '(param $a i32) (param $aStep i32) (param $b i32) (param $bStep i32) (param $o i32) (param $end i32)';
   const loads = '(local.set $x (v128.load (local.get $a)))\n      (local.set $y (v128.load (local.get $b)))';
-  for (const [t, dtype] of [['f32x4', 'f32'], ['f64x2', 'f64']] as const) {
+  for (const [t, dtype] of [
+    ['f32x4', 'f32'],
+    ['f64x2', 'f64'],
+  ] as const) {
     for (const [name, expression] of Object.entries(arithmetic)) {
       out.push(`
   (func (export "${dtype}_${name}") ${params} (local $x v128) (local $y v128)
@@ -102,9 +110,10 @@ function binaryKernels(): string[] {
     for (const [name, op] of Object.entries(comparisons)) {
       // the result is int32: four lanes of f32 map to four int32, two lanes of f64 to two (8 bytes)
       const mask = `(local.set $m (v128.and (${t}.${op} (local.get $x) (local.get $y)) (v128.const i32x4 1 1 1 1)))`;
-      const store = t === 'f32x4'
-        ? '(v128.store (local.get $o) (local.get $m))'
-        : '(v128.store64_lane 0 (local.get $o) (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (local.get $m) (local.get $m)))';
+      const store =
+        t === 'f32x4'
+          ? '(v128.store (local.get $o) (local.get $m))'
+          : '(v128.store64_lane 0 (local.get $o) (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (local.get $m) (local.get $m)))';
       out.push(`
   (func (export "${dtype}_${name}") ${params} (local $x v128) (local $y v128) (local $m v128)
     ${loop(['a', 'b'], t === 'f32x4' ? 16 : 8, `${loads}\n      ${mask}`, store)})`);
@@ -138,7 +147,10 @@ function whereKernels(): string[] {
 function unaryKernels(): string[] {
   const out: string[] = [];
   const params = '(param $in i32) (param $inStep i32) (param $o i32) (param $end i32) (param $param f64)';
-  for (const [t, dtype] of [['f32x4', 'f32'], ['f64x2', 'f64']] as const) {
+  for (const [t, dtype] of [
+    ['f32x4', 'f32'],
+    ['f64x2', 'f64'],
+  ] as const) {
     const p = t === 'f32x4' ? '(f32x4.splat (f32.demote_f64 (local.get $param)))' : '(f64x2.splat (local.get $param))';
     for (const [name, expression] of Object.entries(unary)) {
       out.push(`
@@ -180,8 +192,7 @@ function reduce(): string {
 
 // pmin/pmax are single instructions (f64x2.min/max are not: they order NaN and signed zeros); a NaN
 // argument fails both comparisons and passes through, as min/max would pass it
-const clamp = (bound: number) =>
-  `(local.set $x (f64x2.pmax (f64x2.pmin (local.get $x) ${splat64(bound)}) ${splat64(-bound)}))`;
+const clamp = (bound: number) => `(local.set $x (f64x2.pmax (f64x2.pmin (local.get $x) ${splat64(bound)}) ${splat64(-bound)}))`;
 
 /** For each float32 function: the statements turning `$x` (two doubles) into `$y`. */
 function transcendental(): Record<string, string> {
@@ -216,17 +227,25 @@ function transcendental(): Record<string, string> {
 
 function transcendentalKernels(): string[] {
   const params = '(param $in i32) (param $inStep i32) (param $o i32) (param $end i32) (param $param f64)';
-  const locals = ['$v', '$x', '$y', '$lo', '$a', '$n', '$r', '$r2', '$i', '$j', '$e0', '$e1', '$t', '$tl', '$s', '$q', '$u'].map((l) => `(local ${l} v128)`).join(' ');
-  return Object.entries(transcendental()).map(([name, body]) => `
+  const locals = ['$v', '$x', '$y', '$lo', '$a', '$n', '$r', '$r2', '$i', '$j', '$e0', '$e1', '$t', '$tl', '$s', '$q', '$u']
+    .map((l) => `(local ${l} v128)`)
+    .join(' ');
+  return Object.entries(transcendental()).map(
+    ([name, body]) => `
   (func (export "f32_${name}") ${params} ${locals}
-    ${loop(['in'], 16, `(local.set $v (v128.load (local.get $in)))
+    ${loop(
+      ['in'],
+      16,
+      `(local.set $v (v128.load (local.get $in)))
       ;; lanes 0, 1 as doubles
       (local.set $x (f64x2.promote_low_f32x4 (local.get $v)))${body}
       (local.set $lo (local.get $y))
       ;; lanes 2, 3
       (local.set $x (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))${body}`,
       `(v128.store (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-        (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $y))))`)})`);
+        (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $y))))`,
+    )})`,
+  );
 }
 
 /**
@@ -234,7 +253,11 @@ function transcendentalKernels(): string[] {
  * when the reduced axes are not the innermost). `cols` is a whole number of vectors here.
  */
 function sumKernels(): string[] {
-  return [['f32x4', 'f32'], ['f64x2', 'f64']].map(([t, dtype]) => `
+  return [
+    ['f32x4', 'f32'],
+    ['f64x2', 'f64'],
+  ].map(
+    ([t, dtype]) => `
   (func (export "${dtype}_addRows") (param $x i32) (param $rows i32) (param $rowBytes i32) (param $dst i32)
     (local $d i32) (local $end i32) (local $r i32)
     (local.set $end (i32.add (local.get $dst) (local.get $rowBytes)))
@@ -246,7 +269,8 @@ function sumKernels(): string[] {
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (br_if $vector (i32.lt_u (local.get $d) (local.get $end))))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br_if $row (i32.lt_u (local.get $r) (local.get $rows)))))`);
+      (br_if $row (i32.lt_u (local.get $r) (local.get $rows)))))`,
+  );
 }
 
 /** The whole module's text. */

@@ -99,7 +99,12 @@ export function charBatch(sizes: CharSizes, text: Int32Array, offset: number): {
 /** A repetitive text over `vocab` characters (learnable: the loss of a model that trains falls fast). */
 export function patternText(vocab: number, length: number): Int32Array {
   const text = new Int32Array(length);
-  const words = [[1, 2, 3, 4], [5, 6, 2], [7, 1, 8, 3, 9], [2, 4, 6]];
+  const words = [
+    [1, 2, 3, 4],
+    [5, 6, 2],
+    [7, 1, 8, 3, 9],
+    [2, 4, 6],
+  ];
   let i = 0;
   for (let w = 0; i < length; w++) {
     for (const c of words[(w * 7) % words.length]!) if (i < length) text[i++] = c % vocab;

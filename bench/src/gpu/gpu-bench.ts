@@ -42,7 +42,11 @@ async function main(): Promise<void> {
   const device = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.trim();
   console.log(`gpu-bench: adapter ${device}; ${backend.compact ? 'compact (software) kernels' : 'unrolled kernels'}`);
   if (args.includes('--count')) {
-    for (const [workload, sizes] of [['W7', W7_SIZES], ['W8', W8_SIZES]] as const) printCounts(backend, workload, sizes);
+    for (const [workload, sizes] of [
+      ['W7', W7_SIZES],
+      ['W8', W8_SIZES],
+    ] as const)
+      printCounts(backend, workload, sizes);
     backend.destroy();
     return;
   }
@@ -50,18 +54,39 @@ async function main(): Promise<void> {
   const sizes = tiny ? [64, 128] : [1024, 2048, 4096];
   for (const n of sizes) rows.push(await matmulRow(backend, n));
   const w1 = tiny ? { vocab: 11, hidden: 16, batch: 4, steps: 8 } : { vocab: 65, hidden: 128, batch: 32, steps: 64 };
-  rows.push(await trainingRow(backend, 'W1', w1Training(w1.vocab, w1.hidden), w1BatchOf(w1), w1.batch * w1.steps, `H=${w1.hidden} N=${w1.batch} T=${w1.steps}`));
-  for (const [workload, full] of [['W7', W7_SIZES], ['W8', W8_SIZES]] as const) {
+  rows.push(
+    await trainingRow(backend, 'W1', w1Training(w1.vocab, w1.hidden), w1BatchOf(w1), w1.batch * w1.steps, `H=${w1.hidden} N=${w1.batch} T=${w1.steps}`),
+  );
+  for (const [workload, full] of [
+    ['W7', W7_SIZES],
+    ['W8', W8_SIZES],
+  ] as const) {
     const s: CharSizes = tiny ? { ...full, vocab: 11, embeddingDim: 8, hiddenSize: full.hiddenSize / 16, batch: 4, steps: 8 } : full;
     const text = patternText(s.vocab, 20000);
-    rows.push(await trainingRow(backend, workload, charTraining(s), (i) => {
-      const b = charBatch(s, text, i * 977);
-      return [b.ids, b.targets];
-    }, s.batch * s.steps, `2×${s.hiddenSize} LSTM, emb ${s.embeddingDim}, N=${s.batch} T=${s.steps}, clip ${s.clip}`));
+    rows.push(
+      await trainingRow(
+        backend,
+        workload,
+        charTraining(s),
+        (i) => {
+          const b = charBatch(s, text, i * 977);
+          return [b.ids, b.targets];
+        },
+        s.batch * s.steps,
+        `2×${s.hiddenSize} LSTM, emb ${s.embeddingDim}, N=${s.batch} T=${s.steps}, clip ${s.clip}`,
+      ),
+    );
   }
   for (const r of rows) {
-    const detail = r.detail === undefined ? '' : `  (${Object.entries(r.detail).map(([k, v]) => `${k} ${v}`).join(', ')})`;
-    console.log(`${r.workload.padEnd(4)} ${r.library.padEnd(16)} ${r.label.padEnd(44)} ${r.value.toFixed(r.value < 10 ? 2 : 0).padStart(10)} ${r.unit}${detail}`);
+    const detail =
+      r.detail === undefined
+        ? ''
+        : `  (${Object.entries(r.detail)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')})`;
+    console.log(
+      `${r.workload.padEnd(4)} ${r.library.padEnd(16)} ${r.label.padEnd(44)} ${r.value.toFixed(r.value < 10 ? 2 : 0).padStart(10)} ${r.unit}${detail}`,
+    );
   }
   if (out !== undefined) writeFileSync(out, `${JSON.stringify({ device, date: new Date().toISOString(), rows }, null, 2)}\n`);
   backend.destroy();
@@ -74,7 +99,11 @@ function printCounts(backend: WebGpuBackend, workload: string, sizes: CharSizes)
   const graph = optimize(trace(training.step, training.params, training.optState, b.ids, b.targets));
   const folded = compileGraph(backend, graph, { float64: 'float32' });
   const plain = compileGraph(backend, folded.graph, { foldLayout: false });
-  const by = (p: typeof folded) => Object.entries(p.dispatchesByKernel).sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+  const by = (p: typeof folded) =>
+    Object.entries(p.dispatchesByKernel)
+      .sort((x, y) => y[1] - x[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
   console.log(`${workload}: ${folded.dispatchesPerCall} dispatches per step (${by(folded)}), one submission`);
   console.log(`${workload} without layout folding: ${plain.dispatchesPerCall} (${by(plain)})`);
 }
@@ -86,7 +115,15 @@ async function matmulRow(backend: WebGpuBackend, n: number): Promise<Row> {
   const sa = backend.upload(a);
   const sb = backend.upload(b);
   const sc = backend.allocate('float32', n * n);
-  const run = backend.plan('matmul', [{ shape: [n, n], dtype: 'float32' }, { shape: [n, n], dtype: 'float32' }], { shape: [n, n], dtype: 'float32' }, { transA: false, transB: false });
+  const run = backend.plan(
+    'matmul',
+    [
+      { shape: [n, n], dtype: 'float32' },
+      { shape: [n, n], dtype: 'float32' },
+    ],
+    { shape: [n, n], dtype: 'float32' },
+    { transA: false, transB: false },
+  );
   run([sa, sb], sc);
   await backend.sync();
   // a spot check of 8 entries against float64 dot products
@@ -112,7 +149,14 @@ async function matmulRow(backend: WebGpuBackend, n: number): Promise<Row> {
     best = Math.min(best, (performance.now() - t0) / reps);
   }
   for (const s of [sa, sb, sc]) backend.release(s);
-  return { workload: 'W4', library: 'tapestry-webgpu', label: `matmul ${n}² f32`, value: (2 * n ** 3) / (best * 1e-3) / 1e12, unit: 'TFLOP/s', detail: { 'ms per product': Number(best.toFixed(3)) } };
+  return {
+    workload: 'W4',
+    library: 'tapestry-webgpu',
+    label: `matmul ${n}² f32`,
+    value: (2 * n ** 3) / (best * 1e-3) / 1e12,
+    unit: 'TFLOP/s',
+    detail: { 'ms per product': Number(best.toFixed(3)) },
+  };
 }
 
 function w1BatchOf(s: { vocab: number; batch: number; steps: number }): (i: number) => Tensor[] {
@@ -124,7 +168,14 @@ function w1BatchOf(s: { vocab: number; batch: number; steps: number }): (i: numb
 }
 
 /** Characters per second of a whole-step program: steps submitted back to back, the loss read at the end. */
-async function trainingRow(backend: WebGpuBackend, workload: string, training: CharTraining, batchOf: (i: number) => Tensor[], chars: number, label: string): Promise<Row> {
+async function trainingRow(
+  backend: WebGpuBackend,
+  workload: string,
+  training: CharTraining,
+  batchOf: (i: number) => Tensor[],
+  chars: number,
+  label: string,
+): Promise<Row> {
   const first = batchOf(0);
   const t0 = performance.now();
   const trainer = gpuTrainer(backend, training, first[0]!, first[1]!);
@@ -145,10 +196,18 @@ async function trainingRow(backend: WebGpuBackend, workload: string, training: C
   // the timed loop's one read at the end is a submission of its own; the steps' are one each
   const submissions = (backend.stats.submissions - before.submissions) / timedSteps;
   return {
-    workload, library: 'tapestry-webgpu', label, value: chars / (ms * 1e-3), unit: 'chars/s',
+    workload,
+    library: 'tapestry-webgpu',
+    label,
+    value: chars / (ms * 1e-3),
+    unit: 'chars/s',
     detail: {
-      'ms per step': Number(ms.toFixed(2)), 'dispatches per step': dispatches, 'submissions per step': submissions, 'dispatches without layout folding': unfolded,
-      'compile+first step ms': Math.round(compileMs), loss: `${firstLoss.toFixed(3)} → ${lastLoss.toFixed(3)}`,
+      'ms per step': Number(ms.toFixed(2)),
+      'dispatches per step': dispatches,
+      'submissions per step': submissions,
+      'dispatches without layout folding': unfolded,
+      'compile+first step ms': Math.round(compileMs),
+      loss: `${firstLoss.toFixed(3)} → ${lastLoss.toFixed(3)}`,
     },
   };
 }

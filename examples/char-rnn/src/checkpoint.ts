@@ -42,7 +42,12 @@ interface CheckpointJson {
 
 /** Saves a run as the latest checkpoint under `dir` (created if needed). `fs` is for tests that inject failures. */
 export function saveCheckpoint(
-  dir: string, config: TrainConfig, vocab: Vocabulary, model: CharModel, state: TrainingState, options: { fs?: CheckpointFs } = {},
+  dir: string,
+  config: TrainConfig,
+  vocab: Vocabulary,
+  model: CharModel,
+  state: TrainingState,
+  options: { fs?: CheckpointFs } = {},
 ): void {
   const stamp = newStamp(state.step);
   const metadata = { format: FORMAT, ...stampMetadata(stamp) };
@@ -59,11 +64,16 @@ export function saveCheckpoint(
     history: state.history,
     carried: state.carry !== undefined,
   };
-  writeCheckpoint(dir, stamp, {
-    'model.safetensors': saveTree(model.toStateDict(state.params), metadata),
-    'optimizer.safetensors': saveTree({ optimizer: state.optState, carry: state.carry }, metadata),
-    'checkpoint.json': JSON.stringify(json, null, 1),
-  }, options);
+  writeCheckpoint(
+    dir,
+    stamp,
+    {
+      'model.safetensors': saveTree(model.toStateDict(state.params), metadata),
+      'optimizer.safetensors': saveTree({ optimizer: state.optState, carry: state.carry }, metadata),
+      'checkpoint.json': JSON.stringify(json, null, 1),
+    },
+    options,
+  );
   removeLegacyCheckpoint(dir);
 }
 
@@ -106,7 +116,8 @@ function checkConfig(where: string, config: unknown): TrainConfig {
       fail(where, `config.${key} is ${JSON.stringify(c[key])}, not a ${key === 'warmupSteps' || key === 'seed' ? 'non-negative' : 'positive'} integer`);
     }
   }
-  for (const key of ['lr', 'clip', 'dropout']) if (typeof c[key] !== 'number' || !Number.isFinite(c[key])) fail(where, `config.${key} is ${JSON.stringify(c[key])}, not a number`);
+  for (const key of ['lr', 'clip', 'dropout'])
+    if (typeof c[key] !== 'number' || !Number.isFinite(c[key])) fail(where, `config.${key} is ${JSON.stringify(c[key])}, not a number`);
   return config as TrainConfig;
 }
 
@@ -157,7 +168,10 @@ export function readCheckpoint(dir: string, options: { fs?: CheckpointFs } = {})
   }
   const step = Number(json.stamp?.step);
   if (!Number.isSafeInteger(step) || json.step !== step || step !== opened.step) {
-    fail(jsonPath, `holds step ${JSON.stringify(json.step)} (stamp ${JSON.stringify(json.stamp?.step)}) but lies in ${opened.dir}: the parts do not belong together`);
+    fail(
+      jsonPath,
+      `holds step ${JSON.stringify(json.step)} (stamp ${JSON.stringify(json.stamp?.step)}) but lies in ${opened.dir}: the parts do not belong together`,
+    );
   }
   const stamp: CheckpointStamp = { step, id: String(json.stamp.checkpoint) };
   const config = checkConfig(jsonPath, json.config);
@@ -180,9 +194,13 @@ export function readCheckpoint(dir: string, options: { fs?: CheckpointFs } = {})
       checkHead(join(opened.dir, 'model.safetensors'), weights, vocab, 'checkpoint.json');
       const t = templates(model, optimizer, config);
       const stateDict = loadTree(weights, t.stateDict, { name: join(opened.dir, 'model.safetensors') });
-      const { optimizer: optState, carry } = loadTree(rest, { optimizer: t.optState, carry: json.carried ? t.carry : undefined }, {
-        name: join(opened.dir, 'optimizer.safetensors'),
-      });
+      const { optimizer: optState, carry } = loadTree(
+        rest,
+        { optimizer: t.optState, carry: json.carried ? t.carry : undefined },
+        {
+          name: join(opened.dir, 'optimizer.safetensors'),
+        },
+      );
       return { params: model.fromStateDict(stateDict), optState, carry, ...position(json) };
     },
   };
@@ -242,9 +260,13 @@ function readLegacyCheckpoint(dir: string): StoredCheckpoint | undefined {
       const t = templates(model, optimizer, config);
       const stateDict = loadTree(weights, t.stateDict, { name: join(dir, 'model.safetensors') });
       const carried = (json.carry ?? []).length > 0;
-      const { optimizer: optState, carry } = loadTree({ tensors: renamed, metadata: saved.metadata }, { optimizer: t.optState, carry: carried ? t.carry : undefined }, {
-        name: join(dir, 'optimizer.safetensors'),
-      });
+      const { optimizer: optState, carry } = loadTree(
+        { tensors: renamed, metadata: saved.metadata },
+        { optimizer: t.optState, carry: carried ? t.carry : undefined },
+        {
+          name: join(dir, 'optimizer.safetensors'),
+        },
+      );
       return { params: model.fromStateDict(stateDict), optState, carry, ...position(json) };
     },
   };

@@ -30,9 +30,9 @@ const RESUME_OPTIONS: readonly ResumeOption<TrainConfig>[] = [
   { flag: '--hidden', key: 'hiddenSize', fixed: "the model's shape" },
   { flag: '--layers', key: 'numLayers', fixed: "the model's shape" },
   { flag: '--embedding', key: 'embeddingDim', fixed: "the model's shape" },
-  { flag: '--batch', key: 'batchSize', fixed: 'the carried state\'s shape and the position in the data' },
+  { flag: '--batch', key: 'batchSize', fixed: "the carried state's shape and the position in the data" },
   { flag: '--seq-len', key: 'seqLen', fixed: 'the position in the data' },
-  { flag: '--seed', key: 'seed', fixed: 'the run\'s initialisation and random streams' },
+  { flag: '--seed', key: 'seed', fixed: "the run's initialisation and random streams" },
   { flag: '--dropout', key: 'dropout' },
   { flag: '--lr', key: 'lr' },
   { flag: '--warmup', key: 'warmupSteps' },
@@ -44,7 +44,9 @@ const RESUME_OPTIONS: readonly ResumeOption<TrainConfig>[] = [
 /** On resume the vocabulary is the checkpoint's: say so if the text has characters it does not know. */
 function unknownLine(ids: Int32Array, unkId: number | undefined): string[] {
   const count = unkId === undefined ? 0 : ids.reduce((n, id) => n + (id === unkId ? 1 : 0), 0);
-  return count === 0 ? [] : [`${count} training characters are not in the checkpoint's vocabulary and are read as unknown (is --data the text it was trained on?)`];
+  return count === 0
+    ? []
+    : [`${count} training characters are not in the checkpoint's vocabulary and are read as unknown (is --data the text it was trained on?)`];
 }
 
 /** `--device`, the same on every command. */
@@ -64,7 +66,12 @@ program
   .option('--hidden <n>', 'hidden size', int('--hidden'), DEFAULT_CONFIG.hiddenSize)
   .option('--layers <n>', 'stacked recurrent layers', int('--layers'), DEFAULT_CONFIG.numLayers)
   .option('--embedding <n>', 'character embedding size', int('--embedding'), DEFAULT_CONFIG.embeddingDim)
-  .option('--dropout <p>', 'dropout on the embeddings, between recurrent layers and on the recurrent output (training only)', fraction('--dropout'), DEFAULT_CONFIG.dropout)
+  .option(
+    '--dropout <p>',
+    'dropout on the embeddings, between recurrent layers and on the recurrent output (training only)',
+    fraction('--dropout'),
+    DEFAULT_CONFIG.dropout,
+  )
   .option('--seq-len <n>', 'truncated-BPTT window length', int('--seq-len'), DEFAULT_CONFIG.seqLen)
   .option('--batch <n>', 'parallel streams per step', int('--batch'), DEFAULT_CONFIG.batchSize)
   .option('--lr <x>', 'peak Adam learning rate', positive('--lr'), DEFAULT_CONFIG.lr)
@@ -92,8 +99,19 @@ program
     const stored = o.fresh ? undefined : readCheckpoint(o.checkpoint);
     const resumed = stored && resumeConfig(command, { decaySteps: 0, ...stored.config }, RESUME_OPTIONS, o.checkpoint);
     const config: TrainConfig = resumed?.config ?? {
-      cell: o.cell, hiddenSize: o.hidden, numLayers: o.layers, embeddingDim: o.embedding, dropout: o.dropout, seqLen: o.seqLen,
-      batchSize: o.batch, lr: o.lr, warmupSteps: o.warmup, decaySteps: o.decaySteps, minLr: o.minLr ?? o.lr / 10, clip: o.clip, seed: o.seed,
+      cell: o.cell,
+      hiddenSize: o.hidden,
+      numLayers: o.layers,
+      embeddingDim: o.embedding,
+      dropout: o.dropout,
+      seqLen: o.seqLen,
+      batchSize: o.batch,
+      lr: o.lr,
+      warmupSteps: o.warmup,
+      decaySteps: o.decaySteps,
+      minLr: o.minLr ?? o.lr / 10,
+      clip: o.clip,
+      seed: o.seed,
     };
     const threads = threadsFor(o.device, o.threads);
     const device = await openDevice(o.device);
@@ -109,7 +127,9 @@ program
           ...resumed!.changes,
           ...unknownLine(corpus.train, corpus.vocab.unkId),
           ...(o.steps === undefined && o.epochs === undefined
-            ? [`--minutes ${o.minutes} counts the whole run: ${state.elapsedMs >= budgetMs ? 'the budget is spent, nothing to train (raise --minutes to continue)' : `${((budgetMs - state.elapsedMs) / 60000).toFixed(1)} min to go`}`]
+            ? [
+                `--minutes ${o.minutes} counts the whole run: ${state.elapsedMs >= budgetMs ? 'the budget is spent, nothing to train (raise --minutes to continue)' : `${((budgetMs - state.elapsedMs) / 60000).toFixed(1)} min to go`}`,
+              ]
             : []),
         ]
       : [];
@@ -163,7 +183,12 @@ program
       },
       onEval: async (s, bpc) => {
         bar.stop();
-        const sample = await sampleText(model, s.params, corpus.vocab, { prompt: 'The ', length: 120, temperature: o.temperature, key: foldIn(randomKey(config.seed), 1000 + s.step) });
+        const sample = await sampleText(model, s.params, corpus.vocab, {
+          prompt: 'The ',
+          length: 120,
+          temperature: o.temperature,
+          key: foldIn(randomKey(config.seed), 1000 + s.step),
+        });
         console.log(`  validation ${bpc.toFixed(3)} bits/char after ${s.charsSeen} characters | ${JSON.stringify(sample)}`);
         bar.start(total, progressOf(s), { step: s.step, loss: '-', speed: '-' });
       },
@@ -180,8 +205,15 @@ program
     mkdirSync(o.checkpoint, { recursive: true });
     const plotPath = join(o.checkpoint, 'loss.svg');
     writeFileSync(plotPath, await lossPlotSvg(state.history.train, state.history.valid, `char-rnn ${config.numLayers}×${config.hiddenSize} ${config.cell}`));
-    const sample = await sampleText(model, state.params, corpus.vocab, { prompt: 'Call me ', length: o.sampleLength, temperature: o.temperature, key: randomKey(config.seed + 1) });
-    console.log(`\ntrained ${state.step} steps, ${state.charsSeen} characters, ${(state.elapsedMs / 60000).toFixed(1)} min (${(state.charsSeen / (state.elapsedMs / 1000)).toFixed(0)} char/s)`);
+    const sample = await sampleText(model, state.params, corpus.vocab, {
+      prompt: 'Call me ',
+      length: o.sampleLength,
+      temperature: o.temperature,
+      key: randomKey(config.seed + 1),
+    });
+    console.log(
+      `\ntrained ${state.step} steps, ${state.charsSeen} characters, ${(state.elapsedMs / 60000).toFixed(1)} min (${(state.charsSeen / (state.elapsedMs / 1000)).toFixed(0)} char/s)`,
+    );
     console.log(`checkpoint: ${o.checkpoint}   loss plot: ${plotPath}`);
     console.log(`test bits/char: ${testBpc.toFixed(3)}`);
     console.log(`validation bits/char: ${validBpc.toFixed(3)}`);
@@ -202,7 +234,9 @@ program
     const { config, vocab, load } = requireCheckpoint(o.checkpoint);
     const model = makeModel(config, vocab.size);
     const state = placeState(load(model, makeOptimizer(config)), await openDevice(o.device));
-    console.log(await sampleText(model, state.params, vocab, { prompt: o.prompt, length: o.length, temperature: o.temperature, topK: o.topK, key: randomKey(o.seed) }));
+    console.log(
+      await sampleText(model, state.params, vocab, { prompt: o.prompt, length: o.length, temperature: o.temperature, topK: o.topK, key: randomKey(o.seed) }),
+    );
   });
 
 program

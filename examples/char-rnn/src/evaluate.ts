@@ -10,7 +10,10 @@ import type { CarriedState, CharModel, ModelParams } from './model.js';
  * without a stall between windows.
  */
 export async function bitsPerCharacter(
-  model: CharModel, params: ModelParams, ids: Int32Array, options: { batchSize: number; seqLen: number; maxChars?: number },
+  model: CharModel,
+  params: ModelParams,
+  ids: Int32Array,
+  options: { batchSize: number; seqLen: number; maxChars?: number },
 ): Promise<number> {
   const data = options.maxChars !== undefined && options.maxChars < ids.length ? ids.subarray(0, options.maxChars) : ids;
   const streams = Math.max(1, Math.min(options.batchSize, Math.floor((data.length - 1) / 2)));

@@ -3,7 +3,20 @@
  * vocabulary. Pure functions of a parameter tree, like everything in tapestry.
  */
 import { foldIn, reshape, type DType, type Key, type KeyLike, type Tensor, splitKey } from '@tapestry/core';
-import { crossEntropy, dropout, embedding, gru, linear, lstm, rnn, type CellState, type GatedCellParams, type RecurrentLayer, type RecurrentParams, type StateDict } from '@tapestry/layers';
+import {
+  crossEntropy,
+  dropout,
+  embedding,
+  gru,
+  linear,
+  lstm,
+  rnn,
+  type CellState,
+  type GatedCellParams,
+  type RecurrentLayer,
+  type RecurrentParams,
+  type StateDict,
+} from '@tapestry/layers';
 
 /** The kinds of recurrent cell the model can use. */
 export type CellType = 'lstm' | 'gru' | 'rnn';
@@ -66,14 +79,10 @@ export function charModel(config: ModelConfig) {
   };
 
   /** Logits [N, L, V] for int32 ids [N, L], and the state after the last step. */
-  const apply = (
-    params: ModelParams,
-    ids: Tensor,
-    state: CarriedState | undefined,
-    options: ApplyOptions = {},
-  ): { logits: Tensor; state: CarriedState } => {
+  const apply = (params: ModelParams, ids: Tensor, state: CarriedState | undefined, options: ApplyOptions = {}): { logits: Tensor; state: CarriedState } => {
     const training = options.training === true && config.dropout > 0;
-    if (training && options.key === undefined) throw new Error(`char-rnn: training with dropout ${config.dropout} needs a key: apply(params, ids, state, { training: true, key })`);
+    if (training && options.key === undefined)
+      throw new Error(`char-rnn: training with dropout ${config.dropout} needs a key: apply(params, ids, state, { training: true, key })`);
     const drop = (x: Tensor, stream: number): Tensor => (training ? dropout(x, config.dropout, { key: foldIn(options.key!, stream) }) : x);
     const x = drop(embed.apply(params.embedding, ids), 0);
     const result = layer.apply(params.rnn, x, {
@@ -84,13 +93,7 @@ export function charModel(config: ModelConfig) {
   };
 
   /** Mean cross-entropy in nats over all N·L targets, and the carried state. */
-  const loss = (
-    params: ModelParams,
-    inputs: Tensor,
-    targets: Tensor,
-    state: CarriedState | undefined,
-    options: ApplyOptions = {},
-  ): [Tensor, CarriedState] => {
+  const loss = (params: ModelParams, inputs: Tensor, targets: Tensor, state: CarriedState | undefined, options: ApplyOptions = {}): [Tensor, CarriedState] => {
     const { logits, state: next } = apply(params, inputs, state, options);
     const v = config.vocabSize;
     return [crossEntropy(reshape(logits, [-1, v]), reshape(targets, [-1])), next];

@@ -9,10 +9,7 @@ export interface CurvePoint {
 
 /** Renders training and validation bits per character against characters seen. */
 export async function lossPlotSvg(train: readonly CurvePoint[], valid: readonly CurvePoint[], title: string): Promise<string> {
-  const values = [
-    ...train.map((p) => ({ ...p, split: 'training' })),
-    ...valid.map((p) => ({ ...p, split: 'validation' })),
-  ];
+  const values = [...train.map((p) => ({ ...p, split: 'training' })), ...valid.map((p) => ({ ...p, split: 'validation' }))];
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,

@@ -121,9 +121,7 @@ export function makeModel(config: TrainConfig, vocabSize: number): CharModel {
  * A fresh run: parameters from the seed (drawn on the CPU, so every device starts from the same bits) placed
  * on `device`, the optimiser's initial state beside them, nothing seen yet.
  */
-export function initialTrainingState(
-  config: TrainConfig, model: CharModel, optimizer: GradientTransformation<any>, device: Backend = cpu,
-): TrainingState {
+export function initialTrainingState(config: TrainConfig, model: CharModel, optimizer: GradientTransformation<any>, device: Backend = cpu): TrainingState {
   const params = devicePut(model.init(foldIn(randomKey(config.seed), 0)), device);
   return {
     params,
@@ -285,7 +283,15 @@ export async function trainLoop(config: TrainConfig, corpus: Corpus, model: Char
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`char-rnn: --threads must be a positive integer, got ${threads}`);
   if (config.batchSize % threads !== 0) throw new Error(`char-rnn: --threads ${threads} must divide the batch size ${config.batchSize}`);
   const steps = await stepper(
-    { config, vocabSize: corpus.vocab.size, train: corpus.train, params: start.params, optState: start.optState, carry: start.carry, jit: options.jit !== false },
+    {
+      config,
+      vocabSize: corpus.vocab.size,
+      train: corpus.train,
+      params: start.params,
+      optState: start.optState,
+      carry: start.carry,
+      jit: options.jit !== false,
+    },
     threads,
     device,
   );

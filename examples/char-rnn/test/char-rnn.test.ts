@@ -58,7 +58,7 @@ describe('char-rnn', () => {
     expect(a).toEqual(b);
   });
 
-  it('the jitted step computes the eager step\'s losses (float32, 1e-5 relative)', async () => {
+  it("the jitted step computes the eager step's losses (float32, 1e-5 relative)", async () => {
     const model = makeModel(config, corpus.vocab.size);
     const optimizer = makeOptimizer(config);
     const run = async (jit: boolean) => {
@@ -95,7 +95,7 @@ describe('char-rnn', () => {
     expect(names).toContain('rnn.bias_hh_l0');
   });
 
-  it('on two threads computes the one-thread losses (mean of the shards\' gradients = the batch gradient) and resumes exactly', async () => {
+  it("on two threads computes the one-thread losses (mean of the shards' gradients = the batch gradient) and resumes exactly", async () => {
     const model = makeModel(config, corpus.vocab.size);
     const optimizer = makeOptimizer(config);
     const single = (await losses(initialTrainingState(config, model, optimizer), 6)).seen;
@@ -109,7 +109,7 @@ describe('char-rnn', () => {
     expect([...firstHalf.seen, ...secondHalf]).toEqual(two);
   }, 60_000);
 
-  it('with dropout: the compiled step draws the eager step\'s masks, a new one each step, and resumes exactly on two threads', async () => {
+  it("with dropout: the compiled step draws the eager step's masks, a new one each step, and resumes exactly on two threads", async () => {
     const dropped: TrainConfig = { ...config, dropout: 0.3 };
     const model = makeModel(dropped, corpus.vocab.size);
     const optimizer = makeOptimizer(dropped);

@@ -38,16 +38,22 @@ function failingFs(failAt: number): { fs: CheckpointFs; calls: () => number } {
   const hit = (): void => {
     if (n++ === failAt) throw Object.assign(new Error(`injected failure at call ${failAt}`), { code: 'ENOSPC' });
   };
-  const wrap = <A extends unknown[], R>(f: (...args: A) => R) => (...args: A): R => {
-    hit();
-    return f(...args);
-  };
+  const wrap =
+    <A extends unknown[], R>(f: (...args: A) => R) =>
+    (...args: A): R => {
+      hit();
+      return f(...args);
+    };
   return {
     calls: () => n,
     fs: {
       ...realFs,
-      mkdirSync: wrap(realFs.mkdirSync), rmSync: wrap(realFs.rmSync), openSync: wrap(realFs.openSync), fsyncSync: wrap(realFs.fsyncSync),
-      closeSync: wrap(realFs.closeSync), renameSync: wrap(realFs.renameSync),
+      mkdirSync: wrap(realFs.mkdirSync),
+      rmSync: wrap(realFs.rmSync),
+      openSync: wrap(realFs.openSync),
+      fsyncSync: wrap(realFs.fsyncSync),
+      closeSync: wrap(realFs.closeSync),
+      renameSync: wrap(realFs.renameSync),
       writeFileSync: (path, data) => {
         // a full disk: part of the file is written, then the write fails
         if (n === failAt) realFs.writeFileSync(path, data.slice(0, Math.floor(data.length / 3)));
@@ -71,7 +77,9 @@ describe('char-rnn checkpoints', () => {
     expect(loaded.window).toBe(5);
     const names = Object.keys(decodeSafetensors(readFileSync(join(dir, 'ckpt-5', 'model.safetensors'))).tensors).sort();
     expect(names).toEqual([
-      'embedding.weight', 'head.bias', 'head.weight',
+      'embedding.weight',
+      'head.bias',
+      'head.weight',
       ...['bias_hh_l0', 'bias_hh_l1', 'bias_ih_l0', 'bias_ih_l1', 'weight_hh_l0', 'weight_hh_l1', 'weight_ih_l0', 'weight_ih_l1'].map((n) => `rnn.${n}`),
     ]);
   });
@@ -127,7 +135,9 @@ describe('char-rnn checkpoints', () => {
       t['head.weight'] = full([corpus.vocab.size - 1, 8], 0);
     });
     expect(load).toThrow(
-      new RegExp(`model\\.safetensors: the model's head predicts ${corpus.vocab.size - 1} characters but checkpoint\\.json's vocabulary has ${corpus.vocab.size}`),
+      new RegExp(
+        `model\\.safetensors: the model's head predicts ${corpus.vocab.size - 1} characters but checkpoint\\.json's vocabulary has ${corpus.vocab.size}`,
+      ),
     );
   });
 
@@ -153,8 +163,19 @@ describe('char-rnn checkpoints', () => {
     for (const [path, leaf] of treeFlattenWithPath<Tensor>(state.optState)) optTensors[`opt/${path}`] = leaf;
     writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(model.toStateDict(state.params), { format: 'tapestry-char-rnn/1' }));
     writeFileSync(join(dir, 'optimizer.safetensors'), encodeSafetensors(optTensors, { format: 'tapestry-char-rnn/1' }));
-    const { carried: _carried, ...position } = { step: 4, epoch: 0, window: 4, charsSeen: 128, elapsedMs: 10, history: { train: [], valid: [] }, carried: true };
-    writeFileSync(join(dir, 'checkpoint.json'), JSON.stringify({ format: 'tapestry-char-rnn/1', config, vocab: corpus.vocab.toJSON(), ...position, optimizerScalars: {}, carry: ['h', 'c'] }));
+    const { carried: _carried, ...position } = {
+      step: 4,
+      epoch: 0,
+      window: 4,
+      charsSeen: 128,
+      elapsedMs: 10,
+      history: { train: [], valid: [] },
+      carried: true,
+    };
+    writeFileSync(
+      join(dir, 'checkpoint.json'),
+      JSON.stringify({ format: 'tapestry-char-rnn/1', config, vocab: corpus.vocab.toJSON(), ...position, optimizerScalars: {}, carry: ['h', 'c'] }),
+    );
     const stored = readCheckpoint(dir)!;
     expect(stored.legacy).toBe(true);
     const loaded = stored.load(model, optimizer);

@@ -11,7 +11,24 @@ const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.
 const work = mkdtempSync(join(tmpdir(), 'char-rnn-cli-'));
 const ckpt = join(work, 'ckpt');
 const data = join(work, 'text.txt');
-const TINY = ['--hidden', '8', '--layers', '1', '--embedding', '4', '--batch', '4', '--seq-len', '8', '--threads', '1', '--eval-chars', '200', '--sample-length', '10'];
+const TINY = [
+  '--hidden',
+  '8',
+  '--layers',
+  '1',
+  '--embedding',
+  '4',
+  '--batch',
+  '4',
+  '--seq-len',
+  '8',
+  '--threads',
+  '1',
+  '--eval-chars',
+  '200',
+  '--sample-length',
+  '10',
+];
 
 function cli(args: string[]) {
   const result = spawnSync(tsx, ['src/cli.ts', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, TAPESTRY_VERBOSE: '' }, timeout: 60_000 });
@@ -48,8 +65,14 @@ describe('char-rnn CLI', () => {
 
   it('refuses on resume an option that conflicts with the checkpoint, naming the option, both values and the fix', () => {
     const r = cli(['train', '--checkpoint', ckpt, '--data', data, '--steps', '4', ...TINY, '--hidden', '16']);
-    expectOneLineFailure(r, /^char-rnn: --hidden 16 conflicts with the checkpoint in .*, which has --hidden 8 \(the model's shape cannot change on resume\); drop --hidden to continue that run, or add --fresh/);
-    expectOneLineFailure(cli(['train', '--checkpoint', ckpt, '--data', data, '--steps', '4', '--cell', 'gru']), /--cell gru conflicts with the checkpoint .* which has --cell lstm/);
+    expectOneLineFailure(
+      r,
+      /^char-rnn: --hidden 16 conflicts with the checkpoint in .*, which has --hidden 8 \(the model's shape cannot change on resume\); drop --hidden to continue that run, or add --fresh/,
+    );
+    expectOneLineFailure(
+      cli(['train', '--checkpoint', ckpt, '--data', data, '--steps', '4', '--cell', 'gru']),
+      /--cell gru conflicts with the checkpoint .* which has --cell lstm/,
+    );
   });
 
   it('applies on resume an option that may change, and says so', () => {
@@ -68,7 +91,7 @@ describe('char-rnn CLI', () => {
     expectOneLineFailure(cli(['sample', '--checkpoint', ckpt, '--top-k', '0']), /--top-k must be an integer ≥ 1, got 0/);
   });
 
-  it('refuses several threads with --device webgpu (threads are the CPU\'s) and an unknown device, before training', () => {
+  it("refuses several threads with --device webgpu (threads are the CPU's) and an unknown device, before training", () => {
     expectOneLineFailure(
       cli(['train', '--fresh', '--checkpoint', join(work, 'gpu-threads'), '--data', data, '--steps', '1', '--device', 'webgpu', '--threads', '2']),
       /--threads 2 applies to --device cpu only; --device webgpu trains on one thread/,
@@ -90,10 +113,16 @@ describe('char-rnn CLI', () => {
       writeFileSync(weights, good);
     }
     expectOneLineFailure(cli(['sample', '--checkpoint', join(work, 'nothing')]), /^char-rnn: .*nothing holds no checkpoint; train one first/);
-    expectOneLineFailure(cli(['eval', '--checkpoint', ckpt, '--data', join(work, 'missing.txt')]), /^char-rnn: cannot open .*missing\.txt: no such file or directory \(ENOENT\); check the path$/);
+    expectOneLineFailure(
+      cli(['eval', '--checkpoint', ckpt, '--data', join(work, 'missing.txt')]),
+      /^char-rnn: cannot open .*missing\.txt: no such file or directory \(ENOENT\); check the path$/,
+    );
     writeFileSync(join(ckpt, 'latest'), 'garbage');
     try {
-      expectOneLineFailure(cli(['train', '--checkpoint', ckpt, '--data', data, '--steps', '5']), /latest should name a checkpoint directory .* or start over with --fresh/);
+      expectOneLineFailure(
+        cli(['train', '--checkpoint', ckpt, '--data', data, '--steps', '5']),
+        /latest should name a checkpoint directory .* or start over with --fresh/,
+      );
     } finally {
       writeFileSync(join(ckpt, 'latest'), `${latest}\n`);
     }

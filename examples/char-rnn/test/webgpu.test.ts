@@ -97,7 +97,9 @@ describe.skipIf(device === null)('char-rnn on WebGPU', () => {
     // 3 more steps on each device from the checkpoint: the same run, within float32's summation order
     const cpuNext = await train(onCpu, 3, cpu);
     const gpuNext = await train(placeState(loadCheckpoint(fromGpu, model, optimizer), device!), 3);
-    gpuNext.seen.forEach((l, i) => expect(Math.abs(l - cpuNext.seen[i]!), `step ${50 + i}: gpu ${l}, cpu ${cpuNext.seen[i]}`).toBeLessThan(1e-4 * cpuNext.seen[i]!));
+    gpuNext.seen.forEach((l, i) =>
+      expect(Math.abs(l - cpuNext.seen[i]!), `step ${50 + i}: gpu ${l}, cpu ${cpuNext.seen[i]}`).toBeLessThan(1e-4 * cpuNext.seen[i]!),
+    );
 
     const fromCpu = mkdtempSync(join(tmpdir(), 'char-rnn-cpu-'));
     dirs.push(fromCpu);
@@ -111,7 +113,7 @@ describe.skipIf(device === null)('char-rnn on WebGPU', () => {
     resumed.seen.forEach((l, i) => expect(Math.abs(l - cpuThen.seen[i]!)).toBeLessThan(1e-4 * cpuThen.seen[i]!));
   });
 
-  it('with dropout between two layers, the GPU draws the CPU\'s masks: the losses track the CPU\'s', { timeout: 300_000 }, async () => {
+  it("with dropout between two layers, the GPU draws the CPU's masks: the losses track the CPU's", { timeout: 300_000 }, async () => {
     const dropped: TrainConfig = { ...config, numLayers: 2, dropout: 0.3 };
     const droppedModel = makeModel(dropped, corpus.vocab.size);
     const droppedOptimizer = makeOptimizer(dropped);
@@ -131,10 +133,13 @@ describe.skipIf(device === null)('char-rnn on WebGPU', () => {
     expect(Math.abs(onCpu[0]! - withoutDropout[0]!)).toBeGreaterThan(1e-3);
   });
 
-  it('evaluates eagerly on the GPU, giving the CPU\'s bits per character', { timeout: 120_000 }, async () => {
+  it("evaluates eagerly on the GPU, giving the CPU's bits per character", { timeout: 120_000 }, async () => {
     const host = await stateOnHost(trained);
     const options = { batchSize: 4, seqLen: 16, maxChars: 400 };
-    const [onGpu, onCpu] = [await bitsPerCharacter(model, trained.params, corpus.valid, options), await bitsPerCharacter(model, host.params, corpus.valid, options)];
+    const [onGpu, onCpu] = [
+      await bitsPerCharacter(model, trained.params, corpus.valid, options),
+      await bitsPerCharacter(model, host.params, corpus.valid, options),
+    ];
     expect(Math.abs(onGpu - onCpu)).toBeLessThan(1e-5 * onCpu);
     expect(onCpu).toBeLessThan(Math.log2(corpus.vocab.size));
   });

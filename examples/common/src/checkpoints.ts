@@ -101,11 +101,15 @@ function pointerTarget(fs: CheckpointFs, root: string): string | undefined {
  * Saving the same step twice makes a second directory (`ckpt-<step>.1`); the pointer names the newer.
  */
 export function writeCheckpoint(
-  root: string, stamp: CheckpointStamp, parts: Readonly<Record<string, Uint8Array | string>>, options: WriteCheckpointOptions = {},
+  root: string,
+  stamp: CheckpointStamp,
+  parts: Readonly<Record<string, Uint8Array | string>>,
+  options: WriteCheckpointOptions = {},
 ): string {
   const fs = options.fs ?? (nodeFs as unknown as CheckpointFs);
   for (const part of Object.keys(parts)) {
-    if (part === '' || part.includes('/') || part.includes('\\') || part.startsWith('.')) throw new Error(`writeCheckpoint: part names are plain file names, got ${JSON.stringify(part)}`);
+    if (part === '' || part.includes('/') || part.includes('\\') || part.startsWith('.'))
+      throw new Error(`writeCheckpoint: part names are plain file names, got ${JSON.stringify(part)}`);
   }
   fs.mkdirSync(root, { recursive: true });
   let name = `ckpt-${stamp.step}`;
@@ -163,12 +167,21 @@ export function openCheckpoint(root: string, options: { readonly fs?: Checkpoint
   if (name === undefined) return undefined;
   const pointer = join(root, POINTER);
   const match = NAME.exec(name);
-  if (match === null) throw new CheckpointError(`${pointer} should name a checkpoint directory (ckpt-<step>) but holds ${JSON.stringify(name.slice(0, 40))}; it is corrupt: write the name of a ckpt-* directory of ${root} into it, or start over with --fresh`);
+  if (match === null)
+    throw new CheckpointError(
+      `${pointer} should name a checkpoint directory (ckpt-<step>) but holds ${JSON.stringify(name.slice(0, 40))}; it is corrupt: write the name of a ckpt-* directory of ${root} into it, or start over with --fresh`,
+    );
   const dir = join(root, name);
-  if (!fs.existsSync(dir)) throw new CheckpointError(`${pointer} names ${name}, which does not exist in ${root}; write the name of an existing ckpt-* directory into it, or start over with --fresh`);
+  if (!fs.existsSync(dir))
+    throw new CheckpointError(
+      `${pointer} names ${name}, which does not exist in ${root}; write the name of an existing ckpt-* directory into it, or start over with --fresh`,
+    );
   const bytes = (part: string): Uint8Array => {
     const path = join(dir, part);
-    if (!fs.existsSync(path)) throw new CheckpointError(`${path} is missing: ${dir} is not a complete checkpoint; point ${pointer} at another ckpt-* directory, or start over with --fresh`);
+    if (!fs.existsSync(path))
+      throw new CheckpointError(
+        `${path} is missing: ${dir} is not a complete checkpoint; point ${pointer} at another ckpt-* directory, or start over with --fresh`,
+      );
     return fs.readFileSync(path);
   };
   return {
@@ -180,13 +193,18 @@ export function openCheckpoint(root: string, options: { readonly fs?: Checkpoint
         return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes(part)));
       } catch (error) {
         if (error instanceof CheckpointError) throw error;
-        throw new CheckpointError(`${join(dir, part)} is not valid JSON (${(error as Error).message}); the file is damaged: point ${pointer} at another ckpt-* directory, or start over with --fresh`);
+        throw new CheckpointError(
+          `${join(dir, part)} is not valid JSON (${(error as Error).message}); the file is damaged: point ${pointer} at another ckpt-* directory, or start over with --fresh`,
+        );
       }
     },
     checkStamp: (part, found, expected) => {
       const want = stampMetadata(expected);
       if (found?.step === want.step && found?.checkpoint === want.checkpoint) return;
-      const got = found?.step === undefined ? 'carries no step' : `was saved at step ${found.step}${found.checkpoint === want.checkpoint ? '' : ` by another save (${found.checkpoint ?? 'no id'})`}`;
+      const got =
+        found?.step === undefined
+          ? 'carries no step'
+          : `was saved at step ${found.step}${found.checkpoint === want.checkpoint ? '' : ` by another save (${found.checkpoint ?? 'no id'})`}`;
       throw new CheckpointError(
         `${join(dir, part)} ${got}, but the checkpoint is of step ${want.step} (save ${want.checkpoint}): its parts do not belong together; ` +
           `point ${pointer} at another ckpt-* directory, or start over with --fresh`,

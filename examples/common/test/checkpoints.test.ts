@@ -21,10 +21,12 @@ function failingFs(failAt: number): { fs: CheckpointFs; calls: () => number } {
   const hit = (what: string): void => {
     if (n++ === failAt) throw Object.assign(new Error(`injected failure at call ${failAt} (${what})`), { code: 'EIO' });
   };
-  const wrap = <A extends unknown[], R>(name: string, f: (...args: A) => R) => (...args: A): R => {
-    hit(name);
-    return f(...args);
-  };
+  const wrap =
+    <A extends unknown[], R>(name: string, f: (...args: A) => R) =>
+    (...args: A): R => {
+      hit(name);
+      return f(...args);
+    };
   return {
     calls: () => n,
     fs: {
@@ -119,7 +121,9 @@ describe('writeCheckpoint / openCheckpoint', () => {
     writeFileSync(join(root, 'ckpt-6', 'optimizer.bin'), readFileSync(join(root, 'ckpt-3', 'optimizer.bin')));
     expect(() => readAll(root)).toThrow(CheckpointError);
     expect(() => readAll(root)).toThrow(
-      new RegExp(`ckpt-6/optimizer\\.bin was saved at step 3 by another save \\(${a.id}\\), but the checkpoint is of step 6 .*: its parts do not belong together; .*--fresh`),
+      new RegExp(
+        `ckpt-6/optimizer\\.bin was saved at step 3 by another save \\(${a.id}\\), but the checkpoint is of step 6 .*: its parts do not belong together; .*--fresh`,
+      ),
     );
     rmSync(join(root, 'ckpt-6', 'optimizer.bin'));
     expect(() => readAll(root)).toThrow(/ckpt-6\/optimizer\.bin is missing: .* is not a complete checkpoint/);

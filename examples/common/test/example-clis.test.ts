@@ -13,10 +13,18 @@ const run = (example: string, args: string[]) => {
 
 describe('example CLIs', () => {
   it.each([
-    ['forecast', ['--burn-in', '100', '--window', '60'], /^forecast: --burn-in 100 leaves nothing to score in windows of --window 60; make --burn-in smaller than --window$/],
+    [
+      'forecast',
+      ['--burn-in', '100', '--window', '60'],
+      /^forecast: --burn-in 100 leaves nothing to score in windows of --window 60; make --burn-in smaller than --window$/,
+    ],
     ['gradient-flow', ['--hidden', 'wide'], /^error: option '--hidden <n>' argument 'wide' is invalid\. --hidden must be an integer/],
     ['sentiment', ['--dropout', '2'], /^error: option '--dropout <p>' argument '2' is invalid\. --dropout must be in \[0, 1\), got 2$/],
-    ['seq2seq', ['eval', '--model', '/nonexistent/seq2seq'], /^seq2seq: \/nonexistent\/seq2seq holds no seq2seq model; train one first \(seq2seq train --out \/nonexistent\/seq2seq\) or pass --model$/],
+    [
+      'seq2seq',
+      ['eval', '--model', '/nonexistent/seq2seq'],
+      /^seq2seq: \/nonexistent\/seq2seq holds no seq2seq model; train one first \(seq2seq train --out \/nonexistent\/seq2seq\) or pass --model$/,
+    ],
     ['seq2seq', ['eval', '--split', 'train'], /^seq2seq: --split must be 'test' or 'valid', got train$/],
   ])('%s %j: one line, exit 1, no stack trace', (example, args, pattern) => {
     const r = run(example, args);

@@ -2,7 +2,24 @@
  * The pieces of the walkthrough in main.ts, as functions the test can call: a variable-length task, a
  * model built from the custom cell, a plain gradient-descent loop, and a finite-difference gradient check.
  */
-import { add, checkGrad, concat, greater, mul, normal, randomKey, reshape, slice, splitKey, sub, sum, Tensor, tensor, treeMap, valueAndGrad } from '@tapestry/core';
+import {
+  add,
+  checkGrad,
+  concat,
+  greater,
+  mul,
+  normal,
+  randomKey,
+  reshape,
+  slice,
+  splitKey,
+  sub,
+  sum,
+  Tensor,
+  tensor,
+  treeMap,
+  valueAndGrad,
+} from '@tapestry/core';
 import type { CheckGradResult, DType, Key } from '@tapestry/core';
 import { binaryCrossEntropyWithLogits, linear, recurrent } from '@tapestry/layers';
 import { peepholeLstmCell } from './peephole-lstm-cell.js';
@@ -52,7 +69,10 @@ export function buildModel(hiddenSize: number, dtype: DType = 'float32') {
     const { state } = layer.apply(params.rnn, x, { lengths });
     // state.h is [numLayers * 2, N, H]; entries 2 and 3 are the top layer's forward and reverse states
     const top = slice(state.h, [2, 0, 0], [2, -1, -1]);
-    const features = concat([reshape(slice(top, [0, 0, 0], [1, -1, -1]), [x.shape[0]!, hiddenSize]), reshape(slice(top, [1, 0, 0], [1, -1, -1]), [x.shape[0]!, hiddenSize])], 1);
+    const features = concat(
+      [reshape(slice(top, [0, 0, 0], [1, -1, -1]), [x.shape[0]!, hiddenSize]), reshape(slice(top, [1, 0, 0], [1, -1, -1]), [x.shape[0]!, hiddenSize])],
+      1,
+    );
     return reshape(head.apply(params.head, features), [x.shape[0]!]);
   };
   return { cell, layer, head, init, logits };
@@ -68,7 +88,13 @@ function accuracy(logits: Tensor, labels: Tensor): number {
 }
 
 /** Trains the model with plain gradient descent; returns the loss curve and held-out accuracy. */
-export function train({ steps = 150, hiddenSize = 8, learningRate = 1, seed = 0, onStep }: { steps?: number; hiddenSize?: number; learningRate?: number; seed?: number; onStep?: (step: number, loss: number) => void } = {}) {
+export function train({
+  steps = 150,
+  hiddenSize = 8,
+  learningRate = 1,
+  seed = 0,
+  onStep,
+}: { steps?: number; hiddenSize?: number; learningRate?: number; seed?: number; onStep?: (step: number, loss: number) => void } = {}) {
   const model = buildModel(hiddenSize);
   const [kInit, kTrain, kTest] = splitKey(randomKey(seed), 3);
   let params = model.init(kInit!);

@@ -22,8 +22,15 @@ console.log(`   output ${JSON.stringify(output.shape)}  state.h ${JSON.stringify
 const row = (output.toArray() as number[][][])[1]!;
 console.log(`   sequence 1 (length 2), steps 2-4 are exactly zero: ${row.slice(2).every((step) => step.every((v) => v === 0))}`);
 
-console.log('\n2. parameter names, as toStateDict spells them (the cell\'s tree paths in snake_case):');
-console.log('   ' + Object.entries(layer.toStateDict(params)).slice(0, 7).map(([k, v]) => `${k} ${JSON.stringify(v.shape)}`).join('\n   ') + '\n   …');
+console.log("\n2. parameter names, as toStateDict spells them (the cell's tree paths in snake_case):");
+console.log(
+  '   ' +
+    Object.entries(layer.toStateDict(params))
+      .slice(0, 7)
+      .map(([k, v]) => `${k} ${JSON.stringify(v.shape)}`)
+      .join('\n   ') +
+    '\n   …',
+);
 
 const check = gradientCheck();
 console.log(`\n3. checkGrad (float64, every parameter and the input): ok = ${check.ok}, max error ${check.maxError.toExponential(2)}`);
@@ -31,4 +38,6 @@ console.log(`\n3. checkGrad (float64, every parameter and the input): ok = ${che
 console.log('\n4. training: is the sum of a variable-length sequence positive? (128 sequences, lengths 1-8)');
 const started = performance.now();
 const result = train({ onStep: (step, loss) => step % 25 === 0 && console.log(`   step ${String(step).padStart(3)}  loss ${loss.toFixed(4)}`) });
-console.log(`   final loss ${result.losses.at(-1)!.toFixed(4)}; accuracy train ${(100 * result.trainAccuracy).toFixed(1)}%, held out ${(100 * result.testAccuracy).toFixed(1)}% (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+console.log(
+  `   final loss ${result.losses.at(-1)!.toFixed(4)}; accuracy train ${(100 * result.trainAccuracy).toFixed(1)}%, held out ${(100 * result.testAccuracy).toFixed(1)}% (${((performance.now() - started) / 1000).toFixed(1)} s)`,
+);

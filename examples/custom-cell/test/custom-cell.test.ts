@@ -35,7 +35,12 @@ describe('a custom cell as a layer', () => {
       const alone = layer.apply(params, slice(x, [b, 0, 0], [1, len, -1]));
       expect(Array.from(slice(padded.output, [b, 0, 0], [1, len, -1]).dataSync())).toEqual(Array.from(alone.output.dataSync()));
       expect(Array.from(slice(padded.state.c, [0, b, 0], [-1, 1, -1]).dataSync())).toEqual(Array.from(alone.state.c.dataSync()));
-      if (len < 5) expect(slice(padded.output, [b, len, 0], [1, -1, -1]).dataSync().every((v) => v === 0)).toBe(true);
+      if (len < 5)
+        expect(
+          slice(padded.output, [b, len, 0], [1, -1, -1])
+            .dataSync()
+            .every((v) => v === 0),
+        ).toBe(true);
     });
   });
 
@@ -45,7 +50,9 @@ describe('a custom cell as a layer', () => {
     expect(dict.weight_ih_l1_reverse!.shape).toEqual([12, 6]);
     const back = layer.toStateDict(layer.fromStateDict(dict));
     for (const [k, v] of Object.entries(dict)) expect(Array.from(back[k]!.dataSync())).toEqual(Array.from(v.dataSync()));
-    expect(() => layer.fromStateDict({ ...dict, peephole_o_l0: dict.peephole_i_l0!.toArray() as number[], extra: dict.bias_l0 as Tensor })).toThrow(/unexpected: extra/);
+    expect(() => layer.fromStateDict({ ...dict, peephole_o_l0: dict.peephole_i_l0!.toArray() as number[], extra: dict.bias_l0 as Tensor })).toThrow(
+      /unexpected: extra/,
+    );
   });
 
   it('learns the variable-length task with plain gradient descent', () => {

@@ -13,7 +13,6 @@ import { integer as int, positive, runCli, UsageError } from '@tapestry/example-
 import { DEFAULT_CONFIG, runExperiment, type ExperimentConfig } from './experiment.js';
 import { forecastSvg } from './plot.js';
 
-
 const d = DEFAULT_CONFIG;
 const program = new Command('forecast')
   .description('Forecast monthly atmospheric CO2 with a linear AR(τ) model and a latent autoregressive LSTM/GRU, trained with tapestry.')
@@ -33,7 +32,8 @@ const program = new Command('forecast')
   .option('--seed <n>', 'random seed', int('--seed'), 0)
   .option('--out <dir>', 'where to write forecast.svg and results.json', 'out/forecast')
   .action(async (o) => {
-    if (o.burnIn >= o.window) throw new UsageError(`--burn-in ${o.burnIn} leaves nothing to score in windows of --window ${o.window}; make --burn-in smaller than --window`);
+    if (o.burnIn >= o.window)
+      throw new UsageError(`--burn-in ${o.burnIn} leaves nothing to score in windows of --window ${o.window}; make --burn-in smaller than --window`);
     const config: ExperimentConfig = {
       horizon: o.horizon,
       order: o.order,
@@ -50,7 +50,12 @@ const program = new Command('forecast')
         `batch ${config.windows.batchSize}, Adam lr ${config.latent.lr}, ≤ ${config.latent.epochs} epochs (patience ${config.latent.patience}), context ${config.context}, seed ${o.seed}`,
     );
     const bar = new cliProgress.SingleBar(
-      { format: '{model} |{bar}| {percentage}% | loss {loss} | valid MAE {valid} ppm | ETA {eta_formatted}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 10000 },
+      {
+        format: '{model} |{bar}| {percentage}% | loss {loss} | valid MAE {valid} ppm | ETA {eta_formatted}',
+        hideCursor: true,
+        noTTYOutput: true,
+        notTTYSchedule: 10000,
+      },
       cliProgress.Presets.shades_classic,
     );
     let total = 0;
@@ -62,7 +67,9 @@ const program = new Command('forecast')
       onEval: (r: { epoch: number; trainLoss: number; validMae: number }) => {
         // a line per evaluation, so the curve is in the log even where the bar cannot redraw (not a TTY)
         bar.stop();
-        console.log(`  ${name} ${name === 'AR' ? 'step' : 'epoch'} ${r.epoch}: training loss ${r.trainLoss.toFixed(4)}, validation MAE ${r.validMae.toFixed(3)} ppm`);
+        console.log(
+          `  ${name} ${name === 'AR' ? 'step' : 'epoch'} ${r.epoch}: training loss ${r.trainLoss.toFixed(4)}, validation MAE ${r.validMae.toFixed(3)} ppm`,
+        );
         valid = r.validMae.toFixed(3);
         bar.start(total, steps, { model: label, loss: '-', valid });
       },
@@ -120,7 +127,9 @@ const program = new Command('forecast')
         2,
       ) + '\n',
     );
-    console.log(`\ntest window ${testMonths[0]} … ${testMonths[testMonths.length - 1]} (${config.horizon} months), forecast from the history before it; ${series.filled.length} missing months interpolated (${series.filled.join(', ')})`);
+    console.log(
+      `\ntest window ${testMonths[0]} … ${testMonths[testMonths.length - 1]} (${config.horizon} months), forecast from the history before it; ${series.filled.length} missing months interpolated (${series.filled.join(', ')})`,
+    );
     console.log(`${'forecast'.padEnd(50)}${'test MAE (ppm)'.padStart(15)}   kept`);
     for (const [name, value, kept] of rows) console.log(`${name.padEnd(50)}${value.toFixed(3).padStart(15)}   ${kept}`);
     console.log(`(reference: last year's observed value, which peeks into the test window after 12 months: ${result.lastYearObserved.mae.toFixed(3)})`);

@@ -12,7 +12,9 @@ export interface Line {
 
 /** Renders the lines against time; the legend keeps the given order. */
 export async function forecastSvg(lines: readonly Line[], title: string): Promise<string> {
-  const values = lines.flatMap((line) => Array.from(line.months, (month, i) => ({ series: line.name, month: `${month}-01`, ppm: line.values[i]!, dashed: line.dashed === true })));
+  const values = lines.flatMap((line) =>
+    Array.from(line.months, (month, i) => ({ series: line.name, month: `${month}-01`, ppm: line.values[i]!, dashed: line.dashed === true })),
+  );
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
@@ -24,7 +26,18 @@ export async function forecastSvg(lines: readonly Line[], title: string): Promis
       x: { field: 'month', type: 'temporal', title: null },
       y: { field: 'ppm', type: 'quantitative', title: 'CO2 (ppm)', scale: { zero: false } },
       color: { field: 'series', type: 'nominal', title: null, sort: lines.map((l) => l.name) },
-      strokeDash: { field: 'dashed', type: 'nominal', legend: null, scale: { domain: [false, true], range: [[1, 0], [5, 3]] } },
+      strokeDash: {
+        field: 'dashed',
+        type: 'nominal',
+        legend: null,
+        scale: {
+          domain: [false, true],
+          range: [
+            [1, 0],
+            [5, 3],
+          ],
+        },
+      },
     },
   };
   return vegaLiteSvg(spec);

@@ -53,8 +53,13 @@ function optimizer(config: FitConfig): GradientTransformation<any> {
  * after `patience` evaluations without a better one; without, it runs all epochs and keeps the last.
  */
 function fit<P>(
-  init: P, loss: (params: P, ...args: any[]) => Tensor, batches: (epoch: number) => unknown[][], validMae: (params: P) => number,
-  config: FitConfig, callbacks: FitCallbacks, earlyStopping: boolean,
+  init: P,
+  loss: (params: P, ...args: any[]) => Tensor,
+  batches: (epoch: number) => unknown[][],
+  validMae: (params: P) => number,
+  config: FitConfig,
+  callbacks: FitCallbacks,
+  earlyStopping: boolean,
 ): FitResult<P> {
   const began = performance.now();
   const opt = optimizer(config);
@@ -94,7 +99,13 @@ function fit<P>(
  * `config.epochs` steps and without early stopping: the problem is convex, so this converges to the
  * least-squares fit whatever the seed (`validMae` is only recorded).
  */
-export function fitAr(model: ArModel, z: Float64Array, validMae: (p: ArParams) => number, config: FitConfig, callbacks: FitCallbacks = {}): FitResult<ArParams> {
+export function fitAr(
+  model: ArModel,
+  z: Float64Array,
+  validMae: (p: ArParams) => number,
+  config: FitConfig,
+  callbacks: FitCallbacks = {},
+): FitResult<ArParams> {
   const { x, y } = model.design(z, 0, z.length);
   return fit(model.init(foldIn(randomKey(config.seed), 10)), model.loss, () => [[x, y]], validMae, config, callbacks, false);
 }
@@ -119,8 +130,13 @@ export function latentStepsPerEpoch(trainChanges: number, windows: WindowConfig)
  * targets z_{s+1} … z_{s+W}.
  */
 export function fitLatent(
-  model: LatentModel, z: Float64Array, months: readonly string[], validMae: (p: LatentParams) => number,
-  config: FitConfig, windows: WindowConfig, callbacks: FitCallbacks = {},
+  model: LatentModel,
+  z: Float64Array,
+  months: readonly string[],
+  validMae: (p: LatentParams) => number,
+  config: FitConfig,
+  windows: WindowConfig,
+  callbacks: FitCallbacks = {},
 ): FitResult<LatentParams> {
   const { window: W, burnIn, batchSize } = windows;
   const count = z.length - W;

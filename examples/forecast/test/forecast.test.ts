@@ -55,7 +55,16 @@ describe('forecast data', () => {
     expect(Math.max(...rebuilt.map((v, k) => Math.abs(v - y[50 + k]!)))).toBeLessThan(1e-9);
     expect(Math.abs(z.subarray(0, 79).reduce((a, b) => a + b, 0))).toBeLessThan(1e-9); // standardised on the fitted part
     const history = Float64Array.from({ length: 24 }, (_, i) => i);
-    expect(Array.from(seasonalNaive(history, 30))).toEqual([...Array.from({ length: 12 }, (_, i) => 12 + i), ...Array.from({ length: 12 }, (_, i) => 12 + i), 12, 13, 14, 15, 16, 17]);
+    expect(Array.from(seasonalNaive(history, 30))).toEqual([
+      ...Array.from({ length: 12 }, (_, i) => 12 + i),
+      ...Array.from({ length: 12 }, (_, i) => 12 + i),
+      12,
+      13,
+      14,
+      15,
+      16,
+      17,
+    ]);
     expect(mae([1, 2, 3], [2, 2, 5])).toBe(1);
   });
 });

@@ -12,7 +12,6 @@ import { DEFAULT_CONFIG, runExperiment, workUnits, type ExperimentConfig } from 
 import { gradientFlowSvg } from './plot.js';
 import { summaryText } from './summary.js';
 
-
 const d = DEFAULT_CONFIG;
 const program = new Command('gradient-flow')
   .description(
@@ -24,7 +23,7 @@ const program = new Command('gradient-flow')
   .option('--hidden <n>', 'hidden size', int('--hidden', 1), d.hiddenSize)
   .option('--input <n>', 'input features', int('--input', 1), d.inputSize)
   .option('--forget-bias <x>', 'LSTM forget-gate bias b_if + b_hf', finite('--forget-bias'), d.forgetBias)
-  .option('--scale <x>', 'gain of the exploding RNN\'s orthogonal recurrent weight', positive('--scale'), d.explodingScale)
+  .option('--scale <x>', "gain of the exploding RNN's orthogonal recurrent weight", positive('--scale'), d.explodingScale)
   .option('--max-norm <x>', 'clipGradNorm max norm in the exploding case', positive('--max-norm'), d.maxNorm)
   .option('--train-steps <n>', 'Adam steps of the brief training (0: skip it)', int('--train-steps', 0), d.train.steps)
   .option('--train-length <n>', 'sequence length of the training task', int('--train-length', 1), d.train.length)

@@ -95,7 +95,8 @@ const meanOf = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) 
 /** Runs the experiment. Every model, the inputs and the readout come from `config.seed`. */
 export function runExperiment(config: ExperimentConfig, onProgress: Progress = () => {}): ExperimentResult {
   for (const T of config.clipLengths) {
-    if (!(Number.isInteger(T) && T >= 1 && T <= config.length)) throw new ArgumentError(`runExperiment: clipLengths must be integers in 1 … length = ${config.length}, got ${T}`);
+    if (!(Number.isInteger(T) && T >= 1 && T <= config.length))
+      throw new ArgumentError(`runExperiment: clipLengths must be integers in 1 … length = ${config.length}, got ${T}`);
   }
   const key = randomKey(config.seed);
   const xs = randomInputs(foldIn(key, 1), config.length, config.batch, config.inputSize);
@@ -110,7 +111,9 @@ export function runExperiment(config: ExperimentConfig, onProgress: Progress = (
     const model = makeModel(kind, config, models);
     init[kind] = curves(model.label, stateGradientNorms(model.cell, model.params, xs, readout));
     tick(`${model.label}: at init`);
-    const run = trainOnTask(model, config.inputSize, config.train, foldIn(key, 10 + MAIN_KINDS.indexOf(kind)), (s) => tick(`${model.label}: training ${s + 1}/${config.train.steps}`));
+    const run = trainOnTask(model, config.inputSize, config.train, foldIn(key, 10 + MAIN_KINDS.indexOf(kind)), (s) =>
+      tick(`${model.label}: training ${s + 1}/${config.train.steps}`),
+    );
     const window = Math.min(20, run.losses.length);
     trained[kind] = {
       ...curves(model.label, stateGradientNorms(model.cell, run.params, xs, readout)),

@@ -24,19 +24,26 @@ export async function gradientFlowSvg(result: ExperimentResult): Promise<string>
   const atInit = [...Object.values(result.init), result.exploding];
   // each panel's colour domain lists its own curves in the same order, so a model keeps its colour
   const color = (curves: readonly ModelCurves[]) =>
-    ({ field: 'model', type: 'nominal', title: null, scale: { domain: curves.map((c) => c.label) }, legend: { orient: 'bottom', columns: 2, labelLimit: 320 } }) as const;
-  const curvePanel = (title: string, curves: readonly ModelCurves[]) => ({
-    title,
-    width: 360,
-    height: 300,
-    data: { values: points(curves) },
-    mark: { type: 'line', strokeWidth: 1.5 },
-    encoding: {
-      x: { field: 'distance', type: 'quantitative', title: 'distance T − t (steps)' },
-      y: { field: 'norm', type: 'quantitative', title: '‖∂L/∂h_t‖', scale: { type: 'log' }, axis: { format: '.0e' } },
-      color: color(curves),
-    },
-  }) as const;
+    ({
+      field: 'model',
+      type: 'nominal',
+      title: null,
+      scale: { domain: curves.map((c) => c.label) },
+      legend: { orient: 'bottom', columns: 2, labelLimit: 320 },
+    }) as const;
+  const curvePanel = (title: string, curves: readonly ModelCurves[]) =>
+    ({
+      title,
+      width: 360,
+      height: 300,
+      data: { values: points(curves) },
+      mark: { type: 'line', strokeWidth: 1.5 },
+      encoding: {
+        x: { field: 'distance', type: 'quantitative', title: 'distance T − t (steps)' },
+        y: { field: 'norm', type: 'quantitative', title: '‖∂L/∂h_t‖', scale: { type: 'log' }, axis: { format: '.0e' } },
+        color: color(curves),
+      },
+    }) as const;
   const clipValues = [
     ...result.exploding.clipping.map((r) => ({ series: 'W_hh = ' + config.explodingScale + '·orthogonal, raw', T: r.T, norm: r.before })),
     ...result.exploding.clipping.map((r) => ({ series: `same, after clipGradNorm(·, ${config.maxNorm})`, T: r.T, norm: r.after })),

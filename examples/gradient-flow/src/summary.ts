@@ -23,12 +23,22 @@ export function summaryText(result: ExperimentResult): string {
     ...[...Object.values(result.init), result.exploding].map(row),
   ];
   if (config.train.steps > 0) {
-    lines.push('', `after ${config.train.steps} Adam steps (lr ${config.train.lr}, clip ${config.train.clip}) on "remember x₁[0] > 0" over T = ${config.train.length}`, header);
+    lines.push(
+      '',
+      `after ${config.train.steps} Adam steps (lr ${config.train.lr}, clip ${config.train.clip}) on "remember x₁[0] > 0" over T = ${config.train.length}`,
+      header,
+    );
     lines.push(...Object.values(result.trained).map(row));
     lines.push('', pad('training', width) + padLeft('loss first 20', 15) + padLeft('loss last 20', 15) + padLeft('acc before', 12) + padLeft('acc after', 12));
     for (const c of Object.values(result.trained)) {
       const t = c.training;
-      lines.push(pad(c.label, width) + padLeft(t.lossStart.toFixed(3), 15) + padLeft(t.lossEnd.toFixed(3), 15) + padLeft(t.accuracyBefore.toFixed(3), 12) + padLeft(t.accuracyAfter.toFixed(3), 12));
+      lines.push(
+        pad(c.label, width) +
+          padLeft(t.lossStart.toFixed(3), 15) +
+          padLeft(t.lossEnd.toFixed(3), 15) +
+          padLeft(t.accuracyBefore.toFixed(3), 12) +
+          padLeft(t.accuracyAfter.toFixed(3), 12),
+      );
     }
   }
   lines.push('', `${result.exploding.label}: ‖∂L_T/∂θ‖ before and after clipGradNorm(·, ${config.maxNorm}); default tanh RNN for contrast`);

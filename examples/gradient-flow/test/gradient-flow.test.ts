@@ -21,7 +21,7 @@ describe('gradient flow at initialisation', () => {
     expect(result.init.lstm!.c![0]).toBe(0); // c_T is not used after the last step
   });
 
-  it('the tanh RNN\'s gradient decays by at least 100× over 100 steps', () => {
+  it("the tanh RNN's gradient decays by at least 100× over 100 steps", () => {
     expect(decades(result.init.tanh!.h, 100)).toBeLessThan(-2);
   });
 
@@ -65,7 +65,12 @@ describe('the probe trick', () => {
   for (const kind of ['tanh', 'lstm', 'gru'] as const) {
     it(`gives exactly ∂L/∂s_t for every t in one pass (${kind})`, () => {
       const model = makeModel(kind, config, randomKey(5));
-      const probed = stateGradients(model.cell, model.params, randomInputs(randomKey(6), 12, 3, config.inputSize), makeReadout(randomKey(7), config.hiddenSize));
+      const probed = stateGradients(
+        model.cell,
+        model.params,
+        randomInputs(randomKey(6), 12, 3, config.inputSize),
+        makeReadout(randomKey(7), config.hiddenSize),
+      );
       expect(probed.length).toBe(13);
       for (const t of [0, 5, 11, 12]) {
         const want = direct(kind, t);

@@ -74,11 +74,14 @@ export function defaultThreads(cores: number, crossOriginIsolated: boolean): num
 
 /** Checks compute settings against a run's configuration: every thread takes an equal share of the streams. */
 export function validateCompute(compute: ComputeSettings, config: PlaygroundConfig): void {
-  if (compute.device !== 'cpu' && compute.device !== 'webgpu') throw new Error(`playground: the device must be 'cpu' or 'webgpu', got ${String(compute.device)}`);
+  if (compute.device !== 'cpu' && compute.device !== 'webgpu')
+    throw new Error(`playground: the device must be 'cpu' or 'webgpu', got ${String(compute.device)}`);
   if (compute.device === 'webgpu') return;
   const { threads } = compute;
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`playground: threads must be a positive integer, got ${String(threads)}`);
   if (config.batchSize % threads !== 0) {
-    throw new Error(`playground: a batch of ${config.batchSize} streams does not split evenly over ${threads} threads; choose a thread count that divides the batch`);
+    throw new Error(
+      `playground: a batch of ${config.batchSize} streams does not split evenly over ${threads} threads; choose a thread count that divides the batch`,
+    );
   }
 }

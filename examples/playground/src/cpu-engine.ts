@@ -15,7 +15,10 @@ import { buildReplica, type ReplicaInput, type ReplicaOutput, type ReplicaSetup 
 import { soloStep } from './step.js';
 
 /** `dataParallel` of `@tapestry/parallel/browser` or `@tapestry/parallel/node`. */
-type DataParallelEntry = <Setup, Input, Output>(replica: Replica<Setup, Input, Output>, options: DataParallelOptions<Setup>) => Promise<DataParallel<Input, Output>>;
+type DataParallelEntry = <Setup, Input, Output>(
+  replica: Replica<Setup, Input, Output>,
+  options: DataParallelOptions<Setup>,
+) => Promise<DataParallel<Input, Output>>;
 
 /** What a pool needs: the platform's `dataParallel` and the playground's replica. */
 interface PoolParts {

@@ -92,10 +92,16 @@ export function gpuEngine(compute: GpuCompute, setup: ReplicaSetup): TrainingEng
         const { program, graph } = compiled(inputs, targets, key);
         for (const s of batch) backend.release(s);
         batch = [inputs, targets, key].map((t) => backend.upload(t.dataSync() as Int32Array));
-        const given = new Map<Tensor, GpuStorage>([[inputs, batch[0]!], [targets, batch[1]!], [key, batch[2]!]]);
+        const given = new Map<Tensor, GpuStorage>([
+          [inputs, batch[0]!],
+          [targets, batch[1]!],
+          [key, batch[2]!],
+        ]);
         // the graph's inputs are the tensor leaves of the arguments, in tree order
         const leaves = treeLeaves([params, optState, inputs, targets, carry, key]);
-        const outputs = program.run(leaves.filter((_, i) => typeof graph.inputLeaves[i] === 'number').map((leaf) => (leaf instanceof Tensor ? given.get(leaf)! : (leaf as GpuStorage))));
+        const outputs = program.run(
+          leaves.filter((_, i) => typeof graph.inputLeaves[i] === 'number').map((leaf) => (leaf instanceof Tensor ? given.get(leaf)! : (leaf as GpuStorage))),
+        );
         const [nextParams, nextOpt, nextCarry, loss] = resultOf(graph, outputs) as [OnGpu, OnGpu, OnGpu, GpuStorage];
         params = nextParams;
         optState = nextOpt;
@@ -111,7 +117,10 @@ export function gpuEngine(compute: GpuCompute, setup: ReplicaSetup): TrainingEng
       const shapes = treeLeaves(paramsExample) as Tensor[];
       // every copy is submitted before the first await, so all read the same step's parameters
       const data = await Promise.all(storages.map((s) => backend.read(s)));
-      return treeUnflatten(treeStructure(paramsExample), data.map((d, i) => tensor(d, { shape: shapes[i]!.shape, dtype: shapes[i]!.dtype }))) as PlaygroundParams;
+      return treeUnflatten(
+        treeStructure(paramsExample),
+        data.map((d, i) => tensor(d, { shape: shapes[i]!.shape, dtype: shapes[i]!.dtype })),
+      ) as PlaygroundParams;
     },
     close: () => {
       for (const s of batch) backend.release(s);

@@ -21,7 +21,8 @@ const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'modu
 const send = (message: ToWorker, transfer?: Transferable[]) => worker.postMessage(message, transfer ?? []);
 
 // Environment: cross-origin isolation is what lets a page share memory between workers (multi-core).
-$('environment').textContent = `${navigator.hardwareConcurrency} logical cores · ${globalThis.crossOriginIsolated ? 'cross-origin isolated (SharedArrayBuffer available)' : 'not cross-origin isolated'}`;
+$('environment').textContent =
+  `${navigator.hardwareConcurrency} logical cores · ${globalThis.crossOriginIsolated ? 'cross-origin isolated (SharedArrayBuffer available)' : 'not cross-origin isolated'}`;
 $('moby-size').textContent = mobyDick.length.toLocaleString('en');
 $<HTMLTextAreaElement>('cell-source').value = DEFAULT_CELL_SOURCE;
 
@@ -41,10 +42,11 @@ dataPanel.addEventListener('drop', (event) => {
   event.preventDefault();
   dataPanel.classList.remove('drop');
   const file = event.dataTransfer?.files[0];
-  if (file) void file.text().then((text) => {
-    textArea.value = text;
-    useCustomText();
-  });
+  if (file)
+    void file.text().then((text) => {
+      textArea.value = text;
+      useCustomText();
+    });
 });
 const trainingText = (): string => {
   const custom = (document.querySelector('input[name=source]:checked') as HTMLInputElement).value === 'custom';
@@ -72,7 +74,8 @@ const readConfig = (): PlaygroundConfig => {
 };
 const showConfig = (config: PlaygroundConfig) => {
   $<HTMLSelectElement>('cell').value = config.cell;
-  for (const name of ['hiddenSize', 'numLayers', 'embeddingDim', 'seqLen', 'batchSize', 'lr', 'dropout', 'clip', 'seed'] as const) input(name).value = String(config[name]);
+  for (const name of ['hiddenSize', 'numLayers', 'embeddingDim', 'seqLen', 'batchSize', 'lr', 'dropout', 'clip', 'seed'] as const)
+    input(name).value = String(config[name]);
   if (config.cellSource) $<HTMLTextAreaElement>('cell-source').value = config.cellSource;
 };
 // --- compute: the device switch and the threads, set from what the worker found
@@ -87,7 +90,8 @@ const showCompute = (capabilities: Capabilities) => {
   input('threads').value = String(capabilities.defaultThreads);
   $('threads-note').textContent = capabilities.threadsNote;
   $('threads-note').dataset.isolated = String(capabilities.crossOriginIsolated);
-  $('environment').textContent = `${capabilities.cores} logical cores · ${capabilities.crossOriginIsolated ? 'cross-origin isolated (SharedArrayBuffer available)' : 'not cross-origin isolated'} · WebGPU: ${capabilities.gpuNote}`;
+  $('environment').textContent =
+    `${capabilities.cores} logical cores · ${capabilities.crossOriginIsolated ? 'cross-origin isolated (SharedArrayBuffer available)' : 'not cross-origin isolated'} · WebGPU: ${capabilities.gpuNote}`;
   maxThreads = capabilities.maxThreads;
   threadsEnabled();
 };
@@ -182,7 +186,15 @@ worker.addEventListener('message', (event: MessageEvent<FromWorker>) => {
       $('status').textContent = message.message;
       $('status').dataset.state = message.state;
       if (message.state === 'error') console.warn(`playground: ${message.message}`);
-      setButtons(message.state === 'training' ? 'training' : message.state === 'paused' || message.state === 'loaded' ? 'paused' : message.state === 'error' && $('steps').textContent !== '0' ? 'paused' : 'idle');
+      setButtons(
+        message.state === 'training'
+          ? 'training'
+          : message.state === 'paused' || message.state === 'loaded'
+            ? 'paused'
+            : message.state === 'error' && $('steps').textContent !== '0'
+              ? 'paused'
+              : 'idle',
+      );
       break;
     case 'step': {
       const { step, bitsPerChar, chars, charsPerSecond } = message.report;

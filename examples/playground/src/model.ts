@@ -4,7 +4,19 @@
  * `head.bias`), over any cell: a built-in one through `lstm`/`gru`/`rnn`, or the editor's through `recurrent`.
  */
 import { foldIn, randomKey, reshape, splitKey, zeros, type Key, type KeyLike, type Tensor } from '@tapestry/core';
-import { crossEntropy, dropout, embedding, gru, linear, lstm, recurrent, rnn, type CellState, type RecurrentLayer, type RecurrentParams } from '@tapestry/layers';
+import {
+  crossEntropy,
+  dropout,
+  embedding,
+  gru,
+  linear,
+  lstm,
+  recurrent,
+  rnn,
+  type CellState,
+  type RecurrentLayer,
+  type RecurrentParams,
+} from '@tapestry/layers';
 import type { PlaygroundConfig } from './config.js';
 import { compileCell } from './custom-cell.js';
 
@@ -21,9 +33,12 @@ export type Carry = CellState;
 function recurrentLayer(config: PlaygroundConfig): RecurrentLayer<unknown, CellState> {
   const options = { inputSize: config.embeddingDim, hiddenSize: config.hiddenSize, numLayers: config.numLayers, dropout: config.dropout };
   switch (config.cell) {
-    case 'lstm': return lstm(options) as unknown as RecurrentLayer<unknown, CellState>;
-    case 'gru': return gru(options) as unknown as RecurrentLayer<unknown, CellState>;
-    case 'rnn': return rnn({ ...options, nonlinearity: 'tanh' }) as unknown as RecurrentLayer<unknown, CellState>;
+    case 'lstm':
+      return lstm(options) as unknown as RecurrentLayer<unknown, CellState>;
+    case 'gru':
+      return gru(options) as unknown as RecurrentLayer<unknown, CellState>;
+    case 'rnn':
+      return rnn({ ...options, nonlinearity: 'tanh' }) as unknown as RecurrentLayer<unknown, CellState>;
     case 'custom': {
       const cell = compileCell(config.cellSource ?? '', config.hiddenSize);
       return recurrent(cell, { inputSize: config.embeddingDim, numLayers: config.numLayers, dropout: config.dropout, name: 'customCell' });

@@ -22,7 +22,8 @@ export function stepParts(model: PlaygroundModel, optimizer: GradientTransformat
   const training = model.config.dropout > 0;
   return {
     gradients: valueAndGrad(
-      (params: PlaygroundParams, inputs: Tensor, targets: Tensor, carry: Carry | undefined, key: Tensor) => model.loss(params, inputs, targets, carry, { training, key }),
+      (params: PlaygroundParams, inputs: Tensor, targets: Tensor, carry: Carry | undefined, key: Tensor) =>
+        model.loss(params, inputs, targets, carry, { training, key }),
       0,
       { hasAux: true },
     ) as TrainingStepParts<PlaygroundParams, unknown, StepArgs, Carry>['gradients'],

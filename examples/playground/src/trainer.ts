@@ -81,14 +81,22 @@ export class Trainer {
    * @param options.params - parameters to start from (uploaded weights); fresh ones from the seed when absent
    * @param options.step - the step count they were saved at
    */
-  static async create(config: PlaygroundConfig, vocab: Vocabulary, text: string, compute: Compute, options: { params?: PlaygroundParams; step?: number } = {}): Promise<Trainer> {
+  static async create(
+    config: PlaygroundConfig,
+    vocab: Vocabulary,
+    text: string,
+    compute: Compute,
+    options: { params?: PlaygroundParams; step?: number } = {},
+  ): Promise<Trainer> {
     validateConfig(config);
     validateCompute(compute.device === 'cpu' ? compute : { device: 'webgpu', threads: 1 }, config);
     const chars = Array.from(text);
     const [train, valid] = splitByPosition(chars, [0.9, 0.1]) as [string[], string[]];
     const minChars = config.batchSize * (config.seqLen + 1);
     if (train.length < minChars) {
-      throw new Error(`playground: the text is too short: ${chars.length} characters; ${config.batchSize} streams of ${config.seqLen + 1} need ${Math.ceil(minChars / 0.9)}`);
+      throw new Error(
+        `playground: the text is too short: ${chars.length} characters; ${config.batchSize} streams of ${config.seqLen + 1} need ${Math.ceil(minChars / 0.9)}`,
+      );
     }
     const model = playgroundModel(config, vocab.size);
     const params = options.params ?? model.init(foldIn(randomKey(config.seed), 0));
@@ -215,7 +223,9 @@ export interface LoadedWeights {
 export function importWeights(bytes: Uint8Array): LoadedWeights {
   const { tensors, metadata } = decodeSafetensors(bytes);
   if (metadata?.format !== WEIGHTS_FORMAT || metadata.config === undefined || metadata.vocab === undefined) {
-    throw new Error(`playground: not a playground weights file (its metadata format is ${String(metadata?.format)}, expected ${WEIGHTS_FORMAT} with config and vocab)`);
+    throw new Error(
+      `playground: not a playground weights file (its metadata format is ${String(metadata?.format)}, expected ${WEIGHTS_FORMAT} with config and vocab)`,
+    );
   }
   const config = JSON.parse(metadata.config) as PlaygroundConfig;
   validateConfig(config);

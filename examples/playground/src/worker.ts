@@ -108,7 +108,11 @@ function begin(next: Trainer, run: number, message: string): void {
 }
 
 /** Replaces the run: the old one's loop stops at its next step and its threads end. */
-async function replace(build: (compute: Compute) => Promise<Trainer>, settings: ComputeSettings, then: (t: Trainer, run: number) => Promise<void> | void): Promise<void> {
+async function replace(
+  build: (compute: Compute) => Promise<Trainer>,
+  settings: ComputeSettings,
+  then: (t: Trainer, run: number) => Promise<void> | void,
+): Promise<void> {
   const run = ++generation;
   const old = trainer;
   trainer = undefined;
@@ -131,8 +135,10 @@ async function handle(message: ToWorker): Promise<void> {
     case 'start':
       sampling = message.sampling;
       post({ type: 'status', state: 'ready', message: 'starting…' });
-      await replace((compute) => Trainer.fromText(message.config, message.text, compute), message.compute, (t, run) =>
-        begin(t, run, describeRun(message.config, message.text.length)),
+      await replace(
+        (compute) => Trainer.fromText(message.config, message.text, compute),
+        message.compute,
+        (t, run) => begin(t, run, describeRun(message.config, message.text.length)),
       );
       break;
     case 'pause': {
@@ -179,7 +185,11 @@ async function handle(message: ToWorker): Promise<void> {
         async (t) => {
           post({ type: 'loaded', config: loaded.config, step: loaded.step });
           post({ type: 'compute', description: t.device });
-          post({ type: 'status', state: 'loaded', message: `loaded weights from step ${loaded.step}: resume to continue training (a fresh Adam state) or sample` });
+          post({
+            type: 'status',
+            state: 'loaded',
+            message: `loaded weights from step ${loaded.step}: resume to continue training (a fresh Adam state) or sample`,
+          });
           await sampleAndValidate(t);
         },
       );

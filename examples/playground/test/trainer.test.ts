@@ -85,7 +85,12 @@ describe('playground trainer', () => {
     const model = playgroundModel(small, trainer.vocab.size);
     const pool = await dataParallel(playgroundReplica, {
       threads: 1,
-      setup: { config: small, vocabSize: trainer.vocab.size, source: batchify(trainer.vocab.encode(train), small.batchSize), params: model.init(foldIn(randomKey(small.seed), 0)) },
+      setup: {
+        config: small,
+        vocabSize: trainer.vocab.size,
+        source: batchify(trainer.vocab.encode(train), small.batchSize),
+        params: model.init(foldIn(randomKey(small.seed), 0)),
+      },
     });
     const pooled = [0, 1, 2, 3].map((k) => pool.step({ step: k, window: k }).loss.item() / Math.LN2);
     pool.close();
@@ -104,16 +109,32 @@ describe('playground trainer', () => {
     const shapes = (d: Record<string, { shape: readonly number[] }>) => Object.fromEntries(Object.entries(d).map(([k, v]) => [k, v.shape]));
     expect(shapes(ours)).toEqual(shapes(theirs));
     expect(Object.keys(ours).sort()).toEqual([
-      'embedding.weight', 'head.bias', 'head.weight',
-      'rnn.bias_hh_l0', 'rnn.bias_hh_l1', 'rnn.bias_ih_l0', 'rnn.bias_ih_l1',
-      'rnn.weight_hh_l0', 'rnn.weight_hh_l1', 'rnn.weight_ih_l0', 'rnn.weight_ih_l1',
+      'embedding.weight',
+      'head.bias',
+      'head.weight',
+      'rnn.bias_hh_l0',
+      'rnn.bias_hh_l1',
+      'rnn.bias_ih_l0',
+      'rnn.bias_ih_l1',
+      'rnn.weight_hh_l0',
+      'rnn.weight_hh_l1',
+      'rnn.weight_ih_l0',
+      'rnn.weight_ih_l1',
     ]);
     // nn.Embedding, nn.LSTM(16, 32, num_layers=2) and nn.Linear(32, V) layouts
     const V = trainer.vocab.size;
     expect(shapes(ours)).toEqual({
-      'embedding.weight': [V, 16], 'head.weight': [V, 32], 'head.bias': [V],
-      'rnn.weight_ih_l0': [128, 16], 'rnn.weight_hh_l0': [128, 32], 'rnn.bias_ih_l0': [128], 'rnn.bias_hh_l0': [128],
-      'rnn.weight_ih_l1': [128, 32], 'rnn.weight_hh_l1': [128, 32], 'rnn.bias_ih_l1': [128], 'rnn.bias_hh_l1': [128],
+      'embedding.weight': [V, 16],
+      'head.weight': [V, 32],
+      'head.bias': [V],
+      'rnn.weight_ih_l0': [128, 16],
+      'rnn.weight_hh_l0': [128, 32],
+      'rnn.bias_ih_l0': [128],
+      'rnn.bias_hh_l0': [128],
+      'rnn.weight_ih_l1': [128, 32],
+      'rnn.weight_hh_l1': [128, 32],
+      'rnn.bias_ih_l1': [128],
+      'rnn.bias_hh_l1': [128],
     });
     // and the CLI's model reads the playground's parameters
     expect(() => cli.fromStateDict(ours)).not.toThrow();

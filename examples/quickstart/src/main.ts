@@ -2,10 +2,7 @@
  * The smallest end-to-end tapestry program: fit y = sin(x) with a one-hidden-layer tanh network, using
  * nothing but `valueAndGrad` and plain gradient descent written as a tree map.
  */
-import {
-  add, matmul, mean, mul, randomKey, splitKey, square, sub, tanh, tensor, treeMap, uniform, valueAndGrad,
-  type Tensor,
-} from '@tapestry/core';
+import { add, matmul, mean, mul, randomKey, splitKey, square, sub, tanh, tensor, treeMap, uniform, valueAndGrad, type Tensor } from '@tapestry/core';
 import { handleCliErrors } from '@tapestry/example-common';
 
 handleCliErrors('quickstart'); // an error is one line on stderr (a stack trace with --verbose)
@@ -13,8 +10,14 @@ handleCliErrors('quickstart'); // an error is one line on stderr (a stack trace 
 type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor };
 
 const xs = Array.from({ length: 64 }, (_, i) => -3 + (6 * i) / 63);
-const x = tensor(xs.map((v) => [v]), { dtype: 'float64' });
-const y = tensor(xs.map((v) => [Math.sin(v)]), { dtype: 'float64' });
+const x = tensor(
+  xs.map((v) => [v]),
+  { dtype: 'float64' },
+);
+const y = tensor(
+  xs.map((v) => [Math.sin(v)]),
+  { dtype: 'float64' },
+);
 
 const [k1, k2] = splitKey(randomKey(0));
 let params: Params = {

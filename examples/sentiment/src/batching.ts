@@ -41,5 +41,11 @@ export function sentenceBatches(seqs: readonly Int32Array[], options: SentenceBa
     const reordered = Array.from(batchOrder, (i) => groups[i]!);
     groups.splice(0, groups.length, ...reordered);
   }
-  return groups.map((indices) => ({ ...padSequences(Array.from(indices, (i) => seqs[i]!), { padId }), indices }));
+  return groups.map((indices) => ({
+    ...padSequences(
+      Array.from(indices, (i) => seqs[i]!),
+      { padId },
+    ),
+    indices,
+  }));
 }

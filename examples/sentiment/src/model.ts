@@ -51,7 +51,11 @@ type Pooling = 'last' | 'mean' | 'max' | 'mean-max' | 'both';
 
 // the 2H-feature summaries each pooling concatenates, in order
 const POOLED: Record<Pooling, readonly ('last' | 'mean' | 'max')[]> = {
-  last: ['last'], mean: ['mean'], max: ['max'], 'mean-max': ['mean', 'max'], both: ['last', 'mean'],
+  last: ['last'],
+  mean: ['mean'],
+  max: ['max'],
+  'mean-max': ['mean', 'max'],
+  both: ['last', 'mean'],
 };
 
 /** The recurrent classifier's shape. */
@@ -86,7 +90,9 @@ export function recurrentClassifier(config: RecurrentClassifierConfig): Classifi
   const H = config.hiddenSize;
   const wordDropout = config.wordDropout ?? 0;
   if (wordDropout > 0 && config.unkId === undefined) {
-    throw new ArgumentError(`recurrentClassifier: wordDropout is ${wordDropout} but unkId is missing; pass the vocabulary's <unk> id, which dropped words become`);
+    throw new ArgumentError(
+      `recurrentClassifier: wordDropout is ${wordDropout} but unkId is missing; pass the vocabulary's <unk> id, which dropped words become`,
+    );
   }
 
   return {
@@ -98,8 +104,7 @@ export function recurrentClassifier(config: RecurrentClassifierConfig): Classifi
     },
     logits: (params, batch, options = {}) => {
       const training = options.training ?? false;
-      const drop = (x: Tensor, i: number) =>
-        training && config.dropout > 0 ? dropout(x, config.dropout, { key: foldIn(options.key!, i) }) : x;
+      const drop = (x: Tensor, i: number) => (training && config.dropout > 0 ? dropout(x, config.dropout, { key: foldIn(options.key!, i) }) : x);
       const n = batch.lengths.length;
       const ids = training && wordDropout > 0 ? dropWords(batch, wordDropout, config.unkId!, foldIn(options.key!, 2)) : batch.ids;
       const x = drop(embed.apply(params.embedding, ids), 0);

@@ -69,7 +69,13 @@ export function stepsPerEpoch(n: number, batchSize: number): number {
 }
 
 /** Accuracy of a classifier on a split (no dropout), with its predictions (1 = positive). */
-export function evaluate<P>(classifier: Classifier<P>, params: P, split: EncodedSplit, padId: number, batchSize = 128): { accuracy: number; predictions: Int32Array } {
+export function evaluate<P>(
+  classifier: Classifier<P>,
+  params: P,
+  split: EncodedSplit,
+  padId: number,
+  batchSize = 128,
+): { accuracy: number; predictions: Int32Array } {
   const predictions = new Int32Array(split.labels.length);
   for (const batch of sentenceBatches(split.ids, { batchSize, padId })) {
     const logits = classifier.logits(params, batch).dataSync();
@@ -87,7 +93,10 @@ export function evaluate<P>(classifier: Classifier<P>, params: P, split: Encoded
  */
 export function shareOf(indices: Int32Array, thread: Thread): { indices: Int32Array; weight: number } {
   if (thread.threads === 1) return { indices, weight: 1 };
-  const mine = indices.subarray(Math.floor((thread.index * indices.length) / thread.threads), Math.floor(((thread.index + 1) * indices.length) / thread.threads));
+  const mine = indices.subarray(
+    Math.floor((thread.index * indices.length) / thread.threads),
+    Math.floor(((thread.index + 1) * indices.length) / thread.threads),
+  );
   if (mine.length === 0) return { indices: indices.subarray(0, 1), weight: 0 };
   return { indices: mine, weight: (thread.threads * mine.length) / indices.length };
 }
@@ -148,10 +157,20 @@ export const trainingReplica = defineReplica(import.meta.url, 'sentiment', (setu
   let params = setup.params;
   let optState = optimizer.init(params);
   return ({ epoch, batch, step: count }: StepInput): StepOutput => {
-    if (epochBatches.epoch !== epoch) epochBatches = { epoch, batches: sentenceBatches(train.ids, { batchSize: config.batchSize, padId, key: foldIn(foldIn(root, 1), epoch) }) };
+    if (epochBatches.epoch !== epoch)
+      epochBatches = { epoch, batches: sentenceBatches(train.ids, { batchSize: config.batchSize, padId, key: foldIn(foldIn(root, 1), epoch) }) };
     const whole = epochBatches.batches[batch]!;
     const share = shareOf(whole.indices, thread);
-    const mine = thread.threads === 1 ? whole : { ...padSequences(Array.from(share.indices, (i) => train.ids[i]!), { padId }), indices: share.indices };
+    const mine =
+      thread.threads === 1
+        ? whole
+        : {
+            ...padSequences(
+              Array.from(share.indices, (i) => train.ids[i]!),
+              { padId },
+            ),
+            indices: share.indices,
+          };
     const labels = cast(tensor(Int32Array.from(mine.indices, (i) => train.labels[i]!)), 'float32');
     // dropout's masks from the run's seed and step (and, on several threads, each thread's own)
     const key = thread.threads === 1 ? foldIn(foldIn(root, 2), count) : foldIn(foldIn(foldIn(root, 2), count), thread.index);
@@ -168,7 +187,12 @@ export const trainingReplica = defineReplica(import.meta.url, 'sentiment', (setu
 
 /** Trains a classifier on `train`, early-stopping on `valid`; see the module comment. */
 export async function trainClassifier<P>(
-  classifier: Classifier<P>, train: EncodedSplit, valid: EncodedSplit, padId: number, config: TrainConfig, options: TrainOptions = {},
+  classifier: Classifier<P>,
+  train: EncodedSplit,
+  valid: EncodedSplit,
+  padId: number,
+  config: TrainConfig,
+  options: TrainOptions = {},
 ): Promise<TrainResult<P>> {
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`sentiment: --threads must be a positive integer, got ${threads}`);

@@ -93,14 +93,28 @@ describe('sentiment models', () => {
     // 2100 sentences of about 12 words: the rate is 0.25 within a few standard errors (≈ 0.003)
     expect(Math.abs(dropped / words - 0.25)).toBeLessThan(0.015);
     // at p = 1 a training pass sees only <unk>: the same logits as an all-<unk> batch without training (no other dropout)
-    const model = recurrentClassifier({ vocabSize: data.vocab.size, embeddingDim: 8, hiddenSize: 6, cell: 'lstm', pooling: 'mean-max', dropout: 0, wordDropout: 1, unkId: unk });
+    const model = recurrentClassifier({
+      vocabSize: data.vocab.size,
+      embeddingDim: 8,
+      hiddenSize: 6,
+      cell: 'lstm',
+      pooling: 'mean-max',
+      dropout: 0,
+      wordDropout: 1,
+      unkId: unk,
+    });
     const params = model.init(randomKey(2));
     const [batch] = sentenceBatches(data.train.ids.slice(0, 4), { batchSize: 4, padId });
-    const allUnk = sentenceBatches(data.train.ids.slice(0, 4).map((s) => s.map(() => unk)), { batchSize: 4, padId })[0]!;
+    const allUnk = sentenceBatches(
+      data.train.ids.slice(0, 4).map((s) => s.map(() => unk)),
+      { batchSize: 4, padId },
+    )[0]!;
     const trained = Array.from(model.logits(params, batch!, { training: true, key: randomKey(3) }).dataSync());
     Array.from(model.logits(params, allUnk).dataSync()).forEach((z, i) => expect(trained[i]!).toBeCloseTo(z, 6));
     expect(Array.from(model.logits(params, batch!).dataSync())).not.toEqual(trained);
-    expect(() => recurrentClassifier({ vocabSize: 10, embeddingDim: 4, hiddenSize: 3, cell: 'lstm', pooling: 'max', dropout: 0, wordDropout: 0.1 })).toThrow(/unkId/);
+    expect(() => recurrentClassifier({ vocabSize: 10, embeddingDim: 4, hiddenSize: 3, cell: 'lstm', pooling: 'max', dropout: 0, wordDropout: 0.1 })).toThrow(
+      /unkId/,
+    );
   });
 
   const config: TrainConfig = { epochs: 5, batchSize: 32, lr: 1e-2, weightDecay: 1e-2, clip: 5, patience: 5, seed: 0 };
@@ -125,14 +139,25 @@ describe('sentiment models', () => {
   });
 
   it('on one thread the step is the plain eager step, bit for bit', async () => {
-    const model = recurrentClassifier({ vocabSize: small.vocab.size, embeddingDim: 8, hiddenSize: 6, cell: 'gru', pooling: 'mean-max', dropout: 0.2, wordDropout: 0.25, unkId: small.vocab.unkId! });
+    const model = recurrentClassifier({
+      vocabSize: small.vocab.size,
+      embeddingDim: 8,
+      hiddenSize: 6,
+      cell: 'gru',
+      pooling: 'mean-max',
+      dropout: 0.2,
+      wordDropout: 0.25,
+      unkId: small.vocab.unkId!,
+    });
     const pooled = await trainClassifier(model, small.train, smallValid, padId, { ...config, epochs: 1 });
     // the loop as it reads without @tapestry/parallel: valueAndGrad → update → applyUpdates
     const root = randomKey(config.seed);
     let params = model.init(foldIn(root, 0));
     const optimizer = makeOptimizer(config);
     let optState = optimizer.init(params);
-    const lossAndGrad = valueAndGrad((p: typeof params, batch: SentenceBatch, labels: Tensor, key: Key) => binaryCrossEntropyWithLogits(model.logits(p, batch, { training: true, key }), labels));
+    const lossAndGrad = valueAndGrad((p: typeof params, batch: SentenceBatch, labels: Tensor, key: Key) =>
+      binaryCrossEntropyWithLogits(model.logits(p, batch, { training: true, key }), labels),
+    );
     sentenceBatches(small.train.ids, { batchSize: config.batchSize, padId, key: foldIn(foldIn(root, 1), 1) }).forEach((batch, step) => {
       const labels = cast(tensor(Int32Array.from(batch.indices, (i) => small.train.labels[i]!)), 'float32');
       const [, grads] = lossAndGrad(params, batch, labels, foldIn(foldIn(root, 2), step));

@@ -13,7 +13,10 @@ function lengthMask(lengths: Int32Array, steps: number): Tensor {
 
 /** Encodes the sources of `entries` (letters) as a padded batch with its mask. */
 export function encodeSources(entries: readonly Entry[], vocab: Vocabularies): Pick<Batch, 'source' | 'sourceLengths' | 'sourceMask'> {
-  const { ids, lengths } = padSequences(entries.map((e) => vocab.letters.encode(e.word)), { padId: vocab.letters.padId! });
+  const { ids, lengths } = padSequences(
+    entries.map((e) => vocab.letters.encode(e.word)),
+    { padId: vocab.letters.padId! },
+  );
   return { source: ids, sourceLengths: lengths, sourceMask: lengthMask(lengths, ids.shape[1]!) };
 }
 
@@ -22,8 +25,14 @@ export function makeBatch(entries: readonly Entry[], vocab: Vocabularies): Batch
   const bos = vocab.phonemes.idOf(BOS);
   const eos = vocab.phonemes.idOf(EOS);
   const phonemes = entries.map((e) => Array.from(vocab.phonemes.encode(e.phonemes)));
-  const input = padSequences(phonemes.map((p) => [bos, ...p]), { padId: vocab.phonemes.padId! });
-  const targets = padSequences(phonemes.map((p) => [...p, eos]), { padId: 0 });
+  const input = padSequences(
+    phonemes.map((p) => [bos, ...p]),
+    { padId: vocab.phonemes.padId! },
+  );
+  const targets = padSequences(
+    phonemes.map((p) => [...p, eos]),
+    { padId: 0 },
+  );
   const steps = targets.ids.shape[1]!;
   const target = new Int32Array(targets.ids.dataSync());
   targets.lengths.forEach((length, b) => target.fill(IGNORE, b * steps + length, (b + 1) * steps));

@@ -16,7 +16,6 @@ import { beamDecode, greedyDecode, score } from './decode.js';
 import { curvesSvg } from './plot.js';
 import { DEFAULT_CONFIG, initialTrainingState, makeModel, makeOptimizer, trainLoop, type TrainConfig } from './training.js';
 
-
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const program = new Command('seq2seq').description('Spelling to pronunciation with an attentional encoder–decoder, trained with tapestry.');
 
@@ -40,13 +39,24 @@ program
   .option('--eval-minutes <x>', 'greedy-decode validation words every this many minutes of training', positive('--eval-minutes'), 2)
   .option('--valid-words <n>', 'validation words decoded during training', int('--valid-words'), 500)
   .option('--test-words <n>', 'test words decoded greedily at the end (default: all)', int('--test-words'))
-  .option('--beam-words <n>', 'decode only the first n of those test words with beam search too (default: all; one word at a time, ~4x slower than greedy)', int('--beam-words'))
+  .option(
+    '--beam-words <n>',
+    'decode only the first n of those test words with beam search too (default: all; one word at a time, ~4x slower than greedy)',
+    int('--beam-words'),
+  )
   .option('--beam <n>', 'beam width', int('--beam'), 4)
   .option('--out <dir>', 'where the model, curves and results go', 'out/seq2seq')
   .action(async (o) => {
     const config: TrainConfig = {
-      cell: o.cell, embeddingDim: o.embedding, hiddenSize: o.hidden, attention: o.attention, batchSize: o.batch, lr: o.lr,
-      warmupSteps: o.warmup, clip: o.clip, seed: o.seed,
+      cell: o.cell,
+      embeddingDim: o.embedding,
+      hiddenSize: o.hidden,
+      attention: o.attention,
+      batchSize: o.batch,
+      lr: o.lr,
+      warmupSteps: o.warmup,
+      clip: o.clip,
+      seed: o.seed,
     };
     const splits = splitWords(readCmudict(), o.splitSeed);
     const train = o.maxTrainWords === undefined ? splits.train : splits.train.slice(0, o.maxTrainWords);
@@ -82,7 +92,8 @@ program
       threads: o.threads,
       evalEveryMs: o.evalMinutes * 60000,
       validWords,
-      onStep: (s, loss) => bar.update(progressOf(s), { step: s.step, epoch: s.epoch, loss: loss.toFixed(3), speed: (s.wordsSeen / (s.elapsedMs / 1000)).toFixed(0) }),
+      onStep: (s, loss) =>
+        bar.update(progressOf(s), { step: s.step, epoch: s.epoch, loss: loss.toFixed(3), speed: (s.wordsSeen / (s.elapsedMs / 1000)).toFixed(0) }),
       onEval: (s, per, acc) => {
         bar.stop();
         console.log(`  validation (greedy, ${validWords.length} words) after ${s.wordsSeen} words: PER ${pct(per)}, word accuracy ${pct(acc)}`);
@@ -91,7 +102,9 @@ program
     });
     bar.update(progressOf(state));
     bar.stop();
-    console.log(`\ntrained ${state.step} steps, ${state.wordsSeen} words (${(state.wordsSeen / train.length).toFixed(2)} epochs), ${(state.elapsedMs / 60000).toFixed(1)} min`);
+    console.log(
+      `\ntrained ${state.step} steps, ${state.wordsSeen} words (${(state.wordsSeen / train.length).toFixed(2)} epochs), ${(state.elapsedMs / 60000).toFixed(1)} min`,
+    );
 
     const began = performance.now();
     const valid = score(validWords, greedyDecode(model, state.params, validWords, vocab));
@@ -105,7 +118,11 @@ program
     const history = { ...state.history, validPer: [...state.history.validPer, { words: state.wordsSeen, value: valid.per }] };
 
     const results = {
-      config, trainWords: train.length, steps: state.step, wordsSeen: state.wordsSeen, trainMinutes: state.elapsedMs / 60000,
+      config,
+      trainWords: train.length,
+      steps: state.step,
+      wordsSeen: state.wordsSeen,
+      trainMinutes: state.elapsedMs / 60000,
       valid: { greedy: valid },
       test: { greedy: greedyAll, beamSubset: { words: beamSet.length, beamWidth: o.beam, greedy: greedySubset, beam: beamRates } },
       history,
@@ -113,7 +130,10 @@ program
     saveModel(o.out, config, vocab, state.params, o.splitSeed, state.step);
     writeFileSync(join(o.out, 'results.json'), JSON.stringify(results, null, 1));
     const plotPath = join(o.out, 'curves.svg');
-    writeFileSync(plotPath, await curvesSvg(history.loss, history.validPer, `seq2seq ${config.cell} ${config.hiddenSize}${config.attention ? ' + attention' : ''}`));
+    writeFileSync(
+      plotPath,
+      await curvesSvg(history.loss, history.validPer, `seq2seq ${config.cell} ${config.hiddenSize}${config.attention ? ' + attention' : ''}`),
+    );
 
     const show = (e: Entry, g: readonly string[], b: readonly string[]) =>
       `  ${e.word.padEnd(14)} ${e.phonemes.join(' ').padEnd(28)} greedy ${g.join(' ').padEnd(28)} beam ${b.join(' ')}`;

@@ -41,7 +41,11 @@ export function parseCmudict(text: string): Entry[] {
     if (key.endsWith(')')) continue;
     const word = key.toLowerCase();
     if (!WORD.test(word)) continue;
-    const phonemes = match[2]!.trim().split(/\s+/).filter((p) => p.length > 0).map((p) => p.replace(/[0-2]$/, ''));
+    const phonemes = match[2]!
+      .trim()
+      .split(/\s+/)
+      .filter((p) => p.length > 0)
+      .map((p) => p.replace(/[0-2]$/, ''));
     if (phonemes.length === 0) continue;
     entries.push({ word, phonemes });
   }

@@ -71,5 +71,8 @@ export function beamDecode(model: Seq2SeqModel, params: Seq2SeqParams, entries: 
 
 /** PER and word accuracy of predictions against the entries' pronunciations. */
 export function score(entries: readonly Entry[], predictions: readonly (readonly string[])[]): ErrorRates {
-  return errorRates(entries.map((e) => e.phonemes), predictions);
+  return errorRates(
+    entries.map((e) => e.phonemes),
+    predictions,
+  );
 }

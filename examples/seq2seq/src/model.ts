@@ -4,12 +4,8 @@
  * dot-product attention over the encoder outputs, masked at padded letters. Pure functions of a parameter
  * tree: `loss` for teacher-forced training, `encode` + `step` for decoding one phoneme at a time.
  */
-import {
-  concat, expandDims, matmul, reshape, softmax, splitKey, tanh, transpose, where, type Key, type Tensor,
-} from '@tapestry/core';
-import {
-  crossEntropy, embedding, gru, linear, lstm, type GatedCellParams, type RecurrentParams,
-} from '@tapestry/layers';
+import { concat, expandDims, matmul, reshape, softmax, splitKey, tanh, transpose, where, type Key, type Tensor } from '@tapestry/core';
+import { crossEntropy, embedding, gru, linear, lstm, type GatedCellParams, type RecurrentParams } from '@tapestry/layers';
 import type { DecodeStep } from '@tapestry/data';
 
 /** The recurrent cell of the encoder and the decoder. */

@@ -180,7 +180,8 @@ export const trainingReplica = defineReplica(import.meta.url, 'seq2seq', (setup:
   let epochBatches = { epoch: -1, batches: [] as Int32Array[] };
   let { params, optState } = setup;
   return ({ epoch, batch }: StepInput): StepOutput => {
-    if (epochBatches.epoch !== epoch) epochBatches = { epoch, batches: bucketedBatches(train.length, config.batchSize, foldIn(epochKey, epoch), (i) => train[i]!.word.length) };
+    if (epochBatches.epoch !== epoch)
+      epochBatches = { epoch, batches: bucketedBatches(train.length, config.batchSize, foldIn(epochKey, epoch), (i) => train[i]!.word.length) };
     const words = Array.from(epochBatches.batches[batch]!, (i) => train[i]!);
     const share = shareOf(words, thread);
     const result = step(params, optState, makeBatch(share.words, vocab), share.weight);
@@ -214,14 +215,23 @@ export interface LoopOptions {
  * builds the step from `config` (`makeModel`, `makeOptimizer`); `model` decodes the validation words.
  */
 export async function trainLoop(
-  config: TrainConfig, train: readonly Entry[], vocab: Vocabularies, model: Seq2SeqModel, start: TrainingState, options: LoopOptions,
+  config: TrainConfig,
+  train: readonly Entry[],
+  vocab: Vocabularies,
+  model: Seq2SeqModel,
+  start: TrainingState,
+  options: LoopOptions,
 ): Promise<TrainingState> {
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`seq2seq: --threads must be a positive integer, got ${threads}`);
   const pool = await dataParallel(trainingReplica, {
     threads,
     setup: {
-      config, train, vocab: { letters: vocab.letters.toJSON(), phonemes: vocab.phonemes.toJSON() }, params: start.params, optState: start.optState,
+      config,
+      train,
+      vocab: { letters: vocab.letters.toJSON(), phonemes: vocab.phonemes.toJSON() },
+      params: start.params,
+      optState: start.optState,
     } satisfies ReplicaSetup,
   });
   const batchesPerEpoch = Math.ceil(train.length / config.batchSize);

@@ -50,7 +50,10 @@ describe('seq2seq model files', () => {
     const dir = tempDir();
     const params = makeModel(config, vocab).init(randomKey(6));
     writeFileSync(join(dir, 'model.safetensors'), encodeSafetensors(Object.fromEntries(treeFlattenWithPath<Tensor>(params)), { format: 'tapestry-seq2seq/1' }));
-    writeFileSync(join(dir, 'model.json'), JSON.stringify({ format: 'tapestry-seq2seq/1', config, splitSeed: 0, letters: vocab.letters.toJSON(), phonemes: vocab.phonemes.toJSON() }));
+    writeFileSync(
+      join(dir, 'model.json'),
+      JSON.stringify({ format: 'tapestry-seq2seq/1', config, splitSeed: 0, letters: vocab.letters.toJSON(), phonemes: vocab.phonemes.toJSON() }),
+    );
     expect(values(loadModel(dir).params)).toEqual(values(params));
   });
 });

@@ -29,19 +29,28 @@ describe('editDistance', () => {
 
   it('agrees with a brute-force recursion on short sequences', () => {
     const slow = (a: readonly string[], b: readonly string[]): number =>
-      a.length === 0 ? b.length : b.length === 0 ? a.length
-        : Math.min(slow(a.slice(1), b) + 1, slow(a, b.slice(1)) + 1, slow(a.slice(1), b.slice(1)) + (a[0] === b[0] ? 0 : 1));
+      a.length === 0
+        ? b.length
+        : b.length === 0
+          ? a.length
+          : Math.min(slow(a.slice(1), b) + 1, slow(a, b.slice(1)) + 1, slow(a.slice(1), b.slice(1)) + (a[0] === b[0] ? 0 : 1));
     const short = fc.array(fc.constantFrom('AA', 'B', 'K'), { maxLength: 5 });
-    fc.assert(fc.property(short, short, (a, b) => {
-      expect(editDistance(a, b)).toBe(slow(a, b));
-    }));
+    fc.assert(
+      fc.property(short, short, (a, b) => {
+        expect(editDistance(a, b)).toBe(slow(a, b));
+      }),
+    );
   });
 });
 
 describe('errorRates', () => {
   it('is total edits over total reference phonemes, and exact-match word accuracy', () => {
     const refs = [['K', 'AE', 'T'], ['D', 'AO', 'G', 'Z'], ['AH']];
-    const hyps = [['K', 'AE', 'T'], ['D', 'AA', 'G'], ['AH', 'AH']];
+    const hyps = [
+      ['K', 'AE', 'T'],
+      ['D', 'AA', 'G'],
+      ['AH', 'AH'],
+    ];
     const r = errorRates(refs, hyps);
     expect(r.per).toBeCloseTo((0 + 2 + 1) / (3 + 4 + 1), 12); // corpus-level, not the mean of per-word rates
     expect(r.wordAccuracy).toBeCloseTo(1 / 3, 12);

@@ -12,7 +12,7 @@ const vocab = buildVocabularies(splits.train);
 
 describe('CMUdict', () => {
   it('parses primary pronunciations of letter words without stress', () => {
-    const text = ["A  AH0", "A(1)  EY1", "A'S  EY1 Z", "A.  EY1", "AARON  EH1 R AH0 N", "AARON'S(1)  ", "{BRACE  B R EY1 S", "ZZ", ""].join('\n');
+    const text = ['A  AH0', 'A(1)  EY1', "A'S  EY1 Z", 'A.  EY1', 'AARON  EH1 R AH0 N', "AARON'S(1)  ", '{BRACE  B R EY1 S', 'ZZ', ''].join('\n');
     expect(parseCmudict(text)).toEqual([
       { word: 'a', phonemes: ['AH'] },
       { word: "a's", phonemes: ['EY', 'Z'] },
@@ -37,12 +37,27 @@ describe('CMUdict', () => {
   });
 
   it('batches words with padded, ignored targets and groups similar lengths', () => {
-    const batch = makeBatch([{ word: 'ab', phonemes: ['EY', 'B'] }, { word: 'a', phonemes: ['AH'] }], vocab);
+    const batch = makeBatch(
+      [
+        { word: 'ab', phonemes: ['EY', 'B'] },
+        { word: 'a', phonemes: ['AH'] },
+      ],
+      vocab,
+    );
     const id = (p: string) => vocab.phonemes.idOf(p);
-    expect(batch.source.toArray()).toEqual([[vocab.letters.idOf('a'), vocab.letters.idOf('b')], [vocab.letters.idOf('a'), 0]]);
+    expect(batch.source.toArray()).toEqual([
+      [vocab.letters.idOf('a'), vocab.letters.idOf('b')],
+      [vocab.letters.idOf('a'), 0],
+    ]);
     expect(batch.sourceMask.toArray()).toEqual([[[1, 1]], [[1, 0]]]);
-    expect(batch.decoderInput.toArray()).toEqual([[id('<s>'), id('EY'), id('B')], [id('<s>'), id('AH'), 0]]);
-    expect(batch.targets.toArray()).toEqual([[id('EY'), id('B'), id('</s>')], [id('AH'), id('</s>'), -1]]);
+    expect(batch.decoderInput.toArray()).toEqual([
+      [id('<s>'), id('EY'), id('B')],
+      [id('<s>'), id('AH'), 0],
+    ]);
+    expect(batch.targets.toArray()).toEqual([
+      [id('EY'), id('B'), id('</s>')],
+      [id('AH'), id('</s>'), -1],
+    ]);
     const lengths = Array.from({ length: 1000 }, (_, i) => 1 + ((i * 7919) % 15));
     const batches = bucketedBatches(1000, 50, randomKey(3), (i) => lengths[i]!);
     expect(batches.flatMap((b) => Array.from(b)).sort((a, b) => a - b)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
@@ -94,7 +109,13 @@ describe('seq2seq model', () => {
     let { params, optState } = start;
     const batches = bucketedBatches(train.length, config.batchSize, foldIn(foldIn(randomKey(config.seed), 1), 0), (i) => train[i]!.word.length);
     for (const b of batches.slice(0, 2)) {
-      const [, grads] = valueAndGrad(model.loss, 0)(params, makeBatch(Array.from(b, (i) => train[i]!), vocab));
+      const [, grads] = valueAndGrad(model.loss, 0)(
+        params,
+        makeBatch(
+          Array.from(b, (i) => train[i]!),
+          vocab,
+        ),
+      );
       const { updates, state } = optimizer.update(grads, optState, params);
       ({ params, optState } = { params: applyUpdates(params, updates), optState: state });
     }

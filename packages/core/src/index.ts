@@ -14,12 +14,35 @@ export { ShapeError, DTypeError, ArgumentError, InternalError } from './errors.j
 export type { Shape } from './shape.js';
 export { broadcastShapes, formatShape, shapesEqual } from './shape.js';
 export {
-  describeValue, expectTensor, expectFloat, expectFloatTensor, expectInteger, expectPositiveInteger, expectFinite, expectNonNegative,
-  expectPositive, expectUnitInterval, expectProbability, expectBoolean, expectOptionalBoolean, expectKnownOptions,
+  describeValue,
+  expectTensor,
+  expectFloat,
+  expectFloatTensor,
+  expectInteger,
+  expectPositiveInteger,
+  expectFinite,
+  expectNonNegative,
+  expectPositive,
+  expectUnitInterval,
+  expectProbability,
+  expectBoolean,
+  expectOptionalBoolean,
+  expectKnownOptions,
 } from './checks.js';
 export {
-  Tensor, tensor, scalar, zeros, ones, full, zerosLike, onesLike, arange, eye,
-  type NestedArray, type TensorLike, type TensorOptions,
+  Tensor,
+  tensor,
+  scalar,
+  zeros,
+  ones,
+  full,
+  zerosLike,
+  onesLike,
+  arange,
+  eye,
+  type NestedArray,
+  type TensorLike,
+  type TensorOptions,
 } from './tensor.js';
 
 export { add, sub, mul, div, neg } from './ops/arithmetic.js';
@@ -44,12 +67,49 @@ export { argmax, oneHot } from './ops/indexing.js';
 export { devicePut, deviceGet } from './backend/placement.js';
 export { cpu } from './backend/cpu.js';
 export type {
-  Backend, BackendProgram, KernelName, KernelRun, PlanContext, FusedInstruction, FusedProgram, FusedRun, SparseVjpName,
+  Backend,
+  BackendProgram,
+  KernelName,
+  KernelRun,
+  PlanContext,
+  FusedInstruction,
+  FusedProgram,
+  FusedRun,
+  SparseVjpName,
 } from './backend/backend.js';
 export type {
-  AbstractValue, AttrsOf, PrimitiveAttrs, AttributedPrimitives, PrimitiveName, PrimitiveKind, ElementwiseName, BinaryName, PlainUnaryName, Primitive, VjpRule,
-  LeakyReluAttrs, EluAttrs, SoftplusAttrs, MatmulAttrs, ReduceAttrs, SliceAttrs, PadAttrs, SampleAttrs, CustomVjpAttrs,
-  CastAttrs, ArgmaxAttrs, UniformSample, NormalSample, BernoulliSample, GumbelSample, ShapeAttrs, TransposeAttrs, AxisAttrs, ScatterAddAttrs, OneHotAttrs, DeriveKeyAttrs,
+  AbstractValue,
+  AttrsOf,
+  PrimitiveAttrs,
+  AttributedPrimitives,
+  PrimitiveName,
+  PrimitiveKind,
+  ElementwiseName,
+  BinaryName,
+  PlainUnaryName,
+  Primitive,
+  VjpRule,
+  LeakyReluAttrs,
+  EluAttrs,
+  SoftplusAttrs,
+  MatmulAttrs,
+  ReduceAttrs,
+  SliceAttrs,
+  PadAttrs,
+  SampleAttrs,
+  CustomVjpAttrs,
+  CastAttrs,
+  ArgmaxAttrs,
+  UniformSample,
+  NormalSample,
+  BernoulliSample,
+  GumbelSample,
+  ShapeAttrs,
+  TransposeAttrs,
+  AxisAttrs,
+  ScatterAddAttrs,
+  OneHotAttrs,
+  DeriveKeyAttrs,
 } from './binding/primitive.js';
 export { PRIMITIVES } from './graph/primitive-table.js';
 
@@ -72,11 +132,32 @@ export { accumulateProducts } from './graph/passes/product-accumulation.js';
 export { findFusionGroups, type FusionGroup } from './graph/passes/fusion.js';
 
 export {
-  treeMap, treeLeaves, treeFlatten, treeUnflatten, treeZip, treeFlattenWithPath, treeStructure, freezeTree, isContainer,
-  type Tree, type TreeDef,
+  treeMap,
+  treeLeaves,
+  treeFlatten,
+  treeUnflatten,
+  treeZip,
+  treeFlattenWithPath,
+  treeStructure,
+  freezeTree,
+  isContainer,
+  type Tree,
+  type TreeDef,
 } from './tree/tree.js';
 
 export {
-  Key, randomKey, keyFromWords, keyData, keyFromData, split as splitKey, foldIn, uniform, normal, bernoulli, categorical,
-  type KeyLike, type UniformOptions, type NormalOptions,
+  Key,
+  randomKey,
+  keyFromWords,
+  keyData,
+  keyFromData,
+  split as splitKey,
+  foldIn,
+  uniform,
+  normal,
+  bernoulli,
+  categorical,
+  type KeyLike,
+  type UniformOptions,
+  type NormalOptions,
 } from './random/random.js';

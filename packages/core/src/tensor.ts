@@ -39,8 +39,8 @@ const TRACED_DATA = new Proxy(new Float32Array(0), {
 }) as unknown as TensorData;
 
 const DONATED_MESSAGE =
-  'donated tensor read: this tensor was donated to a jitted call (jit\'s `donate` option), which may have reused its ' +
-  'storage for the call\'s results; use the results of that call instead';
+  "donated tensor read: this tensor was donated to a jitted call (jit's `donate` option), which may have reused its " +
+  "storage for the call's results; use the results of that call instead";
 
 /** The storage of a tensor donated to a jitted call: any read throws, naming the problem. */
 const DONATED_DATA = new Proxy(new Float32Array(0), {
@@ -113,9 +113,7 @@ export class Tensor {
   readonly traced: TraceRef | null;
 
   /** @internal Use {@link tensor} and the other creation functions. */
-  constructor(
-    storage: unknown, shape: Shape, dtype: DType, track: Track | null = null, traced: TraceRef | null = null, backend: Backend = cpu,
-  ) {
+  constructor(storage: unknown, shape: Shape, dtype: DType, track: Track | null = null, traced: TraceRef | null = null, backend: Backend = cpu) {
     this.storage = storage;
     this.shape = shape;
     this.dtype = dtype;

@@ -25,9 +25,7 @@ export function broadcastableTo(out: Shape): fc.Arbitrary<number[]> {
 }
 
 /** Two shapes that broadcast together (possibly to a shape neither has), e.g. [3, 1] and [4]. */
-export const broadcastPair: fc.Arbitrary<[number[], number[]]> = shapeArb(0, 3).chain((out) =>
-  fc.tuple(broadcastableTo(out), broadcastableTo(out)),
-);
+export const broadcastPair: fc.Arbitrary<[number[], number[]]> = shapeArb(0, 3).chain((out) => fc.tuple(broadcastableTo(out), broadcastableTo(out)));
 
 /** Three shapes that broadcast together (for `where`). */
 export const broadcastTriple: fc.Arbitrary<[number[], number[], number[]]> = shapeArb(0, 3).chain((out) =>
@@ -80,9 +78,7 @@ export function sizeOf(shape: Shape): number {
 /** A float64 tensor of the given shape with values from {@link valueArb}. */
 export function tensorArb(shape: Shape, options: ValueOptions = {}): fc.Arbitrary<Tensor> {
   const n = sizeOf(shape);
-  return fc
-    .array(valueArb(options), { minLength: n, maxLength: n })
-    .map((values) => tensor(new Float64Array(values), { shape: shape.slice() }));
+  return fc.array(valueArb(options), { minLength: n, maxLength: n }).map((values) => tensor(new Float64Array(values), { shape: shape.slice() }));
 }
 
 /**
@@ -103,7 +99,10 @@ export function anyTensorArb(options: ValueOptions = {}, minRank = 0, maxRank = 
 
 /** A permutation of 0…n-1. */
 export function permutationArb(n: number): fc.Arbitrary<number[]> {
-  return fc.shuffledSubarray(Array.from({ length: n }, (_, i) => i), { minLength: n, maxLength: n });
+  return fc.shuffledSubarray(
+    Array.from({ length: n }, (_, i) => i),
+    { minLength: n, maxLength: n },
+  );
 }
 
 /** Reduction axes for a rank: undefined (all), a single (possibly negative) axis, or a list of axes. */
@@ -117,9 +116,7 @@ export function axesArb(rank: number): fc.Arbitrary<number | number[] | undefine
 /** Int32 indices in [0, n) of the given shape (repeats are likely, which is the point). */
 export function indicesArb(shape: Shape, n: number): fc.Arbitrary<Tensor> {
   const size = sizeOf(shape);
-  return fc
-    .array(fc.integer({ min: 0, max: n - 1 }), { minLength: size, maxLength: size })
-    .map((v) => tensor(new Int32Array(v), { shape: shape.slice() }));
+  return fc.array(fc.integer({ min: 0, max: n - 1 }), { minLength: size, maxLength: size }).map((v) => tensor(new Int32Array(v), { shape: shape.slice() }));
 }
 
 /** A seed for {@link weights}. */

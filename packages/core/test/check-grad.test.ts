@@ -19,11 +19,14 @@ describe('checkGrad', () => {
   it('accepts the correct custom gradient', () => {
     const good = tanhWithScaledGradient(1);
     fc.assert(
-      fc.property(shapeArb(0, 3).chain((s) => tensorArb(s)), (x) => {
-        const r = checkGrad((x: Tensor) => sum(good(x)), [x]);
-        expect(r.ok, r.message).toBe(true);
-        expect(r.maxError).toBeLessThan(1e-6);
-      }),
+      fc.property(
+        shapeArb(0, 3).chain((s) => tensorArb(s)),
+        (x) => {
+          const r = checkGrad((x: Tensor) => sum(good(x)), [x]);
+          expect(r.ok, r.message).toBe(true);
+          expect(r.maxError).toBeLessThan(1e-6);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -30,7 +30,9 @@ describe('sumRowsWasm', () => {
         reduceInto('sum', x.subarray(pad, pad + rows * cols), [rows, cols], [0], expected);
         const got = new Float32Array(cols + 2 * pad).fill(-7);
         sumRowsWasm(x, pad, rows, cols, got, pad);
-        expect(Array.from(got.subarray(pad, pad + cols), (v) => Object.is(v, -0) ? '-0' : v)).toEqual(Array.from(expected, (v) => Object.is(v, -0) ? '-0' : v));
+        expect(Array.from(got.subarray(pad, pad + cols), (v) => (Object.is(v, -0) ? '-0' : v))).toEqual(
+          Array.from(expected, (v) => (Object.is(v, -0) ? '-0' : v)),
+        );
         expect([...got.subarray(0, pad), ...got.subarray(pad + cols)]).toEqual(new Array(2 * pad).fill(-7));
       }),
       { numRuns: 100 },
@@ -39,7 +41,14 @@ describe('sumRowsWasm', () => {
 });
 
 describe('compiled sums and concats', () => {
-  const f32 = (shape: number[], seed: number): Tensor => tensor(values(shape.reduce((p, q) => p * q, 1), seed), { shape });
+  const f32 = (shape: number[], seed: number): Tensor =>
+    tensor(
+      values(
+        shape.reduce((p, q) => p * q, 1),
+        seed,
+      ),
+      { shape },
+    );
 
   it('sums over leading axes (WebAssembly) and over other axes equal eager bit for bit', () => {
     const program = (x: Tensor, y: Tensor) => ({

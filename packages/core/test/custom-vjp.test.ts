@@ -1,9 +1,7 @@
 /** customVjp: a user-given backward is used, is differentiable, and is validated per input. */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  ArgumentError, checkGrad, customVjp, exp, grad, mul, sum, tanh, tensor, zeros, type Tensor,
-} from '@tapestry/core';
+import { ArgumentError, checkGrad, customVjp, exp, grad, mul, sum, tanh, tensor, zeros, type Tensor } from '@tapestry/core';
 import { RUNS, seedArb, shapeArb, tensorArb } from './arbitraries.js';
 import { expectVjpMatchesFiniteDifferences } from './grad-helpers.js';
 
@@ -54,7 +52,10 @@ describe('customVjp', () => {
   });
 
   it('null means no gradient for that input', () => {
-    const firstOnly = customVjp((x: Tensor, y: Tensor) => ({ value: mul(x, y) }), (ct, _r, [, y]) => [mul(ct, y!), null]);
+    const firstOnly = customVjp(
+      (x: Tensor, y: Tensor) => ({ value: mul(x, y) }),
+      (ct, _r, [, y]) => [mul(ct, y!), null],
+    );
     const x = tensor([1, 2], { dtype: 'float64' });
     const y = tensor([3, 4], { dtype: 'float64' });
     const [gx, gy] = grad((x: Tensor, y: Tensor) => sum(firstOnly(x, y)), [0, 1])(x, y) as Tensor[];
@@ -100,7 +101,12 @@ describe('customVjp', () => {
   });
 
   it('two custom functions may share a name (a factory called twice)', () => {
-    const make = (scale: number) => customVjp((x: Tensor) => ({ value: mul(x, scale) }), (ct) => [mul(ct, scale)], 'scale');
+    const make = (scale: number) =>
+      customVjp(
+        (x: Tensor) => ({ value: mul(x, scale) }),
+        (ct) => [mul(ct, scale)],
+        'scale',
+      );
     const double = make(2);
     const triple = make(3);
     const x = tensor([1, 2], { dtype: 'float64' });

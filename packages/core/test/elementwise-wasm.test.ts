@@ -10,7 +10,13 @@ import { binaryRange, unaryRange, whereRange, type BinaryCode, type UnaryCode } 
 import { expFloat32Range, sigmoidFloat32Range, tanhFloat32Range } from '../src/kernels/fast-math.js';
 import { reduceInto } from '../src/kernels/reduce.js';
 import {
-  addRowsWasm, binaryWasm, elementwiseWasmAvailable, setElementwiseWasm, unaryWasm, WASM_MIN_ELEMENTS, wasmRegister,
+  addRowsWasm,
+  binaryWasm,
+  elementwiseWasmAvailable,
+  setElementwiseWasm,
+  unaryWasm,
+  WASM_MIN_ELEMENTS,
+  wasmRegister,
 } from '../src/kernels/wasm/elementwise-wasm.js';
 
 afterEach(() => setElementwiseWasm(true));
@@ -20,8 +26,35 @@ type FloatType = typeof Float32Array | typeof Float64Array;
 
 /** Values that exercise every rule: signed zeros, infinities, NaN, subnormals, saturation points, ties. */
 const SPECIAL = [
-  NaN, 0, -0, Infinity, -Infinity, 1e-45, -1e-45, 1e-40, -3e-39, 1, -1, 0.5, 2, 3.4e38, -3.4e38, 88.7, 89, -104, -110,
-  708, -708, 710, -746, 20, -20, 19.5, -19.5, 1e-8, -1e-8,
+  NaN,
+  0,
+  -0,
+  Infinity,
+  -Infinity,
+  1e-45,
+  -1e-45,
+  1e-40,
+  -3e-39,
+  1,
+  -1,
+  0.5,
+  2,
+  3.4e38,
+  -3.4e38,
+  88.7,
+  89,
+  -104,
+  -110,
+  708,
+  -708,
+  710,
+  -746,
+  20,
+  -20,
+  19.5,
+  -19.5,
+  1e-8,
+  -1e-8,
 ];
 
 /** Operand data: mostly random values, some special ones and repeats (so ties and equalities occur). */
@@ -58,8 +91,13 @@ function compare(make: () => ArrayLike<number> & { fill(v: number): unknown }, r
 /** A row: length (around and far above the SIMD threshold and the chunk), offsets, strides. */
 const row = fc.record({
   n: fc.oneof(fc.integer({ min: 0, max: 300 }), fc.integer({ min: 2040, max: 4200 })),
-  ao: fc.nat(5), bo: fc.nat(5), co: fc.nat(5), oo: fc.nat(5),
-  as: fc.constantFrom(0, 1), bs: fc.constantFrom(0, 1), cs: fc.constantFrom(0, 1),
+  ao: fc.nat(5),
+  bo: fc.nat(5),
+  co: fc.nat(5),
+  oo: fc.nat(5),
+  as: fc.constantFrom(0, 1),
+  bs: fc.constantFrom(0, 1),
+  cs: fc.constantFrom(0, 1),
   seed: fc.array(element, { minLength: 1, maxLength: 64 }),
 });
 
@@ -86,7 +124,11 @@ describe('SIMD elementwise kernels', () => {
           const a = fill(type, ao + n + 1, seed, 1) as FloatArray;
           const b = fill(type, bo + n + 1, seed, 5) as FloatArray;
           const out = COMPARISONS.has(code) ? Int32Array : type;
-          compare(() => new out(oo + n + 3), (o: FloatArray) => binaryRange(code, a, ao, as, b, bo, bs, o, oo, n), `${code} ${type.name} n=${n} strides ${as}${bs}`);
+          compare(
+            () => new out(oo + n + 3),
+            (o: FloatArray) => binaryRange(code, a, ao, as, b, bo, bs, o, oo, n),
+            `${code} ${type.name} n=${n} strides ${as}${bs}`,
+          );
         }),
         { numRuns: 150 },
       );
@@ -96,7 +138,11 @@ describe('SIMD elementwise kernels', () => {
       fc.assert(
         fc.property(row, fc.constantFrom(...UNARY), fc.constantFrom(0.25, 0.01, -1.5), ({ n, ao, oo, as, seed }, code, p0) => {
           const x = fill(type, ao + n + 1, seed, 3) as FloatArray;
-          compare(() => new type(oo + n + 3), (o: FloatArray) => unaryRange(code, x, ao, as, o, oo, n, p0), `${code} ${type.name} n=${n} stride ${as}`);
+          compare(
+            () => new type(oo + n + 3),
+            (o: FloatArray) => unaryRange(code, x, ao, as, o, oo, n, p0),
+            `${code} ${type.name} n=${n} stride ${as}`,
+          );
         }),
         { numRuns: 150 },
       );
@@ -105,12 +151,20 @@ describe('SIMD elementwise kernels', () => {
     for (const condType of [Int32Array, type]) {
       it(`whereRange gives the JavaScript loop's bits for ${type.name} data and a ${condType.name} condition`, () => {
         fc.assert(
-          fc.property(row, fc.array(fc.constantFrom(0, -0, 1, -3, NaN, 0.5), { minLength: 1, maxLength: 9 }), ({ n, ao, bo, co, oo, as, bs, cs, seed }, conds) => {
-            const a = fill(type, ao + n + 1, seed, 1) as FloatArray;
-            const b = fill(type, bo + n + 1, seed, 2) as FloatArray;
-            const c = fill(condType, co + n + 1, conds, 0);
-            compare(() => new type(oo + n + 3), (o: FloatArray) => whereRange(c, co, cs, a, ao, as, b, bo, bs, o, oo, n), `where n=${n} strides ${cs}${as}${bs}`);
-          }),
+          fc.property(
+            row,
+            fc.array(fc.constantFrom(0, -0, 1, -3, NaN, 0.5), { minLength: 1, maxLength: 9 }),
+            ({ n, ao, bo, co, oo, as, bs, cs, seed }, conds) => {
+              const a = fill(type, ao + n + 1, seed, 1) as FloatArray;
+              const b = fill(type, bo + n + 1, seed, 2) as FloatArray;
+              const c = fill(condType, co + n + 1, conds, 0);
+              compare(
+                () => new type(oo + n + 3),
+                (o: FloatArray) => whereRange(c, co, cs, a, ao, as, b, bo, bs, o, oo, n),
+                `where n=${n} strides ${cs}${as}${bs}`,
+              );
+            },
+          ),
           { numRuns: 100 },
         );
       });
@@ -137,7 +191,7 @@ describe('SIMD elementwise kernels', () => {
     expect(binaryWasm('add', f32, 0, 1, f32, 0, 1, new Float32Array(n), 0, n)).toBe(false);
   });
 
-  it('float32 exp, tanh and sigmoid give fast-math\'s bits on millions of inputs across every exponent', () => {
+  it("float32 exp, tanh and sigmoid give fast-math's bits on millions of inputs across every exponent", () => {
     // every 509th float32 bit pattern (8.4 million, both signs, all exponents, ±Infinity and NaNs), then
     // four million uniform in [-25, 25], where tanh and sigmoid do not saturate
     const sweep = new Float32Array(new Uint32Array(Math.ceil(2 ** 32 / 509)).map((_, i) => i * 509).buffer);
@@ -167,8 +221,12 @@ describe('SIMD elementwise kernels', () => {
   it('column sums: reduceInto over leading or middle axes gives the JavaScript bits', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }), fc.integer({ min: 1, max: 700 }), fc.nat(3), fc.nat(3),
-        fc.array(element, { minLength: 1, maxLength: 40 }), fc.constantFrom(Float32Array, Float64Array),
+        fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 1, max: 700 }),
+        fc.nat(3),
+        fc.nat(3),
+        fc.array(element, { minLength: 1, maxLength: 40 }),
+        fc.constantFrom(Float32Array, Float64Array),
         (outer, last, from, span, seed, type) => {
           const shape = [...outer, last];
           const p = Math.min(from, shape.length - 1);
@@ -177,40 +235,49 @@ describe('SIMD elementwise kernels', () => {
           const size = shape.reduce((t, d) => t * d, 1);
           const x = fill(type, size, seed, 4) as FloatArray;
           const outSize = size / axes.reduce((t, a) => t * shape[a]!, 1);
-          compare(() => new type(outSize), (o: FloatArray) => reduceInto('sum', x, shape, axes, o), `sum of ${shape} over ${axes}`);
+          compare(
+            () => new type(outSize),
+            (o: FloatArray) => reduceInto('sum', x, shape, axes, o),
+            `sum of ${shape} over ${axes}`,
+          );
         },
       ),
       { numRuns: 150 },
     );
   });
 
-  it('rows in registers (the module\'s memory) are read and written in place, with the same bits', () => {
+  it("rows in registers (the module's memory) are read and written in place, with the same bits", () => {
     fc.assert(
-      fc.property(row, fc.constantFrom<BinaryCode>('add', 'mul', 'maximum', 'less'), fc.constantFrom<UnaryCode>('tanh', 'sigmoid', 'relu'), ({ n, ao, oo, as, seed }, code, unaryCode) => {
-        const len = Math.min(n, 1000);
-        const offset = Math.min(oo, 1024 - len);
-        // inputs and output in registers 0–2, the output a view shorter than the register (no room to pad)
-        const a = wasmRegister('float32', 0, 1024) as Float32Array;
-        const b = wasmRegister('float32', 1, 1024) as Float32Array;
-        a.set(fill(Float32Array, 1024, seed, 1));
-        b.set(fill(Float32Array, 1024, seed, 2));
-        const start = Math.min(ao, 1024 - len);
-        const viaRegisters = (into: Float32Array | Int32Array) => {
-          const reg = wasmRegister(into instanceof Int32Array ? 'int32' : 'float32', 2, 1024)!.subarray(0, offset + len);
-          reg.fill(-7);
-          binaryRange(code, a, start, as, b, start, 1, reg, offset, len);
-          into.set(reg);
-        };
-        const out = code === 'less' ? Int32Array : Float32Array;
-        compare(() => new out(offset + len), viaRegisters, `${code} in registers n=${len}`);
-        const unaryInPlace = (into: Float32Array) => {
-          const x = wasmRegister('float32', 3, 1024) as Float32Array;
-          x.set(a);
-          unaryRange(unaryCode, x, start, 1, x, start, len);
-          into.set(x);
-        };
-        compare(() => new Float32Array(1024), unaryInPlace, `${unaryCode} in place in a register n=${len}`);
-      }),
+      fc.property(
+        row,
+        fc.constantFrom<BinaryCode>('add', 'mul', 'maximum', 'less'),
+        fc.constantFrom<UnaryCode>('tanh', 'sigmoid', 'relu'),
+        ({ n, ao, oo, as, seed }, code, unaryCode) => {
+          const len = Math.min(n, 1000);
+          const offset = Math.min(oo, 1024 - len);
+          // inputs and output in registers 0–2, the output a view shorter than the register (no room to pad)
+          const a = wasmRegister('float32', 0, 1024) as Float32Array;
+          const b = wasmRegister('float32', 1, 1024) as Float32Array;
+          a.set(fill(Float32Array, 1024, seed, 1));
+          b.set(fill(Float32Array, 1024, seed, 2));
+          const start = Math.min(ao, 1024 - len);
+          const viaRegisters = (into: Float32Array | Int32Array) => {
+            const reg = wasmRegister(into instanceof Int32Array ? 'int32' : 'float32', 2, 1024)!.subarray(0, offset + len);
+            reg.fill(-7);
+            binaryRange(code, a, start, as, b, start, 1, reg, offset, len);
+            into.set(reg);
+          };
+          const out = code === 'less' ? Int32Array : Float32Array;
+          compare(() => new out(offset + len), viaRegisters, `${code} in registers n=${len}`);
+          const unaryInPlace = (into: Float32Array) => {
+            const x = wasmRegister('float32', 3, 1024) as Float32Array;
+            x.set(a);
+            unaryRange(unaryCode, x, start, 1, x, start, len);
+            into.set(x);
+          };
+          compare(() => new Float32Array(1024), unaryInPlace, `${unaryCode} in place in a register n=${len}`);
+        },
+      ),
       { numRuns: 100 },
     );
   });

@@ -7,9 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { exp, sigmoid, tanh, tensor } from '@tapestry/core';
 import { unaryKernel, unaryRange, type UnaryCode } from '../src/kernels/elementwise.js';
-import {
-  expFloat32Range, fastExp, fastSigmoid, fastTanh, sigmoidFloat32Range, tanhFloat32Range,
-} from '../src/kernels/fast-math.js';
+import { expFloat32Range, fastExp, fastSigmoid, fastTanh, sigmoidFloat32Range, tanhFloat32Range } from '../src/kernels/fast-math.js';
 
 type Float32Kernel = typeof expFloat32Range;
 
@@ -32,9 +30,39 @@ interface Subject {
 }
 
 const SUBJECTS: Subject[] = [
-  { name: 'exp', fast: fastExp, kernel: expFloat32Range, reference: Math.exp, uniform: [[-110, 95], [-5, 5]], doubleRange: [-708, 709.78] },
-  { name: 'tanh', fast: fastTanh, kernel: tanhFloat32Range, reference: Math.tanh, uniform: [[-12, 12], [-1, 1]], doubleRange: [-25, 25] },
-  { name: 'sigmoid', fast: fastSigmoid, kernel: sigmoidFloat32Range, reference: mathSigmoid, uniform: [[-110, 40], [-8, 8]], doubleRange: [-708, 40] },
+  {
+    name: 'exp',
+    fast: fastExp,
+    kernel: expFloat32Range,
+    reference: Math.exp,
+    uniform: [
+      [-110, 95],
+      [-5, 5],
+    ],
+    doubleRange: [-708, 709.78],
+  },
+  {
+    name: 'tanh',
+    fast: fastTanh,
+    kernel: tanhFloat32Range,
+    reference: Math.tanh,
+    uniform: [
+      [-12, 12],
+      [-1, 1],
+    ],
+    doubleRange: [-25, 25],
+  },
+  {
+    name: 'sigmoid',
+    fast: fastSigmoid,
+    kernel: sigmoidFloat32Range,
+    reference: mathSigmoid,
+    uniform: [
+      [-110, 40],
+      [-8, 8],
+    ],
+    doubleRange: [-708, 40],
+  },
 ];
 
 /** A deterministic xorshift32 stream of uint32s. */
@@ -84,15 +112,41 @@ function float32Ordinal(v: number): number {
 
 /** Special values every function must get exactly right, with their exact results. */
 const SPECIALS: [Subject['name'], number, number][] = [
-  ['exp', 0, 1], ['exp', -0, 1], ['exp', Infinity, Infinity], ['exp', -Infinity, 0], ['exp', NaN, NaN],
-  ['exp', 1e300, Infinity], ['exp', -1e300, 0], ['exp', 709.782712893384, 1.7976931348622732e308],
-  ['exp', 709.7827128933841, Infinity], ['exp', -745.1332191019411, 5e-324], ['exp', -745.1332191019412, 0],
-  ['exp', 5e-324, 1], ['exp', -5e-324, 1],
-  ['tanh', 0, 0], ['tanh', -0, -0], ['tanh', Infinity, 1], ['tanh', -Infinity, -1], ['tanh', NaN, NaN],
-  ['tanh', 19.1, 1], ['tanh', -19.1, -1], ['tanh', 1e300, 1], ['tanh', -1e300, -1],
-  ['tanh', 5e-324, 5e-324], ['tanh', -5e-324, -5e-324], ['tanh', 1e-300, 1e-300], ['tanh', -1e-20, -1e-20],
-  ['sigmoid', 0, 0.5], ['sigmoid', -0, 0.5], ['sigmoid', Infinity, 1], ['sigmoid', -Infinity, 0], ['sigmoid', NaN, NaN],
-  ['sigmoid', 40, 1], ['sigmoid', 1e300, 1], ['sigmoid', -800, 0], ['sigmoid', -1e300, 0],
+  ['exp', 0, 1],
+  ['exp', -0, 1],
+  ['exp', Infinity, Infinity],
+  ['exp', -Infinity, 0],
+  ['exp', NaN, NaN],
+  ['exp', 1e300, Infinity],
+  ['exp', -1e300, 0],
+  ['exp', 709.782712893384, 1.7976931348622732e308],
+  ['exp', 709.7827128933841, Infinity],
+  ['exp', -745.1332191019411, 5e-324],
+  ['exp', -745.1332191019412, 0],
+  ['exp', 5e-324, 1],
+  ['exp', -5e-324, 1],
+  ['tanh', 0, 0],
+  ['tanh', -0, -0],
+  ['tanh', Infinity, 1],
+  ['tanh', -Infinity, -1],
+  ['tanh', NaN, NaN],
+  ['tanh', 19.1, 1],
+  ['tanh', -19.1, -1],
+  ['tanh', 1e300, 1],
+  ['tanh', -1e300, -1],
+  ['tanh', 5e-324, 5e-324],
+  ['tanh', -5e-324, -5e-324],
+  ['tanh', 1e-300, 1e-300],
+  ['tanh', -1e-20, -1e-20],
+  ['sigmoid', 0, 0.5],
+  ['sigmoid', -0, 0.5],
+  ['sigmoid', Infinity, 1],
+  ['sigmoid', -Infinity, 0],
+  ['sigmoid', NaN, NaN],
+  ['sigmoid', 40, 1],
+  ['sigmoid', 1e300, 1],
+  ['sigmoid', -800, 0],
+  ['sigmoid', -1e300, 0],
 ];
 
 describe('fast-math', () => {
@@ -197,7 +251,11 @@ describe('fast-math', () => {
 
   it('the ops use them: float32 results within a float32 ulp of Math.*, float64 results bit for bit', () => {
     const values = [-30, -4.5, -1, -1e-3, 0, 2e-8, 0.5, 3, 17, 90];
-    for (const [op, subject] of [[exp, SUBJECTS[0]!], [tanh, SUBJECTS[1]!], [sigmoid, SUBJECTS[2]!]] as const) {
+    for (const [op, subject] of [
+      [exp, SUBJECTS[0]!],
+      [tanh, SUBJECTS[1]!],
+      [sigmoid, SUBJECTS[2]!],
+    ] as const) {
       const y32 = op(tensor(values, { dtype: 'float32' })).toArray() as number[];
       y32.forEach((y, i) => {
         const expected = Math.fround(subject.reference(Math.fround(values[i]!)));

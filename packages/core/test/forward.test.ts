@@ -6,21 +6,71 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  abs, add, argmax, cast, div, elu, equal, exp, gather, grad, greater, greaterEqual, isFinite, leakyRelu, less, lessEqual,
-  expm1, log, log1p, logSumExp, matmul, max, maximum, mean, min, minimum, mul, neg, notEqual, oneHot, pow, relu, sigmoid, sign,
-  softplus, sqrt, square, sub, sum, tanh, tensor, transpose, where, type Tensor,
+  abs,
+  add,
+  argmax,
+  cast,
+  div,
+  elu,
+  equal,
+  exp,
+  gather,
+  grad,
+  greater,
+  greaterEqual,
+  isFinite,
+  leakyRelu,
+  less,
+  lessEqual,
+  expm1,
+  log,
+  log1p,
+  logSumExp,
+  matmul,
+  max,
+  maximum,
+  mean,
+  min,
+  minimum,
+  mul,
+  neg,
+  notEqual,
+  oneHot,
+  pow,
+  relu,
+  sigmoid,
+  sign,
+  softplus,
+  sqrt,
+  square,
+  sub,
+  sum,
+  tanh,
+  tensor,
+  transpose,
+  where,
+  type Tensor,
 } from '@tapestry/core';
 import {
-  axesArb, broadcastPair, broadcastSource, indicesArb, matmulShapes, naiveBroadcastShape, permutationArb, ravel, RUNS,
-  shapeArb, sizeOf, tensorArb, unravel,
+  axesArb,
+  broadcastPair,
+  broadcastSource,
+  indicesArb,
+  matmulShapes,
+  naiveBroadcastShape,
+  permutationArb,
+  ravel,
+  RUNS,
+  shapeArb,
+  sizeOf,
+  tensorArb,
+  unravel,
 } from './arbitraries.js';
 
 /** Values on a coarse grid, so that equal elements (ties) are common. */
 function coarseTensor(shape: number[]): fc.Arbitrary<Tensor> {
   const n = sizeOf(shape);
-  return fc
-    .array(fc.integer({ min: -2, max: 2 }), { minLength: n, maxLength: n })
-    .map((v) => tensor(new Float64Array(v.map((k) => k / 2)), { shape }));
+  return fc.array(fc.integer({ min: -2, max: 2 }), { minLength: n, maxLength: n }).map((v) => tensor(new Float64Array(v.map((k) => k / 2)), { shape }));
 }
 
 /** `op` applied elementwise with broadcasting, the slow and obvious way. */
@@ -75,8 +125,14 @@ describe('broadcasting elementwise ops match a naive reference', () => {
     const a = tensor([[1], [2]], { dtype: 'int32' });
     const b = tensor([10, 20, 30], { dtype: 'int32' });
     expect(add(a, b).dtype).toBe('int32');
-    expect(add(a, b).toArray()).toEqual([[11, 21, 31], [12, 22, 32]]);
-    expect(mul(a, b).toArray()).toEqual([[10, 20, 30], [20, 40, 60]]);
+    expect(add(a, b).toArray()).toEqual([
+      [11, 21, 31],
+      [12, 22, 32],
+    ]);
+    expect(mul(a, b).toArray()).toEqual([
+      [10, 20, 30],
+      [20, 40, 60],
+    ]);
   });
 
   it('float32 results are rounded to float32', () => {
@@ -115,11 +171,14 @@ describe('unary ops match Math and PyTorch formulas', () => {
   for (const [name, op, reference] of ops) {
     it(name, () => {
       fc.assert(
-        fc.property(shapeArb(0, 3).chain((s) => tensorArb(s, { min: -30, max: 30 })), (x) => {
-          const y = op(x);
-          expect(y.shape).toEqual(x.shape);
-          expectClose(y.dataSync(), Array.from(x.dataSync(), reference), 1e-14);
-        }),
+        fc.property(
+          shapeArb(0, 3).chain((s) => tensorArb(s, { min: -30, max: 30 })),
+          (x) => {
+            const y = op(x);
+            expect(y.shape).toEqual(x.shape);
+            expectClose(y.dataSync(), Array.from(x.dataSync(), reference), 1e-14);
+          },
+        ),
         { numRuns: RUNS },
       );
     });
@@ -164,11 +223,14 @@ function absMatmul(a: Tensor, b: Tensor): number[] {
 describe('matmul matches a naive triple loop', () => {
   it('float64, all operand kinds', () => {
     fc.assert(
-      fc.property(matmulShapes.chain((s) => fc.tuple(fc.constant(s), tensorArb(s.a), tensorArb(s.b))), ([s, a, b]) => {
-        const y = matmul(a, b);
-        expect(y.shape).toEqual(s.out);
-        expectClose(y.dataSync(), naiveMatmul(a, b));
-      }),
+      fc.property(
+        matmulShapes.chain((s) => fc.tuple(fc.constant(s), tensorArb(s.a), tensorArb(s.b))),
+        ([s, a, b]) => {
+          const y = matmul(a, b);
+          expect(y.shape).toEqual(s.out);
+          expectClose(y.dataSync(), naiveMatmul(a, b));
+        },
+      ),
       { numRuns: 50 },
     );
   });
@@ -176,9 +238,9 @@ describe('matmul matches a naive triple loop', () => {
   it('larger inner dimensions (the unrolled kernel path) and float32', () => {
     fc.assert(
       fc.property(
-        fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 9 })).chain(([m, k, n]) =>
-          fc.tuple(tensorArb([m, k]), tensorArb([k, n])),
-        ),
+        fc
+          .tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 9 }))
+          .chain(([m, k, n]) => fc.tuple(tensorArb([m, k]), tensorArb([k, n]))),
         ([a, b]) => {
           expectClose(matmul(a, b).dataSync(), naiveMatmul(a, b));
           const y32 = matmul(cast(a, 'float32'), cast(b, 'float32'));
@@ -210,9 +272,9 @@ describe('float32 matmul of larger products (the fast kernels) stays within the 
   it('|C − C_exact| ≤ (k + 2) · 2⁻²⁴ · Σ|a||b| elementwise', () => {
     fc.assert(
       fc.property(
-        fc.tuple(fc.integer({ min: 8, max: 40 }), fc.integer({ min: 8, max: 40 }), fc.integer({ min: 8, max: 40 }), fc.boolean()).chain(
-          ([m, k, n, batched]) => fc.tuple(tensorArb(batched ? [2, m, k] : [m, k]), tensorArb([k, n])),
-        ),
+        fc
+          .tuple(fc.integer({ min: 8, max: 40 }), fc.integer({ min: 8, max: 40 }), fc.integer({ min: 8, max: 40 }), fc.boolean())
+          .chain(([m, k, n, batched]) => fc.tuple(tensorArb(batched ? [2, m, k] : [m, k]), tensorArb([k, n]))),
         ([a64, b64]) => {
           // round the operands first: the reference is the exact product of the float32 inputs
           const a = cast(a64, 'float32');
@@ -244,7 +306,10 @@ describe('reductions match naive loops', () => {
         const unsigned = (v: number): number => (v === 0 ? 0 : v);
         expect(Array.from(max(x, axis, keepDims).dataSync(), unsigned)).toEqual(naiveReduce(x, axis, -Infinity, Math.max).map(unsigned));
         expect(Array.from(min(x, axis, keepDims).dataSync(), unsigned)).toEqual(naiveReduce(x, axis, Infinity, Math.min).map(unsigned));
-        expectClose(mean(x, axis, keepDims).dataSync(), sums.map((v) => v / count));
+        expectClose(
+          mean(x, axis, keepDims).dataSync(),
+          sums.map((v) => v / count),
+        );
         expectClose(logSumExp(x, axis, keepDims).dataSync(), naiveReduce(x, axis, 0, (a, v) => a + Math.exp(v)).map(Math.log));
       }),
       { numRuns: 50 },
@@ -252,7 +317,13 @@ describe('reductions match naive loops', () => {
   });
 
   it('int32 sum stays int32', () => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'int32' });
+    const x = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { dtype: 'int32' },
+    );
     expect(sum(x, 0).dtype).toBe('int32');
     expect(sum(x, 0).toArray()).toEqual([5, 7, 9]);
     expect(max(x, 1).toArray()).toEqual([3, 6]);
@@ -260,7 +331,13 @@ describe('reductions match naive loops', () => {
 
   it('int32 max and min start from the int32 extremes (all-negative max, all-positive min)', () => {
     // regression: ±Infinity seeds become 0 in an Int32Array, so max of negatives and min of positives gave 0
-    const x = tensor([[-7, -3, -5], [4, 9, 2]], { dtype: 'int32' });
+    const x = tensor(
+      [
+        [-7, -3, -5],
+        [4, 9, 2],
+      ],
+      { dtype: 'int32' },
+    );
     expect(max(x, 1).toArray()).toEqual([-3, 9]);
     expect(min(x, 1).toArray()).toEqual([-7, 2]);
     expect(max(x).item()).toBe(9);
@@ -279,19 +356,22 @@ describe('reductions match naive loops', () => {
 describe('transpose matches a naive index mapping', () => {
   it('output element [i0, i1, …] is input element [i_perm⁻¹…]', () => {
     fc.assert(
-      fc.property(shapeArb(0, 3).chain((s) => fc.tuple(tensorArb(s), permutationArb(s.length))), ([x, perm]) => {
-        const y = transpose(x, perm);
-        const outShape = perm.map((p) => x.shape[p]!);
-        expect(y.shape).toEqual(outShape);
-        const data = x.dataSync();
-        const expected = Array.from({ length: x.size }, (_, i) => {
-          const out = unravel(i, outShape);
-          const source = new Array<number>(x.rank);
-          perm.forEach((p, j) => (source[p] = out[j]!));
-          return data[ravel(source, x.shape)]!;
-        });
-        expect(Array.from(y.dataSync())).toEqual(expected);
-      }),
+      fc.property(
+        shapeArb(0, 3).chain((s) => fc.tuple(tensorArb(s), permutationArb(s.length))),
+        ([x, perm]) => {
+          const y = transpose(x, perm);
+          const outShape = perm.map((p) => x.shape[p]!);
+          expect(y.shape).toEqual(outShape);
+          const data = x.dataSync();
+          const expected = Array.from({ length: x.size }, (_, i) => {
+            const out = unravel(i, outShape);
+            const source = new Array<number>(x.rank);
+            perm.forEach((p, j) => (source[p] = out[j]!));
+            return data[ravel(source, x.shape)]!;
+          });
+          expect(Array.from(y.dataSync())).toEqual(expected);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -300,7 +380,13 @@ describe('transpose matches a naive index mapping', () => {
 describe('gather matches a naive lookup', () => {
   it('out[a…, idx…, c…] = x[a…, indices[idx…], c…]', () => {
     const gatherCase = shapeArb(1, 3).chain((s) =>
-      fc.integer({ min: 0, max: s.length - 1 }).chain((axis) => fc.tuple(tensorArb(s), fc.constant(axis), shapeArb(0, 2).chain((is) => indicesArb(is, s[axis]!)))),
+      fc.integer({ min: 0, max: s.length - 1 }).chain((axis) =>
+        fc.tuple(
+          tensorArb(s),
+          fc.constant(axis),
+          shapeArb(0, 2).chain((is) => indicesArb(is, s[axis]!)),
+        ),
+      ),
     );
     fc.assert(
       fc.property(gatherCase, ([x, axis, indices]) => {
@@ -331,15 +417,18 @@ describe('non-differentiable ops', () => {
   for (const [name, op, reference] of comparisons) {
     it(`${name} returns an int32 0/1 mask with broadcasting, and no gradient flows through it`, () => {
       fc.assert(
-        fc.property(broadcastPair.chain(([sa, sb]) => fc.tuple(coarseTensor(sa), coarseTensor(sb))), ([a, b]) => {
-          const y = op(a, b);
-          expect(y.dtype).toBe('int32');
-          expect(y.shape).toEqual(naiveBroadcastShape(a.shape, b.shape));
-          expect(Array.from(y.dataSync())).toEqual(naiveBinary(a, b, (x, v) => (reference(x, v) ? 1 : 0)));
-          const g = grad((a: Tensor) => sum(mul(cast(op(a, b), 'float64'), 3)))(a) as Tensor;
-          expect(g.shape).toEqual(a.shape);
-          expect(Array.from(g.dataSync()).every((v) => v === 0)).toBe(true);
-        }),
+        fc.property(
+          broadcastPair.chain(([sa, sb]) => fc.tuple(coarseTensor(sa), coarseTensor(sb))),
+          ([a, b]) => {
+            const y = op(a, b);
+            expect(y.dtype).toBe('int32');
+            expect(y.shape).toEqual(naiveBroadcastShape(a.shape, b.shape));
+            expect(Array.from(y.dataSync())).toEqual(naiveBinary(a, b, (x, v) => (reference(x, v) ? 1 : 0)));
+            const g = grad((a: Tensor) => sum(mul(cast(op(a, b), 'float64'), 3)))(a) as Tensor;
+            expect(g.shape).toEqual(a.shape);
+            expect(Array.from(g.dataSync()).every((v) => v === 0)).toBe(true);
+          },
+        ),
         { numRuns: RUNS },
       );
     });
@@ -389,7 +478,12 @@ describe('non-differentiable ops', () => {
   it('oneHot puts a single 1 at each index', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 5 }).chain((depth) => fc.tuple(fc.constant(depth), shapeArb(0, 2).chain((s) => indicesArb(s, depth)))),
+        fc.integer({ min: 1, max: 5 }).chain((depth) =>
+          fc.tuple(
+            fc.constant(depth),
+            shapeArb(0, 2).chain((s) => indicesArb(s, depth)),
+          ),
+        ),
         fc.constantFrom('float32' as const, 'float64' as const, 'int32' as const),
         ([depth, indices], dtype) => {
           const y = oneHot(indices, depth, dtype);
@@ -407,10 +501,12 @@ describe('non-differentiable ops', () => {
     fc.assert(
       fc.property(
         shapeArb(0, 3).chain((s) =>
-          fc.array(fc.oneof(fc.double({ noNaN: true, min: -1e300, max: 1e300 }), fc.constantFrom(NaN, Infinity, -Infinity)), {
-            minLength: sizeOf(s),
-            maxLength: sizeOf(s),
-          }).map((v) => tensor(new Float64Array(v), { shape: s })),
+          fc
+            .array(fc.oneof(fc.double({ noNaN: true, min: -1e300, max: 1e300 }), fc.constantFrom(NaN, Infinity, -Infinity)), {
+              minLength: sizeOf(s),
+              maxLength: sizeOf(s),
+            })
+            .map((v) => tensor(new Float64Array(v), { shape: s })),
         ),
         (x) => {
           const y = isFinite(x);
@@ -428,24 +524,36 @@ describe('non-differentiable ops', () => {
 
   it('sign matches Math.sign and has zero gradient', () => {
     fc.assert(
-      fc.property(shapeArb(0, 3).chain((s) => tensorArb(s)), (x) => {
-        const y = sign(x);
-        expect(y.shape).toEqual(x.shape);
-        expect(Array.from(y.dataSync())).toEqual(Array.from(x.dataSync(), Math.sign));
-        const g = grad((x: Tensor) => sum(mul(sign(x), x)))(x) as Tensor;
-        // d/dx [sign(x) · x] with sign a constant = sign(x)
-        expect(Array.from(g.dataSync())).toEqual(Array.from(x.dataSync(), Math.sign));
-        const z = grad((x: Tensor) => sum(sign(x)))(x) as Tensor;
-        expect(Array.from(z.dataSync()).every((v) => v === 0)).toBe(true);
-      }),
+      fc.property(
+        shapeArb(0, 3).chain((s) => tensorArb(s)),
+        (x) => {
+          const y = sign(x);
+          expect(y.shape).toEqual(x.shape);
+          expect(Array.from(y.dataSync())).toEqual(Array.from(x.dataSync(), Math.sign));
+          const g = grad((x: Tensor) => sum(mul(sign(x), x)))(x) as Tensor;
+          // d/dx [sign(x) · x] with sign a constant = sign(x)
+          expect(Array.from(g.dataSync())).toEqual(Array.from(x.dataSync(), Math.sign));
+          const z = grad((x: Tensor) => sum(sign(x)))(x) as Tensor;
+          expect(Array.from(z.dataSync()).every((v) => v === 0)).toBe(true);
+        },
+      ),
       { numRuns: RUNS },
     );
     expect(sign(tensor([-3, 0, 5], { dtype: 'int32' })).toArray()).toEqual([-1, 0, 1]);
   });
 
   it('argmax and oneHot results carry no gradient', () => {
-    const x = tensor([[0.5, 2, -1], [3, 0, 1]], { dtype: 'float64' });
+    const x = tensor(
+      [
+        [0.5, 2, -1],
+        [3, 0, 1],
+      ],
+      { dtype: 'float64' },
+    );
     const g = grad((x: Tensor) => sum(mul(x, oneHot(argmax(x, 1), 3, 'float64'))))(x) as Tensor;
-    expect(g.toArray()).toEqual([[0, 1, 0], [1, 0, 0]]);
+    expect(g.toArray()).toEqual([
+      [0, 1, 0],
+      [1, 0, 0],
+    ]);
   });
 });

@@ -5,9 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { add, div, equal, grad, greater, maximum, minimum, mul, pow, sub, sum, tensor, where, type Tensor } from '@tapestry/core';
-import {
-  broadcastPair, broadcastTriple, indicesArb, naiveBroadcastShape, RUNS, seedArb, sizeOf, tensorArb, type ValueOptions,
-} from './arbitraries.js';
+import { broadcastPair, broadcastTriple, indicesArb, naiveBroadcastShape, RUNS, seedArb, sizeOf, tensorArb, type ValueOptions } from './arbitraries.js';
 import { expectVjpMatchesFiniteDifferences } from './grad-helpers.js';
 
 /** A float64 tensor of the given shape with values on the grid (k + offset) / 100, |k| ≤ 300. */
@@ -51,9 +49,7 @@ describe('binary VJPs match finite differences with broadcasting', () => {
         broadcastPair.chain(([sa, sb]) =>
           fc.tuple(
             tensorArb(sa, { min: -3, max: 3, avoid: [0], margin: 0.2 }),
-            fc.array(fc.integer({ min: 1, max: 4 }), { minLength: sizeOf(sb), maxLength: sizeOf(sb) }).map((v) =>
-              tensor(new Float64Array(v), { shape: sb }),
-            ),
+            fc.array(fc.integer({ min: 1, max: 4 }), { minLength: sizeOf(sb), maxLength: sizeOf(sb) }).map((v) => tensor(new Float64Array(v), { shape: sb })),
           ),
         ),
         seedArb,
@@ -94,7 +90,10 @@ describe('binary VJPs match finite differences with broadcasting', () => {
     );
   });
 
-  for (const [name, op] of [['maximum', maximum], ['minimum', minimum]] as const) {
+  for (const [name, op] of [
+    ['maximum', maximum],
+    ['minimum', minimum],
+  ] as const) {
     it(`${name} (no ties: the operands live on disjoint grids)`, () => {
       fc.assert(
         fc.property(
@@ -138,12 +137,16 @@ describe('binary VJPs match finite differences with broadcasting', () => {
   it('a value used twice accumulates its gradient (x · x, x + x)', () => {
     fc.assert(
       // away from 0, where the where(x > 0, …) case has its kink
-      fc.property(broadcastPair.chain(([s]) => tensorArb(s, { avoid: [0] })), seedArb, (x, seed) => {
-        expectVjpMatchesFiniteDifferences((x) => mul(x, x), [x], seed);
-        expectVjpMatchesFiniteDifferences((x) => add(x, sub(x, mul(x, x))), [x], seed);
-        expectVjpMatchesFiniteDifferences((x) => where(greater(x, 0), mul(x, 2), x), [x], seed);
-        expectVjpMatchesFiniteDifferences((x) => where(equal(x, x), x, 0), [x], seed);
-      }),
+      fc.property(
+        broadcastPair.chain(([s]) => tensorArb(s, { avoid: [0] })),
+        seedArb,
+        (x, seed) => {
+          expectVjpMatchesFiniteDifferences((x) => mul(x, x), [x], seed);
+          expectVjpMatchesFiniteDifferences((x) => add(x, sub(x, mul(x, x))), [x], seed);
+          expectVjpMatchesFiniteDifferences((x) => where(greater(x, 0), mul(x, 2), x), [x], seed);
+          expectVjpMatchesFiniteDifferences((x) => where(equal(x, x), x, 0), [x], seed);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -43,10 +43,25 @@ describe('reduction VJPs match finite differences', () => {
   }
 
   it('max and min share the gradient evenly among ties', () => {
-    const x = tensor([[3, 1, 3], [0, 0, -1]], { dtype: 'float64' });
-    expect((grad((x: Tensor) => sum(max(x, 1)))(x) as Tensor).toArray()).toEqual([[0.5, 0, 0.5], [0.5, 0.5, 0]]);
-    expect((grad((x: Tensor) => sum(min(x, 1)))(x) as Tensor).toArray()).toEqual([[0, 1, 0], [0, 0, 1]]);
-    expect((grad((x: Tensor) => max(x))(x) as Tensor).toArray()).toEqual([[0.5, 0, 0.5], [0, 0, 0]]);
+    const x = tensor(
+      [
+        [3, 1, 3],
+        [0, 0, -1],
+      ],
+      { dtype: 'float64' },
+    );
+    expect((grad((x: Tensor) => sum(max(x, 1)))(x) as Tensor).toArray()).toEqual([
+      [0.5, 0, 0.5],
+      [0.5, 0.5, 0],
+    ]);
+    expect((grad((x: Tensor) => sum(min(x, 1)))(x) as Tensor).toArray()).toEqual([
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
+    expect((grad((x: Tensor) => max(x))(x) as Tensor).toArray()).toEqual([
+      [0.5, 0, 0.5],
+      [0, 0, 0],
+    ]);
   });
 
   it('logSumExp is stable for large inputs and its gradient is the softmax', () => {
@@ -61,7 +76,10 @@ describe('reduction VJPs match finite differences', () => {
 });
 
 describe('softmax and logSoftmax VJPs match finite differences', () => {
-  for (const [name, op] of [['softmax', softmax], ['logSoftmax', logSoftmax]] as const) {
+  for (const [name, op] of [
+    ['softmax', softmax],
+    ['logSoftmax', logSoftmax],
+  ] as const) {
     it(`${name} along a random axis`, () => {
       fc.assert(
         fc.property(

@@ -5,12 +5,27 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  abs, broadcastTo, cast, concat, expandDims, gather, grad, indexSelect, matmul, mul, reshape, slice, split, squeeze, stack, sum,
-  tensor, transpose, type Tensor,
+  abs,
+  broadcastTo,
+  cast,
+  concat,
+  expandDims,
+  gather,
+  grad,
+  indexSelect,
+  matmul,
+  mul,
+  reshape,
+  slice,
+  split,
+  squeeze,
+  stack,
+  sum,
+  tensor,
+  transpose,
+  type Tensor,
 } from '@tapestry/core';
-import {
-  broadcastableTo, dim, indicesArb, matmulShapes, permutationArb, RUNS, seedArb, shapeArb, tensorArb, weights,
-} from './arbitraries.js';
+import { broadcastableTo, dim, indicesArb, matmulShapes, permutationArb, RUNS, seedArb, shapeArb, tensorArb, weights } from './arbitraries.js';
 import { expectVjpMatchesFiniteDifferences } from './grad-helpers.js';
 
 describe('matmul', () => {
@@ -31,9 +46,9 @@ describe('matmul', () => {
   it('VJP matches finite differences for larger operands (every kernel loop, both transposed products)', () => {
     fc.assert(
       fc.property(
-        fc.tuple(fc.integer({ min: 3, max: 9 }), fc.integer({ min: 3, max: 9 }), fc.integer({ min: 3, max: 9 })).chain(([m, k, n]) =>
-          fc.tuple(tensorArb([m, k]), tensorArb([k, n])),
-        ),
+        fc
+          .tuple(fc.integer({ min: 3, max: 9 }), fc.integer({ min: 3, max: 9 }), fc.integer({ min: 3, max: 9 }))
+          .chain(([m, k, n]) => fc.tuple(tensorArb([m, k]), tensorArb([k, n]))),
         seedArb,
         ([a, b], seed) => {
           expectVjpMatchesFiniteDifferences((x: Tensor, y: Tensor) => matmul(x, y), [a, b], seed);
@@ -47,9 +62,9 @@ describe('matmul', () => {
     const magnitudes = (x: Tensor) => abs(cast(x, 'float64'));
     fc.assert(
       fc.property(
-        fc.tuple(fc.integer({ min: 8, max: 40 }), fc.integer({ min: 8, max: 40 }), fc.integer({ min: 8, max: 40 })).chain(([m, k, n]) =>
-          fc.tuple(tensorArb([m, k]), tensorArb([k, n])),
-        ),
+        fc
+          .tuple(fc.integer({ min: 8, max: 40 }), fc.integer({ min: 8, max: 40 }), fc.integer({ min: 8, max: 40 }))
+          .chain(([m, k, n]) => fc.tuple(tensorArb([m, k]), tensorArb([k, n]))),
         seedArb,
         ([a64, b64], seed) => {
           const [a, b] = [cast(a64, 'float32'), cast(b64, 'float32')];
@@ -122,12 +137,10 @@ describe('reshape-like ops', () => {
   });
 
   it('squeeze all size-1 axes or a chosen one', () => {
-    const withOnes = fc
-      .array(fc.oneof(fc.constant(1), dim), { minLength: 0, maxLength: 4 })
-      .chain((s) => {
-        const unitAxes = s.flatMap((d, i) => (d === 1 ? [i, i - s.length] : []));
-        return fc.tuple(tensorArb(s), unitAxes.length === 0 ? fc.constant(null) : fc.option(fc.constantFrom(...unitAxes)));
-      });
+    const withOnes = fc.array(fc.oneof(fc.constant(1), dim), { minLength: 0, maxLength: 4 }).chain((s) => {
+      const unitAxes = s.flatMap((d, i) => (d === 1 ? [i, i - s.length] : []));
+      return fc.tuple(tensorArb(s), unitAxes.length === 0 ? fc.constant(null) : fc.option(fc.constantFrom(...unitAxes)));
+    });
     fc.assert(
       fc.property(withOnes, seedArb, ([x, axis], seed) => {
         const chosen = axis ?? undefined;
@@ -142,7 +155,12 @@ describe('reshape-like ops', () => {
   it('broadcastTo sums the gradient back over repeated axes', () => {
     fc.assert(
       fc.property(
-        shapeArb(0, 3).chain((out) => fc.tuple(fc.constant(out), broadcastableTo(out).chain((s) => tensorArb(s)))),
+        shapeArb(0, 3).chain((out) =>
+          fc.tuple(
+            fc.constant(out),
+            broadcastableTo(out).chain((s) => tensorArb(s)),
+          ),
+        ),
         seedArb,
         ([out, x], seed) => {
           const y = expectVjpMatchesFiniteDifferences((x) => broadcastTo(x, out), [x], seed);
@@ -179,7 +197,10 @@ describe('slice, concat, stack, split', () => {
       fc.integer({ min: 0, max: s.length - 1 }).chain((axis) =>
         fc.tuple(
           fc.constant(axis),
-          fc.array(dim.chain((d) => tensorArb(s.map((v, i) => (i === axis ? d : v)))), { minLength: 1, maxLength: 3 }),
+          fc.array(
+            dim.chain((d) => tensorArb(s.map((v, i) => (i === axis ? d : v)))),
+            { minLength: 1, maxLength: 3 },
+          ),
           fc.boolean(),
         ),
       ),
@@ -212,13 +233,19 @@ describe('slice, concat, stack, split', () => {
 
   it('split into equal parts or given sizes; every part carries its gradient back', () => {
     const splitCase = shapeArb(1, 3).chain((s) =>
-      fc.integer({ min: 0, max: s.length - 1 }).chain((axis) =>
-        fc.tuple(
-          tensorArb(s.map((d, i) => (i === axis ? d * 2 : d))),
-          fc.constant(axis),
-          fc.oneof(fc.constant<number | number[]>(2), fc.constant<number | number[]>(1), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 3 })),
+      fc
+        .integer({ min: 0, max: s.length - 1 })
+        .chain((axis) =>
+          fc.tuple(
+            tensorArb(s.map((d, i) => (i === axis ? d * 2 : d))),
+            fc.constant(axis),
+            fc.oneof(
+              fc.constant<number | number[]>(2),
+              fc.constant<number | number[]>(1),
+              fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 3 }),
+            ),
+          ),
         ),
-      ),
     );
     fc.assert(
       fc.property(splitCase, seedArb, ([x, axis, spec], seed) => {
@@ -234,7 +261,15 @@ describe('slice, concat, stack, split', () => {
         const expectedSizes = typeof sizes === 'number' ? new Array<number>(sizes).fill(n / sizes) : sizes;
         expect(parts.map((p) => p.shape)).toEqual(expectedSizes.map((k) => x.shape.map((d, i) => (i === axis ? k : d))));
         // each part scaled differently, so a part's gradient landing in the wrong place is caught
-        expectVjpMatchesFiniteDifferences((x) => concat(split(x, sizes, axis).map((p, i) => mul(p, i + 1)), axis), [x], seed);
+        expectVjpMatchesFiniteDifferences(
+          (x) =>
+            concat(
+              split(x, sizes, axis).map((p, i) => mul(p, i + 1)),
+              axis,
+            ),
+          [x],
+          seed,
+        );
       }),
       { numRuns: RUNS },
     );
@@ -245,7 +280,12 @@ describe('gather and indexSelect', () => {
   it('gather with indices of rank 0–2 along a random axis; repeated indices accumulate', () => {
     const gatherCase = shapeArb(1, 3).chain((s) =>
       fc.integer({ min: 0, max: s.length - 1 }).chain((axis) =>
-        fc.tuple(tensorArb(s), fc.constant(axis), shapeArb(0, 2).chain((is) => indicesArb(is, s[axis]!)), fc.boolean()),
+        fc.tuple(
+          tensorArb(s),
+          fc.constant(axis),
+          shapeArb(0, 2).chain((is) => indicesArb(is, s[axis]!)),
+          fc.boolean(),
+        ),
       ),
     );
     fc.assert(
@@ -261,7 +301,11 @@ describe('gather and indexSelect', () => {
   it('indexSelect along a random axis', () => {
     const selectCase = shapeArb(1, 3).chain((s) =>
       fc.integer({ min: 0, max: s.length - 1 }).chain((axis) =>
-        fc.tuple(tensorArb(s), fc.constant(axis), fc.integer({ min: 1, max: 6 }).chain((k) => indicesArb([k], s[axis]!))),
+        fc.tuple(
+          tensorArb(s),
+          fc.constant(axis),
+          fc.integer({ min: 1, max: 6 }).chain((k) => indicesArb([k], s[axis]!)),
+        ),
       ),
     );
     fc.assert(
@@ -275,13 +319,16 @@ describe('gather and indexSelect', () => {
 
   it('the gradient of a row counts how often it was picked', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5 }).chain((n) => fc.tuple(fc.constant(n), indicesArb([8], n))), ([n, indices]) => {
-        const table = tensor(new Float64Array(n * 2), { shape: [n, 2] });
-        const g = grad((t: Tensor) => sum(gather(t, indices)))(table) as Tensor;
-        const counts = new Array<number>(n).fill(0);
-        indices.dataSync().forEach((i) => counts[i]!++);
-        expect(g.toArray()).toEqual(counts.map((c) => [c, c]));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 5 }).chain((n) => fc.tuple(fc.constant(n), indicesArb([8], n))),
+        ([n, indices]) => {
+          const table = tensor(new Float64Array(n * 2), { shape: [n, 2] });
+          const g = grad((t: Tensor) => sum(gather(t, indices)))(table) as Tensor;
+          const counts = new Array<number>(n).fill(0);
+          indices.dataSync().forEach((i) => counts[i]!++);
+          expect(g.toArray()).toEqual(counts.map((c) => [c, c]));
+        },
+      ),
       { numRuns: RUNS },
     );
   });

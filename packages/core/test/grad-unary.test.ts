@@ -5,8 +5,27 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  abs, cast, checkGrad, elu, exp, expm1, grad, leakyRelu, log, log1p, mul, neg, relu, sigmoid, softplus, sqrt, square, sum, tanh,
-  tensor, type Tensor,
+  abs,
+  cast,
+  checkGrad,
+  elu,
+  exp,
+  expm1,
+  grad,
+  leakyRelu,
+  log,
+  log1p,
+  mul,
+  neg,
+  relu,
+  sigmoid,
+  softplus,
+  sqrt,
+  square,
+  sum,
+  tanh,
+  tensor,
+  type Tensor,
 } from '@tapestry/core';
 import { anyTensorArb, RUNS, seedArb, weights, type ValueOptions } from './arbitraries.js';
 import { expectVjpMatchesFiniteDifferences } from './grad-helpers.js';

@@ -5,8 +5,26 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  add, checkGrad, div, elu, grad, log1p, logSumExp, matmul, mean, mul, pow, sigmoid, slice, softmax, softplus, square, sum,
-  tanh, tensor, type Tensor,
+  add,
+  checkGrad,
+  div,
+  elu,
+  grad,
+  log1p,
+  logSumExp,
+  matmul,
+  mean,
+  mul,
+  pow,
+  sigmoid,
+  slice,
+  softmax,
+  softplus,
+  square,
+  sum,
+  tanh,
+  tensor,
+  type Tensor,
 } from '@tapestry/core';
 import { RUNS, seedArb, tensorArb, weights, type ValueOptions } from './arbitraries.js';
 import { GRAD_TOL } from './grad-helpers.js';
@@ -36,9 +54,31 @@ function expectHvpMatches(f: (x: Tensor) => Tensor, x: Tensor, seed: number): vo
   });
 }
 
-const X = tensor([[0.3, -1.2, 0.8, 0.1], [1.5, 0.4, -0.6, -0.9], [-0.2, 0.7, 1.1, -1.4]], { dtype: 'float64' });
-const W = tensor([[0.5, -0.3], [0.2, 0.8], [-0.7, 0.1], [0.4, -0.6]], { dtype: 'float64' });
-const C = tensor([[1, -2, 0.5, 3], [0.25, 1, -1, 2], [2, 0, 1, -0.5]], { dtype: 'float64' });
+const X = tensor(
+  [
+    [0.3, -1.2, 0.8, 0.1],
+    [1.5, 0.4, -0.6, -0.9],
+    [-0.2, 0.7, 1.1, -1.4],
+  ],
+  { dtype: 'float64' },
+);
+const W = tensor(
+  [
+    [0.5, -0.3],
+    [0.2, 0.8],
+    [-0.7, 0.1],
+    [0.4, -0.6],
+  ],
+  { dtype: 'float64' },
+);
+const C = tensor(
+  [
+    [1, -2, 0.5, 3],
+    [0.25, 1, -1, 2],
+    [2, 0, 1, -0.5],
+  ],
+  { dtype: 'float64' },
+);
 
 const composites: [string, (x: Tensor) => Tensor, number[], ValueOptions][] = [
   ['sum(tanh(X W)²) in W', (w) => sum(square(tanh(matmul(X, w)))), [4, 2], {}],

@@ -6,8 +6,26 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  ArgumentError, bernoulli, categorical, DTypeError, foldIn, jit, keyData, keyFromData, mul, normal, randomKey, ShapeError, splitKey, sum,
-  tensor, trace, uniform, valueAndGrad, type Key, type Tensor,
+  ArgumentError,
+  bernoulli,
+  categorical,
+  DTypeError,
+  foldIn,
+  jit,
+  keyData,
+  keyFromData,
+  mul,
+  normal,
+  randomKey,
+  ShapeError,
+  splitKey,
+  sum,
+  tensor,
+  trace,
+  uniform,
+  valueAndGrad,
+  type Key,
+  type Tensor,
 } from '@tapestry/core';
 
 const seeds = fc.integer({ min: 0, max: 2 ** 40 });

@@ -13,7 +13,12 @@ import { matmulT } from '../src/ops/matmul.js';
 
 type Backend = 'ts-f64' | 'ts-f32' | 'wasm-f32';
 const BACKENDS: readonly Backend[] = ['ts-f64', 'ts-f32', 'wasm-f32'];
-const TRANSPOSES = [[false, false], [true, false], [false, true], [true, true]] as const;
+const TRANSPOSES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
 
 /** Deterministic values in [-1, 1) from a seed (mulberry32), exactly representable in float32. */
 function values(count: number, seed: number): Float64Array {
@@ -94,7 +99,9 @@ function expectClose(backend: Backend, m: number, n: number, k: number, tA: bool
   for (let e = 0; e < m * n; e++) {
     const err = Math.abs(got[e]! - expected[e]!);
     if (!(err <= bound(k, magnitude[e]!, backend))) {
-      throw new Error(`${backend} ${m}x${k}·${k}x${n} tA=${tA} tB=${tB}: element ${e} is ${got[e]}, expected ${expected[e]} (error ${err}, bound ${bound(k, magnitude[e]!, backend)})`);
+      throw new Error(
+        `${backend} ${m}x${k}·${k}x${n} tA=${tA} tB=${tB}: element ${e} is ${got[e]}, expected ${expected[e]} (error ${err}, bound ${bound(k, magnitude[e]!, backend)})`,
+      );
     }
   }
 }
@@ -121,7 +128,16 @@ describe('GEMM kernels against a float64 reference', () => {
 
     it(`${backend}: sizes at and around the tiles (4 × 8) and blocks (128 rows, 256 of k)`, () => {
       const cases: [number, number, number][] = [
-        [1, 1, 1], [1, 9, 1], [9, 1, 3], [4, 8, 256], [5, 9, 257], [3, 7, 255], [129, 17, 2], [128, 16, 513], [130, 1, 300], [1, 130, 600],
+        [1, 1, 1],
+        [1, 9, 1],
+        [9, 1, 3],
+        [4, 8, 256],
+        [5, 9, 257],
+        [3, 7, 255],
+        [129, 17, 2],
+        [128, 16, 513],
+        [130, 1, 300],
+        [1, 130, 600],
       ];
       cases.forEach(([m, n, k], c) => {
         for (const [tA, tB] of TRANSPOSES) expectClose(backend, m, n, k, tA, tB, 1000 + c);
@@ -129,20 +145,28 @@ describe('GEMM kernels against a float64 reference', () => {
     });
 
     it(`${backend}: an empty inner dimension (k = 0) gives zeros`, () => {
-      for (const [tA, tB] of TRANSPOSES) expect(Array.from(runBackend(backend, new Float64Array(0), new Float64Array(0), 2, 3, 0, tA, tB))).toEqual([0, 0, 0, 0, 0, 0]);
+      for (const [tA, tB] of TRANSPOSES)
+        expect(Array.from(runBackend(backend, new Float64Array(0), new Float64Array(0), 2, 3, 0, tA, tB))).toEqual([0, 0, 0, 0, 0, 0]);
     });
   }
 
   it('both float32 backends agree with each other within twice the float32 bound', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 300 }), fc.constantFrom(...TRANSPOSES), fc.nat(1e6), (m, n, k, [tA, tB], seed) => {
-        const a = values(m * k, seed);
-        const b = values(k * n, seed + 1);
-        const { magnitude } = reference(a, b, m, n, k, tA, tB);
-        const ts = runBackend('ts-f32', a, b, m, n, k, tA, tB);
-        const wasm = runBackend('wasm-f32', a, b, m, n, k, tA, tB);
-        for (let e = 0; e < m * n; e++) expect(Math.abs(ts[e]! - wasm[e]!)).toBeLessThanOrEqual(2 * bound(k, magnitude[e]!, 'wasm-f32'));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 300 }),
+        fc.constantFrom(...TRANSPOSES),
+        fc.nat(1e6),
+        (m, n, k, [tA, tB], seed) => {
+          const a = values(m * k, seed);
+          const b = values(k * n, seed + 1);
+          const { magnitude } = reference(a, b, m, n, k, tA, tB);
+          const ts = runBackend('ts-f32', a, b, m, n, k, tA, tB);
+          const wasm = runBackend('wasm-f32', a, b, m, n, k, tA, tB);
+          for (let e = 0; e < m * n; e++) expect(Math.abs(ts[e]! - wasm[e]!)).toBeLessThanOrEqual(2 * bound(k, magnitude[e]!, 'wasm-f32'));
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -151,29 +175,36 @@ describe('GEMM kernels against a float64 reference', () => {
 describe('batchedGemm', () => {
   it('uses the per-batch indices (broadcast batches) and the backend chosen by dtype and size', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 24 }), fc.constantFrom(...TRANSPOSES), fc.nat(1e6), (m, n, k, [tA, tB], seed) => {
-        // output batch t multiplies A entry aIndex[t] by B entry bIndex[t]
-        const aIndex = Int32Array.from([0, 1, 0, 1]);
-        const bIndex = Int32Array.from([0, 0, 2, 1]);
-        const a = values(2 * m * k, seed);
-        const b = values(3 * k * n, seed + 1);
-        for (const dtype of ['float32', 'float64'] as const) {
-          const A = dtype === 'float32' ? Float32Array.from(a) : a;
-          const B = dtype === 'float32' ? Float32Array.from(b) : b;
-          const c = batchedGemm(A, B, 4, aIndex, bIndex, m, n, k, tA, tB, dtype);
-          expect(c.length).toBe(4 * m * n);
-          expect(c).toBeInstanceOf(dtype === 'float32' ? Float32Array : Float64Array);
-          for (let t = 0; t < 4; t++) {
-            const aT = A.subarray(aIndex[t]! * m * k, (aIndex[t]! + 1) * m * k);
-            const bT = B.subarray(bIndex[t]! * k * n, (bIndex[t]! + 1) * k * n);
-            // the dispatch is deterministic: the result is bit-identical to the backend it should pick
-            const expected = dtype === 'float32' ? new Float32Array(m * n) : new Float64Array(m * n);
-            if (gemmBackend(dtype, m, n, k) === 'wasm') gemmWasm(aT as Float32Array, 0, bT as Float32Array, 0, expected as Float32Array, 0, m, n, k, tA, tB);
-            else gemmTs(aT, 0, bT, 0, expected, 0, m, n, k, tA, tB);
-            expect(Array.from(c.subarray(t * m * n, (t + 1) * m * n))).toEqual(Array.from(expected));
+      fc.property(
+        fc.integer({ min: 1, max: 24 }),
+        fc.integer({ min: 1, max: 24 }),
+        fc.integer({ min: 1, max: 24 }),
+        fc.constantFrom(...TRANSPOSES),
+        fc.nat(1e6),
+        (m, n, k, [tA, tB], seed) => {
+          // output batch t multiplies A entry aIndex[t] by B entry bIndex[t]
+          const aIndex = Int32Array.from([0, 1, 0, 1]);
+          const bIndex = Int32Array.from([0, 0, 2, 1]);
+          const a = values(2 * m * k, seed);
+          const b = values(3 * k * n, seed + 1);
+          for (const dtype of ['float32', 'float64'] as const) {
+            const A = dtype === 'float32' ? Float32Array.from(a) : a;
+            const B = dtype === 'float32' ? Float32Array.from(b) : b;
+            const c = batchedGemm(A, B, 4, aIndex, bIndex, m, n, k, tA, tB, dtype);
+            expect(c.length).toBe(4 * m * n);
+            expect(c).toBeInstanceOf(dtype === 'float32' ? Float32Array : Float64Array);
+            for (let t = 0; t < 4; t++) {
+              const aT = A.subarray(aIndex[t]! * m * k, (aIndex[t]! + 1) * m * k);
+              const bT = B.subarray(bIndex[t]! * k * n, (bIndex[t]! + 1) * k * n);
+              // the dispatch is deterministic: the result is bit-identical to the backend it should pick
+              const expected = dtype === 'float32' ? new Float32Array(m * n) : new Float64Array(m * n);
+              if (gemmBackend(dtype, m, n, k) === 'wasm') gemmWasm(aT as Float32Array, 0, bT as Float32Array, 0, expected as Float32Array, 0, m, n, k, tA, tB);
+              else gemmTs(aT, 0, bT, 0, expected, 0, m, n, k, tA, tB);
+              expect(Array.from(c.subarray(t * m * n, (t + 1) * m * n))).toEqual(Array.from(expected));
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -197,10 +228,24 @@ describe('batchedGemm', () => {
 });
 
 describe('matmul with transpose flags: gradients in float64', () => {
-  const f64 = (shape: number[], seed: number): Tensor => tensor(values(shape.reduce((x, y) => x * y, 1), seed), { shape, dtype: 'float64' });
+  const f64 = (shape: number[], seed: number): Tensor =>
+    tensor(
+      values(
+        shape.reduce((x, y) => x * y, 1),
+        seed,
+      ),
+      { shape, dtype: 'float64' },
+    );
   // stored shapes of A ([.., m, k] or [.., k, m]) and B ([.., k, n] or [.., n, k]) with broadcasting batches
   const operands = fc
-    .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.constantFrom<number[][]>([[], []], [[2], []], [[], [2]], [[2, 1], [3]]), fc.constantFrom(...TRANSPOSES), fc.nat(1e6))
+    .tuple(
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.constantFrom<number[][]>([[], []], [[2], []], [[], [2]], [[2, 1], [3]]),
+      fc.constantFrom(...TRANSPOSES),
+      fc.nat(1e6),
+    )
     .map(([m, k, n, [ba, bb], [tA, tB], seed]) => ({
       a: f64([...ba!, ...(tA ? [k, m] : [m, k])], seed),
       b: f64([...bb!, ...(tB ? [n, k] : [k, n])], seed + 1),
@@ -210,7 +255,11 @@ describe('matmul with transpose flags: gradients in float64', () => {
     }));
 
   it('the flagged product equals matmul of explicitly transposed operands', () => {
-    const swapLast = (x: Tensor): Tensor => transpose(x, [...x.shape.keys()].map((i) => (i < x.rank - 2 ? i : 2 * x.rank - 3 - i)));
+    const swapLast = (x: Tensor): Tensor =>
+      transpose(
+        x,
+        [...x.shape.keys()].map((i) => (i < x.rank - 2 ? i : 2 * x.rank - 3 - i)),
+      );
     fc.assert(
       fc.property(operands, ({ a, b, tA, tB }) => {
         const got = matmulT(a, b, tA, tB);

@@ -12,7 +12,12 @@ import { gemmWasm, gemmWasmPackedB, PackedB, packBWasm } from '../src/kernels/wa
 import { ResidentRegion } from '../src/kernels/wasm/resident-region.js';
 import { matmulT } from '../src/ops/matmul.js';
 
-const TRANSPOSES = [[false, false], [true, false], [false, true], [true, true]] as const;
+const TRANSPOSES = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+] as const;
 
 /** Deterministic float32 values in [-1, 1) from a seed (a linear congruential sequence). */
 function values(count: number, seed: number): Float32Array {
@@ -52,7 +57,11 @@ describe('gemmWasmPackedB', () => {
   });
 
   it('several packed operands stay intact while other products use the scratch above them', () => {
-    const shapes = [[300, 33], [64, 1024], [7, 9]] as const;
+    const shapes = [
+      [300, 33],
+      [64, 1024],
+      [7, 9],
+    ] as const;
     const bs = shapes.map(([k, n], i) => values(k * n, 100 + i));
     const packs = shapes.map(([k, n], i) => {
       const p = PackedB.reserve(k, n);
@@ -183,7 +192,10 @@ describe('compiled plans whose products share a right operand', () => {
 
   const operands = (dtype: DType, seed: number): [Tensor, Tensor, Tensor] => {
     const make = (shape: number[], s: number): Tensor => {
-      const data = values(shape.reduce((p, q) => p * q, 1), s).map((z) => z * 0.3);
+      const data = values(
+        shape.reduce((p, q) => p * q, 1),
+        s,
+      ).map((z) => z * 0.3);
       return tensor(dtype === 'float32' ? data : Float64Array.from(data), { shape, dtype });
     };
     return [make([24, 40], seed), make([6, 40], seed + 1), make([3, 6, 40], seed + 2)];

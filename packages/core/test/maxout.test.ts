@@ -39,24 +39,30 @@ function naiveMaxout(x: Tensor, pieces: number, a: number): { shape: number[]; d
 describe('maxout', () => {
   it('equals the maximum over groups of consecutive features (naive reference)', () => {
     fc.assert(
-      fc.property(caseArb.chain((c) => fc.tuple(fc.constant(c), distinctTensorArb(c.shape))), ([c, x]) => {
-        const before = snapshot(x);
-        const y = maxout(x, c.pieces, c.axis);
-        const want = naiveMaxout(x, c.pieces, c.a);
-        expect(y.shape).toEqual(want.shape);
-        expect(y.dtype).toBe('float64');
-        expect(Array.from(y.dataSync())).toEqual(want.data);
-        expect(snapshot(x)).toEqual(before);
-      }),
+      fc.property(
+        caseArb.chain((c) => fc.tuple(fc.constant(c), distinctTensorArb(c.shape))),
+        ([c, x]) => {
+          const before = snapshot(x);
+          const y = maxout(x, c.pieces, c.axis);
+          const want = naiveMaxout(x, c.pieces, c.a);
+          expect(y.shape).toEqual(want.shape);
+          expect(y.dtype).toBe('float64');
+          expect(Array.from(y.dataSync())).toEqual(want.data);
+          expect(snapshot(x)).toEqual(before);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it('VJP matches finite differences (tie-free values)', () => {
     fc.assert(
-      fc.property(caseArb.chain((c) => fc.tuple(fc.constant(c), distinctTensorArb(c.shape), seedArb)), ([c, x, seed]) => {
-        expectVjpMatchesFiniteDifferences((v) => maxout(v, c.pieces, c.axis), [x], seed);
-      }),
+      fc.property(
+        caseArb.chain((c) => fc.tuple(fc.constant(c), distinctTensorArb(c.shape), seedArb)),
+        ([c, x, seed]) => {
+          expectVjpMatchesFiniteDifferences((v) => maxout(v, c.pieces, c.axis), [x], seed);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -67,12 +73,20 @@ describe('maxout', () => {
     expect(maxout(x, 3).toArray()).toEqual([[5, 4]]);
     expect(maxout(x, 6).toArray()).toEqual([[5]]);
     expect(maxout(x, 1).toArray()).toEqual(x.toArray());
-    const columns = tensor([[1, 2], [4, 0], [3, 7], [-1, 8]]);
-    expect(maxout(columns, 2, 0).toArray()).toEqual([[4, 2], [3, 8]]);
+    const columns = tensor([
+      [1, 2],
+      [4, 0],
+      [3, 7],
+      [-1, 8],
+    ]);
+    expect(maxout(columns, 2, 0).toArray()).toEqual([
+      [4, 2],
+      [3, 8],
+    ]);
     expect(maxout(columns, 2, 0).dtype).toBe('float32');
   });
 
-  it('sends the gradient to each group\'s maximum and shares it among exact ties', () => {
+  it("sends the gradient to each group's maximum and shares it among exact ties", () => {
     const x = tensor([1, 5, 2, 2, 3, 4], { dtype: 'float64' });
     const g = grad((v: Tensor) => sum(maxout(v, 2)))(x) as Tensor;
     expect(Array.from(g.dataSync())).toEqual([0, 1, 0.5, 0.5, 0, 1]);

@@ -7,8 +7,20 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  ArgumentError, bernoulli, broadcastTo, categorical, DTypeError, foldIn, keyFromWords, normal, randomKey, splitKey, tensor,
-  transpose, uniform, type Key,
+  ArgumentError,
+  bernoulli,
+  broadcastTo,
+  categorical,
+  DTypeError,
+  foldIn,
+  keyFromWords,
+  normal,
+  randomKey,
+  splitKey,
+  tensor,
+  transpose,
+  uniform,
+  type Key,
 } from '@tapestry/core';
 import { threefry2x32 } from '../src/random/threefry.js';
 
@@ -32,7 +44,9 @@ function varianceOf(xs: ArrayLike<number>): number {
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const ma = meanOf(a);
   const mb = meanOf(b);
-  let sab = 0, saa = 0, sbb = 0;
+  let sab = 0,
+    saa = 0,
+    sbb = 0;
   for (let i = 0; i < a.length; i++) {
     sab += (a[i]! - ma) * (b[i]! - mb);
     saa += (a[i]! - ma) ** 2;
@@ -89,7 +103,11 @@ describe('the generator', () => {
 
   it('pins exact values (regression: a change of the generator or of a sampler shows here)', () => {
     const key = randomKey(42);
-    expect(splitKey(key, 3).map((k) => k.toWords())).toEqual([[430176367, 3485206521], [1154097635, 473298049], [709564837, 4281175804]]);
+    expect(splitKey(key, 3).map((k) => k.toWords())).toEqual([
+      [430176367, 3485206521],
+      [1154097635, 473298049],
+      [709564837, 4281175804],
+    ]);
     expect(foldIn(key, 7).toWords()).toEqual([831049250, 1083977345]);
     expect(Array.from(uniform(key, [4], { dtype: 'float64' }).dataSync())).toEqual([
       0.42672756361231334, 0.015010071389100932, 0.5741444160004048, 0.7298188970102795,
@@ -97,7 +115,19 @@ describe('the generator', () => {
     expect(Array.from(uniform(key, [4]).dataSync())).toEqual([0.4267275333404541, 0.06302016973495483, 0.015010058879852295, 0.6789628863334656]);
     expect(Array.from(normal(key, [3], { dtype: 'float64' }).dataSync())).toEqual([1.0501999655001142, 0.09934017635052127, -0.1652405082310161]);
     expect(Array.from(bernoulli(key, 0.5, [8]).dataSync())).toEqual([1, 1, 0, 0, 0, 0, 0, 0]);
-    expect(categorical(key, tensor([[0, 1, 2], [2, 1, 0], [0, 0, 0]], { dtype: 'float64' })).toArray()).toEqual([2, 0, 0]);
+    expect(
+      categorical(
+        key,
+        tensor(
+          [
+            [0, 1, 2],
+            [2, 1, 0],
+            [0, 0, 0],
+          ],
+          { dtype: 'float64' },
+        ),
+      ).toArray(),
+    ).toEqual([2, 0, 0]);
     expect(randomKey(2 ** 40 + 5).toWords()).toEqual([256, 5]);
   });
 
@@ -184,14 +214,26 @@ describe('distributions', () => {
   });
 
   it('bernoulli: counts within 5σ of n·p; p = 0 and p = 1 are exact', () => {
-    for (const [seed, p] of [[5, 0.1], [6, 0.5], [7, 0.9]] as const) {
+    for (const [seed, p] of [
+      [5, 0.1],
+      [6, 0.5],
+      [7, 0.9],
+    ] as const) {
       const b = bernoulli(randomKey(seed), p, [N]).dataSync();
       expect(b.every((v) => v === 0 || v === 1)).toBe(true);
       const ones = Array.from(b).reduce((s, v) => s + v, 0);
       expect(Math.abs(ones - N * p), `p = ${p}`).toBeLessThan(5 * Math.sqrt(N * p * (1 - p)));
     }
-    expect(bernoulli(randomKey(8), 0, [100]).dataSync().every((v) => v === 0)).toBe(true);
-    expect(bernoulli(randomKey(8), 1, [100]).dataSync().every((v) => v === 1)).toBe(true);
+    expect(
+      bernoulli(randomKey(8), 0, [100])
+        .dataSync()
+        .every((v) => v === 0),
+    ).toBe(true);
+    expect(
+      bernoulli(randomKey(8), 1, [100])
+        .dataSync()
+        .every((v) => v === 1),
+    ).toBe(true);
     const mask = bernoulli(randomKey(9), 0.3, [2, 3], 'int32');
     expect(mask.dtype).toBe('int32');
     expect(mask.shape).toEqual([2, 3]);

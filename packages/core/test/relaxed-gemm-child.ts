@@ -22,9 +22,20 @@ function values(count: number, seed: number): Float32Array {
 
 let worst = 0;
 let products = 0;
-const shapes: [number, number, number][] = [[32, 64, 128], [33, 70, 257], [64, 256, 96], [5, 9, 300], [128, 17, 513]];
+const shapes: [number, number, number][] = [
+  [32, 64, 128],
+  [33, 70, 257],
+  [64, 256, 96],
+  [5, 9, 300],
+  [128, 17, 513],
+];
 for (const [m, n, k] of shapes) {
-  for (const [tA, tB] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  for (const [tA, tB] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
     const a = values(m * k, m + n);
     const b = values(k * n, k);
     const c = new Float32Array(m * n);

@@ -1,9 +1,36 @@
 import { describe, expect, it } from 'vitest';
-import { add, grad, matmul, mul, sum, tanh, tensor, valueAndGrad, checkGrad, softmax, logSumExp, concat, slice, gather, transpose, broadcastTo, randomKey, uniform, normal, splitKey } from '@tapestry/core';
+import {
+  add,
+  grad,
+  matmul,
+  mul,
+  sum,
+  tanh,
+  tensor,
+  valueAndGrad,
+  checkGrad,
+  softmax,
+  logSumExp,
+  concat,
+  slice,
+  gather,
+  transpose,
+  broadcastTo,
+  randomKey,
+  uniform,
+  normal,
+  splitKey,
+} from '@tapestry/core';
 
 describe('smoke', () => {
   it('forward and grad', () => {
-    const x = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float64' },
+    );
     const w = tensor([[0.5], [-0.25]], { dtype: 'float64' });
     expect(matmul(x, w).toArray()).toEqual([[0], [0.5]]);
     const g = grad((w: any) => sum(tanh(matmul(x, w))))(w);
@@ -22,16 +49,58 @@ describe('smoke', () => {
     expect(h1).toBeCloseTo(-4.2, 12);
   });
   it('composites', () => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'float64' });
-    const r = checkGrad((x: any) => sum(mul(softmax(x), tensor([[1, 2, 3], [3, 1, 2]], { dtype: 'float64' }))), [x]);
+    const x = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { dtype: 'float64' },
+    );
+    const r = checkGrad(
+      (x: any) =>
+        sum(
+          mul(
+            softmax(x),
+            tensor(
+              [
+                [1, 2, 3],
+                [3, 1, 2],
+              ],
+              { dtype: 'float64' },
+            ),
+          ),
+        ),
+      [x],
+    );
     expect(r.ok, r.message).toBe(true);
-    const r2 = checkGrad((x: any) => sum(mul(concat([slice(x, [0, 1], [2, 1]), transpose(x)], 1), 1.5)), [tensor([[1, 2], [3, 4]], { dtype: 'float64' })]);
+    const r2 = checkGrad(
+      (x: any) => sum(mul(concat([slice(x, [0, 1], [2, 1]), transpose(x)], 1), 1.5)),
+      [
+        tensor(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          { dtype: 'float64' },
+        ),
+      ],
+    );
     expect(r2.ok, r2.message).toBe(true);
-    const idx = tensor([[1, 0], [1, 1]], { dtype: 'int32' });
+    const idx = tensor(
+      [
+        [1, 0],
+        [1, 1],
+      ],
+      { dtype: 'int32' },
+    );
     const r3 = checkGrad((x: any) => sum(tanh(gather(x, idx, 0))), [x]);
     expect(r3.ok, r3.message).toBe(true);
     expect(logSumExp(x, 1).shape).toEqual([2]);
-    expect(broadcastTo(tensor([1, 2]), [3, 2]).toArray()).toEqual([[1, 2], [1, 2], [1, 2]]);
+    expect(broadcastTo(tensor([1, 2]), [3, 2]).toArray()).toEqual([
+      [1, 2],
+      [1, 2],
+      [1, 2],
+    ]);
   });
   it('random', () => {
     const [a, b] = splitKey(randomKey(0));

@@ -2,8 +2,21 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  ArgumentError, freezeTree, grad, isContainer, mul, sum, tensor, treeFlatten, treeFlattenWithPath, treeLeaves, treeMap,
-  treeStructure, treeUnflatten, treeZip, type Tensor,
+  ArgumentError,
+  freezeTree,
+  grad,
+  isContainer,
+  mul,
+  sum,
+  tensor,
+  treeFlatten,
+  treeFlattenWithPath,
+  treeLeaves,
+  treeMap,
+  treeStructure,
+  treeUnflatten,
+  treeZip,
+  type Tensor,
 } from '@tapestry/core';
 
 /** Random trees of numbers: leaves, null/undefined, arrays and objects, a few levels deep. */
@@ -23,7 +36,15 @@ function deeplyFrozen(tree: unknown): boolean {
   return Object.isFrozen(tree) && Object.values(tree).every(deeplyFrozen);
 }
 
-const sample = () => ({ layers: [{ w: 1, b: 2 }, { w: 3, b: null }], scale: 4, extra: [] as number[], none: undefined });
+const sample = () => ({
+  layers: [
+    { w: 1, b: 2 },
+    { w: 3, b: null },
+  ],
+  scale: 4,
+  extra: [] as number[],
+  none: undefined,
+});
 
 describe('treeLeaves and treeFlattenWithPath', () => {
   it('list leaves depth first in insertion order, skipping null and undefined', () => {
@@ -65,8 +86,16 @@ describe('treeFlatten / treeUnflatten', () => {
 
   it('rebuild with new leaves in the same order', () => {
     const [leaves, def] = treeFlatten<number>(sample());
-    expect(treeUnflatten(def, leaves.map((v) => v * 10))).toEqual({
-      layers: [{ w: 10, b: 20 }, { w: 30, b: null }],
+    expect(
+      treeUnflatten(
+        def,
+        leaves.map((v) => v * 10),
+      ),
+    ).toEqual({
+      layers: [
+        { w: 10, b: 20 },
+        { w: 30, b: null },
+      ],
       scale: 40,
       extra: [],
       none: undefined,
@@ -116,7 +145,9 @@ describe('treeMap', () => {
     expect(() => treeMap((x: number) => x, { w: [1, 2] }, { w: [1] })).toThrow(
       /treeMap: tree structures differ at w: tree has an array of 2, rest\[0\] has an array of 1/,
     );
-    expect(() => treeMap((x: number) => x, { a: { b: 1 } }, { a: { c: 1 } })).toThrow(/at a: tree has an object with keys \{b\}, rest\[0\] has an object with keys \{c\}/);
+    expect(() => treeMap((x: number) => x, { a: { b: 1 } }, { a: { c: 1 } })).toThrow(
+      /at a: tree has an object with keys \{b\}, rest\[0\] has an object with keys \{c\}/,
+    );
     expect(() => treeMap((x: number) => x, [1, [2]], [1, 2])).toThrow(/at \[1\]: tree has an array of 1, rest\[0\] has a leaf/);
   });
 
@@ -138,7 +169,10 @@ describe('treeZip', () => {
   it('zips any tree with itself into pairs', () => {
     fc.assert(
       fc.property(treeArb, (tree) => {
-        const zipped = treeZip(tree, treeMap((v: number) => -v, tree));
+        const zipped = treeZip(
+          tree,
+          treeMap((v: number) => -v, tree),
+        );
         const pairs = treeFlatten(tree)[0].map((v) => [v, -(v as number)]);
         // the pairs are containers in the result, so its leaves are the pairs' entries
         expect(treeLeaves(zipped)).toEqual(pairs.flat());

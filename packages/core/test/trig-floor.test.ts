@@ -4,9 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  add, cos, findFusionGroups, floor, grad, jit, mul, optimize, sin, sum, tensor, trace, type Tensor,
-} from '@tapestry/core';
+import { add, cos, findFusionGroups, floor, grad, jit, mul, optimize, sin, sum, tensor, trace, type Tensor } from '@tapestry/core';
 import { anyTensorArb, RUNS, seedArb, shapeArb, tensorArb } from './arbitraries.js';
 import { expectVjpMatchesFiniteDifferences } from './grad-helpers.js';
 
@@ -82,13 +80,16 @@ describe('gradients', () => {
 
   it('floor has zero gradient, as sign', () => {
     fc.assert(
-      fc.property(shapeArb(0, 3).chain((s) => tensorArb(s, { min: -5, max: 5 })), (x) => {
-        // d/dx [floor(x) · x] with floor a constant = floor(x)
-        const g = grad((v: Tensor) => sum(mul(floor(v), v)))(x) as Tensor;
-        expect(Array.from(g.dataSync())).toEqual(Array.from(x.dataSync(), Math.floor));
-        const z = grad((v: Tensor) => sum(floor(v)))(x) as Tensor;
-        expect(Array.from(z.dataSync()).every((v) => v === 0)).toBe(true);
-      }),
+      fc.property(
+        shapeArb(0, 3).chain((s) => tensorArb(s, { min: -5, max: 5 })),
+        (x) => {
+          // d/dx [floor(x) · x] with floor a constant = floor(x)
+          const g = grad((v: Tensor) => sum(mul(floor(v), v)))(x) as Tensor;
+          expect(Array.from(g.dataSync())).toEqual(Array.from(x.dataSync(), Math.floor));
+          const z = grad((v: Tensor) => sum(floor(v)))(x) as Tensor;
+          expect(Array.from(z.dataSync()).every((v) => v === 0)).toBe(true);
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -44,4 +44,3 @@ describe('without WebAssembly', () => {
     expect(Array.from(c)).toEqual(Array.from(expected));
   });
 });
-

@@ -144,11 +144,14 @@ function checkRows(fn: string, raw: ArrayLike<number>, vocab: number, length: nu
   for (let start = 0, row = 0; start < raw.length; start += vocab, row++) {
     let best = -Infinity;
     for (let v = start; v < start + vocab; v++) {
-      if (Number.isNaN(raw[v])) throw new ArgumentError(`${fn}: step logits row ${row} (live hypothesis ${row} of length ${length}) holds NaN at index ${v - start}`);
+      if (Number.isNaN(raw[v]))
+        throw new ArgumentError(`${fn}: step logits row ${row} (live hypothesis ${row} of length ${length}) holds NaN at index ${v - start}`);
       best = Math.max(best, raw[v]!);
     }
     if (best === -Infinity || best === Infinity) {
-      throw new ArgumentError(`${fn}: step logits row ${row} (live hypothesis ${row} of length ${length}) has maximum ${best}; every row needs a finite largest logit`);
+      throw new ArgumentError(
+        `${fn}: step logits row ${row} (live hypothesis ${row} of length ${length}) has maximum ${best}; every row needs a finite largest logit`,
+      );
     }
   }
 }

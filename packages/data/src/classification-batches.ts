@@ -84,7 +84,10 @@ export function classificationBatches(
   const pad = { padId: options.padId, maxLength: options.maxLength, truncate: options.truncate };
   const batchOptions = { dropLast: options.dropLast, ...(options.key === undefined ? {} : { key: options.key }) };
   return batchIndices(seqs.length, options.batchSize, batchOptions).map((indices) => {
-    const { ids, lengths } = padSequences(Array.from(indices, (i) => seqs[i]!), pad);
+    const { ids, lengths } = padSequences(
+      Array.from(indices, (i) => seqs[i]!),
+      pad,
+    );
     return { ids, lengths, labels: tensor(Int32Array.from(indices, (i) => labels[i]!)), indices };
   });
 }

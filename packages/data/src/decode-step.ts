@@ -74,7 +74,9 @@ export function reorderState<S>(state: S, indices: ArrayLike<number>, axis = 0):
     }
     const outside = Array.prototype.findIndex.call(indices, (v: number) => v >= leaf.shape[a]!);
     if (outside >= 0) {
-      throw new ShapeError(`${fn}: indices[${outside}] = ${indices[outside]} is out of range for a state leaf of shape ${formatShape(leaf.shape)} (axis ${a} has ${leaf.shape[a]} sequences)`);
+      throw new ShapeError(
+        `${fn}: indices[${outside}] = ${indices[outside]} is out of range for a state leaf of shape ${formatShape(leaf.shape)} (axis ${a} has ${leaf.shape[a]} sequences)`,
+      );
     }
     return gather(leaf, index, a);
   }, state) as S;

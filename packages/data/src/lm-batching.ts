@@ -85,7 +85,9 @@ export function getBatch(source: Tensor, i: number, seqLen: number): LanguageMod
   expectInteger(fn, 'seqLen', seqLen, 1);
   const [n, steps] = source.shape as [number, number];
   if (!Number.isInteger(i) || i < 0 || i > steps - 2) {
-    throw new ArgumentError(`${fn}: i must be an integer in [0, ${steps - 2}] for a source of ${steps} steps (T − 2 is the last start with a target), got ${String(i)}`);
+    throw new ArgumentError(
+      `${fn}: i must be an integer in [0, ${steps - 2}] for a source of ${steps} steps (T − 2 is the last start with a target), got ${String(i)}`,
+    );
   }
   const length = Math.min(seqLen, steps - 1 - i);
   return {

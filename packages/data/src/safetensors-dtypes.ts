@@ -7,22 +7,45 @@ import type { DType, TensorData } from '@tapestry/core';
 // are refused.
 
 /** Every element type the safetensors format defines, in the reference library's (alignment) order. */
-export const SAFETENSORS_DTYPES = [
-  'BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64',
-] as const;
+export const SAFETENSORS_DTYPES = ['BOOL', 'U8', 'I8', 'F8_E5M2', 'F8_E4M3', 'I16', 'U16', 'F16', 'BF16', 'I32', 'U32', 'F32', 'F64', 'I64', 'U64'] as const;
 
 /** A safetensors element type name, as written in a file's header. */
 export type SafetensorsDType = (typeof SAFETENSORS_DTYPES)[number];
 
 /** Bytes per element of each safetensors dtype. */
 export const SAFETENSORS_DTYPE_SIZE: Readonly<Record<SafetensorsDType, number>> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2, I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E5M2: 1,
+  F8_E4M3: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
 };
 
 /** The tapestry dtype each readable safetensors dtype is read as (absent: refused). */
 export const READ_AS: Readonly<Partial<Record<SafetensorsDType, DType>>> = {
-  BOOL: 'int32', U8: 'int32', I8: 'int32', I16: 'int32', U16: 'int32', U32: 'int32', I32: 'int32', I64: 'int32', U64: 'int32',
-  F16: 'float32', BF16: 'float32', F32: 'float32', F64: 'float64',
+  BOOL: 'int32',
+  U8: 'int32',
+  I8: 'int32',
+  I16: 'int32',
+  U16: 'int32',
+  U32: 'int32',
+  I32: 'int32',
+  I64: 'int32',
+  U64: 'int32',
+  F16: 'float32',
+  BF16: 'float32',
+  F32: 'float32',
+  F64: 'float64',
 };
 
 /** The safetensors dtype each tapestry dtype is written as. */

@@ -64,7 +64,9 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
     metadataEntries = Object.entries(metadata).sort((a, b) => compareCodePoints(a[0], b[0]));
     for (const [key, value] of metadataEntries) {
       if (typeof value !== 'string') {
-        throw new ArgumentError(`${fn}: metadata[${JSON.stringify(key)}] must be a string, got ${describeValue(value)} (safetensors metadata is string to string)`);
+        throw new ArgumentError(
+          `${fn}: metadata[${JSON.stringify(key)}] must be a string, got ${describeValue(value)} (safetensors metadata is string to string)`,
+        );
       }
     }
   }
@@ -82,9 +84,7 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
   let offset = 0;
   for (const [name, t] of entries) {
     const bytes = t.size * SAFETENSORS_DTYPE_SIZE[WRITE_AS[t.dtype]];
-    parts.push(
-      `${JSON.stringify(name)}:{"dtype":"${WRITE_AS[t.dtype]}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + bytes}]}`,
-    );
+    parts.push(`${JSON.stringify(name)}:{"dtype":"${WRITE_AS[t.dtype]}","shape":[${t.shape.join(',')}],"data_offsets":[${offset},${offset + bytes}]}`);
     offset += bytes;
   }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
@@ -243,9 +243,7 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer): SafetensorsC
     } catch (error) {
       if (!(error instanceof ElementRangeError)) throw error;
       const reason = entry.dtype === 'BOOL' ? 'BOOL elements must be 0 or 1' : `${entry.dtype} values must fit in int32 to load`;
-      throw new DTypeError(
-        `decodeSafetensors: tensor ${JSON.stringify(entry.name)} (${entry.dtype}): ${error.message}; ${reason}`,
-      );
+      throw new DTypeError(`decodeSafetensors: tensor ${JSON.stringify(entry.name)} (${entry.dtype}): ${error.message}; ${reason}`);
     }
     return [entry.name, tensor(values, { shape: entry.shape })];
   });

@@ -1,4 +1,19 @@
-import { argmax, ArgumentError, categorical, describeValue, div, DTypeError, expectInteger, expectOptionalBoolean, formatShape, Key, ShapeError, softmax, tensor, Tensor } from '@tapestry/core';
+import {
+  argmax,
+  ArgumentError,
+  categorical,
+  describeValue,
+  div,
+  DTypeError,
+  expectInteger,
+  expectOptionalBoolean,
+  formatShape,
+  Key,
+  ShapeError,
+  softmax,
+  tensor,
+  Tensor,
+} from '@tapestry/core';
 
 /** Options of {@link sampleLogits}. */
 export interface SampleOptions {

@@ -2,7 +2,8 @@ import { ArgumentError, describeValue, expectInteger, Key, Tensor, uniform } fro
 
 /** Throws unless `key` is a Key or a key tensor, naming the function the caller called (not uniform). */
 function checkKey(fn: string, argument: string, key: unknown): void {
-  if (!(key instanceof Key) && !(key instanceof Tensor)) throw new ArgumentError(`${fn}: ${argument} must be a Key (from randomKey), got ${describeValue(key)}`);
+  if (!(key instanceof Key) && !(key instanceof Tensor))
+    throw new ArgumentError(`${fn}: ${argument} must be a Key (from randomKey), got ${describeValue(key)}`);
 }
 
 /**

@@ -18,7 +18,10 @@ const WORD = /[\p{L}']+/gu;
 export function tokenizeWords(text: string): string[] {
   if (typeof text !== 'string') throw new ArgumentError(`tokenizeWords: text must be a string, got ${describeValue(text)}`);
   const tokens: string[] = [];
-  for (const match of text.toLowerCase().replace(/\u2019/g, "'").matchAll(WORD)) {
+  for (const match of text
+    .toLowerCase()
+    .replace(/\u2019/g, "'")
+    .matchAll(WORD)) {
     const word = match[0].replace(/^'+|'+$/g, '');
     if (word.length > 0) tokens.push(word);
   }

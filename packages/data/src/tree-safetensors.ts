@@ -1,4 +1,15 @@
-import { ArgumentError, describeValue, DTypeError, formatShape, freezeTree, ShapeError, Tensor, treeFlattenWithPath, treeStructure, treeUnflatten } from '@tapestry/core';
+import {
+  ArgumentError,
+  describeValue,
+  DTypeError,
+  formatShape,
+  freezeTree,
+  ShapeError,
+  Tensor,
+  treeFlattenWithPath,
+  treeStructure,
+  treeUnflatten,
+} from '@tapestry/core';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsContents } from './safetensors.js';
 
 // Trees (parameters, optimiser states, carried states) to and from safetensors, one tensor per leaf, named
@@ -25,7 +36,9 @@ function tensorsByPath(fn: string, what: string, tree: unknown): Map<string, Ten
   const out = new Map<string, Tensor>();
   for (const [path, leaf] of treeFlattenWithPath(tree)) {
     if (!(leaf instanceof Tensor)) {
-      throw new ArgumentError(`${fn}: ${what} leaf ${label(path)} must be a Tensor, got ${describeValue(leaf)} (only tensors can be stored; keep other values elsewhere)`);
+      throw new ArgumentError(
+        `${fn}: ${what} leaf ${label(path)} must be a Tensor, got ${describeValue(leaf)} (only tensors can be stored; keep other values elsewhere)`,
+      );
     }
     // `{ 'a.b': x, a: { b: y } }` flattens to one path twice; a file could not tell the two apart
     if (out.has(path)) throw new ArgumentError(`${fn}: ${what} has two leaves at path ${label(path)}; rename a key so that paths are unique`);
@@ -87,7 +100,9 @@ export function loadTree<T>(source: Uint8Array | ArrayBuffer | SafetensorsConten
   const where = options.name === undefined ? `${fn}:` : `${fn}: ${options.name}:`;
   const contents = source instanceof Uint8Array || source instanceof ArrayBuffer ? decode(where, source) : source;
   if (contents === null || typeof contents !== 'object' || contents.tensors === null || typeof contents.tensors !== 'object') {
-    throw new ArgumentError(`${fn}: source must be safetensors bytes (a Uint8Array or an ArrayBuffer) or decodeSafetensors' result, got ${describeValue(source)}`);
+    throw new ArgumentError(
+      `${fn}: source must be safetensors bytes (a Uint8Array or an ArrayBuffer) or decodeSafetensors' result, got ${describeValue(source)}`,
+    );
   }
   const expected = tensorsByPath(fn, 'the template', template);
 
@@ -103,7 +118,10 @@ export function loadTree<T>(source: Uint8Array | ArrayBuffer | SafetensorsConten
   const stored = contents.tensors;
   const extra = Object.keys(stored).filter((name) => !expected.has(name));
   if (extra.length > 0) {
-    const shown = extra.slice(0, 3).map((name) => `${label(name)} (${stored[name]!.dtype} ${formatShape(stored[name]!.shape)})`).join(', ');
+    const shown = extra
+      .slice(0, 3)
+      .map((name) => `${label(name)} (${stored[name]!.dtype} ${formatShape(stored[name]!.shape)})`)
+      .join(', ');
     throw new ArgumentError(
       `${where} the file holds ${extra.length} tensor${extra.length === 1 ? '' : 's'} the template has no leaf for: ${shown}` +
         `${extra.length > 3 ? ', …' : ''}; it was saved from a differently shaped tree (another model or optimiser?)`,

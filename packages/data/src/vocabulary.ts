@@ -92,7 +92,8 @@ export class Vocabulary {
     if (options === null || typeof options !== 'object') throw new ArgumentError(`${fn}: options must be an object, got ${describeValue(options)}`);
     for (const key of Object.keys(options)) {
       // a misspelt { unkToken } would otherwise build a vocabulary without an unknown token, silently
-      if (!['unk', 'pad', 'separator'].includes(key)) throw new ArgumentError(`${fn}: unknown option ${JSON.stringify(key)} (the options are unk, pad, separator)`);
+      if (!['unk', 'pad', 'separator'].includes(key))
+        throw new ArgumentError(`${fn}: unknown option ${JSON.stringify(key)} (the options are unk, pad, separator)`);
     }
     const index = new Map<string, number>();
     tokens.forEach((token, id) => {
@@ -142,9 +143,7 @@ export class Vocabulary {
     const unk = options.unk === undefined ? '\uFFFD' : options.unk;
     const chars = [...new Set(text)].sort(compareCodePoints);
     if (unk !== null && chars.includes(unk)) {
-      throw new ArgumentError(
-        `${fn}: the text contains the unknown token ${JSON.stringify(unk)}; pass another options.unk (or null for none)`,
-      );
+      throw new ArgumentError(`${fn}: the text contains the unknown token ${JSON.stringify(unk)}; pass another options.unk (or null for none)`);
     }
     return new Vocabulary(unk === null ? chars : [...chars, unk], { unk });
   }
@@ -336,7 +335,7 @@ export class Vocabulary {
       const id = values[i]!;
       if (!Number.isInteger(id) || id < 0 || id >= this.tokens.length) {
         // a model's head with more outputs than the vocabulary has tokens samples such ids: say so
-        const hint = Number.isInteger(id) && id >= this.tokens.length ? '; do the model\'s output layer and this vocabulary differ in size?' : '';
+        const hint = Number.isInteger(id) && id >= this.tokens.length ? "; do the model's output layer and this vocabulary differ in size?" : '';
         throw new ArgumentError(`${fn}: ids[${i}] = ${String(id)} is not an id of this vocabulary (size ${this.tokens.length})${hint}`);
       }
       if (options.skipPad === true && id === this.padId) continue;

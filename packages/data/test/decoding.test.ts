@@ -68,8 +68,13 @@ describe('beamSearch', () => {
 
   it('reorders a state tree with gather along stateAxis so each hypothesis keeps its own state', () => {
     const results = beamSearch({
-      step: statefulStep(TABLE), initialState: { sum: tensor(new Int32Array([0]), { shape: [1, 1] }) },
-      startToken: BOS, endToken: EOS, beamWidth: 3, maxLength: 4, stateAxis: 1,
+      step: statefulStep(TABLE),
+      initialState: { sum: tensor(new Int32Array([0]), { shape: [1, 1] }) },
+      startToken: BOS,
+      endToken: EOS,
+      beamWidth: 3,
+      maxLength: 4,
+      stateAxis: 1,
     });
     expect(Array.from(results[0]!.tokens)).toEqual([B, EOS]);
   });
@@ -84,7 +89,13 @@ describe('beamSearch', () => {
         const all = enumerate(table, maxLength).map((h) => ({ ...h, rank: h.score / h.tokens.length ** alpha }));
         all.sort((x, y) => y.rank - x.rank);
         const results = beamSearch({
-          step: tableStep(table), initialState: null, startToken: BOS, endToken: EOS, beamWidth: 4 ** maxLength, maxLength, lengthPenalty: alpha,
+          step: tableStep(table),
+          initialState: null,
+          startToken: BOS,
+          endToken: EOS,
+          beamWidth: 4 ** maxLength,
+          maxLength,
+          lengthPenalty: alpha,
         });
         expect(results.length).toBe(all.length);
         results.forEach((h, i) => {
@@ -138,7 +149,13 @@ describe('beamSearch', () => {
     expect(() => beamSearch({ ...base, beamWidth: 0 })).toThrow(/options.beamWidth must be an integer ≥ 1/);
     expect(() => beamSearch({ ...base, lengthPenalty: -1 })).toThrow(/lengthPenalty must be a finite number ≥ 0/);
     expect(() => beamSearch({ ...base, startToken: -1 })).toThrow(ArgumentError);
-    const wrong: DecodeStep<null> = () => ({ logits: tensor([[0, 0, 0, 0], [0, 0, 0, 0]]), state: null });
+    const wrong: DecodeStep<null> = () => ({
+      logits: tensor([
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+      ]),
+      state: null,
+    });
     expect(() => beamSearch({ ...base, step: wrong })).toThrow(/step returned logits of shape \[2, 4\]; expected \[1, V\] for 1 sequence/);
   });
 });
@@ -151,14 +168,40 @@ describe('reorderState', () => {
     expect(out.step).toBe(7);
     expect(state.h.toArray()).toEqual([[1], [2]]);
     // a layer's hidden state [numLayers, B, H] has the hypotheses on axis 1
-    expect(reorderState([tensor([[[1, 2], [3, 4]]])], [1, 0], 1)[0]!.toArray()).toEqual([[[3, 4], [1, 2]]]);
+    expect(
+      reorderState(
+        [
+          tensor([
+            [
+              [1, 2],
+              [3, 4],
+            ],
+          ]),
+        ],
+        [1, 0],
+        1,
+      )[0]!.toArray(),
+    ).toEqual([
+      [
+        [3, 4],
+        [1, 2],
+      ],
+    ]);
     expect(() => reorderState({ x: tensor(1) }, [0])).toThrow(ShapeError);
   });
 });
 
 describe('generate', () => {
   it('greedy generation follows the argmax path and stops after the end token', () => {
-    const ids = generate({ step: tableStep(TABLE), initialState: null, prompt: [BOS], maxLength: 10, endToken: EOS, key: randomKey(0), sampling: { greedy: true } });
+    const ids = generate({
+      step: tableStep(TABLE),
+      initialState: null,
+      prompt: [BOS],
+      maxLength: 10,
+      endToken: EOS,
+      key: randomKey(0),
+      sampling: { greedy: true },
+    });
     expect(Array.from(ids)).toEqual([A, EOS]);
   });
 
@@ -173,7 +216,7 @@ describe('generate', () => {
     expect(seen).toEqual([[BOS], [BOS, B], [BOS, B, EOS], [BOS, B, EOS, BOS]]);
   });
 
-  it('samples reproducibly from the key, with the model\'s frequencies', () => {
+  it("samples reproducibly from the key, with the model's frequencies", () => {
     const opts = { step: tableStep(TABLE), initialState: null, prompt: [BOS], maxLength: 1 };
     expect(Array.from(generate({ ...opts, maxLength: 20, key: randomKey(3) }))).toEqual(Array.from(generate({ ...opts, maxLength: 20, key: randomKey(3) })));
     let countA = 0;
@@ -184,6 +227,8 @@ describe('generate', () => {
   });
 
   it('rejects an empty prompt', () => {
-    expect(() => generate({ step: tableStep(TABLE), initialState: null, prompt: [], maxLength: 3, key: randomKey(0) })).toThrow(/prompt must be a non-empty array/);
+    expect(() => generate({ step: tableStep(TABLE), initialState: null, prompt: [], maxLength: 3, key: randomKey(0) })).toThrow(
+      /prompt must be a non-empty array/,
+    );
   });
 });

@@ -22,7 +22,10 @@ describe('batchify', () => {
 
   it('accepts number arrays and 1-D int32 tensors, and never touches the input', () => {
     const ids = [5, 6, 7, 8];
-    expect(batchify(ids, 2).toArray()).toEqual([[5, 6], [7, 8]]);
+    expect(batchify(ids, 2).toArray()).toEqual([
+      [5, 6],
+      [7, 8],
+    ]);
     expect(batchify(tensor(new Int32Array(ids)), 1).toArray()).toEqual([[5, 6, 7, 8]]);
     expect(ids).toEqual([5, 6, 7, 8]);
   });
@@ -40,8 +43,14 @@ describe('getBatch', () => {
 
   it('returns inputs and next-step targets of length min(seqLen, T - 1 - i)', () => {
     const a = getBatch(source, 0, 4);
-    expect(a.inputs.toArray()).toEqual([[0, 1, 2, 3], [10, 11, 12, 13]]);
-    expect(a.targets.toArray()).toEqual([[1, 2, 3, 4], [11, 12, 13, 14]]);
+    expect(a.inputs.toArray()).toEqual([
+      [0, 1, 2, 3],
+      [10, 11, 12, 13],
+    ]);
+    expect(a.targets.toArray()).toEqual([
+      [1, 2, 3, 4],
+      [11, 12, 13, 14],
+    ]);
     const last = getBatch(source, 8, 4);
     expect(last.inputs.toArray()).toEqual([[8], [18]]);
     expect(last.targets.toArray()).toEqual([[9], [19]]);

@@ -7,15 +7,25 @@ describe('padSequences', () => {
   it('pads at the end to the longest length and reports lengths', () => {
     const { ids, lengths } = padSequences([[5, 6, 7], [8], []], { padId: 0 });
     expect(ids.dtype).toBe('int32');
-    expect(ids.toArray()).toEqual([[5, 6, 7], [8, 0, 0], [0, 0, 0]]);
+    expect(ids.toArray()).toEqual([
+      [5, 6, 7],
+      [8, 0, 0],
+      [0, 0, 0],
+    ]);
     expect(Array.from(lengths)).toEqual([3, 1, 0]);
   });
 
   it('truncates to maxLength from the end (post) or the start (pre)', () => {
     const seqs = [new Int32Array([1, 2, 3, 4]), new Int32Array([5])];
-    expect(padSequences(seqs, { padId: 9, maxLength: 2 }).ids.toArray()).toEqual([[1, 2], [5, 9]]);
+    expect(padSequences(seqs, { padId: 9, maxLength: 2 }).ids.toArray()).toEqual([
+      [1, 2],
+      [5, 9],
+    ]);
     const pre = padSequences(seqs, { padId: 9, maxLength: 3, truncate: 'pre' });
-    expect(pre.ids.toArray()).toEqual([[2, 3, 4], [5, 9, 9]]);
+    expect(pre.ids.toArray()).toEqual([
+      [2, 3, 4],
+      [5, 9, 9],
+    ]);
     expect(Array.from(pre.lengths)).toEqual([3, 1]);
     expect(Array.from(seqs[0]!)).toEqual([1, 2, 3, 4]);
   });
@@ -78,7 +88,10 @@ describe('permutation and batchIndices', () => {
 
   it('splits indices into batches, in order without a key, shuffled with one', () => {
     expect(batchIndices(5, 2).map((b) => Array.from(b))).toEqual([[0, 1], [2, 3], [4]]);
-    expect(batchIndices(5, 2, { dropLast: true }).map((b) => Array.from(b))).toEqual([[0, 1], [2, 3]]);
+    expect(batchIndices(5, 2, { dropLast: true }).map((b) => Array.from(b))).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
     const shuffled = batchIndices(10, 3, { key: randomKey(5) });
     expect(shuffled.map((b) => b.length)).toEqual([3, 3, 3, 1]);
     expect(shuffled.flatMap((b) => Array.from(b)).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

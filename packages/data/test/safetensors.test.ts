@@ -51,7 +51,20 @@ describe('encodeSafetensors writes what the Python safetensors library writes', 
   it('writes an empty file and metadata first', () => {
     expect(Array.from(encodeSafetensors({}))).toEqual([8, 0, 0, 0, 0, 0, 0, 0, 123, 125, 32, 32, 32, 32, 32, 32]);
     expect(Array.from(encodeSafetensors({}, { framework: 'pt' }))).toEqual([
-      40, 0, 0, 0, 0, 0, 0, 0, ...utf8('{"__metadata__":{"framework":"pt"}}'), 32, 32, 32, 32, 32,
+      40,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
+      ...utf8('{"__metadata__":{"framework":"pt"}}'),
+      32,
+      32,
+      32,
+      32,
+      32,
     ]);
   });
 
@@ -102,7 +115,11 @@ describe('round trips', () => {
   it('decode(encode(x)) gives back every tensor bit for bit, and the metadata (property)', () => {
     fc.assert(
       fc.property(
-        fc.dictionary(name.filter((n) => n !== '__metadata__'), anyTensor, { maxKeys: 6 }),
+        fc.dictionary(
+          name.filter((n) => n !== '__metadata__'),
+          anyTensor,
+          { maxKeys: 6 },
+        ),
         fc.option(fc.dictionary(fc.string({ maxLength: 6 }), fc.string({ maxLength: 10 }), { maxKeys: 3 }), { nil: undefined }),
         (tensors, metadata) => {
           const bytes = encodeSafetensors(tensors, metadata);
@@ -111,7 +128,10 @@ describe('round trips', () => {
           const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
           for (const [key, info] of Object.entries(header)) {
             if (key === '__metadata__') continue;
-            const { dtype: d, data_offsets: [begin] } = info as { dtype: string; data_offsets: [number, number] };
+            const {
+              dtype: d,
+              data_offsets: [begin],
+            } = info as { dtype: string; data_offsets: [number, number] };
             // every tensor starts aligned to its element size within the file
             expect((8 + n + begin) % (d === 'F64' ? 8 : 4)).toBe(0);
           }
@@ -207,7 +227,15 @@ describe('corrupt or truncated files are rejected with a clear error', () => {
   const cases: [string, Uint8Array, RegExp][] = [
     ['fewer than 8 bytes', new Uint8Array(5), /has 5 bytes, fewer than the 8-byte header length/],
     ['header length past the end', rawFile({}, [], 100), /header length 100 runs past the end of the input \(10 bytes\)/],
-    ['absurd header length', (() => { const f = rawFile({}); new DataView(f.buffer).setBigUint64(0, 2n ** 63n, true); return f; })(), /exceeds the format's limit/],
+    [
+      'absurd header length',
+      (() => {
+        const f = rawFile({});
+        new DataView(f.buffer).setBigUint64(0, 2n ** 63n, true);
+        return f;
+      })(),
+      /exceeds the format's limit/,
+    ],
     ['header not UTF-8', rawFile('{"a":1}').map((b, i) => (i === 9 ? 0xff : b)), /not valid UTF-8/],
     ['header not JSON', rawFile('{"a":'), /not valid JSON/],
     ['header an array', rawFile('[]'), /header must be a JSON object, got an array/],
@@ -216,8 +244,16 @@ describe('corrupt or truncated files are rejected with a clear error', () => {
     ['bad offsets', rawFile({ w: entry('F32', [1], [4, 0]) }, new Uint8Array(4)), /data_offsets must be \[begin, end\] with 0 ≤ begin ≤ end, got \[4,0\]/],
     ['size not dtype × shape', rawFile({ w: entry('F32', [3], [0, 8]) }, new Uint8Array(8)), /span 8 bytes but F32 \[3\] needs 12 \(3 elements × 4 bytes\)/],
     ['overlap', rawFile({ a: entry('F32', [2], [0, 8]), b: entry('F32', [1], [4, 8]) }, new Uint8Array(8)), /tensor "b" \[4, 8\) overlaps tensor "a" \[0, 8\)/],
-    ['gap', rawFile({ a: entry('F32', [1], [0, 4]), b: entry('F32', [1], [8, 12]) }, new Uint8Array(12)), /bytes \[4, 8\) of the data are not covered by any tensor/],
-    ['out of range', rawFile({ a: entry('F32', [2], [0, 8]) }, new Uint8Array(4)), /tensor "a" \[0, 8\) runs past the end of the data \(4 bytes\): the file is truncated/],
+    [
+      'gap',
+      rawFile({ a: entry('F32', [1], [0, 4]), b: entry('F32', [1], [8, 12]) }, new Uint8Array(12)),
+      /bytes \[4, 8\) of the data are not covered by any tensor/,
+    ],
+    [
+      'out of range',
+      rawFile({ a: entry('F32', [2], [0, 8]) }, new Uint8Array(4)),
+      /tensor "a" \[0, 8\) runs past the end of the data \(4 bytes\): the file is truncated/,
+    ],
     ['trailing bytes', rawFile({ a: entry('F32', [1], [0, 4]) }, new Uint8Array(6)), /the data has 6 bytes but the tensors cover 4/],
     ['bad metadata', rawFile({ __metadata__: { epoch: 3 } }), /__metadata__ must be an object of strings, got \{"epoch":3\}/],
     ['truncated valid file', valid.subarray(0, valid.length - 1), /tensors cover 12|runs past the end of the data/],
@@ -231,7 +267,9 @@ describe('corrupt or truncated files are rejected with a clear error', () => {
     const file = rawFile({ q: entry('F8_E4M3', [2], [0, 2]) }, new Uint8Array(2));
     expect(() => decodeSafetensors(file)).toThrow(DTypeError);
     expect(() => decodeSafetensors(file)).toThrow(/tensor "q" has dtype F8_E4M3, which tapestry cannot hold exactly/);
-    expect(() => decodeSafetensors(rawFile({ m: entry('BOOL', [2], [0, 2]) }, [1, 2]))).toThrow(/tensor "m" \(BOOL\): element 1 = byte 2; BOOL elements must be 0 or 1/);
+    expect(() => decodeSafetensors(rawFile({ m: entry('BOOL', [2], [0, 2]) }, [1, 2]))).toThrow(
+      /tensor "m" \(BOOL\): element 1 = byte 2; BOOL elements must be 0 or 1/,
+    );
   });
 
   it('accepts a null __metadata__ and unknown extra fields, as the reference reader does', () => {
@@ -242,12 +280,14 @@ describe('corrupt or truncated files are rejected with a clear error', () => {
   });
 
   it('every truncation of a valid file throws an ArgumentError (property)', () => {
-    fc.assert(fc.property(fc.integer({ min: 0, max: valid.length - 1 }), (n) => {
-      expect(() => decodeSafetensors(valid.slice(0, n))).toThrow(ArgumentError);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: valid.length - 1 }), (n) => {
+        expect(() => decodeSafetensors(valid.slice(0, n))).toThrow(ArgumentError);
+      }),
+    );
   });
 
-  it('a corrupted byte either still decodes or throws one of tapestry\'s errors, never anything else (property)', () => {
+  it("a corrupted byte either still decodes or throws one of tapestry's errors, never anything else (property)", () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: valid.length - 1 }), fc.integer({ min: 0, max: 255 }), (at, value) => {
         const bytes = valid.slice();

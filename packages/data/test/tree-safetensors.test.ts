@@ -12,16 +12,24 @@ const params = () => ({
   rnn: { layers: [{ forward: { weightIh: f32([0.5, -0.5], [2, 1]), biasIh: tensor(new Float64Array([7, 8])) } }] },
   head: { weight: f32([9], [1, 1]), bias: undefined },
 });
-const optState = () => [{}, [{ count: tensor(new Int32Array([3]), { shape: [] }), mu: { w: f32([1, 2]) } }, { count: tensor(new Int32Array([3]), { shape: [] }) }]];
+const optState = () => [
+  {},
+  [{ count: tensor(new Int32Array([3]), { shape: [] }), mu: { w: f32([1, 2]) } }, { count: tensor(new Int32Array([3]), { shape: [] }) }],
+];
 
 describe('saveTree / loadTree', () => {
-  it('names tensors by tree path and round-trips values, dtypes and shapes into the template\'s structure', () => {
+  it("names tensors by tree path and round-trips values, dtypes and shapes into the template's structure", () => {
     const tree = { params: params(), opt: optState() };
     const bytes = saveTree(tree, { step: '12' });
     const { tensors, metadata } = decodeSafetensors(bytes);
     expect(Object.keys(tensors).sort()).toEqual([
-      'opt[1][0].count', 'opt[1][0].mu.w', 'opt[1][1].count',
-      'params.embedding.weight', 'params.head.weight', 'params.rnn.layers[0].forward.biasIh', 'params.rnn.layers[0].forward.weightIh',
+      'opt[1][0].count',
+      'opt[1][0].mu.w',
+      'opt[1][1].count',
+      'params.embedding.weight',
+      'params.head.weight',
+      'params.rnn.layers[0].forward.biasIh',
+      'params.rnn.layers[0].forward.weightIh',
     ]);
     expect(metadata).toEqual({ step: '12' });
     // the template's values do not matter, only its structure, shapes and dtypes
@@ -32,7 +40,7 @@ describe('saveTree / loadTree', () => {
     expect(Object.isFrozen(loaded) && Object.isFrozen(loaded.params.rnn.layers[0])).toBe(true);
   });
 
-  it('keeps a flat state dict\'s names, so the file is what torch.load_state_dict expects', () => {
+  it("keeps a flat state dict's names, so the file is what torch.load_state_dict expects", () => {
     const dict = { 'rnn.weight_ih_l0': f32([1, 2], [2, 1]), 'rnn.bias_ih_l0': f32([3, 4]) };
     const bytes = saveTree(dict);
     expect(Object.keys(decodeSafetensors(bytes).tensors).sort()).toEqual(['rnn.bias_ih_l0', 'rnn.weight_ih_l0']);
@@ -46,7 +54,16 @@ describe('saveTree / loadTree', () => {
       fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 6 }).map((v) => tensor(Int32Array.from(v))),
     );
     const { tree } = fc.letrec((tie) => ({
-      tree: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, fc.array(tie('tree'), { maxLength: 3 }), fc.dictionary(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 4 }).filter((k) => !/[.[\]]/.test(k) && k !== '__proto__' && k !== '__metadata__'), tie('tree'), { maxKeys: 3 })),
+      tree: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        leaf,
+        fc.array(tie('tree'), { maxLength: 3 }),
+        fc.dictionary(
+          fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 4 }).filter((k) => !/[.[\]]/.test(k) && k !== '__proto__' && k !== '__metadata__'),
+          tie('tree'),
+          { maxKeys: 3 },
+        ),
+      ),
     }));
     fc.assert(
       fc.property(tree, (t) => {
@@ -77,9 +94,7 @@ describe('saveTree / loadTree', () => {
     expect(() => loadTree(bytes, double)).toThrow('loadTree: tensor "embedding.weight" has dtype float32 but the template expects float64');
     // metadata the file must carry
     expect(loadTree(bytes, template, { metadata: { step: '4' } })).toBeTruthy();
-    expect(() => loadTree(bytes, template, { name: 'opt', metadata: { step: '5' } })).toThrow(
-      'loadTree: opt: metadata "step" is "4" but "5" was expected',
-    );
+    expect(() => loadTree(bytes, template, { name: 'opt', metadata: { step: '5' } })).toThrow('loadTree: opt: metadata "step" is "4" but "5" was expected');
     expect(() => loadTree(bytes, template, { metadata: { run: 'a' } })).toThrow('loadTree: metadata "run" is missing but "a" was expected');
   });
 
@@ -92,11 +107,13 @@ describe('saveTree / loadTree', () => {
     // an undefined entry stores nothing: loading it where a tensor is expected names the missing path,
     // and a template with an undefined entry refuses a file that has a tensor there
     const partial = saveTree({ 'head.weight': f32([1]), 'head.bias': undefined });
-    expect(() => loadTree(partial, { 'head.weight': zeros([1]), 'head.bias': zeros([1]) })).toThrow('loadTree: tensor "head.bias" is missing; the template expects float32 [1]');
+    expect(() => loadTree(partial, { 'head.weight': zeros([1]), 'head.bias': zeros([1]) })).toThrow(
+      'loadTree: tensor "head.bias" is missing; the template expects float32 [1]',
+    );
     expect(() => loadTree(saveTree({ w: f32([1]), b: f32([2]) }), { w: zeros([1]), b: undefined })).toThrow(/no leaf for: "b" \(float32 \[1\]\)/);
   });
 
-  it('restates a corrupt file\'s error under loadTree and the file\'s name', () => {
+  it("restates a corrupt file's error under loadTree and the file's name", () => {
     const bytes = saveTree({ w: f32([1, 2]) });
     expect(() => loadTree(bytes.subarray(0, bytes.length - 1), { w: zeros([2]) }, { name: 'x.safetensors' })).toThrow(
       /^loadTree: x\.safetensors: tensor "w" \[0, 8\) runs past the end of the data \(7 bytes\)/,

@@ -1,5 +1,15 @@
 import {
-  ArgumentError, expectFloatTensor, expectKnownOptions, expectOptionalBoolean, expectProbability, less, mul, uniform, where, type KeyLike, type Tensor,
+  ArgumentError,
+  expectFloatTensor,
+  expectKnownOptions,
+  expectOptionalBoolean,
+  expectProbability,
+  less,
+  mul,
+  uniform,
+  where,
+  type KeyLike,
+  type Tensor,
 } from '@tapestry/core';
 import { expectOptionalKey } from './checks.js';
 

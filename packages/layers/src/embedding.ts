@@ -68,8 +68,10 @@ export function embedding(options: EmbeddingOptions): EmbeddingLayer {
       const data = ids.isAbstract || ids.backend.hostView === undefined ? new Int32Array(0) : ids.dataSync();
       for (let i = 0; i < data.length; i++) {
         if (data[i]! < 0 || data[i]! >= numEmbeddings) {
-          throw new ArgumentError(`embedding: ids contains ${data[i]} (at flat index ${i}), outside 0 … ${numEmbeddings - 1} (numEmbeddings ${numEmbeddings})` +
-            (data[i]! >= numEmbeddings ? '; is the vocabulary larger than the embedding table? its numEmbeddings must be the vocabulary size' : ''));
+          throw new ArgumentError(
+            `embedding: ids contains ${data[i]} (at flat index ${i}), outside 0 … ${numEmbeddings - 1} (numEmbeddings ${numEmbeddings})` +
+              (data[i]! >= numEmbeddings ? '; is the vocabulary larger than the embedding table? its numEmbeddings must be the vocabulary size' : ''),
+          );
         }
       }
       return gather(params.weight, ids, 0);

@@ -3,9 +3,7 @@
  * dtype, so a layer can take one as an option and call it with its own key and shapes. Imported as a
  * namespace (`init.xavierUniform()`), so the names don't clash with core's `uniform` and `zeros`.
  */
-import {
-  ArgumentError, cast, formatShape, matmul, normal as normalSample, sub, tensor, uniform as uniformSample, zeros as zerosTensor,
-} from '@tapestry/core';
+import { ArgumentError, cast, formatShape, matmul, normal as normalSample, sub, tensor, uniform as uniformSample, zeros as zerosTensor } from '@tapestry/core';
 import type { DType, Key, Tensor } from '@tapestry/core';
 
 /** A parameter initialiser: fills a tensor of `shape` and `dtype` using `key`. */
@@ -117,8 +115,13 @@ function orthonormalizeRows(v: Float64Array, k: number, m: number): void {
   };
   // Project finished row i out of the four rows starting at oj.
   const projectFour = (oi: number, oj: number) => {
-    const o1 = oj + m, o2 = o1 + m, o3 = o2 + m;
-    let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+    const o1 = oj + m,
+      o2 = o1 + m,
+      o3 = o2 + m;
+    let d0 = 0,
+      d1 = 0,
+      d2 = 0,
+      d3 = 0;
     for (let t = 0; t < m; t++) {
       const q = v[oi + t]!;
       d0 += q * v[oj + t]!;
@@ -155,7 +158,6 @@ function orthonormalizeRows(v: Float64Array, k: number, m: number): void {
     }
   }
 }
-
 
 // Rows per block of the float32 path: large enough for the matrix products to carry the work, small enough
 // that the float64 in-block step stays cheap.

@@ -25,9 +25,14 @@ export function initialStatePieces(
   const { name, cellName, numLayers, numDirections } = stack;
   const names = Object.keys(template);
   // PyTorch's spelling is the first thing a PyTorch user tries: say where it went
-  for (const [old, field] of [['h0', 'h'], ['c0', 'c']] as const) {
+  for (const [old, field] of [
+    ['h0', 'h'],
+    ['c0', 'c'],
+  ] as const) {
     if ((options as Record<string, unknown>)[old] !== undefined) {
-      throw new ArgumentError(`${name}: there is no ${old} option; pass initialState: { ${field}: ${old} } (PyTorch's h0 / c0 are initialState.h / .c, its h_n / c_n the result's state.h / .c)`);
+      throw new ArgumentError(
+        `${name}: there is no ${old} option; pass initialState: { ${field}: ${old} } (PyTorch's h0 / c0 are initialState.h / .c, its h_n / c_n the result's state.h / .c)`,
+      );
     }
   }
   const given = new Map<string, [string, Tensor]>();
@@ -37,7 +42,9 @@ export function initialStatePieces(
     const value = explicit[key];
     if (value === undefined) continue;
     if (!names.includes(key)) {
-      throw new ArgumentError(`${name}: ${argument} was given but ${cellName}'s state has only {${names.join(', ')}}` + (key === 'c' ? ' (c is for LSTM-like cells)' : ''));
+      throw new ArgumentError(
+        `${name}: ${argument} was given but ${cellName}'s state has only {${names.join(', ')}}` + (key === 'c' ? ' (c is for LSTM-like cells)' : ''),
+      );
     }
     if (!(value instanceof Tensor)) throw new ArgumentError(`${name}: ${argument} must be a Tensor, got ${value === null ? 'null' : typeof value}`);
     given.set(key, [argument, value]);
@@ -61,7 +68,10 @@ export function initialStatePieces(
       throw new DTypeError(`${name}: ${argument} has dtype ${value.dtype} but x and the parameters are ${dtype}; cast it with cast(${argument}, '${dtype}')`);
     }
     const parts = expected[0] === 1 ? [value] : split(value, expected[0]!, 0);
-    pieces.set(stateName, parts.map((p) => reshape(p, [...one])));
+    pieces.set(
+      stateName,
+      parts.map((p) => reshape(p, [...one])),
+    );
   }
   return pieces;
 }

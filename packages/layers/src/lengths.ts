@@ -9,7 +9,9 @@ export function readLengths(where: string, lengths: readonly number[] | Tensor, 
   let values: number[];
   if (lengths instanceof Tensor) {
     if (lengths.dtype !== 'int32') {
-      throw new DTypeError(`${where}: lengths must be an int32 tensor or an array of integers, got ${lengths.dtype} ${formatShape(lengths.shape)} (use cast(lengths, 'int32'))`);
+      throw new DTypeError(
+        `${where}: lengths must be an int32 tensor or an array of integers, got ${lengths.dtype} ${formatShape(lengths.shape)} (use cast(lengths, 'int32'))`,
+      );
     }
     if (lengths.rank !== 1) throw new ShapeError(`${where}: lengths must be 1-D [N] = [${batch}], got ${formatShape(lengths.shape)}`);
     values = Array.from(lengths.dataSync());

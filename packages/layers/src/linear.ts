@@ -1,5 +1,15 @@
 import {
-  add, ArgumentError, DTypeError, expectFloatTensor, expectKnownOptions, expectOptionalBoolean, expectPositiveInteger, formatShape, matmul, ShapeError, splitKey,
+  add,
+  ArgumentError,
+  DTypeError,
+  expectFloatTensor,
+  expectKnownOptions,
+  expectOptionalBoolean,
+  expectPositiveInteger,
+  formatShape,
+  matmul,
+  ShapeError,
+  splitKey,
 } from '@tapestry/core';
 import type { DType, Key, Tensor } from '@tapestry/core';
 import { uniform, type Initializer } from './init.js';
@@ -66,10 +76,7 @@ export function linear(options: LinearOptions): LinearLayer {
   const weightInit = options.weightInit ?? uniform(-bound, bound);
   const biasInit = options.biasInit ?? uniform(-bound, bound);
 
-  const expected = [
-    { name: 'weight', shape: [outFeatures, inFeatures], dtype },
-    ...(hasBias ? [{ name: 'bias', shape: [outFeatures], dtype }] : []),
-  ];
+  const expected = [{ name: 'weight', shape: [outFeatures, inFeatures], dtype }, ...(hasBias ? [{ name: 'bias', shape: [outFeatures], dtype }] : [])];
   return {
     inFeatures,
     outFeatures,

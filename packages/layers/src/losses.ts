@@ -3,7 +3,32 @@
  * (per-element losses in the targets' shape).
  */
 import {
-  add, arange, ArgumentError, cast, devicePut, div, DTypeError, exp, expectFloatTensor, formatShape, gather, log, logSoftmax, maximum, mean, mul, neg, notEqual, reshape, ShapeError, shapesEqual, square, sub, sum, Tensor, where,
+  add,
+  arange,
+  ArgumentError,
+  cast,
+  devicePut,
+  div,
+  DTypeError,
+  exp,
+  expectFloatTensor,
+  formatShape,
+  gather,
+  log,
+  logSoftmax,
+  maximum,
+  mean,
+  mul,
+  neg,
+  notEqual,
+  reshape,
+  ShapeError,
+  shapesEqual,
+  square,
+  sub,
+  sum,
+  Tensor,
+  where,
 } from '@tapestry/core';
 
 /** How a loss reduces its per-element values. */
@@ -62,7 +87,9 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   expectFloatTensor('crossEntropy', 'logits', logits);
   if (!(targets instanceof Tensor)) throw new ArgumentError(`crossEntropy: targets must be an int32 Tensor of class ids, got ${typeof targets}`);
   if (targets.dtype !== 'int32') {
-    throw new DTypeError(`crossEntropy: targets must be int32 class ids, got ${targets.dtype} ${formatShape(targets.shape)} (for probabilities use a soft-target loss; for ids use cast(targets, 'int32'))`);
+    throw new DTypeError(
+      `crossEntropy: targets must be int32 class ids, got ${targets.dtype} ${formatShape(targets.shape)} (for probabilities use a soft-target loss; for ids use cast(targets, 'int32'))`,
+    );
   }
   if (logits.rank < 2) throw new ShapeError(`crossEntropy: logits must be [M, C] or [N, T, C] (classes last), got ${formatShape(logits.shape)}`);
   const classes = logits.shape[logits.rank - 1]!;
@@ -81,8 +108,10 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
     for (let m = 0; m < count; m++) {
       const t = ids[m]!;
       if (t !== ignoreIndex && (t < 0 || t >= classes)) {
-        throw new ArgumentError(`crossEntropy: target ${t} at flat index ${m} is outside 0 … ${classes - 1} (C = ${classes}) and is not ignoreIndex ${ignoreIndex}` +
-          (t >= classes ? '; is the vocabulary larger than the output layer? its size must equal the number of classes C' : ''));
+        throw new ArgumentError(
+          `crossEntropy: target ${t} at flat index ${m} is outside 0 … ${classes - 1} (C = ${classes}) and is not ignoreIndex ${ignoreIndex}` +
+            (t >= classes ? '; is the vocabulary larger than the output layer? its size must equal the number of classes C' : ''),
+        );
       }
     }
   }

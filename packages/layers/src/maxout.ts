@@ -4,7 +4,18 @@
  * learned, piecewise-linear convex activation.
  */
 import {
-  add, ArgumentError, DTypeError, expectFloatTensor, expectKnownOptions, expectOptionalBoolean, expectPositiveInteger, formatShape, matmul, maxout, ShapeError, splitKey,
+  add,
+  ArgumentError,
+  DTypeError,
+  expectFloatTensor,
+  expectKnownOptions,
+  expectOptionalBoolean,
+  expectPositiveInteger,
+  formatShape,
+  matmul,
+  maxout,
+  ShapeError,
+  splitKey,
 } from '@tapestry/core';
 import type { DType, Key, Tensor } from '@tapestry/core';
 import { uniform, type Initializer } from './init.js';
@@ -79,10 +90,7 @@ export function maxoutLinear(options: MaxoutLinearOptions): MaxoutLinearLayer {
   const bound = 1 / Math.sqrt(inFeatures);
   const weightInit = options.weightInit ?? uniform(-bound, bound);
   const biasInit = options.biasInit ?? uniform(-bound, bound);
-  const expected = [
-    { name: 'weight', shape: [rows, inFeatures], dtype },
-    ...(hasBias ? [{ name: 'bias', shape: [rows], dtype }] : []),
-  ];
+  const expected = [{ name: 'weight', shape: [rows, inFeatures], dtype }, ...(hasBias ? [{ name: 'bias', shape: [rows], dtype }] : [])];
   return {
     inFeatures,
     outFeatures,

@@ -5,8 +5,29 @@
  * built-in layers and a user's cell go through exactly the same code.
  */
 import {
-  ArgumentError, concat, devicePut, DTypeError, expectOptionalBoolean, expectPositiveInteger, expectProbability, foldIn, formatShape, freezeTree, randomKey,
-  reshape, ShapeError, shapesEqual, slice, splitKey, stack, Tensor, transpose, treeFlattenWithPath, treeLeaves, where, zeros,
+  ArgumentError,
+  concat,
+  devicePut,
+  DTypeError,
+  expectOptionalBoolean,
+  expectPositiveInteger,
+  expectProbability,
+  foldIn,
+  formatShape,
+  freezeTree,
+  randomKey,
+  reshape,
+  ShapeError,
+  shapesEqual,
+  slice,
+  splitKey,
+  stack,
+  Tensor,
+  transpose,
+  treeFlattenWithPath,
+  treeLeaves,
+  where,
+  zeros,
 } from '@tapestry/core';
 import { Key, type DType } from '@tapestry/core';
 import type { Cell, CellState } from './cell.js';
@@ -89,7 +110,9 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
       throw new ArgumentError(`${where}: params must be the tree { layers: [{ forward, reverse? }, …] } that ${name}.init returns`);
     }
     if (params.layers.length !== numLayers) {
-      throw new ArgumentError(`${where}: params has ${params.layers.length} layer(s) but ${name} was built with numLayers ${numLayers} (params from a different layer definition?)`);
+      throw new ArgumentError(
+        `${where}: params has ${params.layers.length} layer(s) but ${name} was built with numLayers ${numLayers} (params from a different layer definition?)`,
+      );
     }
     params.layers.forEach((layer, k) => {
       if (!layer || layer.forward === undefined) throw new ArgumentError(`${where}: params.layers[${k}].forward is missing`);
@@ -126,7 +149,9 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
       const expected = expectedShapes.get(path);
       const built = `${name} (inputSize ${inputSize}, ${cellName}${cell.outputSize === undefined ? '' : ` with ${cell.outputSize} outputs`})`;
       if (expected === undefined) {
-        throw new ArgumentError(`${where}: params.${path} ${formatShape(leaf.shape)} is not a parameter of ${built}: parameters from a different layer definition?`);
+        throw new ArgumentError(
+          `${where}: params.${path} ${formatShape(leaf.shape)} is not a parameter of ${built}: parameters from a different layer definition?`,
+        );
       }
       if (!shapesEqual(leaf.shape, expected)) {
         throw new ShapeError(
@@ -158,9 +183,10 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
     if (x.shape[1] === 0) throw new ShapeError(`${name}: x has no time steps (shape ${formatShape(x.shape)})`);
     if (x.dtype !== dtype) {
       // layers hold float parameters only: suggest building with x's dtype only when that dtype is a float
-      const fix = x.dtype === 'int32'
-        ? `recurrent layers take float features, not int32 (token ids? map them through embedding() first, or cast(x, '${dtype}'))`
-        : `cast x with cast(x, '${dtype}') or build the layer with dtype '${x.dtype}'`;
+      const fix =
+        x.dtype === 'int32'
+          ? `recurrent layers take float features, not int32 (token ids? map them through embedding() first, or cast(x, '${dtype}'))`
+          : `cast x with cast(x, '${dtype}') or build the layer with dtype '${x.dtype}'`;
       throw new DTypeError(`${name}: x has dtype ${x.dtype} but the parameters are ${dtype}; ${fix}`);
     }
   };
@@ -189,7 +215,9 @@ export function recurrent<P, S extends CellState>(cell: Cell<P, S>, options: Rec
      */
     const maskedStep = (at: (t: number, rank: number) => Tensor, t: number, state: S, next: S, output: Tensor): readonly [S, Tensor] => {
       if (!(output instanceof Tensor) || output.rank === 0 || output.shape[0] !== batch) {
-        throw new ShapeError(`${name}: ${cellName}.step must return an output with the batch (${batch}) as its leading axis, got ${output instanceof Tensor ? formatShape(output.shape) : typeof output}`);
+        throw new ShapeError(
+          `${name}: ${cellName}.step must return an output with the batch (${batch}) as its leading axis, got ${output instanceof Tensor ? formatShape(output.shape) : typeof output}`,
+        );
       }
       const names = next && typeof next === 'object' ? Object.keys(next) : [];
       const matches = names.length === stateNames.length && stateNames.every((n) => next[n] instanceof Tensor && shapesEqual(next[n]!.shape, state[n]!.shape));

@@ -39,7 +39,16 @@ export type GruLayer = RecurrentLayer<GatedCellParams, HiddenState>;
 function cellOptions(name: string, options: RecurrentLayerOptions): GatedCellOptions {
   // Checked here too so the message names the layer the user called
   expectKnownOptions(name, options, [
-    'inputSize', 'hiddenSize', 'numLayers', 'bidirectional', 'dropout', 'dtype', 'bias', 'weightIhInit', 'weightHhInit', 'biasInit',
+    'inputSize',
+    'hiddenSize',
+    'numLayers',
+    'bidirectional',
+    'dropout',
+    'dtype',
+    'bias',
+    'weightIhInit',
+    'weightHhInit',
+    'biasInit',
     ...(name === 'rnn' ? ['nonlinearity'] : []),
   ]);
   expectPositiveInteger(name, 'inputSize', options?.inputSize);

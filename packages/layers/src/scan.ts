@@ -4,7 +4,17 @@
  * knows about gradients.
  */
 import {
-  ArgumentError, formatShape, reshape, ShapeError, shapesEqual, split, stack, Tensor, treeFlatten, treeFlattenWithPath, treeUnflatten,
+  ArgumentError,
+  formatShape,
+  reshape,
+  ShapeError,
+  shapesEqual,
+  split,
+  stack,
+  Tensor,
+  treeFlatten,
+  treeFlattenWithPath,
+  treeUnflatten,
 } from '@tapestry/core';
 
 /** A scan body: takes the carry and one time step of `xs`, returns the new carry and the step's output. */
@@ -49,8 +59,7 @@ function checkCarry(step: number, initNames: string[], initLeaves: Tensor[], car
   const expected = initNames.map((n) => n.replace(/^init/, 'carry'));
   if (names.length !== expected.length || names.some((n, i) => n !== expected[i])) {
     throw new ShapeError(
-      `scan: the carry returned by f at step ${step} has leaves {${names.join(', ')}} but the initial carry has ` +
-        `{${expected.join(', ')}}. ${fix}`,
+      `scan: the carry returned by f at step ${step} has leaves {${names.join(', ')}} but the initial carry has ` + `{${expected.join(', ')}}. ${fix}`,
     );
   }
   leaves.forEach((leaf, i) => {
@@ -102,7 +111,9 @@ export function scan<C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X, options: ScanO
     if (length === undefined) length = leaf.shape[0];
     else if (leaf.shape[0] !== length) {
       const other = i === 0 ? `length is ${length}` : `${xNames[0]} has ${length}`;
-      throw new ShapeError(`scan: ${xNames[i]} has ${leaf.shape[0]} steps (shape ${formatShape(leaf.shape)}) but ${other}; every leaf of xs must share its leading time axis`);
+      throw new ShapeError(
+        `scan: ${xNames[i]} has ${leaf.shape[0]} steps (shape ${formatShape(leaf.shape)}) but ${other}; every leaf of xs must share its leading time axis`,
+      );
     }
   });
   if (length === undefined) throw new ArgumentError('scan: xs is empty; pass options.length to say how many steps to run');
@@ -140,8 +151,13 @@ export function scan<C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X, options: ScanO
     let yLeaves: Tensor[] = [];
     if (!yEmpty) {
       const [names, leaves] = tensorLeaves('y', y);
-      if (names.length !== yNames!.length || leaves.some((l, k) => names[k] !== yNames![k] || !shapesEqual(l.shape, yLeaves0![k]!.shape) || l.dtype !== yLeaves0![k]!.dtype)) {
-        throw new ShapeError(`scan: the output of f at step ${i} does not match its output at step 0 (${yNames!.join(', ')}); every step must return outputs of the same structure, shapes and dtypes`);
+      if (
+        names.length !== yNames!.length ||
+        leaves.some((l, k) => names[k] !== yNames![k] || !shapesEqual(l.shape, yLeaves0![k]!.shape) || l.dtype !== yLeaves0![k]!.dtype)
+      ) {
+        throw new ShapeError(
+          `scan: the output of f at step ${i} does not match its output at step 0 (${yNames!.join(', ')}); every step must return outputs of the same structure, shapes and dtypes`,
+        );
       }
       yLeaves = leaves;
     }
@@ -151,6 +167,11 @@ export function scan<C, X, Y>(f: ScanFn<C, X, Y>, init: C, xs: X, options: ScanO
   }
 
   if (yEmpty) return [carry, undefined as Y];
-  const stacked = yLeaves0!.map((_, k) => stack(outputs.map((o) => o[k]!), 0));
+  const stacked = yLeaves0!.map((_, k) =>
+    stack(
+      outputs.map((o) => o[k]!),
+      0,
+    ),
+  );
   return [carry, treeUnflatten(yDef as never, stacked) as Y];
 }

@@ -9,7 +9,23 @@
  * to the plain loop's. A cell whose step does not fit (nothing row-wise to hoist, a traced step that differs
  * from the real one) simply runs step by step.
  */
-import { evaluate, Graph, onesLike, PRIMITIVES, reshape, shapesEqual, stopGradient, Tensor, trace, treeFlatten, treeLeaves, treeMap, treeStructure, vjp, zeros } from '@tapestry/core';
+import {
+  evaluate,
+  Graph,
+  onesLike,
+  PRIMITIVES,
+  reshape,
+  shapesEqual,
+  stopGradient,
+  Tensor,
+  trace,
+  treeFlatten,
+  treeLeaves,
+  treeMap,
+  treeStructure,
+  vjp,
+  zeros,
+} from '@tapestry/core';
 import type { GraphLeaf, GraphNode, PrimitiveKind } from '@tapestry/core';
 import type { Cell, CellState, CellStep } from './cell.js';
 
@@ -110,7 +126,10 @@ function signature(g: Graph): string {
   const attr = (v: unknown): string => {
     if (v instanceof Tensor) return shapeKey(v);
     if (Array.isArray(v)) return `[${v.map(attr).join(',')}]`;
-    if (v !== null && typeof v === 'object') return `{${Object.keys(v).map((k) => `${k}:${attr((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    if (v !== null && typeof v === 'object')
+      return `{${Object.keys(v)
+        .map((k) => `${k}:${attr((v as Record<string, unknown>)[k])}`)
+        .join(',')}}`;
     return String(v);
   };
   const nodes = g.nodes.map((n) => `${n.op}(${n.inputs.join(',')})${n.dtype}[${n.shape.join(',')}]${attr(n.attrs)}`);
@@ -246,8 +265,18 @@ function differentiatesAlike<P, S extends CellState>(
   };
   try {
     const x = zeros([batch, features], dtype);
-    const real = trace(backward((p, s, xt) => cell.step(p, s, xt)), params, state0, x);
-    const replayed = trace(backward((p, s, xt) => evaluate(narrow, p, s, xt)), params, state0, x);
+    const real = trace(
+      backward((p, s, xt) => cell.step(p, s, xt)),
+      params,
+      state0,
+      x,
+    );
+    const replayed = trace(
+      backward((p, s, xt) => evaluate(narrow, p, s, xt)),
+      params,
+      state0,
+      x,
+    );
     return sameGraph(real, replayed);
   } catch {
     return false;
@@ -331,9 +360,7 @@ function hoistedProgram<P, S extends CellState>(narrow: Graph, plan: Plan, param
   const frontierSet = new Set(frontier);
 
   // the hoisted part, from the batch-T·N trace: parameters and the whole input in, the frontier out
-  const projection = subgraph(
-    wide, narrow, [...paramIds, xId], projected, frontier, treeStructure(frontier.map(() => 0)),
-  );
+  const projection = subgraph(wide, narrow, [...paramIds, xId], projected, frontier, treeStructure(frontier.map(() => 0)));
   // the per-step part: parameters, state and the step's rows of the frontier in, the step's result out
   const outputs = narrow.outputLeaves.filter((l): l is number => typeof l === 'number');
   const perStep = closure(narrow, outputs, (id) => !frontierSet.has(id) && narrow.nodes[id]!.op !== 'input');

@@ -1,4 +1,26 @@
-import { add, cast, checkGrad, foldIn, grad, jit, keyData, matmul, mean, mul, normal, randomKey, slice, square, sum, tensor, Tensor, transpose, treeLeaves, valueAndGrad, zeros } from '@tapestry/core';
+import {
+  add,
+  cast,
+  checkGrad,
+  foldIn,
+  grad,
+  jit,
+  keyData,
+  matmul,
+  mean,
+  mul,
+  normal,
+  randomKey,
+  slice,
+  square,
+  sum,
+  tensor,
+  Tensor,
+  transpose,
+  treeLeaves,
+  valueAndGrad,
+  zeros,
+} from '@tapestry/core';
 import { crossEntropy, dropout, embedding, init, linear, lstm, mse } from '@tapestry/layers';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -20,7 +42,10 @@ describe('linear', () => {
 
   it('gradients equal finite differences', () => {
     const head = linear({ inFeatures: 3, outFeatures: 2, dtype: 'float64' });
-    const r = checkGrad((p, x: Tensor) => sum(mul(head.apply(p, x), head.apply(p, x))), [head.init(randomKey(0)), normal(randomKey(2), [4, 3], { dtype: 'float64' })]);
+    const r = checkGrad(
+      (p, x: Tensor) => sum(mul(head.apply(p, x), head.apply(p, x))),
+      [head.init(randomKey(0)), normal(randomKey(2), [4, 3], { dtype: 'float64' })],
+    );
     expect(r.ok, r.message).toBe(true);
   });
 });
@@ -35,7 +60,13 @@ describe('embedding', () => {
     const w = p.weight.toArray() as number[][];
     expect(v.toArray()).toEqual([[w[1], w[4], w[1]]]);
     const g = grad((q: typeof p) => sum(embed.apply(q, ids)))(p) as typeof p;
-    expect(g.weight.toArray()).toEqual([[0, 0], [2, 2], [0, 0], [0, 0], [1, 1]]);
+    expect(g.weight.toArray()).toEqual([
+      [0, 0],
+      [2, 2],
+      [0, 0],
+      [0, 0],
+      [1, 1],
+    ]);
   });
 
   it('rejects ids out of range or of the wrong dtype', () => {
@@ -100,7 +131,9 @@ describe('dropout', () => {
   it('gradients equal finite differences (float64, random shapes, rates and key tensors)', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }), fc.double({ min: 0.05, max: 0.9, noNaN: true }), fc.nat(1000),
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 3 }),
+        fc.double({ min: 0.05, max: 0.9, noNaN: true }),
+        fc.nat(1000),
         (shape, p, seed) => {
           const x = normal(randomKey(seed), shape, { dtype: 'float64' });
           const k = keyData(randomKey(seed + 1));
@@ -140,7 +173,10 @@ describe('initialisers', () => {
     const u = init.uniform(-0.2, 0.3)(randomKey(0), [1000], 'float64').dataSync();
     expect(Math.min(...u)).toBeGreaterThanOrEqual(-0.2);
     expect(Math.max(...u)).toBeLessThan(0.3);
-    expect(init.zeros()(randomKey(0), [2, 3], 'float32').toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
+    expect(init.zeros()(randomKey(0), [2, 3], 'float32').toArray()).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
     const n = init.normal(1, 2)(randomKey(0), [4000], 'float64');
     expect(mean(n).item()).toBeCloseTo(1, 1);
   });
@@ -167,11 +203,20 @@ describe('initialisers', () => {
   });
 
   it('orthogonal in float32 (blocked float32 products for tall shapes) is orthonormal to float32 rounding', () => {
-    for (const shape of [[400, 100], [100, 400], [150, 150]] as const) {
+    for (const shape of [
+      [400, 100],
+      [100, 400],
+      [150, 150],
+    ] as const) {
       const q = cast(init.orthogonal()(randomKey(3), shape, 'float32'), 'float64');
       const k = Math.min(...shape);
       const gram = shape[0] <= shape[1] ? matmul(q, transpose(q)) : matmul(transpose(q), q);
-      expectClose(gram, Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => (i === j ? 1 : 0))), 1e-6, `gram ${shape}`);
+      expectClose(
+        gram,
+        Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => (i === j ? 1 : 0))),
+        1e-6,
+        `gram ${shape}`,
+      );
     }
   });
 
@@ -188,10 +233,23 @@ describe('initialisers', () => {
 describe('losses', () => {
   it('crossEntropy checks its arguments', () => {
     const logits = zeros([2, 3, 4], 'float64');
-    expect(() => crossEntropy(logits, tensor([[0, 1, 2]], { dtype: 'int32' }))).toThrow(/targets must have the logits' shape without the class axis, \[2, 3\], got \[1, 3\]/);
+    expect(() => crossEntropy(logits, tensor([[0, 1, 2]], { dtype: 'int32' }))).toThrow(
+      /targets must have the logits' shape without the class axis, \[2, 3\], got \[1, 3\]/,
+    );
     expect(() => crossEntropy(logits, tensor([0, 1, 2, 3, 0, 1], { dtype: 'int32' }))).toThrow(/reshape targets to \[2, 3\]/);
     expect(() => crossEntropy(logits, zeros([2, 3], 'float64'))).toThrow(/targets must be int32 class ids/);
-    expect(() => crossEntropy(logits, tensor([[0, 1, 4], [0, 0, 0]], { dtype: 'int32' }))).toThrow(/target 4 at flat index 2 is outside 0 … 3/);
+    expect(() =>
+      crossEntropy(
+        logits,
+        tensor(
+          [
+            [0, 1, 4],
+            [0, 0, 0],
+          ],
+          { dtype: 'int32' },
+        ),
+      ),
+    ).toThrow(/target 4 at flat index 2 is outside 0 … 3/);
     expect(() => crossEntropy(zeros([4], 'float64'), tensor([0], { dtype: 'int32' }))).toThrow(/logits must be \[M, C\] or \[N, T, C\]/);
   });
 

@@ -38,10 +38,16 @@ describe('layer input errors', () => {
   it('an initial state of the wrong shape', () => {
     const e = thrown(() => layer.apply(params, x, { initialState: { h: zeros([4, 8]) } }));
     expect(e).toBeInstanceOf(ShapeError);
-    expect(e.message).toMatch(/^lstm: initialState\.h must be \[numLayers \* numDirections, N, …\] = \[2, 4, 8\], got \[4, 8\] \(missing the leading numLayers \* numDirections = 2 axis: give one state per layer and direction, index layer \* 1 \+ direction\)$/);
-    expect(thrown(() => layer.apply(params, x, { initialState: { c: zeros([2, 3, 8]) } })).message).toMatch(/initialState\.c must be .* = \[2, 4, 8\], got \[2, 3, 8\] \(the batch axis must match x's N = 4\)/);
+    expect(e.message).toMatch(
+      /^lstm: initialState\.h must be \[numLayers \* numDirections, N, …\] = \[2, 4, 8\], got \[4, 8\] \(missing the leading numLayers \* numDirections = 2 axis: give one state per layer and direction, index layer \* 1 \+ direction\)$/,
+    );
+    expect(thrown(() => layer.apply(params, x, { initialState: { c: zeros([2, 3, 8]) } })).message).toMatch(
+      /initialState\.c must be .* = \[2, 4, 8\], got \[2, 3, 8\] \(the batch axis must match x's N = 4\)/,
+    );
     const single = lstm({ inputSize: 65, hiddenSize: 8 });
-    expect(thrown(() => single.apply(single.init(randomKey(0)), x, { initialState: { h: zeros([4, 8]) } })).message).toMatch(/got \[4, 8\] \(missing the leading numLayers \* numDirections axis: use expandDims\(initialState\.h, 0\)\)$/);
+    expect(thrown(() => single.apply(single.init(randomKey(0)), x, { initialState: { h: zeros([4, 8]) } })).message).toMatch(
+      /got \[4, 8\] \(missing the leading numLayers \* numDirections axis: use expandDims\(initialState\.h, 0\)\)$/,
+    );
   });
 
   it('initialState.c for a layer without a cell state', () => {
@@ -69,7 +75,9 @@ describe('layer input errors', () => {
     const e = thrown(() => layer.apply(params, zeros([4, 5, 65], 'float64')));
     expect(e).toBeInstanceOf(DTypeError);
     expect(e.message).toBe("lstm: x has dtype float64 but the parameters are float32; cast x with cast(x, 'float32') or build the layer with dtype 'float64'");
-    expect(thrown(() => layer.apply(params, x, { initialState: { h: zeros([2, 4, 8], 'float64') } })).message).toMatch(/initialState\.h has dtype float64 but x and the parameters are float32/);
+    expect(thrown(() => layer.apply(params, x, { initialState: { h: zeros([2, 4, 8], 'float64') } })).message).toMatch(
+      /initialState\.h has dtype float64 but x and the parameters are float32/,
+    );
     expect(thrown(() => layer.apply(params, tensor(new Int32Array(4 * 5 * 65), { shape: [4, 5, 65] })))).toBeInstanceOf(DTypeError);
   });
 
@@ -90,7 +98,9 @@ describe('layer input errors', () => {
     expect(thrown(() => lstm({ inputSize: 3, hiddenSize: 0 })).message).toBe('lstm: hiddenSize must be a positive integer, got 0');
     expect(thrown(() => gru({ inputSize: 2.5, hiddenSize: 3 })).message).toBe('gru: inputSize must be a positive integer, got 2.5');
     expect(thrown(() => rnn({ inputSize: 3, hiddenSize: 3, dropout: 1.5 })).message).toBe('rnn: dropout must be a probability in [0, 1], got 1.5');
-    expect(thrown(() => rnn({ inputSize: 3, hiddenSize: 3, nonlinearity: 'sigmoid' as never })).message).toMatch(/^rnn: nonlinearity must be 'tanh' or 'relu', got "sigmoid"/);
+    expect(thrown(() => rnn({ inputSize: 3, hiddenSize: 3, nonlinearity: 'sigmoid' as never })).message).toMatch(
+      /^rnn: nonlinearity must be 'tanh' or 'relu', got "sigmoid"/,
+    );
     expect(thrown(() => lstm({ inputSize: 3, hiddenSize: 3, dtype: 'int32' }))).toBeInstanceOf(DTypeError);
   });
 

@@ -29,7 +29,9 @@ describe("toy: 'hell' → 'ello'", () => {
       loss = value.item();
       params = treeMap((w: Tensor, g: Tensor) => sub(w, mul(g, lr)), params, grads);
     }
-    const predicted = Array.from(argmax(logitsOf(params), -1).dataSync()).map((i) => vocab[i]).join('');
+    const predicted = Array.from(argmax(logitsOf(params), -1).dataSync())
+      .map((i) => vocab[i])
+      .join('');
     expect(predicted).toBe('ello');
     expect(loss).toBeLessThan(first / 5);
   });

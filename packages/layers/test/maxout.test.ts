@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { expectClose, f64 } from './helpers.js';
 
 describe('maxoutLinear', () => {
-  it('is the maximum over each unit\'s pieces of x Wᵀ + b, with nn.Linear(in, out·pieces) init bounds', () => {
+  it("is the maximum over each unit's pieces of x Wᵀ + b, with nn.Linear(in, out·pieces) init bounds", () => {
     const layer = maxoutLinear({ inFeatures: 4, outFeatures: 3, pieces: 2, dtype: 'float64' });
     const p = layer.init(randomKey(0));
     expect(p.weight.shape).toEqual([6, 4]);
@@ -15,7 +15,7 @@ describe('maxoutLinear', () => {
     const y = layer.apply(p, x);
     expect(y.shape).toEqual([2, 5, 3]);
     // by hand: unit j is the larger of rows 2j and 2j + 1 of the affine map
-    const z = (add(matmul(x, transpose(p.weight)), p.bias!).toArray() as number[][][]);
+    const z = add(matmul(x, transpose(p.weight)), p.bias!).toArray() as number[][][];
     const want = z.map((row) => row.map((v) => [0, 1, 2].map((j) => Math.max(v[2 * j]!, v[2 * j + 1]!))));
     expectClose(y, want, 0, 'y');
     // the same parameters in an nn.Linear(4, 6), then maxout: the PyTorch recipe the state dict is for
@@ -26,17 +26,24 @@ describe('maxoutLinear', () => {
   it('gradients equal finite differences for random sizes', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 0, max: 1000 }),
         (inFeatures, outFeatures, pieces, seed) => {
           const layer = maxoutLinear({ inFeatures, outFeatures, pieces, dtype: 'float64' });
           const p = layer.init(randomKey(seed));
           const x = normal(randomKey(seed + 1), [3, inFeatures], { dtype: 'float64' });
           // pieces of a unit closer than the finite-difference step would sit on a kink: such draws are skipped
           const z = add(matmul(x, transpose(p.weight)), p.bias!).toArray() as number[][];
-          const gap = Math.min(...z.flatMap((row) => Array.from({ length: outFeatures }, (_, j) => {
-            const group = row.slice(j * pieces, (j + 1) * pieces).sort((a, b) => b - a);
-            return group.length > 1 ? group[0]! - group[1]! : Infinity;
-          })));
+          const gap = Math.min(
+            ...z.flatMap((row) =>
+              Array.from({ length: outFeatures }, (_, j) => {
+                const group = row.slice(j * pieces, (j + 1) * pieces).sort((a, b) => b - a);
+                return group.length > 1 ? group[0]! - group[1]! : Infinity;
+              }),
+            ),
+          );
           fc.pre(gap > 1e-3);
           const r = checkGrad((q, v: Tensor) => sum(tanh(layer.apply(q, v))), [p, x]);
           expect(r.ok, r.message).toBe(true);

@@ -38,12 +38,25 @@ describe('recurrent with a user cell', () => {
     };
     const result = checkGrad(loss, [memory0, x]);
     expect(result.ok, result.message).toBe(true);
-    expect(() => layer.apply(params, x, { initialState: { h: zeros([4, 2, 3], 'float64') } } as never)).toThrow(/initialState\.h was given but cell's state has only \{memory\}/);
+    expect(() => layer.apply(params, x, { initialState: { h: zeros([4, 2, 3], 'float64') } } as never)).toThrow(
+      /initialState\.h was given but cell's state has only \{memory\}/,
+    );
   });
 
   it('names state-dict entries from the tree paths', () => {
     expect(Object.keys(layer.toStateDict(params))).toEqual([
-      'w_l0', 'u_l0', 'out_l0', 'w_l0_reverse', 'u_l0_reverse', 'out_l0_reverse', 'w_l1', 'u_l1', 'out_l1', 'w_l1_reverse', 'u_l1_reverse', 'out_l1_reverse',
+      'w_l0',
+      'u_l0',
+      'out_l0',
+      'w_l0_reverse',
+      'u_l0_reverse',
+      'out_l0_reverse',
+      'w_l1',
+      'u_l1',
+      'out_l1',
+      'w_l1_reverse',
+      'u_l1_reverse',
+      'out_l1_reverse',
     ]);
   });
 
@@ -84,13 +97,23 @@ describe('masked steps (lengths)', () => {
 
   it('keep the state, emit 0 and show the cell zeros instead of the input', () => {
     // sequence 0 is valid at steps 0, 1, 2; sequence 1 at step 0 only, with garbage after it
-    const x = tensor([[[1], [3], [5]], [[2], [Number.NaN], [Number.POSITIVE_INFINITY]]]); // float32, as parameter-free cells are
+    const x = tensor([
+      [[1], [3], [5]],
+      [[2], [Number.NaN], [Number.POSITIVE_INFINITY]],
+    ]); // float32, as parameter-free cells are
     const layer = recurrent(accumulate, { inputSize: 1 });
     seen.length = 0;
     const r = layer.apply({ layers: [{ forward: {} }] }, x, { lengths: [3, 1], initialState: { c: tensor([[[100], [200]]]) } });
-    expect(seen).toEqual([[1, 2], [3, 0], [5, 0]]);
+    expect(seen).toEqual([
+      [1, 2],
+      [3, 0],
+      [5, 0],
+    ]);
     expect(r.state.c.toArray()).toEqual([[[109], [202]]]);
-    expect(r.output.toArray()).toEqual([[[101], [104], [109]], [[202], [0], [0]]]);
+    expect(r.output.toArray()).toEqual([
+      [[101], [104], [109]],
+      [[202], [0], [0]],
+    ]);
   });
 });
 

@@ -11,10 +11,18 @@ const cumsum = (acc: Tensor, x: Tensor) => {
 
 describe('scan', () => {
   it('threads the carry over the leading axis and stacks outputs in time order', () => {
-    const xs = f64([[1, 2], [3, 4], [5, 6]]);
+    const xs = f64([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     const [total, partial] = scan(cumsum, zeros([2], 'float64'), xs);
     expect(total.toArray()).toEqual([9, 12]);
-    expect(partial.toArray()).toEqual([[1, 2], [4, 6], [9, 12]]);
+    expect(partial.toArray()).toEqual([
+      [1, 2],
+      [4, 6],
+      [9, 12],
+    ]);
   });
 
   it('reverse visits the last step first but returns outputs in time order', () => {
@@ -28,7 +36,10 @@ describe('scan', () => {
     const [carry, ys] = scan(
       (c: { n: Tensor; s: Tensor }, x: { a: Tensor; b: Tensor[] }) => {
         const s = add(c.s, mul(x.a, x.b[0]!));
-        return [{ n: add(c.n, 1), s }, { s, twice: [mul(s, 2)] }] as const;
+        return [
+          { n: add(c.n, 1), s },
+          { s, twice: [mul(s, 2)] },
+        ] as const;
       },
       { n: zeros([1], 'float64'), s: zeros([1], 'float64') },
       xs,
@@ -47,20 +58,31 @@ describe('scan', () => {
 
   it('gradients through a scan equal finite differences (float64)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.integer({ min: 0, max: 1e6 }), (steps, width, reverse, seed) => {
-        const xs = normal(randomKey(seed), [steps, width], { dtype: 'float64' });
-        const w = normal(randomKey(seed + 1), [width], { dtype: 'float64' });
-        const h0 = normal(randomKey(seed + 2), [width], { dtype: 'float64' });
-        const f = (xsArg: Tensor, wArg: Tensor, h: Tensor) => {
-          const [last, ys] = scan((c: Tensor, x: Tensor) => {
-            const next = tanh(add(mul(c, wArg), x));
-            return [next, mul(next, next)] as const;
-          }, h, xsArg, { reverse });
-          return add(sum(last), sum(ys));
-        };
-        const r = checkGrad(f, [xs, w, h0]);
-        expect(r.ok, r.message).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 1e6 }),
+        (steps, width, reverse, seed) => {
+          const xs = normal(randomKey(seed), [steps, width], { dtype: 'float64' });
+          const w = normal(randomKey(seed + 1), [width], { dtype: 'float64' });
+          const h0 = normal(randomKey(seed + 2), [width], { dtype: 'float64' });
+          const f = (xsArg: Tensor, wArg: Tensor, h: Tensor) => {
+            const [last, ys] = scan(
+              (c: Tensor, x: Tensor) => {
+                const next = tanh(add(mul(c, wArg), x));
+                return [next, mul(next, next)] as const;
+              },
+              h,
+              xsArg,
+              { reverse },
+            );
+            return add(sum(last), sum(ys));
+          };
+          const r = checkGrad(f, [xs, w, h0]);
+          expect(r.ok, r.message).toBe(true);
+        },
+      ),
       { numRuns: 20 },
     );
   });
@@ -75,7 +97,9 @@ describe('scan', () => {
 
     it('a carry that changes structure lists both structures', () => {
       const drop = (c: { h: Tensor; c: Tensor }) => [{ h: c.h }, c.h] as const;
-      expect(() => scan(drop as never, { h: zeros([2]), c: zeros([2]) }, zeros([3, 1]))).toThrow(/carry\.h\} but the initial carry has \{carry\.h, carry\.c\}\. Revise/);
+      expect(() => scan(drop as never, { h: zeros([2]), c: zeros([2]) }, zeros([3, 1]))).toThrow(
+        /carry\.h\} but the initial carry has \{carry\.h, carry\.c\}\. Revise/,
+      );
     });
 
     it('xs leaves must share the time axis', () => {

@@ -9,10 +9,22 @@ describe('state dicts use PyTorch names and shapes', () => {
     const dict = layer.toStateDict(layer.init(randomKey(0)));
     const listing = Object.entries(dict).map(([k, v]) => `${k} ${JSON.stringify(v.shape)}`);
     expect(listing).toEqual([
-      'weight_ih_l0 [12,5]', 'weight_hh_l0 [12,3]', 'bias_ih_l0 [12]', 'bias_hh_l0 [12]',
-      'weight_ih_l0_reverse [12,5]', 'weight_hh_l0_reverse [12,3]', 'bias_ih_l0_reverse [12]', 'bias_hh_l0_reverse [12]',
-      'weight_ih_l1 [12,6]', 'weight_hh_l1 [12,3]', 'bias_ih_l1 [12]', 'bias_hh_l1 [12]',
-      'weight_ih_l1_reverse [12,6]', 'weight_hh_l1_reverse [12,3]', 'bias_ih_l1_reverse [12]', 'bias_hh_l1_reverse [12]',
+      'weight_ih_l0 [12,5]',
+      'weight_hh_l0 [12,3]',
+      'bias_ih_l0 [12]',
+      'bias_hh_l0 [12]',
+      'weight_ih_l0_reverse [12,5]',
+      'weight_hh_l0_reverse [12,3]',
+      'bias_ih_l0_reverse [12]',
+      'bias_hh_l0_reverse [12]',
+      'weight_ih_l1 [12,6]',
+      'weight_hh_l1 [12,3]',
+      'bias_ih_l1 [12]',
+      'bias_hh_l1 [12]',
+      'weight_ih_l1_reverse [12,6]',
+      'weight_hh_l1_reverse [12,3]',
+      'bias_ih_l1_reverse [12]',
+      'bias_hh_l1_reverse [12]',
     ]);
   });
 

@@ -4,8 +4,28 @@
  * per-step loop; a step that cannot be split that way runs as it is.
  */
 import {
-  add, checkGrad, customVjp, jit, matmul, mean, mul, normal, randomKey, reshape, sigmoid, slice, splitKey, stack, stopGradient, sum, tanh, Tensor,
-  trace, treeLeaves, valueAndGrad, zeros,
+  add,
+  checkGrad,
+  customVjp,
+  jit,
+  matmul,
+  mean,
+  mul,
+  normal,
+  randomKey,
+  reshape,
+  sigmoid,
+  slice,
+  splitKey,
+  stack,
+  stopGradient,
+  sum,
+  tanh,
+  Tensor,
+  trace,
+  treeLeaves,
+  valueAndGrad,
+  zeros,
 } from '@tapestry/core';
 import type { Graph, Key } from '@tapestry/core';
 import { lstm, recurrent, type Cell } from '@tapestry/layers';
@@ -98,7 +118,10 @@ describe('a user-written cell gets the input projection hoisted', () => {
   it('one input matmul for all T steps, eagerly (what a trace of apply records is what eager runs)', () => {
     const steps = 6;
     const x = normal(randomKey(1), [3, steps, 4], { dtype: 'float64' });
-    for (const [name, cell] of [['elman', elman(5)], ['hand-written lstm', handLstm(5)]] as const) {
+    for (const [name, cell] of [
+      ['elman', elman(5)],
+      ['hand-written lstm', handLstm(5)],
+    ] as const) {
       const layer = recurrent(cell as Cell<unknown, H>, { inputSize: 4, bidirectional: true });
       const params = layer.init(randomKey(2));
       // per direction: 1 input projection + T recurrent products (a per-step cell would do 2T)
@@ -168,20 +191,31 @@ describe('a user-written cell runs what the built-in cell runs', () => {
     const x = normal(randomKey(12), [batch, steps, inputSize], { dtype: 'float64' });
     const trainingStep = <P>(layer: { apply: (p: P, x: Tensor) => { output: Tensor; state: { c: Tensor } } }, params: P) =>
       trace(
-        valueAndGrad((q: P, xs: Tensor) => {
-          const r = layer.apply(q, xs);
-          return add(sum(mul(r.output, r.output)), sum(r.state.c));
-        }, [0, 1]),
+        valueAndGrad(
+          (q: P, xs: Tensor) => {
+            const r = layer.apply(q, xs);
+            return add(sum(mul(r.output, r.output)), sum(r.state.c));
+          },
+          [0, 1],
+        ),
         params,
         x,
       );
     // each node as its op, result type, attributes and operand types (input nodes print their argument's path,
     // weightIh vs wi, and node ids follow the order the cell wrote its ops in: both are left out)
     const work = (g: Graph) =>
-      g.toString().split('\n').slice(1, -2).map((line, id) => {
-        const operands = g.nodes[id]!.inputs.map((i) => `${g.nodes[i]!.dtype}[${g.nodes[i]!.shape.join(',')}]`).join(', ');
-        return line.replace(/^ *%\d+: /, '').replace(/input\([^)]*\)/, 'input').replace(/\(%[^)]*\)/, `(${operands})`);
-      }).sort();
+      g
+        .toString()
+        .split('\n')
+        .slice(1, -2)
+        .map((line, id) => {
+          const operands = g.nodes[id]!.inputs.map((i) => `${g.nodes[i]!.dtype}[${g.nodes[i]!.shape.join(',')}]`).join(', ');
+          return line
+            .replace(/^ *%\d+: /, '')
+            .replace(/input\([^)]*\)/, 'input')
+            .replace(/\(%[^)]*\)/, `(${operands})`);
+        })
+        .sort();
     const expected = work(trainingStep(builtIn, pyTorchNames));
     expect(work(trainingStep(handWritten, ownNames))).toEqual(expected);
     // not a vacuous match: the recurrence ran T times with the input projection hoisted (1 + T forward matmuls)
@@ -203,7 +237,10 @@ describe('a step that cannot be split runs as it is', () => {
 
   it('customVjp inside the step: its own gradient rule is kept', () => {
     // identity forward, gradient doubled: differs from the ops' own gradient on purpose
-    const doubled = customVjp((t: Tensor) => ({ value: mul(t, 1), residuals: null }), (ct: Tensor) => [mul(ct, 2)]);
+    const doubled = customVjp(
+      (t: Tensor) => ({ value: mul(t, 1), residuals: null }),
+      (ct: Tensor) => [mul(ct, 2)],
+    );
     const custom = elman(3, (p, h, x) => add(doubled(matmul(x, p.w, { transposeB: true })), matmul(h, p.u, { transposeB: true })));
     compareWithLoop(custom, 'customVjp');
   });

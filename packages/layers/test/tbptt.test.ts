@@ -74,7 +74,10 @@ describe('truncated BPTT with stopGradient', () => {
       const total = perChunk.map((g) => g[k]!).reduce((a, b) => add(a, b));
       const a = gTrunc[k]!.dataSync();
       const b = total.dataSync();
-      expect(a.every((v, i) => Math.abs(v - b[i]!) <= 1e-12 * Math.max(1, Math.abs(b[i]!))), k).toBe(true);
+      expect(
+        a.every((v, i) => Math.abs(v - b[i]!) <= 1e-12 * Math.max(1, Math.abs(b[i]!))),
+        k,
+      ).toBe(true);
     }
   });
 

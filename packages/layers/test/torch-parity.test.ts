@@ -97,7 +97,10 @@ describe('recurrent layers match PyTorch (float64)', () => {
       const args: unknown[] = [params, x];
       if (h0) args.push(h0);
       if (c0) args.push(c0);
-      const [value, grads] = valueAndGrad(loss, args.map((_, i) => i))(...args) as [Tensor, unknown[]];
+      const [value, grads] = valueAndGrad(
+        loss,
+        args.map((_, i) => i),
+      )(...args) as [Tensor, unknown[]];
       expect(Math.abs(value.item() - c.expected.loss)).toBeLessThanOrEqual(RTOL * Math.max(1, Math.abs(c.expected.loss)));
       expectClose(grads[1] as Tensor, c.expected.gradX, RTOL, 'grad x');
       if (h0) expectClose(grads[2] as Tensor, c.expected.gradH0!, RTOL, 'grad h0');

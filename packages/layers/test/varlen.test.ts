@@ -69,7 +69,12 @@ describe('variable lengths equal running each sequence alone', () => {
             const alone = layer.apply(params, xb, states(pick(h0), pick(c0))) as R;
             // forward: the valid steps equal, the padded steps exactly 0, the final states equal
             expectExact(slice(padded.output, [b, 0, 0], [1, len, -1]), alone.output, `${kind} output[${b}]`);
-            if (len < c.steps) expectExact(slice(padded.output, [b, len, 0], [1, -1, -1]), tensor(new Float64Array((c.steps - len) * F), { shape: [1, c.steps - len, F] }), `${kind} padded output[${b}]`);
+            if (len < c.steps)
+              expectExact(
+                slice(padded.output, [b, len, 0], [1, -1, -1]),
+                tensor(new Float64Array((c.steps - len) * F), { shape: [1, c.steps - len, F] }),
+                `${kind} padded output[${b}]`,
+              );
             expectExact(pick(padded.state.h), alone.state.h, `${kind} state.h[${b}]`);
             if (kind === 'lstm') expectExact(pick(padded.state.c!), alone.state.c!, `${kind} state.c[${b}]`);
 
@@ -90,10 +95,16 @@ describe('variable lengths equal running each sequence alone', () => {
             expectExact(slice(gx, [b, 0, 0], [1, len, -1]), grad(lossAloneMasked)(xb) as Tensor, `${kind} grad x[${b}] valid steps, masked alone`);
             if (len < c.steps) {
               const padGrad = slice(gx, [b, len, 0], [1, -1, -1]);
-              expect(padGrad.dataSync().every((v) => Object.is(v, 0)), `${kind} grad x[${b}] padded steps are exactly +0`).toBe(true);
+              expect(
+                padGrad.dataSync().every((v) => Object.is(v, 0)),
+                `${kind} grad x[${b}] padded steps are exactly +0`,
+              ).toBe(true);
             }
             const dict = layer.toStateDict(gpb);
-            gParamsSum = gParamsSum === undefined ? gpb : layer.fromStateDict(Object.fromEntries(Object.entries(layer.toStateDict(gParamsSum)).map(([k, v]) => [k, add(v, dict[k]!)])));
+            gParamsSum =
+              gParamsSum === undefined
+                ? gpb
+                : layer.fromStateDict(Object.fromEntries(Object.entries(layer.toStateDict(gParamsSum)).map(([k, v]) => [k, add(v, dict[k]!)])));
           }
           // parameter gradients are sums over sequences, added in a different order: equal to rounding
           const total = layer.toStateDict(gParamsSum!);

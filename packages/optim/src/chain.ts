@@ -20,7 +20,14 @@ export function chain(...transforms: GradientTransformation<unknown>[]): Gradien
     // a number or a factory (adam instead of adam()) would otherwise fail at init or update, far from here
     const { init, update } = (t ?? {}) as Partial<GradientTransformation<unknown>>;
     if (t === null || typeof t !== 'object' || typeof init !== 'function' || typeof update !== 'function') {
-      const given = t === null ? 'null' : typeof t === 'function' ? `the function ${t.name || '(anonymous)'} (call it: ${t.name || 'f'}(…))` : typeof t === 'object' ? 'an object without init/update functions' : `${String(t)} (${typeof t})`;
+      const given =
+        t === null
+          ? 'null'
+          : typeof t === 'function'
+            ? `the function ${t.name || '(anonymous)'} (call it: ${t.name || 'f'}(…))`
+            : typeof t === 'object'
+              ? 'an object without init/update functions'
+              : `${String(t)} (${typeof t})`;
       throw new ArgumentError(`chain: transforms[${i}] must be a gradient transformation { init, update } (adam(), clipByGlobalNorm(1), …), got ${given}`);
     }
   });

@@ -3,19 +3,7 @@
  * with a message that names it (eagerly: it reads values). {@link guardFinite} decides with ops and skips
  * a non-finite step instead, so it runs inside a jitted training step.
  */
-import {
-  ArgumentError,
-  equal,
-  freezeTree,
-  isFinite,
-  minimum,
-  sum,
-  Tensor,
-  treeFlattenWithPath,
-  treeStructure,
-  treeUnflatten,
-  where,
-} from '@tapestry/core';
+import { ArgumentError, equal, freezeTree, isFinite, minimum, sum, Tensor, treeFlattenWithPath, treeStructure, treeUnflatten, where } from '@tapestry/core';
 import type { GradientTransformation } from './base.js';
 import { deviceOfTree } from './internal/scalars.js';
 import { counterOn, incremented, stateCounter, stateField, zeroCounter } from './internal/state.js';

@@ -67,9 +67,7 @@ function totalNorm(fn: string, arg: string, tree: unknown, p: number): Tensor {
   const [firstPath, first] = leaves[0]!;
   for (const [path, leaf] of leaves) {
     if (leaf.dtype !== first.dtype) {
-      throw new DTypeError(
-        `${fn}: all leaves must share one dtype, but ${firstPath} is ${first.dtype} and ${path} is ${leaf.dtype}`,
-      );
+      throw new DTypeError(`${fn}: all leaves must share one dtype, but ${firstPath} is ${first.dtype} and ${path} is ${leaf.dtype}`);
     }
   }
   return norm(stack(leaves.map(([, leaf]) => norm(leaf, p))), p);

@@ -15,12 +15,7 @@ export {
   type UpdateResult,
 } from './base.js';
 export { chain, type ChainState } from './chain.js';
-export {
-  scale,
-  scaleByLearningRate,
-  type ScaleByLearningRateOptions,
-  type ScaleByLearningRateState,
-} from './transforms/scale.js';
+export { scale, scaleByLearningRate, type ScaleByLearningRateOptions, type ScaleByLearningRateState } from './transforms/scale.js';
 export { addDecayedWeights } from './transforms/add-decayed-weights.js';
 export { momentum, type MomentumOptions, type MomentumState } from './transforms/momentum.js';
 export { scaleByAdam, type ScaleByAdamOptions, type ScaleByAdamState } from './transforms/scale-by-adam.js';
@@ -30,15 +25,7 @@ export { sgd, type SgdOptions } from './optimizers/sgd.js';
 export { adam, adamw, type AdamOptions } from './optimizers/adam.js';
 export { rmsprop, type RmspropOptions } from './optimizers/rmsprop.js';
 export { adagrad, type AdagradOptions } from './optimizers/adagrad.js';
-export {
-  clipByGlobalNorm,
-  clipByValue,
-  clipGradNorm,
-  clipGradValue,
-  globalNorm,
-  type ClipGradNormResult,
-  type NormOptions,
-} from './clipping.js';
+export { clipByGlobalNorm, clipByValue, clipGradNorm, clipGradValue, globalNorm, type ClipGradNormResult, type NormOptions } from './clipping.js';
 export { checkFinite, guardFinite, NonFiniteError, type CheckFiniteOptions, type GuardFiniteState } from './check-finite.js';
 export {
   constant,

@@ -278,9 +278,7 @@ export function joinSchedules(schedules: readonly Schedule[], boundaries: readon
   const fn = 'joinSchedules';
   if (schedules.length === 0) throw new ArgumentError(`${fn}: schedules is empty; give at least one schedule`);
   if (boundaries.length !== schedules.length - 1) {
-    throw new ArgumentError(
-      `${fn}: ${schedules.length} schedules need ${schedules.length - 1} boundaries, got ${boundaries.length}`,
-    );
+    throw new ArgumentError(`${fn}: ${schedules.length} schedules need ${schedules.length - 1} boundaries, got ${boundaries.length}`);
   }
   boundaries.forEach((b, i) => {
     checkStep(fn, `boundaries[${i}]`, b);

@@ -7,9 +7,7 @@ const valueArb = (scale: number) => fc.double({ min: -scale, max: scale, noNaN: 
 /** A float64 tensor of a random shape (rank 0–3) with values in [−scale, scale]. */
 function tensorOfShape(shape: readonly number[], scale = 10): fc.Arbitrary<Tensor> {
   const size = shape.reduce((a, b) => a * b, 1);
-  return fc
-    .array(valueArb(scale), { minLength: size, maxLength: size })
-    .map((v) => tensor(Float64Array.from(v), { shape: [...shape] }));
+  return fc.array(valueArb(scale), { minLength: size, maxLength: size }).map((v) => tensor(Float64Array.from(v), { shape: [...shape] }));
 }
 
 /** Leaf shapes of a two-level tree: `{ k0: T, k1: [T, T], … }`. */
@@ -17,13 +15,11 @@ export const treeShapesArb = fc.array(fc.array(shapeArb, { minLength: 1, maxLeng
 
 /** A tree of float64 tensors with the given leaf shapes. */
 export function treeOf(shapes: readonly (readonly (readonly number[])[])[], scale = 10): fc.Arbitrary<Record<string, unknown>> {
-  return fc
-    .tuple(...shapes.map((group) => fc.tuple(...group.map((s) => tensorOfShape(s, scale)))))
-    .map((groups) => {
-      const tree: Record<string, unknown> = {};
-      groups.forEach((g, i) => (tree[`k${i}`] = g.length === 1 ? g[0] : [...g]));
-      return tree;
-    });
+  return fc.tuple(...shapes.map((group) => fc.tuple(...group.map((s) => tensorOfShape(s, scale))))).map((groups) => {
+    const tree: Record<string, unknown> = {};
+    groups.forEach((g, i) => (tree[`k${i}`] = g.length === 1 ? g[0] : [...g]));
+    return tree;
+  });
 }
 
 /** Params and `steps` gradient trees of one random structure. */

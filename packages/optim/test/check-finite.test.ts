@@ -15,7 +15,21 @@ describe('checkFinite', () => {
   it('names the first non-finite leaf by its path, its index and the count', () => {
     const t = {
       embed: tensor([1, 2, 3]),
-      layers: [{ w: tensor([[1, 2], [3, 4]]) }, { w: tensor([[1, Infinity], [Number.NaN, 4], [5, Number.NaN]]) }],
+      layers: [
+        {
+          w: tensor([
+            [1, 2],
+            [3, 4],
+          ]),
+        },
+        {
+          w: tensor([
+            [1, Infinity],
+            [Number.NaN, 4],
+            [5, Number.NaN],
+          ]),
+        },
+      ],
       head: tensor([Number.NaN]),
     };
     let error: unknown;
@@ -42,9 +56,7 @@ describe('checkFinite', () => {
   it('finds a NaN planted anywhere in a random tree', () => {
     fc.assert(
       fc.property(problemArb(0), fc.nat(), fc.nat(), ({ params }, leafPick, elemPick) => {
-        const entries = Object.entries(params).flatMap(([k, v]) =>
-          Array.isArray(v) ? v.map((t, i) => [`${k}[${i}]`, t] as const) : [[k, v] as const],
-        );
+        const entries = Object.entries(params).flatMap(([k, v]) => (Array.isArray(v) ? v.map((t, i) => [`${k}[${i}]`, t] as const) : [[k, v] as const]));
         const [path, leaf] = entries[leafPick % entries.length]!;
         const data = (leaf as ReturnType<typeof tensor>).dataSync();
         const at = elemPick % data.length;
@@ -73,9 +85,7 @@ describe('checkFinite under trace', () => {
   it('refuses abstract values and points to guardFinite', () => {
     const check = (g: { w: Tensor }) => checkFinite(g, { name: 'grads' });
     expect(() => trace(check, { w: tensor([1, 2]) })).toThrow(ArgumentError);
-    expect(() => trace(check, { w: tensor([1, 2]) })).toThrow(
-      /^checkFinite: grads\.w is an abstract value of trace\/jit .*use guardFinite\(optimizer\)/,
-    );
+    expect(() => trace(check, { w: tensor([1, 2]) })).toThrow(/^checkFinite: grads\.w is an abstract value of trace\/jit .*use guardFinite\(optimizer\)/);
     expect(() => jit(check)({ w: tensor([1, 2]) })).toThrow(/checkFinite: grads\.w is an abstract value/);
   });
 });
@@ -129,8 +139,6 @@ describe('guardFinite', () => {
     expect(() => guardFinite(undefined as unknown as GradientTransformation)).toThrow(/^guardFinite: inner must be a transformation/);
     const opt = guardFinite(sgd({ lr: 0.1 }));
     const params = { w: f64([1]) };
-    expect(() => opt.update(params, { inner: opt.init(params).inner } as never, params)).toThrow(
-      /^guardFinite\.update: state has no 'notFiniteCount'/,
-    );
+    expect(() => opt.update(params, { inner: opt.init(params).inner } as never, params)).toThrow(/^guardFinite\.update: state has no 'notFiniteCount'/);
   });
 });

@@ -93,9 +93,7 @@ describe('trees', () => {
   it('rejects non-tensor leaves, int32 tensors and mixed dtypes', () => {
     expect(() => applyUpdates({ w: 1 }, { w: 2 })).toThrow(/^applyUpdates: params\.w is a number \(1\); every leaf of params must be a Tensor/);
     expect(() => applyUpdates({ w: tensor([1], { dtype: 'int32' }) }, { w: tensor([1], { dtype: 'int32' }) })).toThrow(DTypeError);
-    expect(() => applyUpdates({ w: f64([1]) }, { w: tensor([1]) })).toThrow(
-      /^applyUpdates: updates\.w has dtype float32 but params\.w has dtype float64/,
-    );
+    expect(() => applyUpdates({ w: f64([1]) }, { w: tensor([1]) })).toThrow(/^applyUpdates: updates\.w has dtype float32 but params\.w has dtype float64/);
     expect(() => clipGradNorm({ a: f64([1]), b: tensor([1]) }, 1)).toThrow(
       /^clipGradNorm: all leaves must share one dtype, but grads\.a is float64 and grads\.b is float32/,
     );

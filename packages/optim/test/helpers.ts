@@ -32,9 +32,7 @@ export interface Fixture {
   schedules: { name: string; base_lr: number; lrs: number[] }[];
 }
 
-export const fixture: Fixture = JSON.parse(
-  readFileSync(new URL('./fixtures/torch-parity.json', import.meta.url), 'utf8'),
-) as Fixture;
+export const fixture: Fixture = JSON.parse(readFileSync(new URL('./fixtures/torch-parity.json', import.meta.url), 'utf8')) as Fixture;
 
 /** Nested arrays → float64 tensors, leaf by leaf. */
 export function toTensors(tree: Record<string, unknown>, dtype: 'float32' | 'float64' = 'float64'): Record<string, Tensor> {

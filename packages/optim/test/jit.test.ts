@@ -2,18 +2,7 @@
  * Optimisers inside `jit`: counts, schedules, momentum's first step and the finite guard are all tensor
  * ops, so a jitted step traces once and replays for every later step, with eager execution's numbers.
  */
-import {
-  add,
-  jit,
-  matmul,
-  mean,
-  mul,
-  sub,
-  tensor,
-  valueAndGrad,
-  type DType,
-  type Tensor,
-} from '@tapestry/core';
+import { add, jit, matmul, mean, mul, sub, tensor, valueAndGrad, type DType, type Tensor } from '@tapestry/core';
 import { describe, expect, it } from 'vitest';
 import {
   adagrad,
@@ -39,14 +28,25 @@ const STEPS = 5;
 
 function paramsIn(dtype: DType): Params {
   return {
-    w: tensor([[0.5, -1], [0.25, 2], [-1.5, 0.75]], { dtype }),
+    w: tensor(
+      [
+        [0.5, -1],
+        [0.25, 2],
+        [-1.5, 0.75],
+      ],
+      { dtype },
+    ),
     b: tensor([0.1, -0.2], { dtype }),
   };
 }
 
 /** Gradients of step k: varied signs and magnitudes, one NaN at step `nanAt` (if given). */
 function gradsAt(k: number, dtype: DType, nanAt = -1): Params {
-  const w = [[1, -2], [0.5, 3], [-4, 0.25]].map((row, i) => row.map((v, j) => v * Math.cos(k + i - j) * (k + 1)));
+  const w = [
+    [1, -2],
+    [0.5, 3],
+    [-4, 0.25],
+  ].map((row, i) => row.map((v, j) => v * Math.cos(k + i - j) * (k + 1)));
   if (k === nanAt) w[1]![0] = Number.NaN;
   return { w: tensor(w, { dtype }), b: tensor([Math.sin(k), -2 * Math.cos(k)], { dtype }) };
 }
@@ -63,7 +63,11 @@ const optimizers: [string, () => GradientTransformation<any>, number][] = [
       ),
     -1,
   ],
-  ['sgd with momentum and dampening, step-decayed lr', () => sgd({ lr: stepDecay({ initValue: 0.1, stepSize: 2, gamma: 0.5 }), momentum: 0.9, dampening: 0.1 }), -1],
+  [
+    'sgd with momentum and dampening, step-decayed lr',
+    () => sgd({ lr: stepDecay({ initValue: 0.1, stepSize: 2, gamma: 0.5 }), momentum: 0.9, dampening: 0.1 }),
+    -1,
+  ],
   ['sgd with Nesterov momentum', () => sgd({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01 }), -1],
   ['rmsprop centered with momentum', () => rmsprop({ lr: 0.01, momentum: 0.5, centered: true }), -1],
   ['adagrad with lr decay', () => adagrad({ lr: 0.1, lrDecay: 0.05, initialAccumulatorValue: 0.1 }), -1],
@@ -131,8 +135,18 @@ function countsIn(tree: unknown): Tensor[] {
 }
 
 describe('a whole training step', () => {
-  const x = tensor([[1, 2, 0.5], [-1, 0.5, 2], [0.3, -0.7, 1], [2, 1, -1]]);
-  const y = tensor([[1, 0], [0, 1], [0.5, 0.5], [-1, 2]]);
+  const x = tensor([
+    [1, 2, 0.5],
+    [-1, 0.5, 2],
+    [0.3, -0.7, 1],
+    [2, 1, -1],
+  ]);
+  const y = tensor([
+    [1, 0],
+    [0, 1],
+    [0.5, 0.5],
+    [-1, 2],
+  ]);
   const loss = (p: Params) => {
     const r = sub(add(matmul(x, p.w), p.b), y);
     return mean(mul(r, r));

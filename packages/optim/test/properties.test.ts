@@ -28,9 +28,7 @@ const optimizerArb: fc.Arbitrary<[string, GradientTransformation]> = fc.oneof(
   fc
     .record({ momentum: fc.constantFrom(0, 0.9), nesterov: fc.boolean(), weightDecay: fc.constantFrom(0, 0.01) })
     .map((o) => ['sgd', sgd({ lr: 0.1, ...o, nesterov: o.nesterov && o.momentum > 0 })] as [string, GradientTransformation]),
-  fc
-    .record({ amsgrad: fc.boolean(), weightDecay: fc.constantFrom(0, 0.1) })
-    .map((o) => ['adam', adam({ lr: 0.01, ...o })] as [string, GradientTransformation]),
+  fc.record({ amsgrad: fc.boolean(), weightDecay: fc.constantFrom(0, 0.1) }).map((o) => ['adam', adam({ lr: 0.01, ...o })] as [string, GradientTransformation]),
   fc.record({ amsgrad: fc.boolean() }).map((o) => ['adamw', adamw({ lr: 0.01, ...o })] as [string, GradientTransformation]),
   fc
     .record({ centered: fc.boolean(), momentum: fc.constantFrom(0, 0.5), weightDecay: fc.constantFrom(0, 0.1) })
@@ -38,10 +36,7 @@ const optimizerArb: fc.Arbitrary<[string, GradientTransformation]> = fc.oneof(
   fc
     .record({ lrDecay: fc.constantFrom(0, 0.1), initialAccumulatorValue: fc.constantFrom(0, 0.5) })
     .map((o) => ['adagrad', adagrad({ lr: (k) => div(0.1, add(cast(k, 'float64'), 1)), ...o })] as [string, GradientTransformation]),
-  fc.constant(['guarded clip chain', guardFinite(chain(clipByGlobalNorm(1), clipByValue(0.5), adam({ lr: 0.01 })))] as [
-    string,
-    GradientTransformation,
-  ]),
+  fc.constant(['guarded clip chain', guardFinite(chain(clipByGlobalNorm(1), clipByValue(0.5), adam({ lr: 0.01 })))] as [string, GradientTransformation]),
 );
 
 describe('purity', () => {
@@ -112,26 +107,33 @@ describe('clipByGlobalNorm', () => {
 
   it('leaves gradients whose norm is below maxNorm unchanged, bit for bit', () => {
     fc.assert(
-      fc.property(treeShapesArb.chain((s) => treeOf(s, 1)), fc.double({ min: 1, max: 10, noNaN: true }), (grads, extra) => {
-        const maxNorm = globalNorm(grads).item() + 1e-6 + extra;
-        const t = clipByGlobalNorm(maxNorm);
-        expect(leaves(t.update(grads, t.init(grads)).updates)).toEqual(leaves(grads));
-        expect(clipGradNorm(grads, maxNorm).totalNorm.item()).toBe(globalNorm(grads).item());
-      }),
+      fc.property(
+        treeShapesArb.chain((s) => treeOf(s, 1)),
+        fc.double({ min: 1, max: 10, noNaN: true }),
+        (grads, extra) => {
+          const maxNorm = globalNorm(grads).item() + 1e-6 + extra;
+          const t = clipByGlobalNorm(maxNorm);
+          expect(leaves(t.update(grads, t.init(grads)).updates)).toEqual(leaves(grads));
+          expect(clipGradNorm(grads, maxNorm).totalNorm.item()).toBe(globalNorm(grads).item());
+        },
+      ),
       { numRuns: 40 },
     );
   });
 
   it('the global norm is the norm of all leaves concatenated', () => {
     fc.assert(
-      fc.property(treeShapesArb.chain((s) => treeOf(s)), (tree) => {
-        const all = leaves(tree).flat();
-        const expected = Math.sqrt(all.reduce((s, v) => s + v * v, 0));
-        expect(Math.abs(globalNorm(tree).item() - expected)).toBeLessThanOrEqual(1e-12 * Math.max(expected, 1));
-        const l1 = all.reduce((s, v) => s + Math.abs(v), 0);
-        expect(Math.abs(globalNorm(tree, { normType: 1 }).item() - l1)).toBeLessThanOrEqual(1e-12 * Math.max(l1, 1));
-        expect(globalNorm(tree, { normType: Infinity }).item()).toBe(Math.max(...all.map(Math.abs)));
-      }),
+      fc.property(
+        treeShapesArb.chain((s) => treeOf(s)),
+        (tree) => {
+          const all = leaves(tree).flat();
+          const expected = Math.sqrt(all.reduce((s, v) => s + v * v, 0));
+          expect(Math.abs(globalNorm(tree).item() - expected)).toBeLessThanOrEqual(1e-12 * Math.max(expected, 1));
+          const l1 = all.reduce((s, v) => s + Math.abs(v), 0);
+          expect(Math.abs(globalNorm(tree, { normType: 1 }).item() - l1)).toBeLessThanOrEqual(1e-12 * Math.max(l1, 1));
+          expect(globalNorm(tree, { normType: Infinity }).item()).toBe(Math.max(...all.map(Math.abs)));
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -194,7 +196,13 @@ describe('descent direction', () => {
   it('the first update of every optimiser points against the gradient, element by element', () => {
     fc.assert(
       fc.property(problemArb(1), ({ params, grads }) => {
-        for (const opt of [sgd({ lr: 0.1 }), adam({ lr: 1e-3 }), adam({ lr: 1e-3, amsgrad: true }), rmsprop({ lr: 1e-3, centered: true }), adagrad({ lr: 1e-3 })]) {
+        for (const opt of [
+          sgd({ lr: 0.1 }),
+          adam({ lr: 1e-3 }),
+          adam({ lr: 1e-3, amsgrad: true }),
+          rmsprop({ lr: 1e-3, centered: true }),
+          adagrad({ lr: 1e-3 }),
+        ]) {
           const { updates } = opt.update(grads[0]!, opt.init(params), params);
           const g = leaves(grads[0]).flat();
           leaves(updates)

@@ -1,17 +1,7 @@
 /** Schedules against torch.optim.lr_scheduler (lr held after k scheduler steps = schedule(k)). */
 import { cast } from '@tapestry/core';
 import { describe, expect, it } from 'vitest';
-import {
-  constant,
-  cosineDecay,
-  exponentialDecay,
-  joinSchedules,
-  linearSchedule,
-  linearWarmup,
-  scheduleValue,
-  stepDecay,
-  type Schedule,
-} from '@tapestry/optim';
+import { constant, cosineDecay, exponentialDecay, joinSchedules, linearSchedule, linearWarmup, scheduleValue, stepDecay, type Schedule } from '@tapestry/optim';
 import { fixture, relError } from './helpers.js';
 
 const RTOL = 1e-10;
@@ -24,19 +14,10 @@ const ours: Record<string, [Schedule, number]> = {
   // CosineAnnealingLR keeps following the cosine back up after T_max; cosineDecay stays at its minimum.
   'CosineAnnealingLR(T_max=10, eta_min=0.001)': [cosineDecay({ initValue: base, decaySteps: 10, minValue: 0.001 }), 11],
   'CosineAnnealingLR(T_max=7)': [cosineDecay({ initValue: base, decaySteps: 7 }), 8],
-  'LinearLR(start_factor=0.25, end_factor=1.0, total_iters=5)': [
-    linearWarmup({ initValue: base * 0.25, peakValue: base, warmupSteps: 5 }),
-    16,
-  ],
-  'LinearLR(start_factor=1.0, end_factor=0.1, total_iters=8)': [
-    linearSchedule({ initValue: base, endValue: base * 0.1, transitionSteps: 8 }),
-    16,
-  ],
+  'LinearLR(start_factor=0.25, end_factor=1.0, total_iters=5)': [linearWarmup({ initValue: base * 0.25, peakValue: base, warmupSteps: 5 }), 16],
+  'LinearLR(start_factor=1.0, end_factor=0.1, total_iters=8)': [linearSchedule({ initValue: base, endValue: base * 0.1, transitionSteps: 8 }), 16],
   'SequentialLR([LinearLR(start_factor=0.1, total_iters=4), ExponentialLR(gamma=0.8)], milestones=[4])': [
-    joinSchedules(
-      [linearWarmup({ initValue: base * 0.1, peakValue: base, warmupSteps: 4 }), exponentialDecay({ initValue: base, decayRate: 0.8 })],
-      [4],
-    ),
+    joinSchedules([linearWarmup({ initValue: base * 0.1, peakValue: base, warmupSteps: 4 }), exponentialDecay({ initValue: base, decayRate: 0.8 })], [4]),
     16,
   ],
 };

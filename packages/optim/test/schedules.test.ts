@@ -5,17 +5,7 @@
 import { jit, scalar, type Tensor } from '@tapestry/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  constant,
-  cosineDecay,
-  exponentialDecay,
-  joinSchedules,
-  linearSchedule,
-  linearWarmup,
-  scheduleValue,
-  stepDecay,
-  type Schedule,
-} from '@tapestry/optim';
+import { constant, cosineDecay, exponentialDecay, joinSchedules, linearSchedule, linearWarmup, scheduleValue, stepDecay, type Schedule } from '@tapestry/optim';
 
 const stepArb = fc.integer({ min: 0, max: 100_000 });
 // -0 is mapped to 0: core stores a literal -0 (mul(x, -0), scalar(-0)) as +0, so a schedule option of -0

@@ -37,10 +37,21 @@ const device: WebGpuBackend | null = adapter === null ? null : await webgpuDevic
 afterAll(() => device?.destroy());
 
 type Params = { w: Tensor; b: Tensor };
-const params = (): Params => ({ w: tensor([[0.5, -1], [0.25, 2], [-1.5, 0.75]]), b: tensor([0.1, -0.2]) });
+const params = (): Params => ({
+  w: tensor([
+    [0.5, -1],
+    [0.25, 2],
+    [-1.5, 0.75],
+  ]),
+  b: tensor([0.1, -0.2]),
+});
 /** Gradients of step k: varied signs and magnitudes, a NaN at step `nanAt`. */
 function gradsAt(k: number, nanAt = -1): Params {
-  const w = [[1, -2], [0.5, 3], [-4, 0.25]].map((row, i) => row.map((v, j) => v * Math.cos(k + i - j) * (k + 1)));
+  const w = [
+    [1, -2],
+    [0.5, 3],
+    [-4, 0.25],
+  ].map((row, i) => row.map((v, j) => v * Math.cos(k + i - j) * (k + 1)));
   if (k === nanAt) w[1]![0] = Number.NaN;
   return { w: tensor(w), b: tensor([Math.sin(k), -2 * Math.cos(k)]) };
 }
@@ -50,7 +61,8 @@ const stepOf = (opt: GradientTransformation<any>) => (p: Params, state: unknown,
   return { params: applyUpdates(p, updates), state: next };
 };
 
-const warmCosine = () => joinSchedules([linearWarmup({ initValue: 1e-3, peakValue: 5e-2, warmupSteps: 2 }), cosineDecay({ initValue: 5e-2, decaySteps: 4 })], [2]);
+const warmCosine = () =>
+  joinSchedules([linearWarmup({ initValue: 1e-3, peakValue: 5e-2, warmupSteps: 2 }), cosineDecay({ initValue: 5e-2, decaySteps: 4 })], [2]);
 /**
  * Each case with the sum of the learning rates its 6 steps use: Adam moves a parameter by about lr per step,
  * and its float32 bias correction 1 − β2^t cancels (float32's 2^-24 over 1 − β2 = 1e-3: ~6e-5 relative), so
@@ -109,7 +121,10 @@ describe.skipIf(device === null)('optimisers on WebGPU', () => {
       const exp = Array.from(w.dataSync());
       // counts exactly; float32 values within the float32 scalars' error over the distance travelled (see above)
       if (w.dtype === 'int32') expect(got).toEqual(exp);
-      else got.forEach((v, j) => expect(Math.abs(v - exp[j]!), `leaf ${i}[${j}]: gpu ${v}, cpu ${exp[j]}`).toBeLessThanOrEqual(1e-5 * Math.abs(exp[j]!) + 6e-5 * lrSum));
+      else
+        got.forEach((v, j) =>
+          expect(Math.abs(v - exp[j]!), `leaf ${i}[${j}]: gpu ${v}, cpu ${exp[j]}`).toBeLessThanOrEqual(1e-5 * Math.abs(exp[j]!) + 6e-5 * lrSum),
+        );
     });
     // the parameters moved
     expect(back.params.w.toArray()).not.toEqual(params().w.toArray());

@@ -52,7 +52,10 @@ function spawnWorker(boot: WorkerBoot): WorkerHandle {
  * copy of `replica` built from `options.setup`. Resolves once every replica is built. With more than one
  * thread it needs a cross-origin-isolated page and must be called from a worker, not the page's main thread.
  */
-export function dataParallel<Setup, Input, Output>(replica: Replica<Setup, Input, Output>, options: DataParallelOptions<Setup>): Promise<DataParallel<Input, Output>> {
+export function dataParallel<Setup, Input, Output>(
+  replica: Replica<Setup, Input, Output>,
+  options: DataParallelOptions<Setup>,
+): Promise<DataParallel<Input, Output>> {
   if (options?.threads > 1) {
     const scope = globalThis as { crossOriginIsolated?: boolean; document?: unknown };
     if (scope.crossOriginIsolated !== true) {

@@ -10,5 +10,12 @@
  */
 export { defineReplica, type Replica, type ReplicaBuild, type ReplicaStep } from './replica.js';
 export type { Thread } from './thread.js';
-export { trainingStep, type TrainingStep, type TrainingStepOptions, type TrainingStepParts, type TrainingStepResult, type TrainingStepUpdate } from './training-step.js';
+export {
+  trainingStep,
+  type TrainingStep,
+  type TrainingStepOptions,
+  type TrainingStepParts,
+  type TrainingStepResult,
+  type TrainingStepUpdate,
+} from './training-step.js';
 export type { DataParallel, DataParallelOptions } from './pool.js';

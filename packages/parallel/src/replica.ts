@@ -36,8 +36,7 @@ export interface WorkerBoot {
 
 /** A message from a worker to the coordinating thread. */
 export type WorkerMessage =
-  | { readonly type: 'ready' }
-  | { readonly type: 'error'; readonly error: { readonly name: string; readonly message: string; readonly stack?: string } };
+  { readonly type: 'ready' } | { readonly type: 'error'; readonly error: { readonly name: string; readonly message: string; readonly stack?: string } };
 
 /** A replica made by {@link defineReplica}: export it from the module whose URL it names. */
 export interface Replica<Setup, Input, Output> {
@@ -97,7 +96,10 @@ function describeError(error: unknown): { name: string; message: string; stack?:
 }
 
 function serveWorker<Setup, Input, Output>(
-  build: ReplicaBuild<Setup, Input, Output>, boot: WorkerBoot, post: (message: WorkerMessage) => void, onExit: (handler: (exitCode: number) => void) => void,
+  build: ReplicaBuild<Setup, Input, Output>,
+  boot: WorkerBoot,
+  post: (message: WorkerMessage) => void,
+  onExit: (handler: (exitCode: number) => void) => void,
 ): void {
   const { memory, index } = boot;
   const thread = new SharedThread(index, memory);

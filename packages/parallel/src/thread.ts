@@ -61,7 +61,9 @@ function tensorLeaves(op: string, tree: unknown, floatOnly: boolean): [string, T
 
 function checkAxis(path: string, leaf: Tensor, axis: number): void {
   if (!Number.isInteger(axis) || axis < 0 || axis >= leaf.rank) {
-    throw new ArgumentError(`gather: axis must be an integer in [0, ${leaf.rank}) for leaf ${path || '(the tree)'} of shape ${formatShape(leaf.shape)}, got ${axis}`);
+    throw new ArgumentError(
+      `gather: axis must be an integer in [0, ${leaf.rank}) for leaf ${path || '(the tree)'} of shape ${formatShape(leaf.shape)}, got ${axis}`,
+    );
   }
 }
 
@@ -176,8 +178,7 @@ export class SharedThread implements Thread {
     const base = this.cursor;
     const need = base + this.threads * stride;
     this.ensureCapacity(need);
-    const viewsOf = (t: number): TensorData[] =>
-      leaves.map(([, leaf], j) => viewOf(leaf.dtype, this.memory.data, base + t * stride + offsets[j]!, leaf.size));
+    const viewsOf = (t: number): TensorData[] => leaves.map(([, leaf], j) => viewOf(leaf.dtype, this.memory.data, base + t * stride + offsets[j]!, leaf.size));
     viewsOf(this.index).forEach((view, j) => view.set(leaves[j]![1].dataSync() as never));
     const hash = layoutHash(op, leaves, extra);
     // the next collective writes the other slot: a thread may start it while another still reads this one's

@@ -84,7 +84,9 @@ function withCacheSize<F extends object>(step: F, count: () => number): F & { re
  * ```
  */
 export function trainingStep<P, S, A extends unknown[], Aux>(
-  parts: TrainingStepParts<P, S, A, Aux>, thread: Thread = new SoloThread(), options: TrainingStepOptions = {},
+  parts: TrainingStepParts<P, S, A, Aux>,
+  thread: Thread = new SoloThread(),
+  options: TrainingStepOptions = {},
 ): TrainingStep<P, S, A, Aux> {
   if (parts === null || typeof parts !== 'object' || typeof parts.gradients !== 'function' || typeof parts.update !== 'function') {
     throw new ArgumentError('trainingStep: parts must be { gradients, update }, two functions');

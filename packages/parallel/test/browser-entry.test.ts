@@ -26,12 +26,14 @@ describe('dataParallel (browser entry)', () => {
     );
   });
 
-  it('refuses to block a page\'s main thread', async () => {
+  it("refuses to block a page's main thread", async () => {
     const scope = globalThis as { crossOriginIsolated?: boolean; document?: unknown };
     scope.crossOriginIsolated = true;
     scope.document = {};
     try {
-      await expect(browserDataParallel(regression, { threads: 2, setup: setup() })).rejects.toThrow(/Atomics.wait, which a page's main thread may not do; call dataParallel from a Worker/);
+      await expect(browserDataParallel(regression, { threads: 2, setup: setup() })).rejects.toThrow(
+        /Atomics.wait, which a page's main thread may not do; call dataParallel from a Worker/,
+      );
     } finally {
       delete scope.crossOriginIsolated;
       delete scope.document;

@@ -51,8 +51,11 @@ describe('dataParallel (worker_threads)', () => {
     expect(a.w2).toEqual(b.w2);
   });
 
-  it('computes the one-thread step: the mean of the shards\' gradients is the batch gradient (float64 to 1e-12, float32 to 1e-5)', async () => {
-    for (const [dtype, tolerance] of [['float64', 1e-12], ['float32', 1e-5]] as const) {
+  it("computes the one-thread step: the mean of the shards' gradients is the batch gradient (float64 to 1e-12, float32 to 1e-5)", async () => {
+    for (const [dtype, tolerance] of [
+      ['float64', 1e-12],
+      ['float32', 1e-5],
+    ] as const) {
       const setup = setupOf(dtype);
       const one = await run(1, setup);
       for (const threads of [2, 3]) {
@@ -99,7 +102,7 @@ describe('dataParallel (worker_threads)', () => {
     }
   });
 
-  it('the calling thread\'s error fails the step as it is and stops the workers', async () => {
+  it("the calling thread's error fails the step as it is and stops the workers", async () => {
     const pool = await dataParallel(regression, { threads: 3, setup: setupOf('float32', { failStep: { thread: 0, step: 1 } }) });
     pool.step(0);
     expect(() => pool.step(1)).toThrow(new TypeError('thread 0 broke at step 1 (as asked)'));
@@ -122,8 +125,12 @@ describe('dataParallel (worker_threads)', () => {
   });
 
   it('checks its arguments', async () => {
-    await expect(dataParallel(regression, { threads: 0, setup: setupOf('float32') })).rejects.toThrow('dataParallel: threads must be a positive integer, got 0');
-    await expect(dataParallel({} as typeof regression, { threads: 2, setup: setupOf('float32') })).rejects.toThrow(/replica must be a value made by defineReplica/);
+    await expect(dataParallel(regression, { threads: 0, setup: setupOf('float32') })).rejects.toThrow(
+      'dataParallel: threads must be a positive integer, got 0',
+    );
+    await expect(dataParallel({} as typeof regression, { threads: 2, setup: setupOf('float32') })).rejects.toThrow(
+      /replica must be a value made by defineReplica/,
+    );
     expect(() => defineReplica('train.ts', 'x', () => () => 0)).toThrow(/module must be the defining module's URL/);
     const pool = await dataParallel(regression, { threads: 2, setup: setupOf('float32') });
     expect(() => pool.step('x'.repeat(70_000) as unknown as number)).toThrow(/a step's input is 70002 bytes as JSON, more than 65536/);

@@ -6,8 +6,23 @@
  * dispatches and flushes once, so a whole training step is one queue submission.
  */
 import {
-  ArgumentError, DTypeError, InternalError, type AbstractValue, type AttrsOf, type Backend, type BackendProgram, type DType, type ElementwiseName, type FusedInstruction,
-  type FusedProgram, type FusedRun, type Graph, type KernelName, type KernelRun, type SparseVjpName, type TensorData,
+  ArgumentError,
+  DTypeError,
+  InternalError,
+  type AbstractValue,
+  type AttrsOf,
+  type Backend,
+  type BackendProgram,
+  type DType,
+  type ElementwiseName,
+  type FusedInstruction,
+  type FusedProgram,
+  type FusedRun,
+  type Graph,
+  type KernelName,
+  type KernelRun,
+  type SparseVjpName,
+  type TensorData,
 } from '@tapestry/core';
 import { GpuProgram } from './program.js';
 import { BufferPool, GpuStorage, type GpuDType } from './storage.js';
@@ -16,7 +31,15 @@ import { broadcastReads, fusedKernel, type InputRead, type OutputWrite } from '.
 import { argmaxKernel, reduceKernel, reduceManyKernel, type ReduceOp } from './wgsl/reduce.js';
 import { matmulKernel } from './wgsl/matmul.js';
 import {
-  broadcastKernel, concatKernel, copyKernel, gatherKernel, oneHotKernel, padKernel, scatterAddKernel, sliceKernel, transposeKernel,
+  broadcastKernel,
+  concatKernel,
+  copyKernel,
+  gatherKernel,
+  oneHotKernel,
+  padKernel,
+  scatterAddKernel,
+  sliceKernel,
+  transposeKernel,
 } from './wgsl/layout.js';
 import { deriveKeyKernel, randomKernel } from './wgsl/random.js';
 import { accumulateGatherKernel, accumulateKernel, accumulateSliceKernel } from './wgsl/accumulate.js';
@@ -42,12 +65,27 @@ export interface GpuStats {
 }
 
 const UNARY = new Set<string>([
-  'neg', 'exp', 'expm1', 'log', 'log1p', 'sqrt', 'abs', 'square', 'sign', 'cos', 'sin', 'floor', 'tanh', 'sigmoid', 'relu', 'leakyRelu', 'elu',
-  'softplus', 'isFinite',
+  'neg',
+  'exp',
+  'expm1',
+  'log',
+  'log1p',
+  'sqrt',
+  'abs',
+  'square',
+  'sign',
+  'cos',
+  'sin',
+  'floor',
+  'tanh',
+  'sigmoid',
+  'relu',
+  'leakyRelu',
+  'elu',
+  'softplus',
+  'isFinite',
 ]);
-const BINARY = new Set<string>([
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'greater', 'less', 'equal', 'greaterEqual', 'lessEqual', 'notEqual',
-]);
+const BINARY = new Set<string>(['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'greater', 'less', 'equal', 'greaterEqual', 'lessEqual', 'notEqual']);
 
 /** The typed array that holds a read of `dtype`. */
 export type GpuTypedArray = Float32Array | Int32Array;
@@ -158,7 +196,6 @@ export class WebGpuBackend implements Backend {
     return op === 'reshape';
   }
 
-
   /**
    * `acc += ct` in place on the GPU (core's autodiff engine accumulating a cotangent into storage it owns):
    * one dispatch, no allocation and no read back to the CPU.
@@ -175,7 +212,12 @@ export class WebGpuBackend implements Backend {
    * order, so the sums are the CPU's bit for bit). Nothing is read back and no zero cotangent is built.
    */
   accumulateSparse<P extends SparseVjpName>(
-    op: P, acc: unknown, ct: unknown, inputs: readonly AbstractValue[], inputStorage: readonly unknown[], attrs: AttrsOf<P>,
+    op: P,
+    acc: unknown,
+    ct: unknown,
+    inputs: readonly AbstractValue[],
+    inputStorage: readonly unknown[],
+    attrs: AttrsOf<P>,
   ): boolean {
     const x = inputs[0]!;
     const dtype = gpuDType(x.dtype, 'accumulateSparse');
@@ -303,7 +345,12 @@ export class WebGpuBackend implements Backend {
     );
     const valueOf = (m: number, outs: readonly unknown[]): unknown => (outIndex[m]! >= 0 ? outs[outIndex[m]!] : temps[m]);
     return (ins, outs) => {
-      instructions.forEach((m, i) => runs[i]!(m.operands.map((k) => (k >= 0 ? ins[k] : valueOf(-k - 1, outs))), [valueOf(i, outs)]));
+      instructions.forEach((m, i) =>
+        runs[i]!(
+          m.operands.map((k) => (k >= 0 ? ins[k] : valueOf(-k - 1, outs))),
+          [valueOf(i, outs)],
+        ),
+      );
     };
   }
 
@@ -314,7 +361,11 @@ export class WebGpuBackend implements Backend {
    * distinct output buffers.
    */
   planFusedReads(
-    instructions: readonly FusedInstruction[], buffers: readonly DType[], reads: readonly InputRead[], shape: readonly number[], writes?: readonly OutputWrite[],
+    instructions: readonly FusedInstruction[],
+    buffers: readonly DType[],
+    reads: readonly InputRead[],
+    shape: readonly number[],
+    writes?: readonly OutputWrite[],
   ): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
     for (const ins of instructions) gpuDType(ins.dtype, ins.op);
     const spec = fusedKernel(instructions, buffers, reads, shape, writes);
@@ -329,7 +380,12 @@ export class WebGpuBackend implements Backend {
    * One kernel for `count` reductions of the same kind, each of its own input of type `input` (over the sorted
    * `axes`, short enough for one thread per output): reduction b's results are rows b of the output buffer.
    */
-  planReduceMany(op: ReduceOp, count: number, input: AbstractValue, axes: readonly number[]): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
+  planReduceMany(
+    op: ReduceOp,
+    count: number,
+    input: AbstractValue,
+    axes: readonly number[],
+  ): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
     const spec = reduceManyKernel(op, count, input.shape, axes, gpuDType(input.dtype, op));
     if (spec.bindings > this.maxBindings) {
       throw new ArgumentError(`webgpu: ${count} batched reductions bind ${spec.bindings} buffers, more than this device's ${this.maxBindings}`);
@@ -345,10 +401,19 @@ export class WebGpuBackend implements Backend {
       const program: FusedInstruction[] = [
         { op: op as ElementwiseName, attrs: attrs as AttrsOf<ElementwiseName>, dtype: output.dtype, operands: inputs.map((_, k) => k), stored: true },
       ];
-      return one(fusedKernel(program, inputs.map((v) => v.dtype), broadcastReads(inputs, output.shape), output.shape));
+      return one(
+        fusedKernel(
+          program,
+          inputs.map((v) => v.dtype),
+          broadcastReads(inputs, output.shape),
+          output.shape,
+        ),
+      );
     }
     switch (op) {
-      case 'sum': case 'max': case 'min':
+      case 'sum':
+      case 'max':
+      case 'min':
         return one(reduceKernel(op, x.shape, a.axes as readonly number[], x.dtype));
       case 'argmax':
         return one(argmaxKernel(x.shape, a.axis as number, x.dtype));
@@ -372,7 +437,10 @@ export class WebGpuBackend implements Backend {
         const out: { spec: KernelSpec; inputs: number[] }[] = [];
         let column = 0;
         for (let first = 0; first < inputs.length; first += per) {
-          const which = inputs.map((_, k) => k).slice(first, first + per).filter((k) => sizeOf(inputs[k]!.shape) > 0);
+          const which = inputs
+            .map((_, k) => k)
+            .slice(first, first + per)
+            .filter((k) => sizeOf(inputs[k]!.shape) > 0);
           if (which.length === 0) continue;
           const shapes = which.map((k) => inputs[k]!.shape);
           out.push({ spec: concatKernel(shapes, axis, output.shape, column, x.dtype), inputs: which });
@@ -416,7 +484,7 @@ export class WebGpuBackend implements Backend {
       for (const s of outs) buffers[k++] = s.buffer;
       for (let j = spec.inputs; j < k; j++) {
         for (let i = 0; i < spec.inputs; i++) {
-          if (buffers[i] === buffers[j]) throw new InternalError('webgpu: a kernel\'s output storage is also one of its inputs; give it its own storage');
+          if (buffers[i] === buffers[j]) throw new InternalError("webgpu: a kernel's output storage is also one of its inputs; give it its own storage");
         }
       }
       let group = cache.find((c) => c.buffers.every((b, j) => b === buffers[j]))?.group;
@@ -449,7 +517,10 @@ export class WebGpuBackend implements Backend {
     let p = this.pipelines.get(key);
     if (p === undefined) {
       const module = this.device.createShaderModule({ code: spec.code });
-      p = this.device.createComputePipeline({ layout: this.device.createPipelineLayout({ bindGroupLayouts: [this.layout(spec)] }), compute: { module, entryPoint: 'main' } });
+      p = this.device.createComputePipeline({
+        layout: this.device.createPipelineLayout({ bindGroupLayouts: [this.layout(spec)] }),
+        compute: { module, entryPoint: 'main' },
+      });
       this.pipelines.set(key, p);
       this.stats.pipelines++;
     }

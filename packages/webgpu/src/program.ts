@@ -16,7 +16,17 @@
  * An LSTM layer's time step is then four kernels: two matmuls, the gate kernel and the gate-gradient kernel.
  */
 import {
-  findFusionGroups, Graph, InternalError, PRIMITIVES, ShapeError, Tensor, type AbstractValue, type AttrsOf, type DType, type ElementwiseName, type FusedInstruction,
+  findFusionGroups,
+  Graph,
+  InternalError,
+  PRIMITIVES,
+  ShapeError,
+  Tensor,
+  type AbstractValue,
+  type AttrsOf,
+  type DType,
+  type ElementwiseName,
+  type FusedInstruction,
   type GraphNode,
   type KernelName,
 } from '@tapestry/core';
@@ -92,7 +102,11 @@ export class GpuProgram {
   private calls = 0;
 
   /** Plans `graph` on `backend` (see {@link compileGraph}). */
-  constructor(private readonly backend: WebGpuBackend, graph: Graph, options: CompileGraphOptions = {}) {
+  constructor(
+    private readonly backend: WebGpuBackend,
+    graph: Graph,
+    options: CompileGraphOptions = {},
+  ) {
     if (options.float64 === 'float32') graph = demoteFloat64(graph);
     this.graph = graph;
     const nodes = graph.nodes;
@@ -144,10 +158,12 @@ export class GpuProgram {
       if (fold) {
         // where a value is first needed by a kernel: through views and inlined nodes to the kernels reading
         // them, and a fusion group's member where its group runs (at its last member)
-        const firstUse = (id: number): number => Math.min(...readers[id]!.map((r) => (foldable[r] || this.inlined.has(r) ? firstUse(r) : (groupLast.get(r) ?? r))));
+        const firstUse = (id: number): number =>
+          Math.min(...readers[id]!.map((r) => (foldable[r] || this.inlined.has(r) ? firstUse(r) : (groupLast.get(r) ?? r))));
         const open = new Map<string, { members: number[]; firstReader: number }>();
         for (const n of nodes) {
-          if (n.op !== 'sum' || isOutput.has(n.id) || readers[n.id]!.length === 0 || !readers[n.id]!.every((r) => elementwise(nodes[r]!) || foldable[r]!)) continue;
+          if (n.op !== 'sum' || isOutput.has(n.id) || readers[n.id]!.length === 0 || !readers[n.id]!.every((r) => elementwise(nodes[r]!) || foldable[r]!))
+            continue;
           const x = nodes[n.inputs[0]!]!;
           const { axes, keepDims } = n.attrs as AttrsOf<'sum'>;
           if (!reducesPerThread(sizeOf(axes.map((a) => x.shape[a]!))) || sizeOf(n.shape) === 0) continue;
@@ -180,7 +196,14 @@ export class GpuProgram {
       // a reshape left as a node shares its source's buffer (storage is row-major and contiguous)
       this.root = Int32Array.from(nodes.map((n) => n.id));
       for (const n of nodes) {
-        if (fold && n.op === 'reshape' && this.views[n.id] === null && !isOutput.has(n.id) && this.views[n.inputs[0]!] === null && !this.inlined.has(n.inputs[0]!)) {
+        if (
+          fold &&
+          n.op === 'reshape' &&
+          this.views[n.id] === null &&
+          !isOutput.has(n.id) &&
+          this.views[n.inputs[0]!] === null &&
+          !this.inlined.has(n.inputs[0]!)
+        ) {
           this.root[n.id] = this.root[n.inputs[0]!]!;
         }
       }
@@ -191,7 +214,8 @@ export class GpuProgram {
       for (const n of nodes) {
         if (!fold || n.op !== 'concat' || kept.has(n.id)) continue;
         const parts = n.inputs;
-        if (!parts.every((q, k) => elementwise(nodes[q]!) && !isOutput.has(q) && !this.inlined.has(q) && readers[q]!.length === 1 && parts.indexOf(q) === k)) continue;
+        if (!parts.every((q, k) => elementwise(nodes[q]!) && !isOutput.has(q) && !this.inlined.has(q) && readers[q]!.length === 1 && parts.indexOf(q) === k))
+          continue;
         const axis = (n.attrs as AttrsOf<'concat'>).axis;
         const strides = stridesOf(n.shape);
         let start = 0;
@@ -230,7 +254,8 @@ export class GpuProgram {
 
     // buffers: constants uploaded once; results in their own cycling sets; the rest from a free list after
     // the last unit that reads them (through a view or a shared buffer too)
-    const written = (u: Unit): readonly number[] => (u.kind === 'group' ? plans.get(u)!.targets : u.kind === 'rows' ? [u.members[u.members.length - 1]!] : [u.id]);
+    const written = (u: Unit): readonly number[] =>
+      u.kind === 'group' ? plans.get(u)!.targets : u.kind === 'rows' ? [u.members[u.members.length - 1]!] : [u.id];
     const sourcesRead = (u: Unit): readonly number[] => {
       if (u.kind === 'group') return plans.get(u)!.sources;
       return (u.kind === 'rows' ? u.members.map((m) => nodes[m]!.inputs[0]!) : nodes[u.id]!.inputs).map((i) => this.source(i));
@@ -253,10 +278,11 @@ export class GpuProgram {
     // a concat written in parts is allocated by the first unit that writes a part, released once
     const allocated = new Set<number>();
     units.forEach((u) => {
-      for (const id of written(u)) if (!isOutput.has(id) && lastUse[id]! >= 0 && !allocated.has(id)) {
-        allocated.add(id);
-        releasedAt[lastUse[id]!]!.push(id);
-      }
+      for (const id of written(u))
+        if (!isOutput.has(id) && lastUse[id]! >= 0 && !allocated.has(id)) {
+          allocated.add(id);
+          releasedAt[lastUse[id]!]!.push(id);
+        }
     });
     allocated.clear();
     units.forEach((u, k) => {
@@ -274,10 +300,12 @@ export class GpuProgram {
       }
     });
     for (let s = 0; s < RESULT_SETS; s++) {
-      this.resultSets.push(this.outputIds.map((id) => {
-        const n = nodes[id]!;
-        return n.op === 'input' || n.op === 'const' ? (null as unknown as GpuStorage) : backend.allocate(n.dtype, Math.max(1, sizeOf(n.shape)));
-      }));
+      this.resultSets.push(
+        this.outputIds.map((id) => {
+          const n = nodes[id]!;
+          return n.op === 'input' || n.op === 'const' ? (null as unknown as GpuStorage) : backend.allocate(n.dtype, Math.max(1, sizeOf(n.shape)));
+        }),
+      );
     }
 
     for (const u of units) {
@@ -472,19 +500,25 @@ export class GpuProgram {
         if (at === null) throw new Unaddressable(x);
         if (this.inlined.has(x)) {
           // each input broadcast to x's shape, read at the same coordinates
-          ref = instruction(n, n.inputs.map((j) => {
-            const js = nodes[j]!.shape;
-            const offset = n.shape.length - js.length;
-            const own = stridesOf(js);
-            let b = 0;
-            const st = new Array<number>(shape.length).fill(0);
-            js.forEach((d, k) => {
-              if (d === 1) return;
-              b += own[k]! * at.offset[k + offset]!;
-              at.axis.forEach((a, g) => { if (a === k + offset) st[g] = own[k]!; });
-            });
-            return operand(j, b, st, x);
-          }), false);
+          ref = instruction(
+            n,
+            n.inputs.map((j) => {
+              const js = nodes[j]!.shape;
+              const offset = n.shape.length - js.length;
+              const own = stridesOf(js);
+              let b = 0;
+              const st = new Array<number>(shape.length).fill(0);
+              js.forEach((d, k) => {
+                if (d === 1) return;
+                b += own[k]! * at.offset[k + offset]!;
+                at.axis.forEach((a, g) => {
+                  if (a === k + offset) st[g] = own[k]!;
+                });
+              });
+              return operand(j, b, st, x);
+            }),
+            false,
+          );
         } else {
           const view = this.views[x]!;
           let b = view.base;
@@ -552,7 +586,12 @@ export class GpuProgram {
 
   private nodeStep(n: GraphNode): Step {
     const nodes = this.graph.nodes;
-    const run = this.backend.plan(n.op as KernelName, n.inputs.map((i) => abstract(nodes[i]!)), abstract(n), n.attrs as never);
+    const run = this.backend.plan(
+      n.op as KernelName,
+      n.inputs.map((i) => abstract(nodes[i]!)),
+      abstract(n),
+      n.attrs as never,
+    );
     const sources = n.inputs.map((i) => this.source(i));
     const ins: GpuStorage[] = new Array(n.inputs.length);
     return (values) => {
@@ -599,7 +638,12 @@ class Unaddressable extends Error {
  * where that is an axis-to-axis map: `offset` is the coordinate of `base`, and group axis g moves `shape`'s
  * axis `axis[g]` (-1: none, a broadcast). Null where the strides do not step single axes within bounds.
  */
-function coordinates(base: number, strides: readonly number[], shape: readonly number[], group: readonly number[]): { offset: number[]; axis: number[] } | null {
+function coordinates(
+  base: number,
+  strides: readonly number[],
+  shape: readonly number[],
+  group: readonly number[],
+): { offset: number[]; axis: number[] } | null {
   const own = stridesOf(shape);
   const offset = shape.map((d, a) => Math.floor(base / own[a]!) % d);
   if (base >= sizeOf(shape) || offset.reduce((t, o, a) => t + o * own[a]!, 0) !== base) return null;

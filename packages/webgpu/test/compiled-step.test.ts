@@ -30,7 +30,7 @@ describe.skipIf(backend === null)('webgpu gradient accumulation', () => {
     expect(mismatch(await gpu.read(a), core.add(acc, ct), 0, 0)).toBeNull();
   });
 
-  it('accumulateSparse adds a slice\'s block and scatter-adds gathered rows (repeated indices) in place, exactly', async () => {
+  it("accumulateSparse adds a slice's block and scatter-adds gathered rows (repeated indices) in place, exactly", async () => {
     const x = values([4, 6, 3], 3);
     const acc = values([4, 6, 3], 4);
     const ct = values([2, 3, 3], 5);
@@ -56,7 +56,7 @@ describe.skipIf(backend === null)('webgpu gradient accumulation', () => {
     expect(mismatch(await gpu.read(b), new Tensor(cpuAcc, [4, 6, 3], 'float32'), 0, 0)).toBeNull();
   });
 
-  it('grad of an embedding and a time slice on the GPU (the engine\'s in-place path) matches the CPU', async () => {
+  it("grad of an embedding and a time slice on the GPU (the engine's in-place path) matches the CPU", async () => {
     const table = values([9, 4], 7);
     const ids = tensor(Int32Array.of(1, 3, 1, 8, 0, 3), { shape: [6] });
     const f = (w: Tensor, i: Tensor) => {
@@ -98,8 +98,14 @@ function charStep(vocab: number, dim: number, hidden: number, batch: number, ste
     const { updates, state } = optimizer.update(grads, s as never, p);
     return [value, applyUpdates(p, updates), state];
   };
-  const ids = tensor(Int32Array.from({ length: batch * steps }, (_, i) => (i * 7 + (i >> 3)) % vocab), { shape: [batch, steps] });
-  const targets = tensor(Int32Array.from({ length: batch * steps }, (_, i) => (i * 7 + 3) % vocab), { shape: [batch, steps] });
+  const ids = tensor(
+    Int32Array.from({ length: batch * steps }, (_, i) => (i * 7 + (i >> 3)) % vocab),
+    { shape: [batch, steps] },
+  );
+  const targets = tensor(
+    Int32Array.from({ length: batch * steps }, (_, i) => (i * 7 + 3) % vocab),
+    { shape: [batch, steps] },
+  );
   return { step, params, optState: optimizer.init(params), ids, targets };
 }
 
@@ -118,7 +124,9 @@ describe.skipIf(backend === null)('a compiled char-RNN training step on the GPU'
 
   /** Runs `program` for three steps from the model's start; returns the losses and the final state, read back. */
   const train = async (program: GpuProgram, m: ReturnType<typeof charStep>): Promise<(Float32Array | Int32Array)[]> => {
-    let state: GpuStorage[] = treeLeaves([m.params, m.optState]).filter((l): l is Tensor => l instanceof Tensor).map(upload);
+    let state: GpuStorage[] = treeLeaves([m.params, m.optState])
+      .filter((l): l is Tensor => l instanceof Tensor)
+      .map(upload);
     const losses: number[] = [];
     for (let s = 0; s < 3; s++) {
       const before = { ...gpu.stats };
@@ -133,7 +141,7 @@ describe.skipIf(backend === null)('a compiled char-RNN training step on the GPU'
     return [Float32Array.from(losses), ...(await Promise.all(state.map((s) => gpu.read(s))))];
   };
 
-  it('folding layout ops into kernels changes the dispatch count, not one bit of three steps\' results', async () => {
+  it("folding layout ops into kernels changes the dispatch count, not one bit of three steps' results", async () => {
     const m = charStep(7, 4, 8, 2, 6);
     const graph = optimize(trace(m.step, m.params, m.optState, m.ids, m.targets));
     const folded = compileGraph(gpu, graph, { float64: 'float32' });
@@ -145,14 +153,14 @@ describe.skipIf(backend === null)('a compiled char-RNN training step on the GPU'
     a.forEach((x, k) => expect(Array.from(x)).toEqual(Array.from(b[k]!)));
   });
 
-  it('at W7\'s length (T = 64, two layers) is one submission per step within the dispatch bound, and trains as on the CPU', async () => {
+  it("at W7's length (T = 64, two layers) is one submission per step within the dispatch bound, and trains as on the CPU", async () => {
     const m = charStep(7, 4, 8, 2, 64);
     const program = compileGraph(gpu, optimize(trace(m.step, m.params, m.optState, m.ids, m.targets)), { float64: 'float32' });
     expect(program.dispatchesPerCall).toBeLessThanOrEqual(W7_DISPATCH_BOUND);
     // no layout op is a kernel; the 128 per-step bias-gradient sums are batched
     const by = program.dispatchesByKernel;
     expect([by.slice, by.reshape, by.broadcastTo]).toEqual([undefined, undefined, undefined]);
-    expect(by.sum!).toBeLessThan(2 * 64 / 2);
+    expect(by.sum!).toBeLessThan((2 * 64) / 2);
     const [losses] = await train(program, m);
     // against the CPU (float32, with Adam's bookkeeping in float64 there): the loss of three steps, within
     // float32 summation-order error (relative 1e-4 is hundreds of ulps of slack for sums of 128 terms)

@@ -13,8 +13,7 @@ const backend = await backendOrSkip('core-backend');
 
 describe.skipIf(backend === null)('webgpu as a core backend', () => {
   const gpu = backend!;
-  const loss = (p: { w: Tensor; b: Tensor }, x: Tensor, y: Tensor) =>
-    core.mean(core.square(core.sub(core.tanh(core.add(core.matmul(x, p.w), p.b)), y)));
+  const loss = (p: { w: Tensor; b: Tensor }, x: Tensor, y: Tensor) => core.mean(core.square(core.sub(core.tanh(core.add(core.matmul(x, p.w), p.b)), y)));
   const params = { w: values([5, 3], 1), b: values([3], 2) };
   const x = values([8, 5], 3);
   const y = values([8, 3], 4, -1, 1);
@@ -106,7 +105,10 @@ describe.skipIf(backend === null)('webgpu as a core backend', () => {
     }
     const run = gpu.planFused({ instructions, inputs: xs.map((x) => ({ shape: x.shape, dtype: x.dtype })), shape: [3, 4] });
     const out = gpu.allocate('float32', 12);
-    run(xs.map((x) => gpu.fromHost(x.dataSync())), [out]);
+    run(
+      xs.map((x) => gpu.fromHost(x.dataSync())),
+      [out],
+    );
     let want = xs[0]!;
     for (let k = 1; k + 1 < n; k += 2) want = core.add(want, core.mul(xs[k]!, xs[k + 1]!));
     expect(mismatch(await gpu.read(out), want, 1e-6, 1e-6)).toBeNull();

@@ -51,10 +51,18 @@ const UNARY: UnaryCase[] = [
 ];
 
 const BINARY: [string, (a: Tensor, b: Tensor) => Tensor, number, boolean][] = [
-  ['add', core.add, 0, true], ['sub', core.sub, 0, true], ['mul', core.mul, 0, true], ['div', core.div, 3 * ULP, false],
-  ['maximum', core.maximum, 0, true], ['minimum', core.minimum, 0, true],
-  ['greater', core.greater, 0, true], ['less', core.less, 0, true], ['equal', core.equal, 0, true],
-  ['greaterEqual', core.greaterEqual, 0, true], ['lessEqual', core.lessEqual, 0, true], ['notEqual', core.notEqual, 0, true],
+  ['add', core.add, 0, true],
+  ['sub', core.sub, 0, true],
+  ['mul', core.mul, 0, true],
+  ['div', core.div, 3 * ULP, false],
+  ['maximum', core.maximum, 0, true],
+  ['minimum', core.minimum, 0, true],
+  ['greater', core.greater, 0, true],
+  ['less', core.less, 0, true],
+  ['equal', core.equal, 0, true],
+  ['greaterEqual', core.greaterEqual, 0, true],
+  ['lessEqual', core.lessEqual, 0, true],
+  ['notEqual', core.notEqual, 0, true],
 ];
 
 describe.skipIf(backend === null)('webgpu elementwise kernels', () => {
@@ -108,7 +116,12 @@ describe.skipIf(backend === null)('webgpu elementwise kernels', () => {
   it('maximum, minimum and notEqual treat NaN as the CPU does', async () => {
     const a = tensor([NaN, 1, NaN, -Infinity]);
     const b = tensor([1, NaN, NaN, Infinity]);
-    for (const [op, cpu] of [['maximum', core.maximum], ['minimum', core.minimum], ['notEqual', core.notEqual], ['equal', core.equal]] as const) {
+    for (const [op, cpu] of [
+      ['maximum', core.maximum],
+      ['minimum', core.minimum],
+      ['notEqual', core.notEqual],
+      ['equal', core.equal],
+    ] as const) {
       const want = cpu(a, b);
       expect(mismatch(await runOnGpu(gpu, op, [a, b], want, undefined), want, 0, 0), op).toBeNull();
     }
@@ -132,7 +145,9 @@ describe.skipIf(backend === null)('webgpu elementwise kernels', () => {
 
   it('where broadcasts three ways and cast truncates toward zero', async () => {
     await fc.assert(
-      fc.asyncProperty(shapeArb(0, 3, 4).chain((out) => fc.tuple(broadcastableTo(out), broadcastableTo(out), broadcastableTo(out))), fc.integer({ min: 0, max: 1000 }),
+      fc.asyncProperty(
+        shapeArb(0, 3, 4).chain((out) => fc.tuple(broadcastableTo(out), broadcastableTo(out), broadcastableTo(out))),
+        fc.integer({ min: 0, max: 1000 }),
         async ([sc, sa, sb], seed) => {
           const c = core.greater(values(sc, seed), 0);
           const a = values(sa, seed + 1);
@@ -144,7 +159,8 @@ describe.skipIf(backend === null)('webgpu elementwise kernels', () => {
           expect(mismatch(await runOnGpu(gpu, 'cast', [x], toInt, { dtype: 'int32' }), toInt, 0, 0)).toBeNull();
           const back = core.cast(toInt, 'float32');
           expect(mismatch(await runOnGpu(gpu, 'cast', [toInt], back, { dtype: 'float32' }), back, 0, 0)).toBeNull();
-        }),
+        },
+      ),
       { numRuns: RUNS },
     );
   });

@@ -36,11 +36,20 @@ export async function backendOrSkip(file: string): Promise<WebGpuBackend | null>
 
 /** Runs primitive `op` on the GPU over CPU tensors `inputs`; `like` is the CPU result whose shape/dtype it must have. */
 export async function runOnGpu<P extends KernelName>(
-  backend: WebGpuBackend, op: P, inputs: readonly Tensor[], like: Tensor, attrs: AttrsOf<P>,
+  backend: WebGpuBackend,
+  op: P,
+  inputs: readonly Tensor[],
+  like: Tensor,
+  attrs: AttrsOf<P>,
 ): Promise<Float32Array | Int32Array> {
   const storages = inputs.map((t) => backend.upload(t.dataSync()));
   const t0 = performance.now();
-  const run = backend.plan(op, inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })), { shape: like.shape, dtype: like.dtype }, attrs);
+  const run = backend.plan(
+    op,
+    inputs.map((t) => ({ shape: t.shape, dtype: t.dtype })),
+    { shape: like.shape, dtype: like.dtype },
+    attrs,
+  );
   const out = backend.allocate(like.dtype, like.size);
   run(storages, out);
   const t1 = performance.now();

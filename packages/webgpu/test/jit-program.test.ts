@@ -42,7 +42,7 @@ describe.skipIf(backend === null)('jit on webgpu runs the package compiler', () 
     expect(mismatch(got.w.dataSync(), want.w, 1e-5, 1e-6)).toBeNull();
   });
 
-  it('results are the caller\'s: a later call leaves them as they were', async () => {
+  it("results are the caller's: a later call leaves them as they were", async () => {
     const jitted = core.jit(step);
     const [gw, gx] = devicePut([w, x], gpu);
     const first = jitted(gw!, gx!);

@@ -21,8 +21,18 @@ describe.skipIf(backend === null)('webgpu layout and indexing kernels', () => {
 
   it('reshape, transpose and broadcastTo match the CPU exactly', async () => {
     await fc.assert(
-      fc.asyncProperty(shapeArb(1, 4, 4).chain((s) => fc.tuple(fc.constant(s), fc.shuffledSubarray(s.map((_, i) => i), { minLength: s.length, maxLength: s.length }))),
-        fc.integer({ min: 0, max: 999 }), async ([shape, perm], seed) => {
+      fc.asyncProperty(
+        shapeArb(1, 4, 4).chain((s) =>
+          fc.tuple(
+            fc.constant(s),
+            fc.shuffledSubarray(
+              s.map((_, i) => i),
+              { minLength: s.length, maxLength: s.length },
+            ),
+          ),
+        ),
+        fc.integer({ min: 0, max: 999 }),
+        async ([shape, perm], seed) => {
           const x = values(shape, seed);
           const t = core.transpose(x, perm);
           expect(mismatch(await runOnGpu(gpu, 'transpose', [x], t, { perm }), t, 0, 0)).toBeNull();
@@ -30,18 +40,31 @@ describe.skipIf(backend === null)('webgpu layout and indexing kernels', () => {
           expect(mismatch(await runOnGpu(gpu, 'reshape', [x], r, { shape: [x.size] }), r, 0, 0)).toBeNull();
           // every other axis cut to size 1, then broadcast back with a new leading axis
           const target = [2, ...shape];
-          const small = core.slice(x, shape.map(() => 0), shape.map((d, i) => (i % 2 === 1 ? 1 : d)));
+          const small = core.slice(
+            x,
+            shape.map(() => 0),
+            shape.map((d, i) => (i % 2 === 1 ? 1 : d)),
+          );
           const b = core.broadcastTo(small, target);
           expect(mismatch(await runOnGpu(gpu, 'broadcastTo', [small], b, { shape: target }), b, 0, 0)).toBeNull();
-        }),
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it('slice and pad (its transpose) match the CPU exactly, int32 too', async () => {
     await fc.assert(
-      fc.asyncProperty(shapeArb(1, 4, 5).chain((s) => fc.tuple(fc.constant(s), fc.tuple(...s.map((d) => fc.integer({ min: 0, max: d - 1 }).chain((b) => fc.tuple(fc.constant(b), fc.integer({ min: 0, max: d - b }))))))),
-        fc.integer({ min: 0, max: 999 }), fc.boolean(), async ([shape, spans], seed, int) => {
+      fc.asyncProperty(
+        shapeArb(1, 4, 5).chain((s) =>
+          fc.tuple(
+            fc.constant(s),
+            fc.tuple(...s.map((d) => fc.integer({ min: 0, max: d - 1 }).chain((b) => fc.tuple(fc.constant(b), fc.integer({ min: 0, max: d - b }))))),
+          ),
+        ),
+        fc.integer({ min: 0, max: 999 }),
+        fc.boolean(),
+        async ([shape, spans], seed, int) => {
           const x = values(shape, seed, -9, 9, int ? 'int32' : 'float32');
           const begin = spans.map(([b]) => b);
           const size = spans.map(([, s]) => s);
@@ -52,7 +75,8 @@ describe.skipIf(backend === null)('webgpu layout and indexing kernels', () => {
           const w = values(size, seed + 1);
           const padded = core.grad((z: Tensor) => core.sum(core.mul(core.slice(z, begin, size), w)))(values(shape, seed + 2));
           expect(mismatch(await runOnGpu(gpu, 'pad', [w], padded, { begin, shape }), padded, 0, 0)).toBeNull();
-        }),
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -64,21 +88,33 @@ describe.skipIf(backend === null)('webgpu layout and indexing kernels', () => {
     expect(mismatch(await runOnGpu(gpu, 'concat', parts, want, { axis: 1 }), want, 0, 0)).toBeNull();
     expect(gpu.stats.dispatches - before).toBe(Math.ceil(20 / (gpu.maxBindings - 1)));
     await fc.assert(
-      fc.asyncProperty(shapeArb(1, 3, 4).chain((s) => fc.tuple(fc.constant(s), fc.integer({ min: 0, max: s.length - 1 }), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 2, maxLength: 4 }))),
-        fc.integer({ min: 0, max: 999 }), async ([shape, axis, sizes], seed) => {
-          const xs = sizes.map((d, i) => values(shape.map((s, j) => (j === axis ? d : s)), seed + i));
+      fc.asyncProperty(
+        shapeArb(1, 3, 4).chain((s) =>
+          fc.tuple(fc.constant(s), fc.integer({ min: 0, max: s.length - 1 }), fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 2, maxLength: 4 })),
+        ),
+        fc.integer({ min: 0, max: 999 }),
+        async ([shape, axis, sizes], seed) => {
+          const xs = sizes.map((d, i) =>
+            values(
+              shape.map((s, j) => (j === axis ? d : s)),
+              seed + i,
+            ),
+          );
           const c = core.concat(xs, axis);
           if (c.size === 0) return;
           expect(mismatch(await runOnGpu(gpu, 'concat', xs, c, { axis }), c, 0, 0)).toBeNull();
-        }),
+        },
+      ),
       { numRuns: RUNS },
     );
   });
 
   it('gather, scatterAdd (its transpose, with repeated indices) and oneHot match the CPU exactly', async () => {
     await fc.assert(
-      fc.asyncProperty(shapeArb(1, 3, 5).chain((s) => fc.tuple(fc.constant(s), fc.integer({ min: 0, max: s.length - 1 }), shapeArb(1, 2, 6))),
-        fc.integer({ min: 0, max: 999 }), async ([shape, axis, idxShape], seed) => {
+      fc.asyncProperty(
+        shapeArb(1, 3, 5).chain((s) => fc.tuple(fc.constant(s), fc.integer({ min: 0, max: s.length - 1 }), shapeArb(1, 2, 6))),
+        fc.integer({ min: 0, max: 999 }),
+        async ([shape, axis, idxShape], seed) => {
           const x = values(shape, seed);
           const n = shape[axis]!;
           const idx = core.cast(core.floor(values(idxShape, seed + 1, 0, n)), 'int32');
@@ -89,7 +125,8 @@ describe.skipIf(backend === null)('webgpu layout and indexing kernels', () => {
           expect(mismatch(await runOnGpu(gpu, 'scatterAdd', [ct, idx], scattered, { axis, shape }), scattered, 0, 0)).toBeNull();
           const oh = core.oneHot(idx, n + 1);
           expect(mismatch(await runOnGpu(gpu, 'oneHot', [idx], oh, { depth: n + 1, dtype: 'float32' }), oh, 0, 0)).toBeNull();
-        }),
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -99,11 +136,14 @@ describe.skipIf(backend === null)('webgpu random kernels', () => {
   const gpu = backend!;
   const seeds = fc.integer({ min: 0, max: 2 ** 40 });
 
-  it('deriveKey gives the CPU\'s threefry words bit for bit (split and foldIn)', async () => {
+  it("deriveKey gives the CPU's threefry words bit for bit (split and foldIn)", async () => {
     await fc.assert(
       fc.asyncProperty(seeds, fc.integer({ min: 0, max: 2 ** 32 - 1 }), async (seed, data) => {
         const k = keyData(randomKey(seed));
-        for (const [c0, c1, want] of [[1, 3, core.splitKey(k, 4)[3]!], [2, data >>> 0, core.foldIn(k, data)]] as const) {
+        for (const [c0, c1, want] of [
+          [1, 3, core.splitKey(k, 4)[3]!],
+          [2, data >>> 0, core.foldIn(k, data)],
+        ] as const) {
           expect(mismatch(await runOnGpu(gpu, 'deriveKey', [k], want, { c0, c1 }), want, 0, 0)).toBeNull();
         }
       }),
@@ -111,14 +151,16 @@ describe.skipIf(backend === null)('webgpu random kernels', () => {
     );
   });
 
-  it('uniform on [0, 1) (dropout\'s draw) and bernoulli are bit-identical to the CPU; other bounds within an ulp', async () => {
+  it("uniform on [0, 1) (dropout's draw) and bernoulli are bit-identical to the CPU; other bounds within an ulp", async () => {
     await fc.assert(
       fc.asyncProperty(seeds, shapeArb(0, 3, 40), fc.double({ min: 0, max: 1, noNaN: true }), async (seed, shape, p) => {
         const k = keyData(randomKey(seed));
         const u = core.uniform(k, shape);
         expect(mismatch(await runOnGpu(gpu, 'random', [k], u, { kind: 'uniform', shape, dtype: 'float32', low: 0, high: 1 }), u, 0, 0)).toBeNull();
         const v = core.uniform(k, shape, { low: -3, high: 5 });
-        expect(mismatch(await runOnGpu(gpu, 'random', [k], v, { kind: 'uniform', shape, dtype: 'float32', low: -3, high: 5 }), v, 2 ** -23, 2 ** -22)).toBeNull();
+        expect(
+          mismatch(await runOnGpu(gpu, 'random', [k], v, { kind: 'uniform', shape, dtype: 'float32', low: -3, high: 5 }), v, 2 ** -23, 2 ** -22),
+        ).toBeNull();
         for (const dtype of ['float32', 'int32'] as const) {
           const bern = core.bernoulli(k, p, shape, dtype);
           expect(mismatch(await runOnGpu(gpu, 'random', [k], bern, { kind: 'bernoulli', shape, dtype, p }), bern, 0, 0)).toBeNull();

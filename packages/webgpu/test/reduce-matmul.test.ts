@@ -33,7 +33,9 @@ describe.skipIf(backend === null)('webgpu reductions and matmul', () => {
 
   it('sum, max and min over any axes match the CPU', async () => {
     await fc.assert(
-      fc.asyncProperty(shapeArb(0, 4, 5).chain((s) => fc.tuple(fc.constant(s), axesArb(s.length), fc.boolean())), fc.integer({ min: 0, max: 999 }),
+      fc.asyncProperty(
+        shapeArb(0, 4, 5).chain((s) => fc.tuple(fc.constant(s), axesArb(s.length), fc.boolean())),
+        fc.integer({ min: 0, max: 999 }),
         async ([shape, axes, keepDims], seed) => {
           const x = values(shape, seed);
           let n = 1;
@@ -47,7 +49,8 @@ describe.skipIf(backend === null)('webgpu reductions and matmul', () => {
           const xi = values(shape, seed, -50, 50, 'int32');
           const si = core.sum(xi, axes, keepDims);
           expect(mismatch(await runOnGpu(gpu, 'sum', [xi], si, { axes, keepDims }), si, 0, 0)).toBeNull();
-        }),
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -66,12 +69,15 @@ describe.skipIf(backend === null)('webgpu reductions and matmul', () => {
 
   it('argmax picks the first maximum along any axis', async () => {
     await fc.assert(
-      fc.asyncProperty(shapeArb(1, 3, 6).chain((s) => fc.tuple(fc.constant(s), fc.integer({ min: 0, max: s.length - 1 }))), fc.integer({ min: 0, max: 999 }),
+      fc.asyncProperty(
+        shapeArb(1, 3, 6).chain((s) => fc.tuple(fc.constant(s), fc.integer({ min: 0, max: s.length - 1 }))),
+        fc.integer({ min: 0, max: 999 }),
         async ([shape, axis], seed) => {
           const x = core.floor(values(shape, seed, -3, 3)); // ties
           const want = core.argmax(x, axis);
           expect(mismatch(await runOnGpu(gpu, 'argmax', [x], want, { axis, keepDims: false }), want, 0, 0)).toBeNull();
-        }),
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -80,14 +86,22 @@ describe.skipIf(backend === null)('webgpu reductions and matmul', () => {
     const dims = fc.integer({ min: 1, max: 70 });
     const batch = fc.constantFrom<number[][]>([[], []], [[2], [2]], [[3], []], [[2, 1], [3]], [[1], [2]]);
     await fc.assert(
-      fc.asyncProperty(dims, dims, dims, batch, fc.boolean(), fc.boolean(), fc.integer({ min: 0, max: 999 }),
+      fc.asyncProperty(
+        dims,
+        dims,
+        dims,
+        batch,
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 999 }),
         async (m, k, n, [ba, bb], transA, transB, seed) => {
           const a = values([...ba, ...(transA ? [k, m] : [m, k])], seed);
           const b = values([...bb, ...(transB ? [n, k] : [k, n])], seed + 1);
           const want = core.matmul(a, b, { transposeA: transA, transposeB: transB });
           const bound = core.matmul(core.abs(a), core.abs(b), { transposeA: transA, transposeB: transB });
           expectSummedClose(await runOnGpu(gpu, 'matmul', [a, b], want, { transA, transB }), want, bound, k);
-        }),
+        },
+      ),
       { numRuns: RUNS * 2 },
     );
   });

@@ -32,18 +32,26 @@ function w1() {
   // a delayed copy: the target at t is the input at t − 1
   const ids = Int32Array.from({ length: N * T }, (_, i) => (i * 3 + (i >> 2)) % V);
   const targets = ids.map((_, i) => (i % T === 0 ? 0 : ids[i - 1]!));
-  return { step, params, optState: optimizer.init(params), x: oneHot(tensor(ids, { shape: [N, T] }), V, 'float32'), targets: tensor(targets, { shape: [N * T] }) };
+  return {
+    step,
+    params,
+    optState: optimizer.init(params),
+    x: oneHot(tensor(ids, { shape: [N, T] }), V, 'float32'),
+    targets: tensor(targets, { shape: [N * T] }),
+  };
 }
 
 describe('@tapestry/webgpu in Chromium', () => {
-  it('trains W1 on navigator.gpu: one submission per step, the CPU\'s losses', async () => {
+  it("trains W1 on navigator.gpu: one submission per step, the CPU's losses", async () => {
     const gpu = (navigator as Navigator & { gpu?: GPU }).gpu;
     expect(gpu, 'navigator.gpu (Chromium needs --enable-unsafe-webgpu)').toBeDefined();
     const backend = await webgpuDevice({ gpu: gpu! });
     const m = w1();
     const program = compileGraph(backend, optimize(trace(m.step, m.params, m.optState, m.x, m.targets)), { float64: 'float32' });
     const upload = (t: Tensor) => backend.upload(t.dataSync() as Float32Array | Int32Array);
-    let state: GpuStorage[] = treeLeaves([m.params, m.optState]).filter((l): l is Tensor => l instanceof Tensor).map(upload);
+    let state: GpuStorage[] = treeLeaves([m.params, m.optState])
+      .filter((l): l is Tensor => l instanceof Tensor)
+      .map(upload);
     const batch = [upload(m.x), upload(m.targets)];
     let p = m.params as unknown;
     let s = m.optState as unknown;

@@ -57,7 +57,9 @@ export function checkGrad(f: (...args: any[]) => Tensor, args: readonly unknown[
     const def = treeStructure(args[argIndex]);
     leaves.forEach(([path, leaf], li) => {
       if (leaf.dtype !== 'float64') {
-        throw new DTypeError(`checkGrad: argument ${argIndex}${path ? ` at ${path}` : ''} is ${leaf.dtype} ${formatShape(leaf.shape)}; finite differences need float64`);
+        throw new DTypeError(
+          `checkGrad: argument ${argIndex}${path ? ` at ${path}` : ''} is ${leaf.dtype} ${formatShape(leaf.shape)}; finite differences need float64`,
+        );
       }
       const g = hostData(grads[li]![1], 'checkGrad');
       const base = hostData(leaf, 'checkGrad') as Float64Array;

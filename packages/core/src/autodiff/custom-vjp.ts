@@ -21,7 +21,9 @@ const customVjpPrimitive: Primitive<'customVjp'> = definePrimitive({
   vjp: (ct, xs, _out, { name, residuals, bwd }) => {
     const grads = bwd(ct, residuals, xs);
     if (!Array.isArray(grads) || grads.length !== xs.length) {
-      throw new ArgumentError(`customVjp(${name}): bwd must return an array of ${xs.length} gradients (one per input), got ${Array.isArray(grads) ? grads.length : typeof grads}`);
+      throw new ArgumentError(
+        `customVjp(${name}): bwd must return an array of ${xs.length} gradients (one per input), got ${Array.isArray(grads) ? grads.length : typeof grads}`,
+      );
     }
     grads.forEach((g, i) => {
       if (g === null) return;

@@ -19,7 +19,9 @@ function watchArgument(op: string, tape: Tape, arg: unknown, index: number): [un
   const leaves = flat.map(([path, leaf]) => {
     const where = `argument ${index}${path === '' ? '' : ` at ${path}`}`;
     if (!(leaf instanceof Tensor)) {
-      throw new ArgumentError(`${op}: ${where} is ${leaf === null ? 'null' : typeof leaf}, but only tensors can be differentiated (pass it as a non-differentiated argument instead)`);
+      throw new ArgumentError(
+        `${op}: ${where} is ${leaf === null ? 'null' : typeof leaf}, but only tensors can be differentiated (pass it as a non-differentiated argument instead)`,
+      );
     }
     if (!isFloat(leaf.dtype)) {
       throw new DTypeError(`${op}: ${where} is ${leaf.dtype} ${formatShape(leaf.shape)}; only float32/float64 can be differentiated (exclude it with argnums)`);
@@ -86,10 +88,14 @@ function record(op: string, f: (...args: any[]) => unknown, args: unknown[], arg
 
 function scalarOutput(op: string, value: unknown): Tensor {
   if (!(value instanceof Tensor)) {
-    throw new ArgumentError(`${op}: the function must return a scalar Tensor, got ${value === null ? 'null' : Array.isArray(value) ? 'an array (use hasAux to return [loss, aux])' : typeof value}`);
+    throw new ArgumentError(
+      `${op}: the function must return a scalar Tensor, got ${value === null ? 'null' : Array.isArray(value) ? 'an array (use hasAux to return [loss, aux])' : typeof value}`,
+    );
   }
   if (value.size !== 1) {
-    throw new ShapeError(`${op}: the function must return a scalar (one element), got shape ${formatShape(value.shape)} (reduce it with sum or mean, or use vjp)`);
+    throw new ShapeError(
+      `${op}: the function must return a scalar (one element), got shape ${formatShape(value.shape)} (reduce it with sum or mean, or use vjp)`,
+    );
   }
   if (!isFloat(value.dtype)) throw new DTypeError(`${op}: the function returned ${value.dtype}; only float outputs can be differentiated`);
   return value;
@@ -187,7 +193,10 @@ export function vjp(f: (...args: any[]) => any, ...args: any[]): [any, (cotangen
           );
         }
       });
-      return pullback(outputs.map(([, o]) => o), cts.map(([, c]) => c));
+      return pullback(
+        outputs.map(([, o]) => o),
+        cts.map(([, c]) => c),
+      );
     },
   ];
 }

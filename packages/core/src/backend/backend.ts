@@ -119,7 +119,12 @@ export interface Backend {
    * where the backend has no such path.
    */
   accumulateSparse?<P extends SparseVjpName>(
-    op: P, acc: unknown, ct: unknown, inputs: readonly AbstractValue[], inputStorage: readonly unknown[], attrs: AttrsOf<P>,
+    op: P,
+    acc: unknown,
+    ct: unknown,
+    inputs: readonly AbstractValue[],
+    inputStorage: readonly unknown[],
+    attrs: AttrsOf<P>,
   ): boolean;
   /**
    * Compiles a whole optimised graph with the backend's own compiler, for a backend that does better than

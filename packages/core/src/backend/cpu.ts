@@ -29,13 +29,34 @@ export const cpu: Backend = {
     return data.length === size ? data : data.subarray(0, size);
   },
   planContext: (): CpuPlanState => ({ operands: new SharedRightOperands(), registers: new RegisterFile() }),
-  plan<P extends KernelName>(op: P, inputs: Parameters<Backend['plan']>[1], output: Parameters<Backend['plan']>[2], attrs: AttrsOf<P>, context: Parameters<Backend['plan']>[4]): KernelRun {
+  plan<P extends KernelName>(
+    op: P,
+    inputs: Parameters<Backend['plan']>[1],
+    output: Parameters<Backend['plan']>[2],
+    attrs: AttrsOf<P>,
+    context: Parameters<Backend['plan']>[4],
+  ): KernelRun {
     const kernel = cpuKernels[op];
     if (kernel.arity !== undefined) {
       const state = context.shared as CpuPlanState | null;
       // in a compiled plan, an op over rows that batch (a bias add) runs as a fused group of one, whole rows per call
-      if (state !== null && kernel.arity > 1 && rowsPerChunk(planBroadcast(inputs.map((x) => x.shape), output.shape)) > 1) {
-        const instruction = { op: op as FusedInstruction['op'], attrs: attrs as FusedInstruction['attrs'], dtype: output.dtype, operands: inputs.map((_, k) => k), stored: true };
+      if (
+        state !== null &&
+        kernel.arity > 1 &&
+        rowsPerChunk(
+          planBroadcast(
+            inputs.map((x) => x.shape),
+            output.shape,
+          ),
+        ) > 1
+      ) {
+        const instruction = {
+          op: op as FusedInstruction['op'],
+          attrs: attrs as FusedInstruction['attrs'],
+          dtype: output.dtype,
+          operands: inputs.map((_, k) => k),
+          stored: true,
+        };
         const run = planFused({ instructions: [instruction], inputs, shape: output.shape }, state.registers);
         const outputs: unknown[] = [null];
         return (storage, o) => {

@@ -161,12 +161,10 @@ export interface CustomVjpAttrs {
 
 /** The elementwise primitives of one operand whose only attribute is none. */
 export type PlainUnaryName =
-  | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'square' | 'sign' | 'cos' | 'sin' | 'floor'
-  | 'tanh' | 'sigmoid' | 'relu' | 'isFinite';
+  'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'square' | 'sign' | 'cos' | 'sin' | 'floor' | 'tanh' | 'sigmoid' | 'relu' | 'isFinite';
 /** The elementwise primitives of two broadcast operands. */
 export type BinaryName =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'greater' | 'less' | 'equal' | 'greaterEqual' | 'lessEqual' | 'notEqual';
+  'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'greater' | 'less' | 'equal' | 'greaterEqual' | 'lessEqual' | 'notEqual';
 
 /** The primitives that take attributes, and their attributes (see {@link PrimitiveAttrs}). */
 export interface AttributedPrimitives {

@@ -11,7 +11,15 @@ import { typeName, type Graph, type GraphLeaf } from './graph.js';
  * `graph.inputs` order.
  */
 export function bindArguments(op: string, graph: Graph, args: readonly unknown[]): Tensor[] {
-  assertSameStructure(op, treeUnflatten(graph.inputDef, graph.inputLeaves.map(() => 0)), args, ['the traced arguments', 'the arguments']);
+  assertSameStructure(
+    op,
+    treeUnflatten(
+      graph.inputDef,
+      graph.inputLeaves.map(() => 0),
+    ),
+    args,
+    ['the traced arguments', 'the arguments'],
+  );
   const leaves = treeFlattenWithPath<unknown>(args);
   const tensors: Tensor[] = [];
   leaves.forEach(([path, leaf], i) => {

@@ -66,7 +66,10 @@ export function compileRunnable(graph: Graph, options: CompileOptions = {}): Run
     backend,
     freshResults: program.freshResults,
     run(args, storageFor) {
-      const storage = program.run(args.map((t) => t.storage), (dtype, size) => storageFor?.(dtype, size));
+      const storage = program.run(
+        args.map((t) => t.storage),
+        (dtype, size) => storageFor?.(dtype, size),
+      );
       const results = new Map<number, Tensor>();
       graph.outputs.forEach((id, k) => {
         const node = graph.nodes[id]!;
@@ -90,11 +93,23 @@ function planNode<P extends KernelName>(backend: Backend, node: PrimitiveNode<P>
 }
 
 /** The step of one node: its kernel, planned with the node's input slots, reading and writing the value table. */
-function nodeStep(graph: Graph, node: PrimitiveNode<KernelName | 'customVjp'>, slot: (id: number) => number, values: unknown[], backend: Backend, shared: unknown): StepFn {
+function nodeStep(
+  graph: Graph,
+  node: PrimitiveNode<KernelName | 'customVjp'>,
+  slot: (id: number) => number,
+  values: unknown[],
+  backend: Backend,
+  shared: unknown,
+): StepFn {
   if (node.op === 'customVjp') throw new ArgumentError('jit: a custom VJP node cannot be compiled (its value is traced through)');
   const inputSlots = node.inputs.map(slot);
   const context: PlanContext = { inputSlots, shared };
-  const run = planNode(backend, node, node.inputs.map((i) => graph.nodes[i]!), context);
+  const run = planNode(
+    backend,
+    node,
+    node.inputs.map((i) => graph.nodes[i]!),
+    context,
+  );
   const out = slot(node.id);
   const operands = new Array<unknown>(inputSlots.length);
   return () => {
@@ -163,7 +178,8 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
   const fresh: number[] = [];
   for (const node of graph.nodes) {
     const storage = schedule.storage[node.id];
-    if (node.op === 'const') values[node.id] = constantStorage(node.value, backend); else if (storage === 'pooled') values[node.id] = backend.view(buffers[memory.bufferOf[node.id]!]!, sizeOf(node.shape));
+    if (node.op === 'const') values[node.id] = constantStorage(node.value, backend);
+    else if (storage === 'pooled') values[node.id] = backend.view(buffers[memory.bufferOf[node.id]!]!, sizeOf(node.shape));
     else if (storage === 'output') fresh.push(node.id);
   }
   const slot = (id: number): number => schedule.root[id]!;

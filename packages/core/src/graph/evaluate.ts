@@ -28,7 +28,10 @@ export function evaluate(graph: Graph, ...args: unknown[]): any {
       continue;
     }
     // index ranges are checked by the kernels as they run
-    values[node.id] = bindNode(node, node.inputs.map((i) => values[i]!));
+    values[node.id] = bindNode(
+      node,
+      node.inputs.map((i) => values[i]!),
+    );
   }
   return buildResult(graph, (id) => values[id]!);
 }

@@ -167,7 +167,10 @@ function formatAttr(v: unknown): string {
   if (typeof v === 'number') return formatNumber(v);
   if (Array.isArray(v)) return `[${v.map(formatAttr).join(',')}]`;
   if (v !== null && typeof v === 'object') {
-    return `{${Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${k}: ${formatAttr(x)}`).join(', ')}}`;
+    return `{${Object.entries(v)
+      .filter(([, x]) => x !== undefined)
+      .map(([k, x]) => `${k}: ${formatAttr(x)}`)
+      .join(', ')}}`;
   }
   return String(v);
 }
@@ -189,7 +192,7 @@ function formatNode(n: GraphNode): string {
 /** Prints a result tree with `%id` for node leaves. */
 function formatTree(def: TreeDef, leaves: readonly GraphLeaf[]): string {
   let next = 0;
-  const leaf = (l: GraphLeaf): string => (typeof l === 'number' ? `%${l}` : JSON.stringify(l.static) ?? String(l.static));
+  const leaf = (l: GraphLeaf): string => (typeof l === 'number' ? `%${l}` : (JSON.stringify(l.static) ?? String(l.static)));
   const walk = (d: TreeDef): string => {
     switch (d.kind) {
       case 'leaf':

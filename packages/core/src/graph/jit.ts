@@ -152,7 +152,10 @@ function runDonating(compiled: RunnableGraph, pool: StoragePool, args: readonly 
   }
   const inputs = bindArguments('jit', compiled.graph, args);
   const busy = new Set(inputs.map((t) => t.storage));
-  const result = buildResult(compiled.graph, compiled.run(inputs, (dtype, size) => pool.take(dtype, size, busy)));
+  const result = buildResult(
+    compiled.graph,
+    compiled.run(inputs, (dtype, size) => pool.take(dtype, size, busy)),
+  );
   const inUse = new Set<unknown>(kept.map(([, t]) => t.storage));
   for (const [, t] of tensorLeaves(result, '', [])) inUse.add(t.storage);
   for (const [, t] of given) {

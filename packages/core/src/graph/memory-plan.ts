@@ -38,8 +38,17 @@ export function planMemory(graph: Graph, schedule: Schedule): MemoryPlan {
   const n = graph.nodes.length;
   const defined = new Int32Array(n).fill(-1);
   const lastUse = new Int32Array(n).fill(-1);
-  schedule.writes.forEach((ids, s) => ids.forEach((id) => { defined[id] = s; lastUse[id] = s; }));
-  schedule.reads.forEach((ids, s) => ids.forEach((id) => { if (s > lastUse[id]!) lastUse[id] = s; }));
+  schedule.writes.forEach((ids, s) =>
+    ids.forEach((id) => {
+      defined[id] = s;
+      lastUse[id] = s;
+    }),
+  );
+  schedule.reads.forEach((ids, s) =>
+    ids.forEach((id) => {
+      if (s > lastUse[id]!) lastUse[id] = s;
+    }),
+  );
 
   const buffers: PlannedBuffer[] = [];
   const bufferOf = new Int32Array(n).fill(-1);

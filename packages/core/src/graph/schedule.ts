@@ -48,7 +48,11 @@ export function buildSchedule(graph: Graph, groups: readonly FusionGroup[], alia
     for (const i of node.inputs) if (groupOf[i]! >= 0 && groupOf[i] !== groupOf[node.id]) readOutside[i] = true;
   }
   for (const id of graph.outputs) readOutside[id] = true;
-  groups.forEach((g) => g.members.forEach((m) => { if (!readOutside[m]) storage[m] = 'register'; }));
+  groups.forEach((g) =>
+    g.members.forEach((m) => {
+      if (!readOutside[m]) storage[m] = 'register';
+    }),
+  );
   for (const id of graph.outputs) {
     const r = root[id]!;
     if (storage[r] === 'pooled') storage[r] = 'output';

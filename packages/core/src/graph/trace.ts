@@ -91,8 +91,6 @@ export function trace(f: (...args: any[]) => unknown, ...args: unknown[]): Graph
   } finally {
     setTracer(previous);
   }
-  const outputLeaves: GraphLeaf[] = treeFlattenWithPath<unknown>(result).map(([, leaf]) =>
-    leaf instanceof Tensor ? t.idOf(leaf) : { static: leaf },
-  );
+  const outputLeaves: GraphLeaf[] = treeFlattenWithPath<unknown>(result).map(([, leaf]) => (leaf instanceof Tensor ? t.idOf(leaf) : { static: leaf }));
   return new Graph(t.builder.nodes, inputLeaves, inputDef, outputLeaves, treeStructure(result));
 }

@@ -39,8 +39,18 @@ export type Row1 = (x: TensorData, xo: number, xs: number, o: TensorData, oo: nu
 export type Row2 = (a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number, o: TensorData, oo: number, n: number) => void;
 /** One row of an elementwise op of three operands (`where`). */
 export type Row3 = (
-  c: TensorData, co: number, cs: number, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number,
-  o: TensorData, oo: number, n: number,
+  c: TensorData,
+  co: number,
+  cs: number,
+  a: TensorData,
+  ao: number,
+  as: number,
+  b: TensorData,
+  bo: number,
+  bs: number,
+  o: TensorData,
+  oo: number,
+  n: number,
 ) => void;
 
 /** An elementwise kernel: its row function for given attributes, by arity. */
@@ -68,7 +78,10 @@ interface AliasKernel {
 /** The table's entry type for primitive `P`: row functions for elementwise ops, a planner (or an alias) otherwise. */
 export type CpuKernel<P extends KernelName> = P extends ElementwiseName ? RowKernel<P> : PlanKernel<P> | AliasKernel;
 
-const unary = (code: UnaryCode, p0 = 0, p1 = 0): Row1 => (x, xo, xs, o, oo, n) => unaryRange(code, x, xo, xs, o, oo, n, p0, p1);
+const unary =
+  (code: UnaryCode, p0 = 0, p1 = 0): Row1 =>
+  (x, xo, xs, o, oo, n) =>
+    unaryRange(code, x, xo, xs, o, oo, n, p0, p1);
 const plainUnary = (code: PlainUnaryName & UnaryCode): RowKernel<PlainUnaryName> => ({ arity: 1, row: () => unary(code) });
 const binary = (code: BinaryName & BinaryCode): RowKernel<BinaryName> => ({
   arity: 2,
@@ -192,7 +205,13 @@ export const cpuKernels: { readonly [P in KernelName]: CpuKernel<P> } = {
   lessEqual: binary('lessEqual'),
   notEqual: binary('notEqual'),
   where: { arity: 3, row: () => whereRange },
-  cast: { arity: 1, row: ({ dtype }) => (x, xo, xs, o, oo, n) => castRange(x, xo, xs, o, oo, n, dtype === 'int32') },
+  cast: {
+    arity: 1,
+    row:
+      ({ dtype }) =>
+      (x, xo, xs, o, oo, n) =>
+        castRange(x, xo, xs, o, oo, n, dtype === 'int32'),
+  },
   sum: reduction('sum'),
   max: reduction('max'),
   min: reduction('min'),
@@ -207,7 +226,13 @@ export const cpuKernels: { readonly [P in KernelName]: CpuKernel<P> } = {
   transpose: {
     plan: ([x], output, { perm }) => {
       const strides = stridesOf(x!.shape);
-      return copyOut(runsOf(output.shape, perm.map((p) => strides[p]!), 0));
+      return copyOut(
+        runsOf(
+          output.shape,
+          perm.map((p) => strides[p]!),
+          0,
+        ),
+      );
     },
   },
   broadcastTo: {
@@ -285,24 +310,30 @@ export const cpuKernels: { readonly [P in KernelName]: CpuKernel<P> } = {
     },
   },
   oneHot: {
-    plan: (_inputs, _output, { depth }) => ([indices], o) => {
-      checkIndexRange('oneHot', indices!, depth, 'depth');
-      o.fill(0);
-      for (let i = 0; i < indices!.length; i++) o[i * depth + indices![i]!] = 1;
-    },
+    plan:
+      (_inputs, _output, { depth }) =>
+      ([indices], o) => {
+        checkIndexRange('oneHot', indices!, depth, 'depth');
+        o.fill(0);
+        for (let i = 0; i < indices!.length; i++) o[i * depth + indices![i]!] = 1;
+      },
   },
   deriveKey: {
-    plan: (_inputs, _output, { c0, c1 }) => ([key], o) => {
-      const [k0, k1] = keyWords(key!);
-      o.set(deriveKeyWords(k0, k1, c0, c1));
-    },
+    plan:
+      (_inputs, _output, { c0, c1 }) =>
+      ([key], o) => {
+        const [k0, k1] = keyWords(key!);
+        o.set(deriveKeyWords(k0, k1, c0, c1));
+      },
   },
   // a fresh sample per run from the key the run was given, drawn straight into the output's storage
   random: {
-    plan: (_inputs, _output, sample) => ([key], o) => {
-      const [k0, k1] = keyWords(key!);
-      drawSample(k0, k1, sample, o);
-    },
+    plan:
+      (_inputs, _output, sample) =>
+      ([key], o) => {
+        const [k0, k1] = keyWords(key!);
+        drawSample(k0, k1, sample, o);
+      },
   },
 };
 
@@ -319,7 +350,10 @@ export function rowsRun<P extends ElementwiseName>(kernel: RowKernel<P>, inputs:
     }
     case 2: {
       const row = kernel.row(attrs, output);
-      const { outer, inner, rows, strides } = planBroadcast(inputs.map((x) => x.shape), output.shape);
+      const { outer, inner, rows, strides } = planBroadcast(
+        inputs.map((x) => x.shape),
+        output.shape,
+      );
       const [aRows, bRows] = rows as [Int32Array | null, Int32Array | null];
       const [as, bs] = strides as [number, number];
       return ([a, b], o) => {
@@ -328,7 +362,10 @@ export function rowsRun<P extends ElementwiseName>(kernel: RowKernel<P>, inputs:
     }
     case 3: {
       const row = kernel.row(attrs, output);
-      const { outer, inner, rows, strides } = planBroadcast(inputs.map((x) => x.shape), output.shape);
+      const { outer, inner, rows, strides } = planBroadcast(
+        inputs.map((x) => x.shape),
+        output.shape,
+      );
       const [cRows, aRows, bRows] = rows as [Int32Array | null, Int32Array | null, Int32Array | null];
       const [cs, as, bs] = strides as [number, number, number];
       return ([c, a, b], o) => {

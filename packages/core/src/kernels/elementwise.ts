@@ -4,8 +4,25 @@ import { binaryWasm, unaryWasm, WASM_MIN_ELEMENTS, whereWasm } from './wasm/elem
 
 /** Elementwise functions of one argument. */
 export type UnaryCode =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'abs' | 'square' | 'tanh' | 'sigmoid' | 'relu' | 'sign'
-  | 'leakyRelu' | 'elu' | 'softplus' | 'log1p' | 'expm1' | 'isFinite' | 'cos' | 'sin' | 'floor';
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'abs'
+  | 'square'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'sign'
+  | 'leakyRelu'
+  | 'elu'
+  | 'softplus'
+  | 'log1p'
+  | 'expm1'
+  | 'isFinite'
+  | 'cos'
+  | 'sin'
+  | 'floor';
 
 /**
  * Applies a unary function. `p0`/`p1` carry the parameters of the parameterised ones (leaky slope, ELU alpha,
@@ -23,21 +40,32 @@ export function unaryKernel(code: UnaryCode, x: TensorData, dtype: DType, p0 = 0
  * per function: the switch is outside the hot loop. Rows of at least `WASM_MIN_ELEMENTS` (128) run on the
  * WebAssembly SIMD kernels where they cover the function and dtype (same bits; see wasm/elementwise-wasm.ts).
  */
-export function unaryRange(
-  code: UnaryCode, x: TensorData, xo: number, xs: number, o: TensorData, oo: number, n: number, p0 = 0, p1 = 0,
-): void {
+export function unaryRange(code: UnaryCode, x: TensorData, xo: number, xs: number, o: TensorData, oo: number, n: number, p0 = 0, p1 = 0): void {
   if (n >= WASM_MIN_ELEMENTS && unaryWasm(code, x, xo, xs, o, oo, n, p0)) return;
   switch (code) {
-    case 'neg': for (let i = 0; i < n; i++) o[oo + i] = -x[xo + i * xs]!; break;
+    case 'neg':
+      for (let i = 0; i < n; i++) o[oo + i] = -x[xo + i * xs]!;
+      break;
     case 'exp':
       // float32 results take fast-math's kernels (within a float32 ulp of Math.*); float64 keeps Math.* exactly
       if (o instanceof Float32Array && x instanceof Float32Array) expFloat32Range(x, xo, xs, o, oo, n);
       else for (let i = 0; i < n; i++) o[oo + i] = Math.exp(x[xo + i * xs]!);
       break;
-    case 'log': for (let i = 0; i < n; i++) o[oo + i] = Math.log(x[xo + i * xs]!); break;
-    case 'sqrt': for (let i = 0; i < n; i++) o[oo + i] = Math.sqrt(x[xo + i * xs]!); break;
-    case 'abs': for (let i = 0; i < n; i++) o[oo + i] = Math.abs(x[xo + i * xs]!); break;
-    case 'square': for (let i = 0; i < n; i++) { const v = x[xo + i * xs]!; o[oo + i] = v * v; } break;
+    case 'log':
+      for (let i = 0; i < n; i++) o[oo + i] = Math.log(x[xo + i * xs]!);
+      break;
+    case 'sqrt':
+      for (let i = 0; i < n; i++) o[oo + i] = Math.sqrt(x[xo + i * xs]!);
+      break;
+    case 'abs':
+      for (let i = 0; i < n; i++) o[oo + i] = Math.abs(x[xo + i * xs]!);
+      break;
+    case 'square':
+      for (let i = 0; i < n; i++) {
+        const v = x[xo + i * xs]!;
+        o[oo + i] = v * v;
+      }
+      break;
     case 'tanh':
       if (o instanceof Float32Array && x instanceof Float32Array) tanhFloat32Range(x, xo, xs, o, oo, n);
       else for (let i = 0; i < n; i++) o[oo + i] = Math.tanh(x[xo + i * xs]!);
@@ -51,13 +79,36 @@ export function unaryRange(
       for (let i = 0; i < n; i++) {
         const v = x[xo + i * xs]!;
         if (v >= 0) o[oo + i] = 1 / (1 + Math.exp(-v));
-        else { const e = Math.exp(v); o[oo + i] = e / (1 + e); }
+        else {
+          const e = Math.exp(v);
+          o[oo + i] = e / (1 + e);
+        }
       }
       break;
-    case 'relu': for (let i = 0; i < n; i++) { const v = x[xo + i * xs]!; o[oo + i] = v > 0 ? v : 0; } break;
-    case 'sign': for (let i = 0; i < n; i++) { const v = x[xo + i * xs]!; o[oo + i] = v > 0 ? 1 : v < 0 ? -1 : v; } break;
-    case 'leakyRelu': for (let i = 0; i < n; i++) { const v = x[xo + i * xs]!; o[oo + i] = v > 0 ? v : v * p0; } break;
-    case 'elu': for (let i = 0; i < n; i++) { const v = x[xo + i * xs]!; o[oo + i] = v > 0 ? v : p0 * Math.expm1(v); } break;
+    case 'relu':
+      for (let i = 0; i < n; i++) {
+        const v = x[xo + i * xs]!;
+        o[oo + i] = v > 0 ? v : 0;
+      }
+      break;
+    case 'sign':
+      for (let i = 0; i < n; i++) {
+        const v = x[xo + i * xs]!;
+        o[oo + i] = v > 0 ? 1 : v < 0 ? -1 : v;
+      }
+      break;
+    case 'leakyRelu':
+      for (let i = 0; i < n; i++) {
+        const v = x[xo + i * xs]!;
+        o[oo + i] = v > 0 ? v : v * p0;
+      }
+      break;
+    case 'elu':
+      for (let i = 0; i < n; i++) {
+        const v = x[xo + i * xs]!;
+        o[oo + i] = v > 0 ? v : p0 * Math.expm1(v);
+      }
+      break;
     case 'softplus':
       // PyTorch: x where beta*x > threshold (linear regime), else log1p(exp(beta*x)) / beta.
       for (let i = 0; i < n; i++) {
@@ -65,19 +116,30 @@ export function unaryRange(
         o[oo + i] = v > p1 ? x[xo + i * xs]! : Math.log1p(Math.exp(v)) / p0;
       }
       break;
-    case 'log1p': for (let i = 0; i < n; i++) o[oo + i] = Math.log1p(x[xo + i * xs]!); break;
-    case 'expm1': for (let i = 0; i < n; i++) o[oo + i] = Math.expm1(x[xo + i * xs]!); break;
-    case 'isFinite': for (let i = 0; i < n; i++) o[oo + i] = Number.isFinite(x[xo + i * xs]!) ? 1 : 0; break;
-    case 'cos': for (let i = 0; i < n; i++) o[oo + i] = Math.cos(x[xo + i * xs]!); break;
-    case 'sin': for (let i = 0; i < n; i++) o[oo + i] = Math.sin(x[xo + i * xs]!); break;
-    case 'floor': for (let i = 0; i < n; i++) o[oo + i] = Math.floor(x[xo + i * xs]!); break;
+    case 'log1p':
+      for (let i = 0; i < n; i++) o[oo + i] = Math.log1p(x[xo + i * xs]!);
+      break;
+    case 'expm1':
+      for (let i = 0; i < n; i++) o[oo + i] = Math.expm1(x[xo + i * xs]!);
+      break;
+    case 'isFinite':
+      for (let i = 0; i < n; i++) o[oo + i] = Number.isFinite(x[xo + i * xs]!) ? 1 : 0;
+      break;
+    case 'cos':
+      for (let i = 0; i < n; i++) o[oo + i] = Math.cos(x[xo + i * xs]!);
+      break;
+    case 'sin':
+      for (let i = 0; i < n; i++) o[oo + i] = Math.sin(x[xo + i * xs]!);
+      break;
+    case 'floor':
+      for (let i = 0; i < n; i++) o[oo + i] = Math.floor(x[xo + i * xs]!);
+      break;
   }
 }
 
 /** Elementwise functions of two (broadcast) arguments; comparisons write 0/1. */
 export type BinaryCode =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum'
-  | 'greater' | 'less' | 'equal' | 'greaterEqual' | 'lessEqual' | 'notEqual';
+  'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'greater' | 'less' | 'equal' | 'greaterEqual' | 'lessEqual' | 'notEqual';
 
 /**
  * One row of a binary function: `o[oo + j] = f(a[ao + j·as], b[bo + j·bs])` for j < n, strides 0 or 1.
@@ -85,35 +147,83 @@ export type BinaryCode =
  * run on the WebAssembly SIMD kernels (same bits; see wasm/elementwise-wasm.ts), the rest here.
  */
 export function binaryRange(
-  code: BinaryCode, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number, o: TensorData, oo: number, n: number,
+  code: BinaryCode,
+  a: TensorData,
+  ao: number,
+  as: number,
+  b: TensorData,
+  bo: number,
+  bs: number,
+  o: TensorData,
+  oo: number,
+  n: number,
 ): void {
   if (n >= WASM_MIN_ELEMENTS && binaryWasm(code, a, ao, as, b, bo, bs, o, oo, n)) return;
   switch (code) {
-    case 'add': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! + b[bo + j * bs]!; break;
-    case 'sub': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! - b[bo + j * bs]!; break;
-    case 'mul': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! * b[bo + j * bs]!; break;
-    case 'div': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! / b[bo + j * bs]!; break;
-    case 'pow': for (let j = 0; j < n; j++) o[oo + j] = Math.pow(a[ao + j * as]!, b[bo + j * bs]!); break;
+    case 'add':
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! + b[bo + j * bs]!;
+      break;
+    case 'sub':
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! - b[bo + j * bs]!;
+      break;
+    case 'mul':
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! * b[bo + j * bs]!;
+      break;
+    case 'div':
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! / b[bo + j * bs]!;
+      break;
+    case 'pow':
+      for (let j = 0; j < n; j++) o[oo + j] = Math.pow(a[ao + j * as]!, b[bo + j * bs]!);
+      break;
     case 'maximum':
-      for (let j = 0; j < n; j++) { const x = a[ao + j * as]!, y = b[bo + j * bs]!; o[oo + j] = x > y || x !== x ? x : y; }
+      for (let j = 0; j < n; j++) {
+        const x = a[ao + j * as]!,
+          y = b[bo + j * bs]!;
+        o[oo + j] = x > y || x !== x ? x : y;
+      }
       break;
     case 'minimum':
-      for (let j = 0; j < n; j++) { const x = a[ao + j * as]!, y = b[bo + j * bs]!; o[oo + j] = x < y || x !== x ? x : y; }
+      for (let j = 0; j < n; j++) {
+        const x = a[ao + j * as]!,
+          y = b[bo + j * bs]!;
+        o[oo + j] = x < y || x !== x ? x : y;
+      }
       break;
-    case 'greater': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! > b[bo + j * bs]! ? 1 : 0; break;
-    case 'less': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! < b[bo + j * bs]! ? 1 : 0; break;
-    case 'equal': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! === b[bo + j * bs]! ? 1 : 0; break;
-    case 'greaterEqual': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! >= b[bo + j * bs]! ? 1 : 0; break;
-    case 'lessEqual': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! <= b[bo + j * bs]! ? 1 : 0; break;
-    case 'notEqual': for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! !== b[bo + j * bs]! ? 1 : 0; break;
+    case 'greater':
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! > b[bo + j * bs]! ? 1 : 0;
+      break;
+    case 'less':
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! < b[bo + j * bs]! ? 1 : 0;
+      break;
+    case 'equal':
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! === b[bo + j * bs]! ? 1 : 0;
+      break;
+    case 'greaterEqual':
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! >= b[bo + j * bs]! ? 1 : 0;
+      break;
+    case 'lessEqual':
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! <= b[bo + j * bs]! ? 1 : 0;
+      break;
+    case 'notEqual':
+      for (let j = 0; j < n; j++) o[oo + j] = a[ao + j * as]! !== b[bo + j * bs]! ? 1 : 0;
+      break;
   }
-
 }
 
 /** One row of `cond ? a : b`: strides 0 or 1, as {@link binaryRange} (and like it on SIMD where it can). */
 export function whereRange(
-  cond: TensorData, co: number, cs: number, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number,
-  o: TensorData, oo: number, n: number,
+  cond: TensorData,
+  co: number,
+  cs: number,
+  a: TensorData,
+  ao: number,
+  as: number,
+  b: TensorData,
+  bo: number,
+  bs: number,
+  o: TensorData,
+  oo: number,
+  n: number,
 ): void {
   if (n >= WASM_MIN_ELEMENTS && whereWasm(cond, co, cs, a, ao, as, b, bo, bs, o, oo, n)) return;
   for (let j = 0; j < n; j++) o[oo + j] = cond[co + j * cs] !== 0 ? a[ao + j * as]! : b[bo + j * bs]!;

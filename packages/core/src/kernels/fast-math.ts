@@ -62,7 +62,7 @@ function fillPowerTables(): void {
     const p = hi * ROOT_HI;
     const [hh, hl] = split(hi);
     const [rh, rl] = split(ROOT_HI);
-    const error = ((hh * rh - p) + hh * rl + hl * rh) + hl * rl;
+    const error = hh * rh - p + hh * rl + hl * rh + hl * rl;
     const tail = error + (hi * ROOT_LO + lo * ROOT_HI);
     hi = p + tail;
     lo = tail - (hi - p);
@@ -95,7 +95,7 @@ const EXP_UNDERFLOW = -746;
 /** eʳ − 1 for |r| ≤ (ln 2)/256, evaluated in two halves for more instruction-level parallelism. */
 const expm1Reduced = (r: number): number => {
   const r2 = r * r;
-  return r + r2 * ((C2 + r * C3) + r2 * (C4 + r * C5));
+  return r + r2 * (C2 + r * C3 + r2 * (C4 + r * C5));
 };
 
 /** eˣ for |x| < 708 (or NaN, which it returns): 2ᵏ · (T_hi + (T_lo + T_hi·(eʳ − 1))). */
@@ -157,8 +157,20 @@ const TANH_SATURATION = 20;
  * the same algorithm two lanes at a time and must give the same bits. @internal
  */
 export const fastMathParameters = {
-  ROUNDING_SHIFT, TABLE_BITS, TABLE_SIZE, INV_STEP, STEP_HI, STEP_LO, C2, C3, C4, C5, TWO_POW_J_HI, TWO_POW_J_LO,
-  EXP_FAST_LIMIT, TANH_SATURATION,
+  ROUNDING_SHIFT,
+  TABLE_BITS,
+  TABLE_SIZE,
+  INV_STEP,
+  STEP_HI,
+  STEP_LO,
+  C2,
+  C3,
+  C4,
+  C5,
+  TWO_POW_J_HI,
+  TWO_POW_J_LO,
+  EXP_FAST_LIMIT,
+  TANH_SATURATION,
 } as const;
 
 /**

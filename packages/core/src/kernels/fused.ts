@@ -62,7 +62,10 @@ export function rowsPerChunk(plan: BroadcastPlan): number {
  * group's shape; stored members are written straight into their storage, the others live in registers.
  */
 export function planFused(program: FusedProgram, registers: RegisterFile): FusedRun {
-  const plan = planBroadcast(program.inputs.map((x) => x.shape), program.shape);
+  const plan = planBroadcast(
+    program.inputs.map((x) => x.shape),
+    program.shape,
+  );
   const { inner, rows, strides } = plan;
   const batch = rowsPerChunk(plan);
   const width = batch > 1 ? batch * inner : Math.min(inner, CHUNK);
@@ -204,7 +207,12 @@ function memberOffset(members: readonly Member[], operand: number, at: number): 
 
 /** Expands each column operand's scalars for rows `first` to `first + count` into its register, `inner` each. */
 function fillColumns(
-  columns: readonly (TensorData | null)[], inputs: readonly TensorData[], rows: readonly (Int32Array | null)[], first: number, count: number, inner: number,
+  columns: readonly (TensorData | null)[],
+  inputs: readonly TensorData[],
+  rows: readonly (Int32Array | null)[],
+  first: number,
+  count: number,
+  inner: number,
 ): void {
   for (let k = 0; k < columns.length; k++) {
     const column = columns[k];

@@ -48,7 +48,9 @@ export class SharedRightOperand {
   /** The panels the first user packed earlier in this run. */
   panels(): PackedB {
     if (this.packed === null || !this.packed.filled) {
-      throw new InternalError('internal: a product reusing a packed operand ran before the product that packs it (steps must run in the order they were built)');
+      throw new InternalError(
+        'internal: a product reusing a packed operand ran before the product that packs it (steps must run in the order they were built)',
+      );
     }
     return this.packed;
   }

@@ -25,8 +25,17 @@ export const WASM_MIN_MULTIPLY_ADDS = 256;
  * small).
  */
 export function gemmTs(
-  a: TensorData, aOffset: number, b: TensorData, bOffset: number, c: TensorData, cOffset: number,
-  m: number, n: number, k: number, transA: boolean, transB: boolean,
+  a: TensorData,
+  aOffset: number,
+  b: TensorData,
+  bOffset: number,
+  c: TensorData,
+  cOffset: number,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
 ): void {
   // a one-column B is the same memory transposed or not; as a row it makes C a set of contiguous dot
   // products instead of an i-p-j loop whose innermost loop has one iteration
@@ -39,8 +48,17 @@ export function gemmTs(
 
 /** C[i, :] = Σ_p op(A)[i, p] · B[p, :], op(A)[i, p] = a[aOffset + i·rs + p·cs]. */
 function gemmRowStream(
-  a: TensorData, aOffset: number, rs: number, cs: number, b: TensorData, bOffset: number, c: TensorData, cOffset: number,
-  m: number, n: number, k: number,
+  a: TensorData,
+  aOffset: number,
+  rs: number,
+  cs: number,
+  b: TensorData,
+  bOffset: number,
+  c: TensorData,
+  cOffset: number,
+  m: number,
+  n: number,
+  k: number,
 ): void {
   for (let i = 0; i < m; i++) {
     const row = cOffset + i * n;
@@ -49,8 +67,14 @@ function gemmRowStream(
     let p = 0;
     for (; p + 3 < k; p += 4) {
       const at = aRow + p * cs;
-      const a0 = a[at]!, a1 = a[at + cs]!, a2 = a[at + 2 * cs]!, a3 = a[at + 3 * cs]!;
-      const b0 = bOffset + p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+      const a0 = a[at]!,
+        a1 = a[at + cs]!,
+        a2 = a[at + 2 * cs]!,
+        a3 = a[at + 3 * cs]!;
+      const b0 = bOffset + p * n,
+        b1 = b0 + n,
+        b2 = b1 + n,
+        b3 = b2 + n;
       for (let j = 0; j < n; j++) {
         c[row + j] = c[row + j]! + a0 * b[b0 + j]! + a1 * b[b1 + j]! + a2 * b[b2 + j]! + a3 * b[b3 + j]!;
       }
@@ -70,8 +94,14 @@ function gemmNT(a: TensorData, aOffset: number, b: TensorData, bOffset: number, 
     const row = cOffset + i * n;
     let j = 0;
     for (; j + 3 < n; j += 4) {
-      const b0 = bOffset + j * k, b1 = b0 + k, b2 = b1 + k, b3 = b2 + k;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      const b0 = bOffset + j * k,
+        b1 = b0 + k,
+        b2 = b1 + k,
+        b3 = b2 + k;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let p = 0; p < k; p++) {
         const av = a[aRow + p]!;
         s0 += av * b[b0 + p]!;
@@ -123,8 +153,17 @@ export function gemmBackend(dtype: DType, m: number, n: number, k: number): 'was
  * on the WebAssembly SIMD kernel where it is available, everything else on `gemmTs`.
  */
 export function batchedGemm(
-  a: TensorData, b: TensorData, batch: number, aIndex: Int32Array, bIndex: Int32Array,
-  m: number, n: number, k: number, transA: boolean, transB: boolean, dtype: DType,
+  a: TensorData,
+  b: TensorData,
+  batch: number,
+  aIndex: Int32Array,
+  bIndex: Int32Array,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  dtype: DType,
 ): TensorData {
   const c = allocate(dtype, batch * m * n);
   batchedGemmInto(a, b, c, batch, aIndex, bIndex, m, n, k, transA, transB, dtype);
@@ -133,8 +172,18 @@ export function batchedGemm(
 
 /** {@link batchedGemm} into existing storage `c` (overwritten); allocates nothing. */
 export function batchedGemmInto(
-  a: TensorData, b: TensorData, c: TensorData, batch: number, aIndex: Int32Array, bIndex: Int32Array,
-  m: number, n: number, k: number, transA: boolean, transB: boolean, dtype: DType,
+  a: TensorData,
+  b: TensorData,
+  c: TensorData,
+  batch: number,
+  aIndex: Int32Array,
+  bIndex: Int32Array,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  dtype: DType,
 ): void {
   const wasm = gemmBackend(dtype, m, n, k) === 'wasm';
   for (let t = 0; t < batch; t++) {

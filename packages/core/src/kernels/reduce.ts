@@ -51,15 +51,31 @@ export function reduceInto(code: ReduceCode, x: TensorData, shape: Shape, axes: 
       // The innermost axis is reduced: fold a contiguous run into one slot.
       let acc = o[slot]!;
       if (code === 'sum') for (let j = 0; j < lastSize; j++) acc += x[i + j]!;
-      else if (code === 'max') for (let j = 0; j < lastSize; j++) { const v = x[i + j]!; if (v > acc || v !== v) acc = v; }
-      else for (let j = 0; j < lastSize; j++) { const v = x[i + j]!; if (v < acc || v !== v) acc = v; }
+      else if (code === 'max')
+        for (let j = 0; j < lastSize; j++) {
+          const v = x[i + j]!;
+          if (v > acc || v !== v) acc = v;
+        }
+      else
+        for (let j = 0; j < lastSize; j++) {
+          const v = x[i + j]!;
+          if (v < acc || v !== v) acc = v;
+        }
       o[slot] = acc;
     } else if (code === 'sum') {
       for (let j = 0; j < lastSize; j++) o[slot + j]! += x[i + j]!;
     } else if (code === 'max') {
-      for (let j = 0; j < lastSize; j++) { const v = x[i + j]!; const m = o[slot + j]!; if (v > m || v !== v) o[slot + j] = v; }
+      for (let j = 0; j < lastSize; j++) {
+        const v = x[i + j]!;
+        const m = o[slot + j]!;
+        if (v > m || v !== v) o[slot + j] = v;
+      }
     } else {
-      for (let j = 0; j < lastSize; j++) { const v = x[i + j]!; const m = o[slot + j]!; if (v < m || v !== v) o[slot + j] = v; }
+      for (let j = 0; j < lastSize; j++) {
+        const v = x[i + j]!;
+        const m = o[slot + j]!;
+        if (v < m || v !== v) o[slot + j] = v;
+      }
     }
     i += lastSize;
     let axis = last - 1;
@@ -117,7 +133,10 @@ export function argmaxInto(x: TensorData, shape: Shape, axis: number, o: TensorD
       for (let k = 1; k < n; k++) {
         const v = x[base + k * inner]!;
         if (best !== best) break;
-        if (v > best || v !== v) { best = v; arg = k; }
+        if (v > best || v !== v) {
+          best = v;
+          arg = k;
+        }
       }
       o[a * inner + c] = arg;
     }

@@ -38,4 +38,3 @@ export class RegisterFile {
     return file[k]!;
   }
 }
-

@@ -69,5 +69,10 @@ export function softplus(x: Tensor, beta = 1, threshold = 20): Tensor {
 
 /** The primitives this module defines, for the primitive table. @internal */
 export const activationPrimitives = {
-  tanh: tanhPrimitive, sigmoid: sigmoidPrimitive, relu: reluPrimitive, leakyRelu: leakyReluPrimitive, elu: eluPrimitive, softplus: softplusPrimitive,
+  tanh: tanhPrimitive,
+  sigmoid: sigmoidPrimitive,
+  relu: reluPrimitive,
+  leakyRelu: leakyReluPrimitive,
+  elu: eluPrimitive,
+  softplus: softplusPrimitive,
 };

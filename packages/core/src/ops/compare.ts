@@ -36,6 +36,10 @@ export function notEqual(a: TensorLike, b: TensorLike): Tensor {
 
 /** The primitives this module defines, for the primitive table. @internal */
 export const comparePrimitives = {
-  greater: greaterPrimitive, less: lessPrimitive, equal: equalPrimitive, greaterEqual: greaterEqualPrimitive,
-  lessEqual: lessEqualPrimitive, notEqual: notEqualPrimitive,
+  greater: greaterPrimitive,
+  less: lessPrimitive,
+  equal: equalPrimitive,
+  greaterEqual: greaterEqualPrimitive,
+  lessEqual: lessEqualPrimitive,
+  notEqual: notEqualPrimitive,
 };

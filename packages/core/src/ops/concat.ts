@@ -31,7 +31,11 @@ const concatPrimitive = definePrimitive({
 function checkList(op: string, xs: readonly Tensor[]): void {
   if (!Array.isArray(xs) || xs.length === 0) throw new ArgumentError(`${op}: expected a non-empty array of tensors`);
   xs.forEach((x, i) => expectTensor(op, `xs[${i}]`, x));
-  sameDType(op, xs, xs.map((_, i) => `xs[${i}]`));
+  sameDType(
+    op,
+    xs,
+    xs.map((_, i) => `xs[${i}]`),
+  );
 }
 
 /**
@@ -47,9 +51,7 @@ export function concat(xs: readonly Tensor[], axis = 0): Tensor {
   const a = normalizeAxis('concat', axis, first.rank);
   xs.forEach((x, i) => {
     if (x.rank !== first.rank || x.shape.some((d, j) => j !== a && d !== first.shape[j])) {
-      throw new ShapeError(
-        `concat: xs[${i}] ${formatShape(x.shape)} does not match xs[0] ${formatShape(first.shape)} outside axis ${a}`,
-      );
+      throw new ShapeError(`concat: xs[${i}] ${formatShape(x.shape)} does not match xs[0] ${formatShape(first.shape)} outside axis ${a}`);
     }
   });
   if (xs.length === 1) return first;
@@ -72,7 +74,10 @@ export function stack(xs: readonly Tensor[], axis = 0): Tensor {
       throw new ShapeError(`stack: xs[${i}] ${formatShape(x.shape)} differs from xs[0] ${formatShape(first.shape)}`);
     }
   });
-  return concat(xs.map((x) => expandDims(x, a)), a);
+  return concat(
+    xs.map((x) => expandDims(x, a)),
+    a,
+  );
 }
 
 /**

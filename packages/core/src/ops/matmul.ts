@@ -65,7 +65,8 @@ export function matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tenso
   expectTensor('matmul', 'a', a);
   expectTensor('matmul', 'b', b);
   sameDType('matmul', [a, b], ['a', 'b']);
-  if (a.dtype === 'int32') throw new DTypeError(`matmul: expects float operands, got int32 a ${formatShape(a.shape)} and b ${formatShape(b.shape)} (use cast())`);
+  if (a.dtype === 'int32')
+    throw new DTypeError(`matmul: expects float operands, got int32 a ${formatShape(a.shape)} and b ${formatShape(b.shape)} (use cast())`);
   if (a.rank === 0 || b.rank === 0) {
     throw new ShapeError(`matmul: operands must have at least one axis, got a ${formatShape(a.shape)} and b ${formatShape(b.shape)} (use mul for scalars)`);
   }

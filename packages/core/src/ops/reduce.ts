@@ -41,12 +41,17 @@ const maxPrimitive = definePrimitive({ name: 'max', kind: 'reduction', shape: re
 const minPrimitive = definePrimitive({ name: 'min', kind: 'reduction', shape: reduceShape, vjp: extremumVjp });
 
 function reduce<P extends 'sum' | 'max' | 'min'>(
-  primitive: Primitive<P>, x: Tensor, axis: number | readonly number[] | undefined, keepDims: boolean, allowInt: boolean,
+  primitive: Primitive<P>,
+  x: Tensor,
+  axis: number | readonly number[] | undefined,
+  keepDims: boolean,
+  allowInt: boolean,
 ): Tensor {
   expectTensor(primitive.name, 'x', x);
   if (!allowInt) expectFloat(primitive.name, 'x', x);
   const axes = normalizeAxes(primitive.name, axis, x.rank);
-  if (typeof keepDims !== 'boolean') throw new ArgumentError(`${primitive.name}: keepDims must be true or false, got ${JSON.stringify(keepDims) ?? String(keepDims)}`);
+  if (typeof keepDims !== 'boolean')
+    throw new ArgumentError(`${primitive.name}: keepDims must be true or false, got ${JSON.stringify(keepDims) ?? String(keepDims)}`);
   if (primitive.name !== 'sum') {
     // max/min of nothing has no value (PyTorch refuses; ±Infinity would pass silently into a loss)
     const empty = axes.find((a) => x.shape[a] === 0);

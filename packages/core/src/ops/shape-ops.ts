@@ -56,9 +56,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   }
   const target = checkShape('reshape', 'shape', requested);
   if (sizeOf(target) !== x.size) {
-    throw new ShapeError(
-      `reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)} (${sizeOf(target)} elements)`,
-    );
+    throw new ShapeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)} (${sizeOf(target)} elements)`);
   }
   if (shapesEqual(target, x.shape)) return x;
   return bind(reshapePrimitive, [x], { shape: target });
@@ -114,11 +112,17 @@ export function expandDims(x: Tensor, axis: number): Tensor {
 /** Removes size-1 axes: the given one(s), or all of them. Naming an axis whose size is not 1 is an error. */
 export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
   expectTensor('squeeze', 'x', x);
-  const axes = axis === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : (typeof axis === 'number' ? [axis] : Array.from(axis)).map((a) => normalizeAxis('squeeze', a, x.rank));
+  const axes =
+    axis === undefined
+      ? x.shape.flatMap((d, i) => (d === 1 ? [i] : []))
+      : (typeof axis === 'number' ? [axis] : Array.from(axis)).map((a) => normalizeAxis('squeeze', a, x.rank));
   for (const a of axes) {
     if (x.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of ${formatShape(x.shape)} has size ${x.shape[a]}, not 1`);
   }
-  return reshape(x, x.shape.filter((_, i) => !axes.includes(i)));
+  return reshape(
+    x,
+    x.shape.filter((_, i) => !axes.includes(i)),
+  );
 }
 
 /** The primitives this module defines, for the primitive table. @internal */

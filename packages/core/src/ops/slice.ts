@@ -53,9 +53,7 @@ export function slice(x: Tensor, begin: readonly number[], size?: readonly numbe
     const requested = size?.[i] ?? -1;
     const length = requested === -1 ? dim - start : requested;
     if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > dim) {
-      throw new ShapeError(
-        `slice: axis ${i}: begin ${start} with size ${requested} does not fit in x ${formatShape(x.shape)} (axis size ${dim})`,
-      );
+      throw new ShapeError(`slice: axis ${i}: begin ${start} with size ${requested} does not fit in x ${formatShape(x.shape)} (axis size ${dim})`);
     }
     b.push(start);
     s.push(length);

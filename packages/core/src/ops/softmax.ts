@@ -22,7 +22,12 @@ export function logSumExp(x: Tensor, axis?: number | readonly number[], keepDims
   // an all -Infinity slice has peak -Infinity; shifting by 0 there keeps the result -Infinity, not NaN
   const shift = where(isFinite(peak), peak, 0);
   const result = add(log(sum(exp(sub(x, shift)), axes, true)), shift);
-  return keepDims ? result : reshape(result, x.shape.filter((_, i) => !axes.includes(i)));
+  return keepDims
+    ? result
+    : reshape(
+        result,
+        x.shape.filter((_, i) => !axes.includes(i)),
+      );
 }
 
 /**

@@ -98,6 +98,15 @@ export function floor(x: Tensor): Tensor {
 
 /** The primitives this module defines, for the primitive table. @internal */
 export const unaryPrimitives = {
-  exp: expPrimitive, expm1: expm1Primitive, log: logPrimitive, sqrt: sqrtPrimitive, abs: absPrimitive, square: squarePrimitive, log1p: log1pPrimitive,
-  sign: signPrimitive, cos: cosPrimitive, sin: sinPrimitive, floor: floorPrimitive,
+  exp: expPrimitive,
+  expm1: expm1Primitive,
+  log: logPrimitive,
+  sqrt: sqrtPrimitive,
+  abs: absPrimitive,
+  square: squarePrimitive,
+  log1p: log1pPrimitive,
+  sign: signPrimitive,
+  cos: cosPrimitive,
+  sin: sinPrimitive,
+  floor: floorPrimitive,
 };

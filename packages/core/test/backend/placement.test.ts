@@ -4,9 +4,7 @@
  * kernels knowing, and mixing backends is an error that names both.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  add, cpu, deviceGet, devicePut, grad, jit, matmul, mul, sum, tanh, tensor, valueAndGrad, type Backend, type Tensor,
-} from '@tapestry/core';
+import { add, cpu, deviceGet, devicePut, grad, jit, matmul, mul, sum, tanh, tensor, valueAndGrad, type Backend, type Tensor } from '@tapestry/core';
 
 const elsewhere: Backend = {
   ...cpu,
@@ -18,7 +16,10 @@ const elsewhere: Backend = {
 };
 
 describe('placement on a second backend', () => {
-  const x = tensor([[0.5, -1], [2, 0.25]]);
+  const x = tensor([
+    [0.5, -1],
+    [2, 0.25],
+  ]);
   const w = tensor([[0.1], [0.2]]);
   const f = (w: Tensor, x: Tensor) => sum(tanh(matmul(x, w)));
 

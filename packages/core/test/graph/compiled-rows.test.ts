@@ -25,7 +25,17 @@ const programs = {
 const names = Object.keys(programs) as (keyof typeof programs)[];
 
 // rows shorter than the SIMD minimum, odd lengths, rows longer than a register, batches that do not divide
-const shapes: [number, number][] = [[1, 5], [2, 3], [3, 65], [33, 64], [70, 65], [7, 130], [9, 512], [5, 2049], [3, 5000]];
+const shapes: [number, number][] = [
+  [1, 5],
+  [2, 3],
+  [3, 65],
+  [33, 64],
+  [70, 65],
+  [7, 130],
+  [9, 512],
+  [5, 2049],
+  [3, 5000],
+];
 
 describe('compiled elementwise rows', () => {
   for (const dtype of ['float32', 'float64'] as DType[]) {
@@ -70,7 +80,12 @@ describe('compiled elementwise rows', () => {
   });
 
   it("places a plan's buffers in one WebAssembly memory: typed, disjoint and aligned to cache lines", () => {
-    const blocks = [{ dtype: 'float32', size: 5 }, { dtype: 'float64', size: 3 }, { dtype: 'int32', size: 7 }, { dtype: 'float32', size: 0 }] as const;
+    const blocks = [
+      { dtype: 'float32', size: 5 },
+      { dtype: 'float64', size: 3 },
+      { dtype: 'int32', size: 7 },
+      { dtype: 'float32', size: 0 },
+    ] as const;
     const buffers = cpu.allocatePlan!(blocks, cpu.planContext()) as (Float32Array | Float64Array | Int32Array)[];
     expect(buffers.map((b) => b.constructor)).toEqual([Float32Array, Float64Array, Int32Array, Float32Array]);
     expect(buffers.map((b) => b.length)).toEqual([5, 3, 7, 0]);

@@ -9,9 +9,30 @@ describe('jit donate', () => {
   it('gives the same values as without donation, call after call, and recycles the storage', () => {
     const plain = jit(step);
     const donating = jit(step, { donate: [0] });
-    const x = tensor([[1, 2, 3], [4, 5, 6]]);
-    let a = plain({ h: tensor([[0, 1, 0], [1, 0, 1]]), n: tensor(0) }, x);
-    let b = donating({ h: tensor([[0, 1, 0], [1, 0, 1]]), n: tensor(0) }, x);
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    let a = plain(
+      {
+        h: tensor([
+          [0, 1, 0],
+          [1, 0, 1],
+        ]),
+        n: tensor(0),
+      },
+      x,
+    );
+    let b = donating(
+      {
+        h: tensor([
+          [0, 1, 0],
+          [1, 0, 1],
+        ]),
+        n: tensor(0),
+      },
+      x,
+    );
     const seen = new Set<unknown>();
     for (let i = 0; i < 6; i++) {
       expect(b.s.h.toArray()).toEqual(a.s.h.toArray());

@@ -1,7 +1,26 @@
 /** A hand-written LSTM for the graph tests: the step, an unrolled sequence loss and an Adam training step. */
 import {
-  add, div, matmul, mean, mul, pow, reshape, sigmoid, slice, split, sqrt, square, sub, sum, tanh, treeLeaves, treeMap, valueAndGrad,
-  zeros, type DType, type Tensor,
+  add,
+  div,
+  matmul,
+  mean,
+  mul,
+  pow,
+  reshape,
+  sigmoid,
+  slice,
+  split,
+  sqrt,
+  square,
+  sub,
+  sum,
+  tanh,
+  treeLeaves,
+  treeMap,
+  valueAndGrad,
+  zeros,
+  type DType,
+  type Tensor,
 } from '@tapestry/core';
 import { valuesFor } from './programs.js';
 
@@ -71,7 +90,11 @@ export interface AdamState {
 /** One training step: loss and gradients, clipping by global norm 1, an Adam update (PyTorch's arithmetic). */
 export function trainStep(params: LstmParams, opt: AdamState, xs: Tensor, ys: Tensor) {
   const [loss, grads] = valueAndGrad(sequenceLoss)(params, xs, ys) as [Tensor, LstmParams];
-  const norm = sqrt(treeLeaves<Tensor>(grads).map((g) => sum(square(g))).reduce((a, b) => add(a, b)));
+  const norm = sqrt(
+    treeLeaves<Tensor>(grads)
+      .map((g) => sum(square(g)))
+      .reduce((a, b) => add(a, b)),
+  );
   const factor = div(1, add(norm, 1e-6));
   const clipped = treeMap((g: Tensor) => mul(g, factor), grads) as LstmParams;
   const t = add(opt.t, 1);
@@ -80,10 +103,7 @@ export function trainStep(params: LstmParams, opt: AdamState, xs: Tensor, ys: Te
   const v = treeMap((vi: Tensor, g: Tensor) => add(mul(vi, b2), mul(square(g), 1 - b2)), opt.v, clipped) as LstmParams;
   const c1 = sub(1, pow(b1, t));
   const c2 = sub(1, pow(b2, t));
-  const next = treeMap(
-    (p: Tensor, mi: Tensor, vi: Tensor) => sub(p, div(mul(div(mi, c1), lr), add(sqrt(div(vi, c2)), eps))),
-    params, m, v,
-  ) as LstmParams;
+  const next = treeMap((p: Tensor, mi: Tensor, vi: Tensor) => sub(p, div(mul(div(mi, c1), lr), add(sqrt(div(vi, c2)), eps))), params, m, v) as LstmParams;
   return { params: next, opt: { m, v, t }, loss };
 }
 

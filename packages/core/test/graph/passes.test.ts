@@ -2,8 +2,29 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  add, eliminateCommonSubexpressions, eliminateDeadCode, evaluate, exp, findFusionGroups, foldConstants, grad, hoistStepInvariant,
-  matmul, mul, scalar, sigmoid, slice, sub, sum, tanh, tensor, trace, zeros, reshape, type Graph, type Tensor,
+  add,
+  eliminateCommonSubexpressions,
+  eliminateDeadCode,
+  evaluate,
+  exp,
+  findFusionGroups,
+  foldConstants,
+  grad,
+  hoistStepInvariant,
+  matmul,
+  mul,
+  scalar,
+  sigmoid,
+  slice,
+  sub,
+  sum,
+  tanh,
+  tensor,
+  trace,
+  zeros,
+  reshape,
+  type Graph,
+  type Tensor,
 } from '@tapestry/core';
 import { accumulatePads, accumulateProducts } from '@tapestry/core';
 import { closeEnough, programArb, programLoss, runProgram, valuesFor } from './programs.js';
@@ -21,10 +42,14 @@ function expectSameResults(a: Graph, b: Graph, args: unknown[], rel = 0): void {
 
 describe('dead-code elimination', () => {
   it('drops values no result needs, keeps inputs', () => {
-    const g = trace((x: Tensor, _unused: Tensor) => {
-      exp(x);
-      return tanh(x);
-    }, x3, x3);
+    const g = trace(
+      (x: Tensor, _unused: Tensor) => {
+        exp(x);
+        return tanh(x);
+      },
+      x3,
+      x3,
+    );
     const d = eliminateDeadCode(g);
     expect(g.opCounts().exp).toBe(1);
     expect(d.opCounts()).toEqual({ input: 2, tanh: 1 });
@@ -53,22 +78,32 @@ describe('constant folding', () => {
     const f = eliminateDeadCode(foldConstants(g));
     expect(f.opCounts()).toEqual({ input: 1, const: 1, mul: 1 });
     expect(f.toString()).toContain('const(2)');
-    expectSameResults(g, f, [tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'float64' })]);
+    expectSameResults(g, f, [
+      tensor(
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        { dtype: 'float64' },
+      ),
+    ]);
   });
 });
 
 describe('fusion', () => {
   it('puts an LSTM cell update in one group, leaving the slices out', () => {
-    const g = trace((gates: Tensor, c: Tensor) => {
-      const [i, f, gg, o] = [0, 1, 2, 3].map((k) => slice(gates, [0, 2 * k], [4, 2]));
-      const c2 = add(mul(sigmoid(f!), c), mul(sigmoid(i!), tanh(gg!)));
-      return [mul(sigmoid(o!), tanh(c2)), c2];
-    }, zeros([4, 8]), zeros([4, 2]));
+    const g = trace(
+      (gates: Tensor, c: Tensor) => {
+        const [i, f, gg, o] = [0, 1, 2, 3].map((k) => slice(gates, [0, 2 * k], [4, 2]));
+        const c2 = add(mul(sigmoid(f!), c), mul(sigmoid(i!), tanh(gg!)));
+        return [mul(sigmoid(o!), tanh(c2)), c2];
+      },
+      zeros([4, 8]),
+      zeros([4, 2]),
+    );
     const groups = findFusionGroups(g);
     expect(groups).toHaveLength(1);
-    expect(groups[0]!.members.map((m) => g.nodes[m]!.op).sort()).toEqual(
-      ['add', 'mul', 'mul', 'mul', 'sigmoid', 'sigmoid', 'sigmoid', 'tanh', 'tanh'].sort(),
-    );
+    expect(groups[0]!.members.map((m) => g.nodes[m]!.op).sort()).toEqual(['add', 'mul', 'mul', 'mul', 'sigmoid', 'sigmoid', 'sigmoid', 'tanh', 'tanh'].sort());
   });
 
   it('closes a group when a non-elementwise node reads it, and never mixes shapes', () => {
@@ -78,7 +113,10 @@ describe('fusion', () => {
       return mul(add(a, s), 2); // [2,3]: a new group (a is read from outside now)
     }, x3);
     const groups = findFusionGroups(g);
-    expect(groups.map((gr) => gr.members.map((m) => g.nodes[m]!.op))).toEqual([['exp', 'tanh'], ['add', 'mul']]);
+    expect(groups.map((gr) => gr.members.map((m) => g.nodes[m]!.op))).toEqual([
+      ['exp', 'tanh'],
+      ['add', 'mul'],
+    ]);
   });
 });
 
@@ -148,7 +186,10 @@ describe('every pass preserves results on random programs and their gradients', 
           const args = [valuesFor(shapes[0]!, seed, 'float64'), valuesFor(shapes[1]!, seed + 1, 'float64')];
           const values = trace((x: Tensor, y: Tensor) => runProgram(program, [x, y]), ...args);
           expectSameResults(values, pass(values), args, 1e-12);
-          const grads = trace(grad((x: Tensor, y: Tensor) => programLoss(program, [x, y]), [0, 1]), ...args);
+          const grads = trace(
+            grad((x: Tensor, y: Tensor) => programLoss(program, [x, y]), [0, 1]),
+            ...args,
+          );
           expectSameResults(grads, pass(grads), args, 1e-12);
         }),
         { numRuns: 25 },

@@ -5,8 +5,33 @@
  */
 import fc from 'fast-check';
 import {
-  add, broadcastShapes, concat, div, exp, matmul, maximum, mean, mul, neg, reshape, sigmoid, slice, softplus, square, sub, sum,
-  tanh, tensor, transpose, where, greater, type DType, type Tensor, logSumExp, cast, type Shape,
+  add,
+  broadcastShapes,
+  concat,
+  div,
+  exp,
+  matmul,
+  maximum,
+  mean,
+  mul,
+  neg,
+  reshape,
+  sigmoid,
+  slice,
+  softplus,
+  square,
+  sub,
+  sum,
+  tanh,
+  tensor,
+  transpose,
+  where,
+  greater,
+  type DType,
+  type Tensor,
+  logSumExp,
+  cast,
+  type Shape,
 } from '@tapestry/core';
 import { broadcastPair } from '../arbitraries.js';
 
@@ -43,23 +68,68 @@ function step(pool: Tensor[], ins: Instruction): void {
   const axis = x.rank === 0 ? 0 : ins.axis % x.rank;
   let out: Tensor | null = null;
   switch (ins.op) {
-    case 0: out = tanh(x); break;
-    case 1: out = sigmoid(x); break;
-    case 2: out = exp(tanh(x)); break;
-    case 3: out = square(x); break;
-    case 4: out = softplus(neg(x)); break;
-    case 5: if (fits(x.shape, y.shape)) out = add(x, y); break;
-    case 6: if (fits(x.shape, y.shape)) out = sub(x, mul(y, 0.5)); break;
-    case 7: if (fits(x.shape, y.shape)) out = mul(x, y); break;
+    case 0:
+      out = tanh(x);
+      break;
+    case 1:
+      out = sigmoid(x);
+      break;
+    case 2:
+      out = exp(tanh(x));
+      break;
+    case 3:
+      out = square(x);
+      break;
+    case 4:
+      out = softplus(neg(x));
+      break;
+    case 5:
+      if (fits(x.shape, y.shape)) out = add(x, y);
+      break;
+    case 6:
+      if (fits(x.shape, y.shape)) out = sub(x, mul(y, 0.5));
+      break;
+    case 7:
+      if (fits(x.shape, y.shape)) out = mul(x, y);
+      break;
     // a denominator kept in [1.5, 2.5]
-    case 8: if (fits(x.shape, y.shape)) out = div(x, add(sigmoid(y), 1.5)); break;
-    case 9: if (x.rank > 0) out = sum(x, axis, ins.b % 2 === 0); break;
-    case 10: if (x.rank > 0) out = mean(x, axis, true); break;
-    case 11: if (x.rank >= 2) out = matmul(x, transpose(x, [...x.shape.keys()].map((i) => (i === x.rank - 2 ? x.rank - 1 : i === x.rank - 1 ? x.rank - 2 : i)))); break;
-    case 12: out = reshape(x, [-1]); break;
-    case 13: if (x.rank > 0 && x.shape[axis]! > 1) out = slice(x, x.shape.map((_, i) => (i === axis ? 1 : 0)), x.shape.map((d, i) => (i === axis ? d - 1 : d))); break;
-    case 14: if (fits(x.shape, y.shape)) out = where(greater(x, y), x, mul(y, 2)); break;
-    case 15: if (x.rank > 0) out = ins.b % 3 === 0 ? logSumExp(x, axis, true) : ins.b % 3 === 1 ? concat([x, x], axis) : maximum(x, mul(x, cast(tensor(0.5), x.dtype))); break;
+    case 8:
+      if (fits(x.shape, y.shape)) out = div(x, add(sigmoid(y), 1.5));
+      break;
+    case 9:
+      if (x.rank > 0) out = sum(x, axis, ins.b % 2 === 0);
+      break;
+    case 10:
+      if (x.rank > 0) out = mean(x, axis, true);
+      break;
+    case 11:
+      if (x.rank >= 2)
+        out = matmul(
+          x,
+          transpose(
+            x,
+            [...x.shape.keys()].map((i) => (i === x.rank - 2 ? x.rank - 1 : i === x.rank - 1 ? x.rank - 2 : i)),
+          ),
+        );
+      break;
+    case 12:
+      out = reshape(x, [-1]);
+      break;
+    case 13:
+      if (x.rank > 0 && x.shape[axis]! > 1)
+        out = slice(
+          x,
+          x.shape.map((_, i) => (i === axis ? 1 : 0)),
+          x.shape.map((d, i) => (i === axis ? d - 1 : d)),
+        );
+      break;
+    case 14:
+      if (fits(x.shape, y.shape)) out = where(greater(x, y), x, mul(y, 2));
+      break;
+    case 15:
+      if (x.rank > 0)
+        out = ins.b % 3 === 0 ? logSumExp(x, axis, true) : ins.b % 3 === 1 ? concat([x, x], axis) : maximum(x, mul(x, cast(tensor(0.5), x.dtype)));
+      break;
   }
   if (out !== null) pool.push(out);
 }

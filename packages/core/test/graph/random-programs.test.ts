@@ -19,7 +19,10 @@ function inputsFor(shapes: readonly number[][], seed: number, dtype: DType): [Te
 }
 
 describe('random programs', () => {
-  for (const [dtype, rel] of [['float64', 1e-12], ['float32', 1e-5]] as const) {
+  for (const [dtype, rel] of [
+    ['float64', 1e-12],
+    ['float32', 1e-5],
+  ] as const) {
     it(`jit and evaluate(trace) give eager's values (${dtype})`, () => {
       fc.assert(
         fc.property(programArb, ({ shapes, program, seed }) => {

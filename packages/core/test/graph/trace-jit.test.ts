@@ -1,7 +1,22 @@
 /** trace and jit as users meet them: listings, static leaves, constants, errors, the cache, composition. */
 import { describe, expect, it } from 'vitest';
 import {
-  add, ArgumentError, evaluate, gather, grad, jit, matmul, mul, ShapeError, sum, tanh, tensor, trace, valueAndGrad, zeros, type Tensor,
+  add,
+  ArgumentError,
+  evaluate,
+  gather,
+  grad,
+  jit,
+  matmul,
+  mul,
+  ShapeError,
+  sum,
+  tanh,
+  tensor,
+  trace,
+  valueAndGrad,
+  zeros,
+  type Tensor,
 } from '@tapestry/core';
 
 const x = tensor([[1, 2, 3]], { dtype: 'float64' });
@@ -68,7 +83,13 @@ describe('evaluate', () => {
   });
 
   it('checks traced indices when it runs', () => {
-    const table = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+    const table = tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float64' },
+    );
     const g = trace((t: Tensor, i: Tensor) => gather(t, i), table, tensor([0], { dtype: 'int32' }));
     expect((evaluate(g, table, tensor([1], { dtype: 'int32' })) as Tensor).toArray()).toEqual([[3, 4]]);
     expect(() => evaluate(g, table, tensor([2], { dtype: 'int32' }))).toThrow(ShapeError);

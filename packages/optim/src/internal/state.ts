@@ -6,9 +6,7 @@ import { deviceOfTree, scalarOn } from './scalars.js';
 /** Returns `state[field]`, throwing if `state` is not an object that has it. */
 export function stateField(fn: string, state: unknown, field: string): unknown {
   if (typeof state !== 'object' || state === null || !(field in state)) {
-    throw new ArgumentError(
-      `${fn}: state has no '${field}'; pass the state returned by this transformation's init or its last update`,
-    );
+    throw new ArgumentError(`${fn}: state has no '${field}'; pass the state returned by this transformation's init or its last update`);
   }
   return (state as Record<string, unknown>)[field];
 }

@@ -3,17 +3,7 @@
  * mismatch is reported by the optimiser that met it, naming the leaf by its tree path, instead of
  * surfacing later as a broadcasting error deep inside an op.
  */
-import {
-  ArgumentError,
-  DTypeError,
-  ShapeError,
-  Tensor,
-  formatShape,
-  freezeTree,
-  treeFlattenWithPath,
-  treeStructure,
-  treeUnflatten,
-} from '@tapestry/core';
+import { ArgumentError, DTypeError, ShapeError, Tensor, formatShape, freezeTree, treeFlattenWithPath, treeStructure, treeUnflatten } from '@tapestry/core';
 import { describeGiven } from './describe.js';
 
 /** `grads` + `layers[0].weight` → `grads.layers[0].weight`; the root alone is just `grads`. */
@@ -58,8 +48,7 @@ function alignedLeaves(fn: string, reference: readonly Leaf[], refName: string, 
     const leaf = byPath.get(ref.path);
     if (leaf === undefined) {
       throw new ArgumentError(
-        `${fn}: ${name} has no leaf ${joinPath(name, ref.path)} to match ${ref.where}; ` +
-          `${name} and ${refName} must have the same tree structure`,
+        `${fn}: ${name} has no leaf ${joinPath(name, ref.path)} to match ${ref.where}; ` + `${name} and ${refName} must have the same tree structure`,
       );
     }
     const a = leaf.tensor;
@@ -75,9 +64,7 @@ function alignedLeaves(fn: string, reference: readonly Leaf[], refName: string, 
   });
   const extra = byPath.values().next();
   if (!extra.done) {
-    throw new ArgumentError(
-      `${fn}: ${extra.value.where} has no counterpart in ${refName}; ${name} and ${refName} must have the same tree structure`,
-    );
+    throw new ArgumentError(`${fn}: ${extra.value.where} has no counterpart in ${refName}; ${name} and ${refName} must have the same tree structure`);
   }
   return out;
 }
@@ -86,12 +73,7 @@ function alignedLeaves(fn: string, reference: readonly Leaf[], refName: string, 
  * Maps `f` over matching tensor leaves of several trees, each given as [argument name, tree] and checked
  * against the first, and returns a new frozen tree shaped like the first.
  */
-export function mapTensors<T>(
-  fn: string,
-  f: (...leaves: Tensor[]) => Tensor,
-  first: readonly [string, T],
-  ...rest: (readonly [string, unknown])[]
-): T {
+export function mapTensors<T>(fn: string, f: (...leaves: Tensor[]) => Tensor, first: readonly [string, T], ...rest: (readonly [string, unknown])[]): T {
   const reference = leaves(fn, first[0], first[1]);
   const others = rest.map((other) => alignedLeaves(fn, reference, first[0], other));
   const mapped = reference.map((ref, i) => f(ref.tensor, ...others.map((o) => o[i]!)));

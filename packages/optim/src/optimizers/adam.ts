@@ -76,4 +76,3 @@ export function adamw(options: AdamOptions = {}): GradientTransformation<ChainSt
     scaleByLearningRate(lr),
   );
 }
-

@@ -43,9 +43,7 @@ export function sgd(options: SgdOptions): GradientTransformation<ChainState> {
   const nesterov = expectBoolean(fn, 'nesterov', options.nesterov ?? false);
   const weightDecay = expectNonNegative(fn, 'weightDecay', options.weightDecay ?? 0);
   if (nesterov && (momentum <= 0 || dampening !== 0)) {
-    throw new ArgumentError(
-      `${fn}: Nesterov momentum needs momentum > 0 and dampening 0, got momentum ${momentum} and dampening ${dampening}`,
-    );
+    throw new ArgumentError(`${fn}: Nesterov momentum needs momentum > 0 and dampening 0, got momentum ${momentum} and dampening ${dampening}`);
   }
   return chain(
     ...(weightDecay !== 0 ? [addDecayedWeights(weightDecay)] : []),

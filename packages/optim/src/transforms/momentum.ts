@@ -1,5 +1,15 @@
 import {
-  add, ArgumentError, equal, expectBoolean, expectNonNegative, expectUnitInterval, freezeTree, mul, where, zerosLike, type Tensor,
+  add,
+  ArgumentError,
+  equal,
+  expectBoolean,
+  expectNonNegative,
+  expectUnitInterval,
+  freezeTree,
+  mul,
+  where,
+  zerosLike,
+  type Tensor,
 } from '@tapestry/core';
 import type { GradientTransformation } from '../base.js';
 import { checkOptions } from '../internal/options.js';
@@ -43,9 +53,7 @@ export function momentum(options: MomentumOptions): GradientTransformation<Momen
   const dampening = expectUnitInterval(fn, 'dampening', options.dampening ?? 0);
   const nesterov = expectBoolean(fn, 'nesterov', options.nesterov ?? false);
   if (nesterov && (decay <= 0 || dampening !== 0)) {
-    throw new ArgumentError(
-      `${fn}: Nesterov momentum needs decay > 0 and dampening 0, got decay ${decay} and dampening ${dampening}`,
-    );
+    throw new ArgumentError(`${fn}: Nesterov momentum needs decay > 0 and dampening 0, got decay ${decay} and dampening ${dampening}`);
   }
   return {
     init: (params) =>
@@ -64,9 +72,7 @@ export function momentum(options: MomentumOptions): GradientTransformation<Momen
         ['updates', updates],
         ['state.momentum', buffer],
       );
-      const out = nesterov
-        ? mapTensors(`${fn}.update`, (u, b) => add(u, mul(b, decay)), ['updates', updates], ['momentum', momentum])
-        : momentum;
+      const out = nesterov ? mapTensors(`${fn}.update`, (u, b) => add(u, mul(b, decay)), ['updates', updates], ['momentum', momentum]) : momentum;
       return {
         updates: out as typeof updates,
         state: freezeTree({ count: incremented(count), momentum }) as MomentumState,

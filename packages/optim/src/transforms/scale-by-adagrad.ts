@@ -39,10 +39,7 @@ export function scaleByAdagrad(options: ScaleByAdagradOptions = {}): GradientTra
       }) as ScaleByAdagradState,
     update: (updates, state) => {
       const where = `${fn}.update`;
-      const sum = mapTensors(where, (u, s) => add(s, mul(u, u)), ['updates', updates], [
-        'state.sum',
-        stateField(where, state, 'sum'),
-      ]);
+      const sum = mapTensors(where, (u, s) => add(s, mul(u, u)), ['updates', updates], ['state.sum', stateField(where, state, 'sum')]);
       const out = mapTensors(where, (u, s) => div(u, add(sqrt(s), eps)), ['updates', updates], ['sum', sum]);
       return { updates: out, state: freezeTree({ sum }) as ScaleByAdagradState };
     },

@@ -56,15 +56,8 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
       const count = stateCounter(where, state);
       const g: readonly [string, typeof updates] = ['updates', updates];
       const mu = mapTensors(where, (u, m) => add(mul(m, b1), mul(u, 1 - b1)), g, ['state.mu', stateField(where, state, 'mu')]);
-      const nu = mapTensors(
-        where,
-        (u, v) => add(mul(v, b2), mul(mul(u, 1 - b2), u)),
-        g,
-        ['state.nu', stateField(where, state, 'nu')],
-      );
-      const nuMax = amsgrad
-        ? mapTensors(where, (v, vMax) => maximum(vMax, v), ['nu', nu], ['state.nuMax', stateField(where, state, 'nuMax')])
-        : undefined;
+      const nu = mapTensors(where, (u, v) => add(mul(v, b2), mul(mul(u, 1 - b2), u)), g, ['state.nu', stateField(where, state, 'nu')]);
+      const nuMax = amsgrad ? mapTensors(where, (v, vMax) => maximum(vMax, v), ['nu', nu], ['state.nuMax', stateField(where, state, 'nuMax')]) : undefined;
       // Bias corrections in double precision, as PyTorch computes them in Python (1 - b1 ** t and
       // Math.sqrt(1 - b2 ** t)), cast to each update's dtype where those numbers used to enter the ops;
       // in float32 on a device without float64 (WebGPU), so that a step there runs on the device alone.
@@ -72,12 +65,7 @@ export function scaleByAdam(options: ScaleByAdamOptions = {}): GradientTransform
       const step = cast(t, scalarFloat(t.backend));
       const bc1 = inDtype(sub(1, pow(b1, step)));
       const bc2Sqrt = inDtype(sqrt(sub(1, pow(b2, step))));
-      const out = mapTensors(
-        where,
-        (m, v) => div(div(m, bc1(m.dtype)), add(div(sqrt(v), bc2Sqrt(m.dtype)), eps)),
-        ['mu', mu],
-        ['nu', nuMax ?? nu],
-      );
+      const out = mapTensors(where, (m, v) => div(div(m, bc1(m.dtype)), add(div(sqrt(v), bc2Sqrt(m.dtype)), eps)), ['mu', mu], ['nu', nuMax ?? nu]);
       const next = nuMax === undefined ? { count: t, mu, nu } : { count: t, mu, nu, nuMax };
       return { updates: out as typeof updates, state: freezeTree(next) as ScaleByAdamState };
     },

@@ -46,19 +46,11 @@ export function scaleByRms(options: ScaleByRmsOptions = {}): GradientTransformat
     update: (updates, state) => {
       const where = `${fn}.update`;
       const g: readonly [string, typeof updates] = ['updates', updates];
-      const nu = mapTensors(
-        where,
-        (u, v) => add(mul(v, alpha), mul(mul(u, 1 - alpha), u)),
-        g,
-        ['state.nu', stateField(where, state, 'nu')],
-      );
+      const nu = mapTensors(where, (u, v) => add(mul(v, alpha), mul(mul(u, 1 - alpha), u)), g, ['state.nu', stateField(where, state, 'nu')]);
       let out: typeof updates;
       let next: ScaleByRmsState;
       if (centered) {
-        const mu = mapTensors(where, (u, m) => add(mul(m, alpha), mul(u, 1 - alpha)), g, [
-          'state.mu',
-          stateField(where, state, 'mu'),
-        ]);
+        const mu = mapTensors(where, (u, m) => add(mul(m, alpha), mul(u, 1 - alpha)), g, ['state.mu', stateField(where, state, 'mu')]);
         out = mapTensors(where, (u, v, m) => div(u, add(sqrt(sub(v, mul(m, m))), eps)), g, ['nu', nu], ['mu', mu]);
         next = { nu, mu };
       } else {

@@ -48,10 +48,7 @@ export interface ScaleByLearningRateOptions {
  * const opt = chain(scaleByAdam(), scaleByLearningRate(cosineDecay({ initValue: 1e-3, decaySteps: 1000 })));
  * ```
  */
-export function scaleByLearningRate(
-  lr: ScalarOrSchedule,
-  options: ScaleByLearningRateOptions = {},
-): GradientTransformation<ScaleByLearningRateState> {
+export function scaleByLearningRate(lr: ScalarOrSchedule, options: ScaleByLearningRateOptions = {}): GradientTransformation<ScaleByLearningRateState> {
   const fn = 'scaleByLearningRate';
   const rate = checkLearningRate(fn, lr);
   checkOptions(fn, options, ['flipSign']);

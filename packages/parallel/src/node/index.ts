@@ -47,7 +47,8 @@ function spawnWorker(boot: WorkerBoot): WorkerHandle {
   // a stopped pool must not keep the process alive
   worker.unref();
   const ready = new Promise<void>((resolve, reject) => {
-    const fail = (error: Error): void => reject(new Error(`dataParallel: thread ${boot.index} failed while building its replica: ${error.message}`, { cause: error }));
+    const fail = (error: Error): void =>
+      reject(new Error(`dataParallel: thread ${boot.index} failed while building its replica: ${error.message}`, { cause: error }));
     worker.on('message', (message: WorkerMessage) => {
       if (message.type === 'ready') resolve();
       else {
@@ -83,6 +84,9 @@ function spawnWorker(boot: WorkerBoot): WorkerHandle {
  * }
  * ```
  */
-export function dataParallel<Setup, Input, Output>(replica: Replica<Setup, Input, Output>, options: DataParallelOptions<Setup>): Promise<DataParallel<Input, Output>> {
+export function dataParallel<Setup, Input, Output>(
+  replica: Replica<Setup, Input, Output>,
+  options: DataParallelOptions<Setup>,
+): Promise<DataParallel<Input, Output>> {
   return startPool('dataParallel', replica, options, spawnWorker);
 }

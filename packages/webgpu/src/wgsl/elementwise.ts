@@ -8,7 +8,19 @@ import type { BinaryName, DType, ElementwiseName, FusedInstruction } from '@tape
 
 /** The elementwise primitives of one operand (core's elementwise ops less the binary ones, `where` and `cast`). */
 type UnaryName = Exclude<ElementwiseName, BinaryName | 'where' | 'cast'>;
-import { binding, broadcastStrides, elementKernel, FLOAT_HELPERS, LOG_HELPERS, literal, offsetCode, sizeOf, stridesOf, wgslType, type KernelSpec } from './common.js';
+import {
+  binding,
+  broadcastStrides,
+  elementKernel,
+  FLOAT_HELPERS,
+  LOG_HELPERS,
+  literal,
+  offsetCode,
+  sizeOf,
+  stridesOf,
+  wgslType,
+  type KernelSpec,
+} from './common.js';
 
 /**
  * Float helpers written for accuracy where the built-ins are not enough: WGSL's `tanh` may overflow to NaN
@@ -55,28 +67,46 @@ function unaryExpr(op: UnaryName, x: string, dtype: DType, attrs: unknown): stri
   const int = dtype === 'int32';
   const a = (attrs ?? {}) as Record<string, number>;
   switch (op) {
-    case 'neg': return `(-${x})`;
-    case 'abs': return `abs(${x})`;
-    case 'square': return `(${x} * ${x})`;
-    case 'sign': return int ? `sign(${x})` : `select(select(${x}, -1.0, ${x} < 0.0), 1.0, ${x} > 0.0)`;
-    case 'floor': return int ? x : `floor(${x})`;
-    case 'exp': return `exp(${x})`;
-    case 'expm1': return `expm1_f(${x})`;
-    case 'log': return `ln_acc(${x})`;
-    case 'log1p': return `log1p_f(${x})`;
-    case 'sqrt': return `sqrt(${x})`;
-    case 'cos': return `cos(${x})`;
-    case 'sin': return `sin(${x})`;
-    case 'tanh': return `tanh_f(${x})`;
-    case 'sigmoid': return `sigmoid_f(${x})`;
-    case 'relu': return `select(0.0, ${x}, ${x} > 0.0)`;
-    case 'leakyRelu': return `select(${x} * ${literal(a.slope!, 'float32')}, ${x}, ${x} > 0.0)`;
-    case 'elu': return `select(${literal(a.alpha!, 'float32')} * expm1_f(${x}), ${x}, ${x} > 0.0)`;
+    case 'neg':
+      return `(-${x})`;
+    case 'abs':
+      return `abs(${x})`;
+    case 'square':
+      return `(${x} * ${x})`;
+    case 'sign':
+      return int ? `sign(${x})` : `select(select(${x}, -1.0, ${x} < 0.0), 1.0, ${x} > 0.0)`;
+    case 'floor':
+      return int ? x : `floor(${x})`;
+    case 'exp':
+      return `exp(${x})`;
+    case 'expm1':
+      return `expm1_f(${x})`;
+    case 'log':
+      return `ln_acc(${x})`;
+    case 'log1p':
+      return `log1p_f(${x})`;
+    case 'sqrt':
+      return `sqrt(${x})`;
+    case 'cos':
+      return `cos(${x})`;
+    case 'sin':
+      return `sin(${x})`;
+    case 'tanh':
+      return `tanh_f(${x})`;
+    case 'sigmoid':
+      return `sigmoid_f(${x})`;
+    case 'relu':
+      return `select(0.0, ${x}, ${x} > 0.0)`;
+    case 'leakyRelu':
+      return `select(${x} * ${literal(a.slope!, 'float32')}, ${x}, ${x} > 0.0)`;
+    case 'elu':
+      return `select(${literal(a.alpha!, 'float32')} * expm1_f(${x}), ${x}, ${x} > 0.0)`;
     case 'softplus': {
       const beta = literal(a.beta!, 'float32');
       return `select(log1p_f(exp(${x} * ${beta})) / ${beta}, ${x}, ${x} * ${beta} > ${literal(a.threshold!, 'float32')})`;
     }
-    case 'isFinite': return int ? '1i' : `select(0i, 1i, is_finite(${x}))`;
+    case 'isFinite':
+      return int ? '1i' : `select(0i, 1i, is_finite(${x}))`;
   }
 }
 
@@ -84,21 +114,34 @@ function unaryExpr(op: UnaryName, x: string, dtype: DType, attrs: unknown): stri
 function binaryExpr(op: BinaryName, a: string, b: string, dtype: DType): string {
   const int = dtype === 'int32';
   switch (op) {
-    case 'add': return `(${a} + ${b})`;
-    case 'sub': return `(${a} - ${b})`;
-    case 'mul': return `(${a} * ${b})`;
-    case 'div': return `(${a} / ${b})`;
-    case 'pow': return `pow_f(${a}, ${b})`;
+    case 'add':
+      return `(${a} + ${b})`;
+    case 'sub':
+      return `(${a} - ${b})`;
+    case 'mul':
+      return `(${a} * ${b})`;
+    case 'div':
+      return `(${a} / ${b})`;
+    case 'pow':
+      return `pow_f(${a}, ${b})`;
     // NaN wins, as on the CPU (x > y || x !== x ? x : y)
-    case 'maximum': return int ? `max(${a}, ${b})` : `select(${b}, ${a}, ${a} > ${b} || is_nan(${a}))`;
-    case 'minimum': return int ? `min(${a}, ${b})` : `select(${b}, ${a}, ${a} < ${b} || is_nan(${a}))`;
-    case 'greater': return `select(0i, 1i, ${a} > ${b})`;
-    case 'less': return `select(0i, 1i, ${a} < ${b})`;
-    case 'equal': return `select(0i, 1i, ${a} == ${b})`;
-    case 'greaterEqual': return `select(0i, 1i, ${a} >= ${b})`;
-    case 'lessEqual': return `select(0i, 1i, ${a} <= ${b})`;
+    case 'maximum':
+      return int ? `max(${a}, ${b})` : `select(${b}, ${a}, ${a} > ${b} || is_nan(${a}))`;
+    case 'minimum':
+      return int ? `min(${a}, ${b})` : `select(${b}, ${a}, ${a} < ${b} || is_nan(${a}))`;
+    case 'greater':
+      return `select(0i, 1i, ${a} > ${b})`;
+    case 'less':
+      return `select(0i, 1i, ${a} < ${b})`;
+    case 'equal':
+      return `select(0i, 1i, ${a} == ${b})`;
+    case 'greaterEqual':
+      return `select(0i, 1i, ${a} >= ${b})`;
+    case 'lessEqual':
+      return `select(0i, 1i, ${a} <= ${b})`;
     // NaN != NaN is true on the CPU; a compiler that assumes no NaN could fold it, so test bits too
-    case 'notEqual': return int ? `select(0i, 1i, ${a} != ${b})` : `select(0i, 1i, ${a} != ${b} || is_nan(${a}) || is_nan(${b}))`;
+    case 'notEqual':
+      return int ? `select(0i, 1i, ${a} != ${b})` : `select(0i, 1i, ${a} != ${b} || is_nan(${a}) || is_nan(${b}))`;
   }
 }
 
@@ -151,7 +194,10 @@ export interface OutputWrite {
  * each to an output buffer of its own, in order), to the bindings after the inputs.
  */
 export function fusedKernel(
-  program: readonly FusedInstruction[], buffers: readonly DType[], reads: readonly InputRead[], shape: readonly number[],
+  program: readonly FusedInstruction[],
+  buffers: readonly DType[],
+  reads: readonly InputRead[],
+  shape: readonly number[],
   writes: readonly OutputWrite[] = ownWrites(program.filter((ins) => ins.stored).length, shape),
 ): KernelSpec {
   const n = sizeOf(shape);

@@ -22,7 +22,12 @@ export function copyKernel(n: number, dtype: DType): KernelSpec {
 export function transposeKernel(shape: readonly number[], perm: readonly number[], dtype: DType): KernelSpec {
   const inStrides = stridesOf(shape);
   const outShape = perm.map((p) => shape[p]!);
-  const off = offsetCode('src', 'i', outShape, perm.map((p) => inStrides[p]!));
+  const off = offsetCode(
+    'src',
+    'i',
+    outShape,
+    perm.map((p) => inStrides[p]!),
+  );
   return kernel(sizeOf(outShape), dtype, 1, `  ${off}\n  y[i] = x0[src];`, 'transpose');
 }
 
@@ -63,9 +68,7 @@ export function padKernel(shape: readonly number[], begin: readonly number[], ou
  * Part of a concat along `axis`: inputs `first … first + shapes.length - 1` of the whole list, written into
  * their columns of the output; a concat of more inputs than a shader may bind runs as several of these.
  */
-export function concatKernel(
-  shapes: readonly (readonly number[])[], axis: number, outShape: readonly number[], columnStart: number, dtype: DType,
-): KernelSpec {
+export function concatKernel(shapes: readonly (readonly number[])[], axis: number, outShape: readonly number[], columnStart: number, dtype: DType): KernelSpec {
   let outer = 1;
   for (let i = 0; i < axis; i++) outer *= outShape[i]!;
   const total = sizeOf(outShape.slice(axis));

@@ -113,8 +113,17 @@ ${stores.join('\n')}
  * are consecutive in memory (then consecutive threads take consecutive rows, else consecutive kk).
  */
 function stage(
-  tile: string, src: string, width: number, tk: number, rowsContiguous: boolean, at: (r: string, kk: string) => string,
-  start: string, rows: string, k: string, base: string, trips: (count: number) => string,
+  tile: string,
+  src: string,
+  width: number,
+  tk: number,
+  rowsContiguous: boolean,
+  at: (r: string, kk: string) => string,
+  start: string,
+  rows: string,
+  k: string,
+  base: string,
+  trips: (count: number) => string,
 ): string {
   const out: string[] = [];
   const count = (width * tk) / 256;

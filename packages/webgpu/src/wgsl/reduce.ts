@@ -35,8 +35,18 @@ export function reduceKernel(op: ReduceOp, shape: readonly number[], axes: reado
   const reducedShape = axes.map((i) => shape[i]!);
   const outputs = sizeOf(keptShape);
   const r = sizeOf(reducedShape);
-  const base = offsetCode('base', 'o', keptShape, keptAxes.map((i) => strides[i]!));
-  const inner = offsetCode('off', 'r', reducedShape, axes.map((i) => strides[i]!));
+  const base = offsetCode(
+    'base',
+    'o',
+    keptShape,
+    keptAxes.map((i) => strides[i]!),
+  );
+  const inner = offsetCode(
+    'off',
+    'r',
+    reducedShape,
+    axes.map((i) => strides[i]!),
+  );
   const decls = `${FLOAT_HELPERS}\n${binding(0, 'x', t, false)}\n${binding(1, 'y', t, true)}`;
   if (r < COOPERATIVE_FROM || outputs >= 65535 * 4) {
     const { groups, rowThreads } = grid(outputs);
@@ -108,10 +118,22 @@ export function reduceManyKernel(op: ReduceOp, count: number, shape: readonly nu
   const reducedShape = axes.map((i) => shape[i]!);
   const outputs = sizeOf(keptShape);
   const r = sizeOf(reducedShape);
-  const base = offsetCode('base', 'o', keptShape, keptAxes.map((i) => strides[i]!));
-  const inner = offsetCode('off', 'r', reducedShape, axes.map((i) => strides[i]!));
+  const base = offsetCode(
+    'base',
+    'o',
+    keptShape,
+    keptAxes.map((i) => strides[i]!),
+  );
+  const inner = offsetCode(
+    'off',
+    'r',
+    reducedShape,
+    axes.map((i) => strides[i]!),
+  );
   const decls = [FLOAT_HELPERS, ...Array.from({ length: count }, (_, b) => binding(b, `x${b}`, t, false)), binding(count, 'y', t, true)].join('\n');
-  const each = Array.from({ length: count }, (_, b) => `  {
+  const each = Array.from(
+    { length: count },
+    (_, b) => `  {
     var acc: ${t} = ${identity(op, dtype)};
     for (var r = 0u; r < ${r}u; r++) {
       ${inner}
@@ -119,7 +141,8 @@ export function reduceManyKernel(op: ReduceOp, count: number, shape: readonly nu
       ${combine(op, 'acc', 'v', dtype)}
     }
     y[${b * outputs}u + o] = acc;
-  }`).join('\n');
+  }`,
+  ).join('\n');
   const { groups, rowThreads } = grid(outputs);
   const code = `${decls}
 @compute @workgroup_size(${WORKGROUP})

@@ -28,7 +28,10 @@ export function foldConstants(graph: Graph): Graph {
     const foldable = node.inputs.length > 0 && inputs.every((i) => values.has(i)) && sizeOf(node.shape) <= MAX_FOLDED_SIZE;
     if (!foldable) return copyNode(node, inputs, builder);
     // index ranges are checked by the kernels as they run
-    const value = runNode(node, inputs.map((i) => values.get(i)!));
+    const value = runNode(
+      node,
+      inputs.map((i) => values.get(i)!),
+    );
     const id = builder.add({ op: 'const', inputs: [], attrs: undefined, shape: node.shape, dtype: node.dtype, value });
     values.set(id, value);
     return id;

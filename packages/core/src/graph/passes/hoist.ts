@@ -33,7 +33,13 @@ function stepProduct(graph: Graph, node: GraphNode): StepProduct | null {
   const { begin } = s.attrs;
   for (const axis of [0, 1]) {
     const whole = x.shape.every((d, i) => (i === axis ? s.shape[i] === 1 : s.shape[i] === d && begin[i] === 0));
-    if (whole && shapesEqual(a.shape, x.shape.filter((_, i) => i !== axis))) {
+    if (
+      whole &&
+      shapesEqual(
+        a.shape,
+        x.shape.filter((_, i) => i !== axis),
+      )
+    ) {
       return { matmul: node.id, sequence: x.id, axis, index: begin[axis]!, weight: w.id, transB };
     }
   }

@@ -244,7 +244,10 @@ const ARENA_MAX_BYTES = 1 << 30;
 export class WasmArena {
   private next = END;
 
-  private constructor(private readonly wasm: Kernels, private readonly end: number) {}
+  private constructor(
+    private readonly wasm: Kernels,
+    private readonly end: number,
+  ) {}
 
   /**
    * An arena with room for these blocks (each starting on a 64-byte boundary); null where the module is not
@@ -330,7 +333,16 @@ function output(view: Float32Array | Float64Array | Int32Array, at: number, o: T
  * @internal
  */
 export function binaryWasm(
-  code: string, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number, o: TensorData, oo: number, n: number,
+  code: string,
+  a: TensorData,
+  ao: number,
+  as: number,
+  b: TensorData,
+  bo: number,
+  bs: number,
+  o: TensorData,
+  oo: number,
+  n: number,
 ): boolean {
   const wasm = kernelsFor(o, a);
   if (wasm === null) return false;
@@ -362,8 +374,18 @@ export function binaryWasm(
 
 /** `o[oo + j] = cond[co + j·cs] !== 0 ? a[…] : b[…]`, as `whereRange`; false where not covered. @internal */
 export function whereWasm(
-  cond: TensorData, co: number, cs: number, a: TensorData, ao: number, as: number, b: TensorData, bo: number, bs: number,
-  o: TensorData, oo: number, n: number,
+  cond: TensorData,
+  co: number,
+  cs: number,
+  a: TensorData,
+  ao: number,
+  as: number,
+  b: TensorData,
+  bo: number,
+  bs: number,
+  o: TensorData,
+  oo: number,
+  n: number,
 ): boolean {
   const wasm = kernelsFor(o, a);
   if (wasm === null) return false;

@@ -26,10 +26,19 @@ import { ResidentRegion } from './resident-region.js';
 interface GemmExports {
   memory: WebAssembly.Memory;
   gemm(
-    m: number, n: number, k: number,
-    a: number, ars: number, acs: number,
-    b: number, brs: number, bcs: number,
-    c: number, ldc: number, packA: number, packB: number,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    ars: number,
+    acs: number,
+    b: number,
+    brs: number,
+    bcs: number,
+    c: number,
+    ldc: number,
+    packA: number,
+    packB: number,
   ): void;
   packB(b: number, brs: number, bcs: number, n: number, k: number, dst: number): void;
   gemmPackedB(m: number, n: number, k: number, a: number, ars: number, acs: number, packedB: number, c: number, ldc: number, packA: number): void;
@@ -50,7 +59,10 @@ let variant: 'relaxed' | 'simd' | null = null;
 function load(): GemmExports | null {
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.validate !== 'function') return null;
   // validating a module is its feature test: an engine without SIMD (or relaxed SIMD) rejects its code
-  for (const [name, base64] of [['relaxed', GEMM_RELAXED_WASM_BASE64], ['simd', GEMM_WASM_BASE64]] as const) {
+  for (const [name, base64] of [
+    ['relaxed', GEMM_RELAXED_WASM_BASE64],
+    ['simd', GEMM_WASM_BASE64],
+  ] as const) {
     const bytes = decodeBase64(base64);
     if (!WebAssembly.validate(bytes)) continue;
     try {
@@ -128,8 +140,17 @@ function copyResult(c: Float32Array, cOffset: number, cAt: number, m: number, n:
  * `wasmGemmAvailable()` is true. @internal
  */
 export function gemmWasm(
-  a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, c: Float32Array, cOffset: number,
-  m: number, n: number, k: number, transA: boolean, transB: boolean,
+  a: Float32Array,
+  aOffset: number,
+  b: Float32Array,
+  bOffset: number,
+  c: Float32Array,
+  cOffset: number,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
 ): void {
   if (m === 0 || n === 0) return;
   if (k === 0) {
@@ -142,10 +163,19 @@ export function gemmWasm(
   view.set(b.subarray(bOffset, bOffset + k * n), layout.bAt >> 2);
   // byte strides of op(A)[i, p] and op(B)[p, j]: a transpose swaps them
   wasm.gemm(
-    m, n, k,
-    layout.aAt, transA ? 4 : 4 * k, transA ? 4 * m : 4,
-    layout.bAt, transB ? 4 : 4 * n, transB ? 4 * k : 4,
-    layout.cAt, 4 * layout.nPadded, layout.packAAt, layout.packBAt,
+    m,
+    n,
+    k,
+    layout.aAt,
+    transA ? 4 : 4 * k,
+    transA ? 4 * m : 4,
+    layout.bAt,
+    transB ? 4 : 4 * n,
+    transB ? 4 * k : 4,
+    layout.cAt,
+    4 * layout.nPadded,
+    layout.packAAt,
+    layout.packBAt,
   );
   copyResult(c, cOffset, layout.cAt, m, n, layout.nPadded);
 }

@@ -31,7 +31,8 @@ export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
  * then). @internal
  */
 export function instantiate<T>(
-  bytes: Uint8Array<ArrayBuffer>, ready: (exports: T, module: WebAssembly.Module) => void,
+  bytes: Uint8Array<ArrayBuffer>,
+  ready: (exports: T, module: WebAssembly.Module) => void,
 ): { readonly exports: T; readonly module: WebAssembly.Module } | null {
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.validate !== 'function') return null;
   if (!WebAssembly.validate(bytes)) return null;
