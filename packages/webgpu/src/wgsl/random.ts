@@ -84,7 +84,12 @@ export function randomKernel(sample: SampleAttrs, n: number): KernelSpec {
     case 'normal': {
       // Box–Muller on the pair (u_2p, u_2p+1): even elements take the cosine, odd ones the sine
       body = `  let p = i >> 1u;
-  let radius = sqrt(-2.0 * ln_acc(one_minus(wide_uniform(k0, k1, 2u * p))));
+  let w = wide_uniform(k0, k1, 2u * p);
+  // −log(1 − u): for u < 1/2 from log1p(−u) with u itself in f32, since 1 − u rounded to f32 would drop the
+  // low bits of a small u (and a small radius would lose most of its digits); else from 1 − u built exactly
+  var nlog: f32;
+  if (w.x < 67108864u) { nlog = -log1p_f(-(f32(w.x) * 7.450580596923828e-9 + f32(w.y) * 1.1102230246251565e-16)); } else { nlog = -ln_acc(one_minus(w)); }
+  let radius = sqrt(2.0 * nlog);
   let v = wide_uniform(k0, k1, 2u * p + 1u);
   let angle = 6.283185307179586 * (f32(v.x) * 7.450580596923828e-9 + f32(v.y) * 1.1102230246251565e-16);
   let z = select(sin(angle), cos(angle), (i & 1u) == 0u);
