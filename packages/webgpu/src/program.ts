@@ -344,7 +344,12 @@ export class GpuProgram {
    * The dtype and length of each result {@link GpuProgram.runFresh} gives storage of its own (the outputs
    * that are neither inputs nor constants, each once), in the order it asks `storageFor` for them.
    */
-  get freshResults(): { dtype: GpuDType; size: number }[] {
+  get freshResults(): {
+    /** The result's dtype. */
+    dtype: GpuDType;
+    /** Its number of elements. */
+    size: number;
+  }[] {
     return this.freshOutputIds().map((id) => ({ dtype: this.graph.nodes[id]!.dtype as GpuDType, size: sizeOf(this.graph.nodes[id]!.shape) }));
   }
 

@@ -66,7 +66,12 @@ export type FusedRun = (inputs: readonly unknown[], outputs: readonly unknown[])
  */
 export interface BackendProgram {
   /** The dtype and length of each result that gets storage of its own per call, in the order `run` asks for it. */
-  readonly freshResults: readonly { readonly dtype: DType; readonly size: number }[];
+  readonly freshResults: readonly {
+    /** The result's dtype. */
+    readonly dtype: DType;
+    /** Its number of elements. */
+    readonly size: number;
+  }[];
   /**
    * Runs the graph once: `inputs` is the storage of `graph.inputs`, in order; returns the storage of each of
    * `graph.outputs`, in order. A result the caller keeps gets storage from `storageFor` where it returns some

@@ -7,7 +7,7 @@
 import type { DType } from '@tapestry/core';
 import { binding, flatIndex, grid, FLOAT_HELPERS, literal, offsetCode, sizeOf, stridesOf, wgslType, WORKGROUP, type KernelSpec } from './common.js';
 
-/** The reductions. */
+/** A reduction a reduce kernel computes: a sum, a maximum or a minimum. */
 export type ReduceOp = 'sum' | 'max' | 'min';
 
 /** From this many reduced elements per output on, a workgroup shares the work of one output. */
