@@ -30,9 +30,8 @@ export default defineConfig({
           name: 'in-browser',
           include: ['packages/{core,layers,optim}/test/**/*.test.ts'],
           // Node-only: a build tool's output and module re-evaluation to simulate a runtime without WebAssembly
-          // (wasm-node), a child Node started with the relaxed-SIMD flag (relaxed-gemm), and Dawn's Node binding
-          // (optim's webgpu test; in the browser @tapestry/webgpu trains on navigator.gpu, webgpu-in-browser below)
-          exclude: ['packages/core/test/wasm-node.test.ts', 'packages/core/test/relaxed-gemm.test.ts', 'packages/optim/test/webgpu.test.ts'],
+          // (wasm-node), a child Node started with the relaxed-SIMD flag (relaxed-gemm)
+          exclude: ['packages/core/test/wasm-node.test.ts', 'packages/core/test/relaxed-gemm.test.ts'],
           testTimeout: 120_000,
           browser: {
             enabled: true,

@@ -12,7 +12,7 @@ import { deviceGet, devicePut, optimize, reshape, randomKey, splitKey, tensor, t
 import { crossEntropy, embedding, linear, lstm } from '@tapestry/layers';
 import { adam, applyUpdates, chain, clipByGlobalNorm } from '@tapestry/optim';
 import { compileGraph, type GpuProgram, type GpuStorage } from '@tapestry/webgpu';
-import { backendOrSkip, mismatch, values } from './gpu-harness.js';
+import { backendOrSkip, mismatch, values } from '../../packages/webgpu/test/gpu-harness.js';
 
 const backend = await backendOrSkip('compiled-step');
 
