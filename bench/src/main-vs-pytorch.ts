@@ -14,27 +14,17 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { TrainConfig } from '../../examples/char-rnn/src/training.js';
 import { DEFAULT_PYTHON, pytorchAvailability } from './pytorch.js';
 
 const EXAMPLE_DIR = fileURLToPath(new URL('../../examples/char-rnn/', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('../python/char_rnn_torch.py', import.meta.url));
 
 /** The fields of examples/char-rnn's TrainConfig that the PyTorch run takes (as saved in its checkpoint). */
-export interface MainJobConfig {
-  readonly cell: 'lstm' | 'gru' | 'rnn';
-  readonly hiddenSize: number;
-  readonly numLayers: number;
-  readonly embeddingDim: number;
-  readonly dropout: number;
-  readonly seqLen: number;
-  readonly batchSize: number;
-  readonly lr: number;
-  readonly warmupSteps: number;
-  readonly decaySteps?: number;
-  readonly minLr?: number;
-  readonly clip: number;
-  readonly seed: number;
-}
+export type MainJobConfig = Pick<
+  TrainConfig,
+  'cell' | 'hiddenSize' | 'numLayers' | 'embeddingDim' | 'dropout' | 'seqLen' | 'batchSize' | 'lr' | 'warmupSteps' | 'decaySteps' | 'minLr' | 'clip' | 'seed'
+>;
 
 /** One side's result. */
 export interface MainJobRun {
