@@ -26,27 +26,37 @@ function combine(op: ReduceOp, acc: string, v: string, dtype: DType): string {
   return dtype === 'int32' ? `if (${better}) { ${acc} = ${v}; }` : `if (${better} || is_nan(${v})) { ${acc} = ${v}; }`;
 }
 
-/** A reduction of `shape` (of `dtype`) over the sorted `axes`. */
-export function reduceKernel(op: ReduceOp, shape: readonly number[], axes: readonly number[], dtype: DType): KernelSpec {
-  const t = wgslType(dtype, op);
+/**
+ * Where a reduction of `shape` over the sorted `axes` reads: `outputs` results of `r` elements each, with WGSL
+ * that sets `base` (the input offset of output `o`) and `off` (the offset of its `r`-th reduced element).
+ */
+function reductionLayout(shape: readonly number[], axes: readonly number[]): { outputs: number; r: number; base: string; inner: string } {
   const strides = stridesOf(shape);
   const keptAxes = shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const keptShape = keptAxes.map((i) => shape[i]!);
   const reducedShape = axes.map((i) => shape[i]!);
-  const outputs = sizeOf(keptShape);
-  const r = sizeOf(reducedShape);
-  const base = offsetCode(
-    'base',
-    'o',
-    keptShape,
-    keptAxes.map((i) => strides[i]!),
-  );
-  const inner = offsetCode(
-    'off',
-    'r',
-    reducedShape,
-    axes.map((i) => strides[i]!),
-  );
+  return {
+    outputs: sizeOf(keptShape),
+    r: sizeOf(reducedShape),
+    base: offsetCode(
+      'base',
+      'o',
+      keptShape,
+      keptAxes.map((i) => strides[i]!),
+    ),
+    inner: offsetCode(
+      'off',
+      'r',
+      reducedShape,
+      axes.map((i) => strides[i]!),
+    ),
+  };
+}
+
+/** A reduction of `shape` (of `dtype`) over the sorted `axes`. */
+export function reduceKernel(op: ReduceOp, shape: readonly number[], axes: readonly number[], dtype: DType): KernelSpec {
+  const t = wgslType(dtype, op);
+  const { outputs, r, base, inner } = reductionLayout(shape, axes);
   const decls = `${FLOAT_HELPERS}\n${binding(0, 'x', t, false)}\n${binding(1, 'y', t, true)}`;
   if (r < COOPERATIVE_FROM || outputs >= 65535 * 4) {
     const { groups, rowThreads } = grid(outputs);
@@ -112,24 +122,7 @@ export function reducesPerThread(r: number): boolean {
  */
 export function reduceManyKernel(op: ReduceOp, count: number, shape: readonly number[], axes: readonly number[], dtype: DType): KernelSpec {
   const t = wgslType(dtype, op);
-  const strides = stridesOf(shape);
-  const keptAxes = shape.map((_, i) => i).filter((i) => !axes.includes(i));
-  const keptShape = keptAxes.map((i) => shape[i]!);
-  const reducedShape = axes.map((i) => shape[i]!);
-  const outputs = sizeOf(keptShape);
-  const r = sizeOf(reducedShape);
-  const base = offsetCode(
-    'base',
-    'o',
-    keptShape,
-    keptAxes.map((i) => strides[i]!),
-  );
-  const inner = offsetCode(
-    'off',
-    'r',
-    reducedShape,
-    axes.map((i) => strides[i]!),
-  );
+  const { outputs, r, base, inner } = reductionLayout(shape, axes);
   const decls = [FLOAT_HELPERS, ...Array.from({ length: count }, (_, b) => binding(b, `x${b}`, t, false)), binding(count, 'y', t, true)].join('\n');
   const each = Array.from(
     { length: count },
