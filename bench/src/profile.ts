@@ -2,7 +2,8 @@
  * Where tapestry's time goes in W1: profiles `--steps` training steps of the W1 model (after two warm-up
  * steps) with V8's sampling profiler through `node:inspector`, then prints self time by function and by
  * source file, and writes the raw profile to bench/results/w1.cpuprofile (open it in Chrome DevTools).
- * Run with `pnpm --filter @tapestry/bench run profile [--steps N] [--cell lstm|gru|custom-lstm] [--jit] [--relaxed-simd]`;
+ * Run with `pnpm --filter @tapestry/bench run profile [--steps N] [--cell lstm|gru|custom-lstm] [--jit] [--relaxed-simd] [--forward]`;
+ * `--forward` profiles W3's forward pass (the loss alone) instead of W1's training step;
  * `--jit` profiles the whole step compiled with core's `jit`, as the bench's `tapestry (jit)` row runs it;
  * `--relaxed-simd` turns on V8's relaxed SIMD (on by default from Node 22 and in Chrome, behind a flag in Node
  * 20), so that core's GEMM runs its fused multiply-add build.
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     cell: { type: 'string', default: 'lstm' },
     jit: { type: 'boolean', default: false },
     'relaxed-simd': { type: 'boolean', default: false },
+    forward: { type: 'boolean', default: false },
   },
 });
 // before the first product, which is when core validates (and so picks) its GEMM module
@@ -32,8 +34,10 @@ const cell = values.cell as TapestryCell;
 if (!['lstm', 'gru', 'custom-lstm'].includes(cell)) throw new Error(`profile: --cell must be lstm, gru or custom-lstm, got ${cell}`);
 
 const model = tapestryModel(cell, initialWeights(cell === 'gru' ? 'gru' : 'lstm', FULL_SIZES), makeBatch(FULL_SIZES), FULL_SIZES, { jit: values.jit });
-model.train();
-model.train();
+// W3 profiles the forward pass (the loss alone) instead of the training step
+const run = values.forward ? () => model.forward() : () => model.train();
+run();
+run();
 
 const session = new Session();
 session.connect();
@@ -43,7 +47,7 @@ await post('Profiler.enable');
 await post('Profiler.setSamplingInterval', { interval: 200 });
 await post('Profiler.start');
 const started = performance.now();
-for (let i = 0; i < steps; i++) model.train();
+for (let i = 0; i < steps; i++) run();
 const elapsed = performance.now() - started;
 const { profile } = await post<{ profile: Profiler.Profile }>('Profiler.stop');
 session.disconnect();
@@ -76,7 +80,7 @@ const top = (map: Map<string, number>, n: number): string[] =>
     .map(([name, ms]) => `${((100 * ms) / total).toFixed(1).padStart(5)}%  ${(ms / steps).toFixed(1).padStart(7)} ms/step  ${name}`);
 
 console.log(
-  `W1 (${cell}${values.jit ? ', jit' : ''}${values['relaxed-simd'] ? ', relaxed SIMD' : ''}) tapestry: ${steps} training steps in ${elapsed.toFixed(0)} ms = ${(elapsed / steps).toFixed(1)} ms/step; sampled ${total.toFixed(0)} ms`,
+  `${values.forward ? 'W3' : 'W1'} (${cell}${values.jit ? ', jit' : ''}${values['relaxed-simd'] ? ', relaxed SIMD' : ''}) tapestry: ${steps} ${values.forward ? 'forward passes' : 'training steps'} in ${elapsed.toFixed(0)} ms = ${(elapsed / steps).toFixed(1)} ms/step; sampled ${total.toFixed(0)} ms`,
 );
 console.log(`WebAssembly GEMM build: ${wasmGemmVariant()}`);
 console.log('\nself time by source file:');

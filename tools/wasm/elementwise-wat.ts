@@ -10,15 +10,11 @@
  *
  * Only functions whose SIMD instruction rounds exactly as the JavaScript expression does are here (IEEE
  * add, sub, mul, div, sqrt, floor, comparisons, selects); see elementwise-wasm.ts for the argument, and for
- * exp, tanh and sigmoid, which evaluate fast-math.ts's double-precision algorithm two lanes at a time.
+ * exp, tanh and sigmoid, which evaluate fast-math.ts's float32 algorithm four lanes at a time, operation for
+ * operation (WebAssembly never contracts a multiply and an add, and its float32 arithmetic is IEEE's, subnormals
+ * included, as `Math.fround` of the double operation is).
  */
-import { fastMathParameters } from '../../packages/core/src/kernels/fast-math.js';
-
-/**
- * Byte address of fast-math's 2^(j/128) table, (hi, lo) pairs of doubles, in the module's memory: 128 × 16
- * bytes, so it ends at 2048, where the caller's scratch starts (SCRATCH_AT in elementwise-wasm.ts).
- */
-const POW_TABLE_AT = 0;
+import { float32MathParameters } from '../../packages/core/src/kernels/fast-math.js';
 
 /** An f64 literal that parses back to exactly `value` (hexadecimal significand, so no decimal rounding). */
 function f64(value: number): string {
@@ -33,8 +29,6 @@ function f64(value: number): string {
   if (exponent === 0) return `${sign}0x0.${mantissa}p-1022`;
   return `${sign}0x1.${mantissa}p${exponent - 1023}`;
 }
-
-const splat64 = (value: number): string => `(f64x2.splat (f64.const ${f64(value)}))`;
 
 /** A binary kernel's element expression over the vectors `$x`, `$y` (locals), by dtype. */
 type Expression = (t: 'f32x4' | 'f64x2') => string;
@@ -162,90 +156,102 @@ function unaryKernels(): string[] {
   return out;
 }
 
-/**
- * fast-math.ts's range reduction for two doubles `$x` (already clamped to where it holds): sets `$t`, `$tl`
- * (the table's 2^(j/128) hi and lo parts), `$s` (2ᵏ) and `$q` (eʳ − 1), in exactly fast-math's order of
- * operations. n = (x·128/ln 2 + 1.5·2⁵²) − 1.5·2⁵² is an integer, which the low 32 bits of the sum hold in
- * two's complement (what `n | 0` gives). The table holds (hi, lo) pairs, one 16-byte load per lane. 2ᵏ is
- * built from its bits (k + 1023 in the exponent field), the value fast-math's table of powers of two holds
- * for every k reachable here.
- */
-function reduce(): string {
-  const c = fastMathParameters;
-  const entry = (lane: number) => `(v128.load offset=${POW_TABLE_AT} (i32x4.extract_lane ${lane} (local.get $j)))`;
-  return `
-      (local.set $n (f64x2.add (f64x2.mul (local.get $x) ${splat64(c.INV_STEP)}) ${splat64(c.ROUNDING_SHIFT)}))
-      (local.set $i (i8x16.shuffle 0 1 2 3 8 9 10 11 0 1 2 3 8 9 10 11 (local.get $n) (local.get $n)))
-      (local.set $n (f64x2.sub (local.get $n) ${splat64(c.ROUNDING_SHIFT)}))
-      (local.set $r (f64x2.sub (f64x2.sub (local.get $x) (f64x2.mul (local.get $n) ${splat64(c.STEP_HI)})) (f64x2.mul (local.get $n) ${splat64(c.STEP_LO)})))
-      (local.set $j (i32x4.shl (v128.and (local.get $i) (v128.const i32x4 ${c.TABLE_SIZE - 1} ${c.TABLE_SIZE - 1} 0 0)) (i32.const 4)))
-      (local.set $e0 ${entry(0)})
-      (local.set $e1 ${entry(1)})
-      (local.set $t (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $e0) (local.get $e1)))
-      (local.set $tl (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $e0) (local.get $e1)))
-      (local.set $s (i64x2.shl (i64x2.extend_low_i32x4_s (i32x4.add (i32x4.shr_s (local.get $i) (i32.const ${c.TABLE_BITS})) (v128.const i32x4 1023 1023 1023 1023))) (i32.const 52)))
-      (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
-      (local.set $q (f64x2.add (local.get $r) (f64x2.mul (local.get $r2) (f64x2.add
-        (f64x2.add ${splat64(c.C2)} (f64x2.mul (local.get $r) ${splat64(c.C3)}))
-        (f64x2.mul (local.get $r2) (f64x2.add ${splat64(c.C4)} (f64x2.mul (local.get $r) ${splat64(c.C5)})))))))`;
+/** An f32 literal that parses back to exactly `value` (a float32 value; hexadecimal, so no decimal rounding). */
+function f32(value: number): string {
+  if (Math.fround(value) !== value) throw new Error(`elementwise-wat: ${value} is not a float32 value`);
+  return f64(value);
 }
 
-// pmin/pmax are single instructions (f64x2.min/max are not: they order NaN and signed zeros); a NaN
-// argument fails both comparisons and passes through, as min/max would pass it
-const clamp = (bound: number) => `(local.set $x (f64x2.pmax (f64x2.pmin (local.get $x) ${splat64(bound)}) ${splat64(-bound)}))`;
+const splat32 = (value: number): string => `(f32x4.splat (f32.const ${f32(value)}))`;
+const mul = (a: string, b: string): string => `(f32x4.mul ${a} ${b})`;
+const add = (a: string, b: string): string => `(f32x4.add ${a} ${b})`;
+const get = (local: string): string => `(local.get ${local})`;
+/** The float32 bits of 1.5·2²³ + n hold n in their low bits: subtracting these bits gives n as an int32. */
+const SHIFT_BITS = 0x4b400000;
+const SIGN_BIT = '(v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000)';
 
-/** For each float32 function: the statements turning `$x` (two doubles) into `$y`. */
+/**
+ * Statements setting `$y` to e^`argument` (an expression over four float32 lanes), as fast-math.ts's `exp32`
+ * computes it, operation for operation: clamp, n = round(t·log₂e) by the rounding shift (whose bits also give
+ * n as an integer), r = t − n·LN2_HI − n·LN2_LO, 1 + r + r²·P(r), then times 2^⌊n/2⌋ and 2^(n−⌊n/2⌋), each built
+ * from its bits (k + 127 in the exponent field). pmin/pmax are single instructions and pass NaN through.
+ */
+function exp32(argument: string): string {
+  const c = float32MathParameters;
+  // P(r) = (P5 + P4·r) + r²·((P3 + P2·r) + r²·(P1 + P0·r)): three independent pairs, a shorter dependency
+  // chain than Horner's (each multiply and add waits for the one before), which is what bounds this loop
+  const [p0, p1, p2, p3, p4, p5] = c.P;
+  const pair = (high: number, low: number): string => add(mul(splat32(high), get('$r')), splat32(low));
+  const horner = add(pair(p4, p5), mul(get('$r2'), add(pair(p2, p3), mul(get('$r2'), pair(p0, p1)))));
+  const power = (k: string) => `(i32x4.shl (i32x4.add ${k} (v128.const i32x4 127 127 127 127)) (i32.const 23))`;
+  return `
+      (local.set $t (f32x4.pmax (f32x4.pmin ${argument} ${splat32(c.EXP_MAX)}) ${splat32(c.EXP_MIN)}))
+      (local.set $n ${add(mul(get('$t'), splat32(c.LOG2E)), splat32(c.ROUNDING_SHIFT))})
+      (local.set $i (i32x4.sub (local.get $n) (v128.const i32x4 ${SHIFT_BITS} ${SHIFT_BITS} ${SHIFT_BITS} ${SHIFT_BITS})))
+      (local.set $n (f32x4.sub (local.get $n) ${splat32(c.ROUNDING_SHIFT)}))
+      (local.set $r (f32x4.sub (f32x4.sub (local.get $t) ${mul(get('$n'), splat32(c.LN2_HI))}) ${mul(get('$n'), splat32(c.LN2_LO))}))
+      (local.set $r2 ${mul(get('$r'), get('$r'))})
+      (local.set $y ${add(add(mul(horner, get('$r2')), get('$r')), splat32(1))})
+      (local.set $h (i32x4.shr_s (local.get $i) (i32.const 1)))
+      (local.set $y ${mul(mul(get('$y'), power(get('$h'))), power('(i32x4.sub (local.get $i) (local.get $h))'))})`;
+}
+
+/** For each float32 function: the statements turning `$x` (four float32 lanes) into `$y`, as fast-math.ts. */
 function transcendental(): Record<string, string> {
-  const c = fastMathParameters;
-  // eˣ = 2ᵏ·(T_hi + (T_lo + T_hi·(eʳ − 1))). Clamping to ±EXP_FAST_LIMIT leaves every argument that
-  // fastExp evaluates this way alone; beyond it a float32 result is +Infinity or +0 either way (NaN stays NaN).
-  const expNormal = '(f64x2.mul (local.get $s) (f64x2.add (local.get $t) (f64x2.add (local.get $tl) (f64x2.mul (local.get $t) (local.get $q)))))';
+  const c = float32MathParameters;
+  // Q(z) = (Q4 + Q3·z) + z²·((Q2 + Q1·z) + z²·Q0), as exp32's P
+  const [q0, q1, q2, q3, q4] = c.Q;
+  const pair = (high: number, low: number): string => add(mul(splat32(high), get('$z')), splat32(low));
+  const q = add(pair(q3, q4), mul(get('$z2'), add(pair(q1, q2), mul(get('$z2'), splat32(q0)))));
   return {
-    exp: `${clamp(c.EXP_FAST_LIMIT)}${reduce()}
-      (local.set $y ${expNormal})`,
-    // 1 / (1 + e⁻ˣ) with fastExp's argument −x: beyond ±EXP_FAST_LIMIT the float32 result is 1 or +0, which
-    // the formula gives at the clamp too
-    sigmoid: `${clamp(c.EXP_FAST_LIMIT)}
-      (local.set $a (local.get $x))
-      (local.set $x (f64x2.neg (local.get $x)))${reduce()}
-      (local.set $y (f64x2.div ${splat64(1)} (f64x2.add ${splat64(1)} ${expNormal})))`,
-    // −u / (u + 2) with u = e^(−2x) − 1 = 2ᵏ·(T_lo + T_hi·(eʳ − 1)) + (2ᵏ·T_hi − 1) where 0 < |x| < 20;
-    // otherwise x > 0 ? 1 : x < 0 ? −1 : x
+    exp: exp32(get('$x')),
+    // tanh(|x|) by both formulas, the polynomial chosen below 0.625, then x's sign bit or-ed on; the
+    // exponential's |x| clamped at 9.5, as fast-math.ts explains
     tanh: `
-      (local.set $a (local.get $x))
-      ${clamp(c.TANH_SATURATION)}
-      (local.set $x (f64x2.mul ${splat64(-2)} (local.get $x)))${reduce()}
-      (local.set $u (f64x2.add (f64x2.mul (local.get $s) (f64x2.add (local.get $tl) (f64x2.mul (local.get $t) (local.get $q))))
-        (f64x2.sub (f64x2.mul (local.get $s) (local.get $t)) ${splat64(1)})))
-      (local.set $y (v128.bitselect
-        (f64x2.div (f64x2.neg (local.get $u)) (f64x2.add (local.get $u) ${splat64(2)}))
-        (v128.bitselect ${splat64(1)} (v128.bitselect ${splat64(-1)} (local.get $a) (f64x2.lt (local.get $a) (v128.const i64x2 0 0)))
-          (f64x2.gt (local.get $a) (v128.const i64x2 0 0)))
-        (v128.and (f64x2.gt (f64x2.abs (local.get $a)) (v128.const i64x2 0 0)) (f64x2.lt (f64x2.abs (local.get $a)) ${splat64(c.TANH_SATURATION)}))))`,
+      (local.set $a (f32x4.abs (local.get $x)))
+      (local.set $z ${mul(get('$a'), get('$a'))})
+      (local.set $z2 ${mul(get('$z'), get('$z'))})
+      (local.set $s ${add(mul(mul(q, get('$z')), get('$a')), get('$a'))})${exp32(mul(splat32(-2), `(f32x4.pmin (local.get $a) ${splat32(c.TANH_ONE)})`))}
+      (local.set $y (f32x4.div (f32x4.sub ${splat32(1)} (local.get $y)) ${add(splat32(1), get('$y'))}))
+      (local.set $y (v128.or
+        (v128.bitselect (local.get $s) (local.get $y) (f32x4.lt (local.get $a) ${splat32(c.TANH_SMALL)}))
+        (v128.and (local.get $x) ${SIGN_BIT})))`,
+    // (x ≥ 0 ? 1 : e) / (1 + e) with e = e^(−|x|)
+    sigmoid: `${exp32('(f32x4.neg (f32x4.abs (local.get $x)))')}
+      (local.set $y (f32x4.div
+        (v128.bitselect ${splat32(1)} (local.get $y) (f32x4.ge (local.get $x) (v128.const i64x2 0 0)))
+        ${add(splat32(1), get('$y'))}))`,
+  };
+}
+
+/**
+ * `body` with each distinct vector constant (a splatted f32.const or a v128.const) read from a local set once
+ * before the loop: V8 rebuilds a splat or a v128.const on every iteration where it appears inside the loop,
+ * which for the polynomials here doubled the work.
+ */
+function hoistConstants(body: string): { body: string; setUp: string; locals: string[] } {
+  const names = new Map<string, string>();
+  const hoisted = body.replace(/\(f32x4\.splat \(f32\.const [^()]+\)\)|\(v128\.const [^()]+\)/g, (constant) => {
+    if (!names.has(constant)) names.set(constant, `$k${names.size}`);
+    return `(local.get ${names.get(constant)})`;
+  });
+  return {
+    body: hoisted,
+    setUp: [...names].map(([constant, local]) => `(local.set ${local} ${constant})`).join('\n    '),
+    locals: [...names.values()],
   };
 }
 
 function transcendentalKernels(): string[] {
   const params = '(param $in i32) (param $inStep i32) (param $o i32) (param $end i32) (param $param f64)';
-  const locals = ['$v', '$x', '$y', '$lo', '$a', '$n', '$r', '$r2', '$i', '$j', '$e0', '$e1', '$t', '$tl', '$s', '$q', '$u']
-    .map((l) => `(local ${l} v128)`)
-    .join(' ');
-  return Object.entries(transcendental()).map(
-    ([name, body]) => `
-  (func (export "f32_${name}") ${params} ${locals}
-    ${loop(
-      ['in'],
-      16,
-      `(local.set $v (v128.load (local.get $in)))
-      ;; lanes 0, 1 as doubles
-      (local.set $x (f64x2.promote_low_f32x4 (local.get $v)))${body}
-      (local.set $lo (local.get $y))
-      ;; lanes 2, 3
-      (local.set $x (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v))))${body}`,
-      `(v128.store (local.get $o) (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
-        (f32x4.demote_f64x2_zero (local.get $lo)) (f32x4.demote_f64x2_zero (local.get $y))))`,
-    )})`,
-  );
+  return Object.entries(transcendental()).map(([name, expression]) => {
+    const { body, setUp, locals } = hoistConstants(expression);
+    const declared = ['$x', '$y', '$a', '$z', '$s', '$t', '$n', '$i', '$h', '$r', '$r2', '$z2', ...locals].map((l) => `(local ${l} v128)`).join(' ');
+    return `
+  (func (export "f32_${name}") ${params} ${declared}
+    ${setUp}
+    ${loop(['in'], 16, `(local.set $x (v128.load (local.get $in)))${body}`, '(v128.store (local.get $o) (local.get $y))')})`;
+  });
 }
 
 /**

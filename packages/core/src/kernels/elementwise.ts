@@ -35,19 +35,29 @@ export function unaryKernel(code: UnaryCode, x: TensorData, dtype: DType, p0 = 0
 }
 
 /**
+ * Rows from which float32 exp, tanh and sigmoid run on the SIMD kernels: their JavaScript twins emulate
+ * float32 arithmetic with `Math.fround` at 30–40 ns per element, which the SIMD call's fixed cost of about
+ * half a microsecond undercuts from about 12 elements on (tanh: 8 elements 0.55 µs against 0.31, 16 elements
+ * 0.47 against 0.63, 64 elements 0.99 against 2.65; Node 20 on a 2.4 GHz EPYC).
+ */
+const TRANSCENDENTAL_WASM_MIN_ELEMENTS = 16;
+
+/**
  * The loop of {@link unaryKernel} over a range: `o[oo + i] = f(x[xo + i·xs])` for i < n (xs is 1, or 0 for a
  * broadcast scalar). Eager kernels and compiled (fused) plans share it, so both round identically. One loop
- * per function: the switch is outside the hot loop. Rows of at least `WASM_MIN_ELEMENTS` (128) run on the
- * WebAssembly SIMD kernels where they cover the function and dtype (same bits; see wasm/elementwise-wasm.ts).
+ * per function: the switch is outside the hot loop. Rows of at least `WASM_MIN_ELEMENTS` (128), or 16 for exp,
+ * tanh and sigmoid, run on the WebAssembly SIMD kernels where they cover the function and dtype (same bits; see
+ * wasm/elementwise-wasm.ts).
  */
 export function unaryRange(code: UnaryCode, x: TensorData, xo: number, xs: number, o: TensorData, oo: number, n: number, p0 = 0, p1 = 0): void {
-  if (n >= WASM_MIN_ELEMENTS && unaryWasm(code, x, xo, xs, o, oo, n, p0)) return;
+  const transcendental = code === 'exp' || code === 'tanh' || code === 'sigmoid';
+  if (n >= (transcendental ? TRANSCENDENTAL_WASM_MIN_ELEMENTS : WASM_MIN_ELEMENTS) && unaryWasm(code, x, xo, xs, o, oo, n, p0)) return;
   switch (code) {
     case 'neg':
       for (let i = 0; i < n; i++) o[oo + i] = -x[xo + i * xs]!;
       break;
     case 'exp':
-      // float32 results take fast-math's kernels (within a float32 ulp of Math.*); float64 keeps Math.* exactly
+      // float32 results take fast-math's float32 kernels (within a float32 ulp or two); float64 keeps Math.* exactly
       if (o instanceof Float32Array && x instanceof Float32Array) expFloat32Range(x, xo, xs, o, oo, n);
       else for (let i = 0; i < n; i++) o[oo + i] = Math.exp(x[xo + i * xs]!);
       break;

@@ -18,13 +18,12 @@
  * JavaScript rounds an exact-enough double result to float32 once, which for these operations gives the
  * correctly rounded float32); the selects, comparisons and sign manipulations are exact; maximum and minimum
  * reproduce the JavaScript's tie and NaN rules (see tools/wasm/elementwise-wat.ts); float32 exp, tanh and
- * sigmoid evaluate fast-math.ts's double-precision algorithm operation for operation (WebAssembly never
- * contracts a multiply and an add), reading the same 2^(j/128) table, which is copied here from fast-math
- * when the module loads. NaN results are NaN in both, though not necessarily with the same payload bits.
+ * sigmoid evaluate fast-math.ts's float32 algorithm operation for operation, four lanes at a time (WebAssembly
+ * never contracts a multiply and an add). NaN results are NaN in both, though not necessarily with the same
+ * payload bits.
  * Float64 keeps Math.* exactly: only exact operations run here for float64.
  */
 import type { DType, TensorData } from '../../dtype.js';
-import { fastMathParameters } from '../fast-math.js';
 import { ELEMENTWISE_WASM_BASE64 } from './elementwise-bytes.js';
 import { decodeBase64, instantiate } from './load-module.js';
 
@@ -71,8 +70,8 @@ const UNARY = ['neg', 'abs', 'sqrt', 'square', 'floor', 'relu', 'leakyRelu', 'si
 
 /** Elements per chunk: four operands of 8 KB (float32) or 16 KB (float64) stay in L1/L2 between copies. */
 const CHUNK = 2048;
-/** Where the scratch starts: above the 2^(j/128) table that tools/wasm/elementwise-wat.ts places at 0 (2048 bytes). */
-const SCRATCH_AT = 2048;
+/** Where the scratch starts: the module keeps no data of its own, so at the bottom of its memory. */
+const SCRATCH_AT = 0;
 /** Byte addresses of the three input regions and the output region, each a chunk of float64. */
 const IN0 = SCRATCH_AT;
 const IN1 = IN0 + 8 * CHUNK;
@@ -102,25 +101,16 @@ let module: Kernels | null | undefined;
 let compiled: WebAssembly.Module | null = null;
 let enabled = true;
 
-/**
- * Sets up an instance: grows its memory to the scratch and registers plus `extra` bytes (once: it never
- * grows again), and copies fast-math's table in.
- */
+/** Sets up an instance: grows its memory to the scratch and registers plus `extra` bytes (once: it never grows again). */
 function setUp(exports: ElementwiseExports, extra = 0): Kernels {
   const have = exports.memory.buffer.byteLength;
   if (have < END + extra) exports.memory.grow(Math.ceil((END + extra - have) / 65536));
   const buffer = exports.memory.buffer;
-  const f64 = new Float64Array(buffer);
-  // fast-math's table of 2^(j/128) at address 0 as (hi, lo) pairs, one 16-byte load each (elementwise-wat.ts)
-  for (let j = 0; j < fastMathParameters.TABLE_SIZE; j++) {
-    f64[2 * j] = fastMathParameters.TWO_POW_J_HI[j]!;
-    f64[2 * j + 1] = fastMathParameters.TWO_POW_J_LO[j]!;
-  }
   return {
     memory: exports.memory,
     buffer,
     f32: new Float32Array(buffer),
-    f64,
+    f64: new Float64Array(buffer),
     i32: new Int32Array(buffer),
     binary32: byName(exports, 'f32_', BINARY),
     binary64: byName(exports, 'f64_', BINARY),
