@@ -36,14 +36,14 @@ const LOG2E = f32(1.4426950408889634);
 const ROUNDING_SHIFT = 12582912;
 /** ln 2 as LN2_HI + LN2_LO; LN2_HI has 9 significant bits, so n·LN2_HI is exact for every |n| < 2¹⁵. */
 const LN2_HI = 0.693359375;
-const LN2_LO = f32(-2.12194440e-4);
+const LN2_LO = f32(-2.1219444e-4);
 /** Cephes expf's P: eʳ ≈ 1 + r + r²·(P0·r⁵ + … + P5) on |r| ≤ (ln 2)/2. */
-const P0 = f32(1.987569150e-4);
-const P1 = f32(1.398199950e-3);
+const P0 = f32(1.98756915e-4);
+const P1 = f32(1.39819995e-3);
 const P2 = f32(8.333451907e-3);
 const P3 = f32(4.166579589e-2);
 const P4 = f32(1.666666546e-1);
-const P5 = f32(5.000000120e-1);
+const P5 = f32(5.00000012e-1);
 /** Below this |x|, tanh takes its odd polynomial instead of the exponential form. */
 const TANH_SMALL = 0.625;
 /** Where tanh's exponential form clamps |x|: tanh rounds to ±1 from 9.01 on. */
