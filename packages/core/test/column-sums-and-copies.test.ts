@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { add, concat, grad, jit, mul, reshape, slice, sum, tanh, tensor, transpose, type Tensor } from '@tapestry/core';
 import { reduceInto } from '../src/kernels/reduce.js';
+import { copyRowsWasm, WasmArena } from '../src/kernels/wasm/elementwise-wasm.js';
 import { sumRowsWasm } from '../src/kernels/wasm/gemm-wasm.js';
 
 /** Deterministic float32 values in [-1, 1), with exact zeros of both signs mixed in (a linear congruential sequence). */
@@ -37,6 +38,49 @@ describe('sumRowsWasm', () => {
       }),
       { numRuns: 100 },
     );
+  });
+});
+
+describe('copyRowsWasm', () => {
+  it('copies strided rows between two buffers of one arena, whole vectors or not, and nothing around them', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<'float32' | 'float64' | 'int32'>('float32', 'float64', 'int32'),
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.nat(6),
+        fc.nat(6),
+        (dtype, rows, length, xGap, oGap) => {
+          const xStride = length + xGap;
+          const oStride = length + oGap;
+          const arena = WasmArena.create([
+            { dtype, size: rows * xStride + 3 },
+            { dtype, size: rows * oStride + 3 },
+          ]);
+          expect(arena).not.toBeNull();
+          const x = arena!.allocate(dtype, rows * xStride + 3);
+          const o = arena!.allocate(dtype, rows * oStride + 3);
+          x.forEach((_, i) => (x[i] = i + 1));
+          o.fill(-7);
+          expect(copyRowsWasm(x, 2, xStride, o, 1, oStride, rows, length)).toBe(true);
+          const expected = new Array<number>(o.length).fill(-7);
+          for (let r = 0; r < rows; r++) for (let j = 0; j < length; j++) expected[1 + r * oStride + j] = x[2 + r * xStride + j]!;
+          expect(Array.from(o)).toEqual(expected);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('declines (copying nothing) arrays outside one memory and overlapping ones', () => {
+    const arena = WasmArena.create([{ dtype: 'float32', size: 64 }])!;
+    const inArena = arena.allocate('float32', 64) as Float32Array;
+    const outside = new Float32Array(64).fill(-7);
+    expect(copyRowsWasm(inArena, 0, 8, outside, 0, 8, 4, 8)).toBe(false);
+    expect(outside.every((v) => v === -7)).toBe(true);
+    inArena.fill(3);
+    expect(copyRowsWasm(inArena.subarray(0, 40), 0, 8, inArena.subarray(8), 0, 8, 4, 8)).toBe(false);
+    expect(inArena.every((v) => v === 3)).toBe(true);
   });
 });
 

@@ -7,7 +7,7 @@ import type { TensorData } from '../dtype.js';
 import type { Shape } from '../shape.js';
 import { binaryRange } from './elementwise.js';
 import { stridedIndex } from './strided.js';
-import { WASM_MIN_ELEMENTS } from './wasm/elementwise-wasm.js';
+import { copyRowsWasm, WASM_MIN_ELEMENTS } from './wasm/elementwise-wasm.js';
 
 /**
  * Contiguous runs at least this long are copied with `TypedArray.set` rather than element by element: for a
@@ -25,6 +25,15 @@ export interface Runs {
   readonly starts: Int32Array;
   /** Elements per run. */
   readonly length: number;
+  /** The distance between consecutive starts where it is one constant (the rows of a 2-D view); else NaN. */
+  readonly stride: number;
+}
+
+/** `starts` as {@link Runs} of `length`, with their common stride where they have one. */
+function runs(starts: Int32Array, length: number): Runs {
+  const stride = starts.length > 1 ? starts[1]! - starts[0]! : 0;
+  for (let r = 2; r < starts.length; r++) if (starts[r]! - starts[r - 1]! !== stride) return { starts, length, stride: NaN };
+  return { starts, length, stride };
 }
 
 /**
@@ -33,15 +42,15 @@ export interface Runs {
  */
 export function runsOf(shape: Shape, strides: readonly number[], base: number): Runs {
   let rank = shape.length;
-  if (rank === 0) return { starts: Int32Array.of(base), length: 1 };
-  if (strides[rank - 1] !== 1) return { starts: stridedIndex(shape, strides, base), length: 1 };
+  if (rank === 0) return runs(Int32Array.of(base), 1);
+  if (strides[rank - 1] !== 1) return runs(stridedIndex(shape, strides, base), 1);
   let length = shape[rank - 1]!;
   // merge axis k into the run while it is laid out right before the run (stride = the run's length)
   while (rank > 1 && strides[rank - 2] === length) {
     length *= shape[rank - 2]!;
     rank--;
   }
-  return { starts: stridedIndex(shape.slice(0, rank - 1), strides.slice(0, rank - 1), base), length };
+  return runs(stridedIndex(shape.slice(0, rank - 1), strides.slice(0, rank - 1), base), length);
 }
 
 let wholeBuffer: ArrayBufferLike | null = null;
@@ -63,8 +72,16 @@ export function sharedView(x: TensorData, o: TensorData): TensorData | null {
   return wholeView;
 }
 
+/**
+ * Whether runs this long between two buffers of one compiled plan are copied by one WebAssembly call for all
+ * rows ({@link copyRowsWasm}) rather than a `copyWithin` per run: from runs of a cache line or so on, where the
+ * per-run cost dominates.
+ */
+const isRowCopy = (length: number, stride: number): boolean => length >= COPY_RUN_MIN && stride === stride;
+
 /** o (contiguous) ← the runs of x. */
-export function gatherRuns(x: TensorData, o: TensorData, { starts, length }: Runs): void {
+export function gatherRuns(x: TensorData, o: TensorData, { starts, length, stride }: Runs): void {
+  if (isRowCopy(length, stride) && copyRowsWasm(x, starts[0]!, stride, o, 0, length, starts.length, length)) return;
   if (length >= COPY_RUN_MIN) {
     const whole = sharedView(x, o);
     if (whole !== null) {
@@ -84,7 +101,8 @@ export function gatherRuns(x: TensorData, o: TensorData, { starts, length }: Run
 }
 
 /** The runs of o ← x (contiguous). */
-export function scatterRuns(x: TensorData, o: TensorData, { starts, length }: Runs): void {
+export function scatterRuns(x: TensorData, o: TensorData, { starts, length, stride }: Runs): void {
+  if (isRowCopy(length, stride) && copyRowsWasm(x, 0, length, o, starts[0]!, stride, starts.length, length)) return;
   if (length >= COPY_RUN_MIN) {
     const whole = sharedView(x, o);
     if (whole !== null) {

@@ -23,7 +23,7 @@ import { broadcastIndex } from './strided.js';
 import type { SharedRightOperands } from './matmul-shared.js';
 import type { RegisterFile } from './registers.js';
 import { sumRowsWasm, wasmGemmAvailable } from './wasm/gemm-wasm.js';
-import { sumColumnsInPlaceWasm } from './wasm/elementwise-wasm.js';
+import { copyRowsWasm, sumColumnsInPlaceWasm } from './wasm/elementwise-wasm.js';
 
 /** The CPU backend's per-plan state: shared right operands of products and the fused groups' registers. */
 export interface CpuPlanState {
@@ -271,7 +271,12 @@ export const cpuKernels: { readonly [P in KernelName]: CpuKernel<P> } = {
         for (let j = 0; j < parts.length; j++) {
           const part = parts[j]!;
           const w = widths[j]!;
-          // parts in the output's buffer (a compiled plan's) copy within it, without a view per run
+          // parts in the output's buffer (a compiled plan's) copy within it: every row in one call, or at least
+          // without a view per run
+          if (w >= COPY_RUN_MIN && copyRowsWasm(part, 0, w, o, column, total, outer, w)) {
+            column += w;
+            continue;
+          }
           const whole = w >= COPY_RUN_MIN && outer > 1 ? sharedView(part, o) : null;
           const partAt = part.byteOffset / part.BYTES_PER_ELEMENT;
           const oAt = o.byteOffset / o.BYTES_PER_ELEMENT;
