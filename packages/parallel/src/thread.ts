@@ -47,6 +47,38 @@ export class SoloThread implements Thread {
 type ArrayType = Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor;
 const ARRAY: Record<DType, ArrayType> = { float32: Float32Array, float64: Float64Array, int32: Int32Array };
 
+/**
+ * `out[i] = (parts[0][i] + parts[1][i] + …) / parts.length` for `from ≤ i < to`: summed in double precision in
+ * thread order and rounded once by the store. One loop per array type, so that each sees one type only.
+ */
+function averageRange(parts: readonly TensorData[], out: TensorData, from: number, to: number): void {
+  if (out instanceof Float32Array) averageFloat32(parts as Float32Array[], out, from, to);
+  else averageFloat64(parts as Float64Array[], out as Float64Array, from, to);
+}
+
+function averageFloat32(parts: readonly Float32Array[], out: Float32Array, from: number, to: number): void {
+  const count = parts.length;
+  if (count === 2) {
+    const [a, b] = parts as [Float32Array, Float32Array];
+    for (let i = from; i < to; i++) out[i] = (a[i]! + b[i]!) / 2;
+    return;
+  }
+  for (let i = from; i < to; i++) {
+    let sum = parts[0]![i]!;
+    for (let t = 1; t < count; t++) sum += parts[t]![i]!;
+    out[i] = sum / count;
+  }
+}
+
+function averageFloat64(parts: readonly Float64Array[], out: Float64Array, from: number, to: number): void {
+  const count = parts.length;
+  for (let i = from; i < to; i++) {
+    let sum = parts[0]![i]!;
+    for (let t = 1; t < count; t++) sum += parts[t]![i]!;
+    out[i] = sum / count;
+  }
+}
+
 /** The tensor leaves of a collective's tree, with their paths; anything else is an error. */
 function tensorLeaves(op: string, tree: unknown, floatOnly: boolean): [string, Tensor][] {
   const leaves = treeFlattenWithPath<unknown>(tree);
@@ -96,7 +128,6 @@ export class SharedThread implements Thread {
   private cursor = 0;
   /** Collectives so far in this step: their layout words alternate between two slots (see exchange). */
   private collectives = 0;
-  private scratch = new Float64Array(0);
 
   constructor(
     readonly index: number,
@@ -127,22 +158,22 @@ export class SharedThread implements Thread {
 
   mean<T>(tree: T): T {
     const leaves = tensorLeaves('mean', tree, true);
-    const { views } = this.exchange('mean', leaves, 0);
-    const threads = this.threads;
-    const means = leaves.map(([, leaf], j) => {
-      const n = leaf.size;
-      if (this.scratch.length < n) this.scratch = new Float64Array(n);
-      const acc = this.scratch;
-      const first = views[0]![j]!;
-      for (let i = 0; i < n; i++) acc[i] = first[i]!;
-      for (let t = 1; t < threads; t++) {
-        const part = views[t]![j]!;
-        for (let i = 0; i < n; i++) acc[i] = acc[i]! + part[i]!;
-      }
-      const out = new ARRAY[leaf.dtype](n);
-      for (let i = 0; i < n; i++) out[i] = acc[i]! / threads;
-      return tensor(out, { dtype: leaf.dtype, shape: leaf.shape });
+    const { views, result } = this.exchange('mean', leaves, 0, true);
+    // a reduce-scatter then an all-gather: each thread averages its share of every leaf into the shared result
+    // block, and once all have, every thread copies the whole result out (tensor() copies). Each element's
+    // arithmetic is the same on whichever thread does it, so every thread gets the same bits.
+    leaves.forEach(([, leaf], j) => {
+      const from = Math.floor((leaf.size * this.index) / this.threads);
+      const to = Math.floor((leaf.size * (this.index + 1)) / this.threads);
+      averageRange(
+        views.map((v) => v[j]!),
+        result[j]!,
+        from,
+        to,
+      );
     });
+    this.barrier.arrive();
+    const means = leaves.map(([, leaf], j) => tensor(result[j]!, { dtype: leaf.dtype, shape: leaf.shape }));
     return treeUnflatten(treeStructure(tree), means) as T;
   }
 
@@ -166,9 +197,10 @@ export class SharedThread implements Thread {
 
   /**
    * Writes this thread's leaves into its block of the data area, waits for every thread, checks that all
-   * blocks have the same layout, and returns views of every thread's leaves: `views[thread][leaf]`.
+   * blocks have the same layout, and returns views of every thread's leaves: `views[thread][leaf]`; with
+   * `withResult`, also views of one more block laid out alike, after the threads' (`result[leaf]`).
    */
-  private exchange(op: string, leaves: readonly [string, Tensor][], extra: number): { views: TensorData[][] } {
+  private exchange(op: string, leaves: readonly [string, Tensor][], extra: number, withResult = false): { views: TensorData[][]; result: TensorData[] } {
     const offsets: number[] = [];
     let stride = 0;
     for (const [, leaf] of leaves) {
@@ -176,7 +208,8 @@ export class SharedThread implements Thread {
       stride = align8(stride + leaf.size * ARRAY[leaf.dtype].BYTES_PER_ELEMENT);
     }
     const base = this.cursor;
-    const need = base + this.threads * stride;
+    // with a result block after the threads' blocks, laid out like each of them
+    const need = base + (this.threads + (withResult ? 1 : 0)) * stride;
     this.ensureCapacity(need);
     const viewsOf = (t: number): TensorData[] => leaves.map(([, leaf], j) => viewOf(leaf.dtype, this.memory.data, base + t * stride + offsets[j]!, leaf.size));
     viewsOf(this.index).forEach((view, j) => view.set(leaves[j]![1].dataSync() as never));
@@ -198,7 +231,7 @@ export class SharedThread implements Thread {
       }
     }
     this.cursor = need;
-    return { views: Array.from({ length: this.threads }, (_, t) => viewsOf(t)) };
+    return { views: Array.from({ length: this.threads }, (_, t) => viewsOf(t)), result: withResult ? viewsOf(this.threads) : [] };
   }
 
   private ensureCapacity(bytes: number): void {

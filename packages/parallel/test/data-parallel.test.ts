@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mul, randomKey, splitKey, sub, sum, tensor, uniform, type DType, type Tensor } from '@tapestry/core';
 import { defineReplica, trainingStep, type Thread } from '@tapestry/parallel';
 import { dataParallel } from '@tapestry/parallel/node';
+import { collectives, contribution, LEAF_SIZES } from './fixtures/collectives-replica.js';
 import { regression, type RegressionSetup } from './fixtures/regression-replica.js';
 
 const ROWS = 12;
@@ -40,6 +41,36 @@ const close = (a: readonly number[], b: readonly number[], tolerance: number): v
   expect(a.length).toBe(b.length);
   a.forEach((x, i) => expect(Math.abs(x - b[i]!), `element ${i}: ${x} vs ${b[i]}`).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(b[i]!))));
 };
+
+describe('Thread.mean on a pool', () => {
+  it('averages every leaf exactly: the sum in double precision in thread order, rounded once, on 2 and 3 threads', async () => {
+    for (const threads of [2, 3]) {
+      const pool = await dataParallel(collectives, { threads, setup: null });
+      try {
+        for (let step = 0; step < 3; step++) {
+          const got = pool.step(step);
+          LEAF_SIZES.forEach((size, k) => {
+            const exact = Array.from({ length: size }, (_, i) => {
+              let sum = 0;
+              for (let t = 0; t < threads; t++) sum += contribution(t, step, k, i);
+              return sum / threads;
+            });
+            // float64 leaves: the doubles summed as they are; float32 leaves: their float32 values, rounded at the end
+            expect(got.f64[k]).toEqual(exact);
+            const f32 = Array.from({ length: size }, (_, i) => {
+              let sum = 0;
+              for (let t = 0; t < threads; t++) sum += Math.fround(contribution(t, step, k, i));
+              return Math.fround(sum / threads);
+            });
+            expect(got.f32[k]).toEqual(f32);
+          });
+        }
+      } finally {
+        pool.close();
+      }
+    }
+  });
+});
 
 describe('dataParallel (worker_threads)', () => {
   it('gives the same bits on every run with the same thread count', async () => {
