@@ -175,8 +175,12 @@ const SIGN_BIT = '(v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000)
  * computes it, operation for operation: clamp, n = round(t·log₂e) by the rounding shift (whose bits also give
  * n as an integer), r = t − n·LN2_HI − n·LN2_LO, 1 + r + r²·P(r), then times 2^⌊n/2⌋ and 2^(n−⌊n/2⌋), each built
  * from its bits (k + 127 in the exponent field). pmin/pmax are single instructions and pass NaN through.
+ *
+ * `range` leaves out what an argument known to lie in it never needs, which changes no result: the clamps it
+ * already satisfies, and for an argument that keeps eˣ normal (≥ −87, so |n| ≤ 126) the split of 2ⁿ into two
+ * factors, which one exact multiplication by 2ⁿ replaces.
  */
-function exp32(argument: string): string {
+function exp32(argument: string, range: { readonly below?: number; readonly above?: number } = {}): string {
   const c = float32MathParameters;
   // P(r) = (P5 + P4·r) + r²·((P3 + P2·r) + r²·(P1 + P0·r)): three independent pairs, a shorter dependency
   // chain than Horner's (each multiply and add waits for the one before), which is what bounds this loop
@@ -184,16 +188,22 @@ function exp32(argument: string): string {
   const pair = (high: number, low: number): string => add(mul(splat32(high), get('$r')), splat32(low));
   const horner = add(pair(p4, p5), mul(get('$r2'), add(pair(p2, p3), mul(get('$r2'), pair(p0, p1)))));
   const power = (k: string) => `(i32x4.shl (i32x4.add ${k} (v128.const i32x4 127 127 127 127)) (i32.const 23))`;
+  const high = range.below !== undefined && range.below <= c.EXP_MAX ? argument : `(f32x4.pmin ${argument} ${splat32(c.EXP_MAX)})`;
+  const clamped = range.above !== undefined && range.above >= c.EXP_MIN ? high : `(f32x4.pmax ${high} ${splat32(c.EXP_MIN)})`;
+  const normal = range.above !== undefined && range.above >= -87 && range.below !== undefined && range.below <= 87;
+  const scale = normal
+    ? `(local.set $y ${mul(get('$y'), power(get('$i')))})`
+    : `(local.set $h (i32x4.shr_s (local.get $i) (i32.const 1)))
+      (local.set $y ${mul(mul(get('$y'), power(get('$h'))), power('(i32x4.sub (local.get $i) (local.get $h))'))})`;
   return `
-      (local.set $t (f32x4.pmax (f32x4.pmin ${argument} ${splat32(c.EXP_MAX)}) ${splat32(c.EXP_MIN)}))
+      (local.set $t ${clamped})
       (local.set $n ${add(mul(get('$t'), splat32(c.LOG2E)), splat32(c.ROUNDING_SHIFT))})
       (local.set $i (i32x4.sub (local.get $n) (v128.const i32x4 ${SHIFT_BITS} ${SHIFT_BITS} ${SHIFT_BITS} ${SHIFT_BITS})))
       (local.set $n (f32x4.sub (local.get $n) ${splat32(c.ROUNDING_SHIFT)}))
       (local.set $r (f32x4.sub (f32x4.sub (local.get $t) ${mul(get('$n'), splat32(c.LN2_HI))}) ${mul(get('$n'), splat32(c.LN2_LO))}))
       (local.set $r2 ${mul(get('$r'), get('$r'))})
       (local.set $y ${add(add(mul(horner, get('$r2')), get('$r')), splat32(1))})
-      (local.set $h (i32x4.shr_s (local.get $i) (i32.const 1)))
-      (local.set $y ${mul(mul(get('$y'), power(get('$h'))), power('(i32x4.sub (local.get $i) (local.get $h))'))})`;
+      ${scale}`;
 }
 
 /** For each float32 function: the statements turning `$x` (four float32 lanes) into `$y`, as fast-math.ts. */
@@ -211,13 +221,13 @@ function transcendental(): Record<string, string> {
       (local.set $a (f32x4.abs (local.get $x)))
       (local.set $z ${mul(get('$a'), get('$a'))})
       (local.set $z2 ${mul(get('$z'), get('$z'))})
-      (local.set $s ${add(mul(mul(q, get('$z')), get('$a')), get('$a'))})${exp32(mul(splat32(-2), `(f32x4.pmin (local.get $a) ${splat32(c.TANH_ONE)})`))}
+      (local.set $s ${add(mul(mul(q, get('$z')), get('$a')), get('$a'))})${exp32(mul(splat32(-2), `(f32x4.pmin (local.get $a) ${splat32(c.TANH_ONE)})`), { above: -2 * c.TANH_ONE, below: 0 })}
       (local.set $y (f32x4.div (f32x4.sub ${splat32(1)} (local.get $y)) ${add(splat32(1), get('$y'))}))
       (local.set $y (v128.or
         (v128.bitselect (local.get $s) (local.get $y) (f32x4.lt (local.get $a) ${splat32(c.TANH_SMALL)}))
         (v128.and (local.get $x) ${SIGN_BIT})))`,
     // (x ≥ 0 ? 1 : e) / (1 + e) with e = e^(−|x|)
-    sigmoid: `${exp32('(f32x4.neg (f32x4.abs (local.get $x)))')}
+    sigmoid: `${exp32('(f32x4.neg (f32x4.abs (local.get $x)))', { below: 0 })}
       (local.set $y (f32x4.div
         (v128.bitselect ${splat32(1)} (local.get $y) (f32x4.ge (local.get $x) (v128.const i64x2 0 0)))
         ${add(splat32(1), get('$y'))}))`,
