@@ -4,10 +4,10 @@
  * copies) against eager.
  */
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { add, concat, grad, jit, mul, reshape, slice, sum, tanh, tensor, transpose, type Tensor } from '@tapestry/core';
 import { reduceInto } from '../src/kernels/reduce.js';
-import { copyRowsWasm, WasmArena } from '../src/kernels/wasm/elementwise-wasm.js';
+import { copyRowsWasm, elementwiseWasmAvailable, WasmArena } from '../src/kernels/wasm/elementwise-wasm.js';
 import { sumRowsWasm } from '../src/kernels/wasm/gemm-wasm.js';
 
 /** Deterministic float32 values in [-1, 1), with exact zeros of both signs mixed in (a linear congruential sequence). */
@@ -42,10 +42,25 @@ describe('sumRowsWasm', () => {
 });
 
 describe('copyRowsWasm', () => {
+  // a browser's main thread compiles the module asynchronously (it is over Chrome's 4 KB synchronous limit)
+  beforeAll(() => vi.waitUntil(elementwiseWasmAvailable, { timeout: 10_000 }));
+
   it('copies strided rows between two buffers of one arena, whole vectors or not, and nothing around them', () => {
+    // one arena for every run (a browser runs out of memories if each run makes its own): a source and a
+    // destination block per dtype, each as large as the largest case needs
+    const dtypes = ['float32', 'float64', 'int32'] as const;
+    const largest = 9 * (40 + 6) + 3;
+    const arena = WasmArena.create(
+      dtypes.flatMap((dtype) => [
+        { dtype, size: largest },
+        { dtype, size: largest },
+      ]),
+    );
+    expect(arena).not.toBeNull();
+    const blocks = new Map(dtypes.map((dtype) => [dtype, [arena!.allocate(dtype, largest), arena!.allocate(dtype, largest)] as const]));
     fc.assert(
       fc.property(
-        fc.constantFrom<'float32' | 'float64' | 'int32'>('float32', 'float64', 'int32'),
+        fc.constantFrom(...dtypes),
         fc.integer({ min: 1, max: 9 }),
         fc.integer({ min: 1, max: 40 }),
         fc.nat(6),
@@ -53,13 +68,9 @@ describe('copyRowsWasm', () => {
         (dtype, rows, length, xGap, oGap) => {
           const xStride = length + xGap;
           const oStride = length + oGap;
-          const arena = WasmArena.create([
-            { dtype, size: rows * xStride + 3 },
-            { dtype, size: rows * oStride + 3 },
-          ]);
-          expect(arena).not.toBeNull();
-          const x = arena!.allocate(dtype, rows * xStride + 3);
-          const o = arena!.allocate(dtype, rows * oStride + 3);
+          const [xBlock, oBlock] = blocks.get(dtype)!;
+          const x = xBlock.subarray(0, rows * xStride + 3);
+          const o = oBlock.subarray(0, rows * oStride + 3);
           x.forEach((_, i) => (x[i] = i + 1));
           o.fill(-7);
           expect(copyRowsWasm(x, 2, xStride, o, 1, oStride, rows, length)).toBe(true);
