@@ -5,7 +5,8 @@
  * Run with `pnpm --filter @tapestry/bench run profile [--steps N] [--cell lstm|gru|custom-lstm] [--jit] [--relaxed-simd]`;
  * `--jit` profiles the whole step compiled with core's `jit`, as the bench's `tapestry (jit)` row runs it;
  * `--relaxed-simd` turns on V8's relaxed SIMD (on by default from Node 22 and in Chrome, behind a flag in Node
- * 20), so that core's GEMM runs its fused multiply-add build.
+ * 20), so that core's GEMM runs its fused multiply-add build; `--forward` profiles the forward pass alone (the
+ * loss, as W3 runs it) instead of training steps.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session, type Profiler } from 'node:inspector';
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     cell: { type: 'string', default: 'lstm' },
     jit: { type: 'boolean', default: false },
     'relaxed-simd': { type: 'boolean', default: false },
+    forward: { type: 'boolean', default: false },
   },
 });
 // before the first product, which is when core validates (and so picks) its GEMM module
@@ -32,8 +34,9 @@ const cell = values.cell as TapestryCell;
 if (!['lstm', 'gru', 'custom-lstm'].includes(cell)) throw new Error(`profile: --cell must be lstm, gru or custom-lstm, got ${cell}`);
 
 const model = tapestryModel(cell, initialWeights(cell === 'gru' ? 'gru' : 'lstm', FULL_SIZES), makeBatch(FULL_SIZES), FULL_SIZES, { jit: values.jit });
-model.train();
-model.train();
+const step = values.forward ? (): number => model.forward() : (): number => model.train();
+step();
+step();
 
 const session = new Session();
 session.connect();
@@ -43,7 +46,7 @@ await post('Profiler.enable');
 await post('Profiler.setSamplingInterval', { interval: 200 });
 await post('Profiler.start');
 const started = performance.now();
-for (let i = 0; i < steps; i++) model.train();
+for (let i = 0; i < steps; i++) step();
 const elapsed = performance.now() - started;
 const { profile } = await post<{ profile: Profiler.Profile }>('Profiler.stop');
 session.disconnect();
@@ -76,7 +79,7 @@ const top = (map: Map<string, number>, n: number): string[] =>
     .map(([name, ms]) => `${((100 * ms) / total).toFixed(1).padStart(5)}%  ${(ms / steps).toFixed(1).padStart(7)} ms/step  ${name}`);
 
 console.log(
-  `W1 (${cell}${values.jit ? ', jit' : ''}${values['relaxed-simd'] ? ', relaxed SIMD' : ''}) tapestry: ${steps} training steps in ${elapsed.toFixed(0)} ms = ${(elapsed / steps).toFixed(1)} ms/step; sampled ${total.toFixed(0)} ms`,
+  `W1 (${cell}${values.jit ? ', jit' : ''}${values['relaxed-simd'] ? ', relaxed SIMD' : ''}) tapestry: ${steps} ${values.forward ? 'forward passes' : 'training steps'} in ${elapsed.toFixed(0)} ms = ${(elapsed / steps).toFixed(1)} ms/step; sampled ${total.toFixed(0)} ms`,
 );
 console.log(`WebAssembly GEMM build: ${wasmGemmVariant()}`);
 console.log('\nself time by source file:');
