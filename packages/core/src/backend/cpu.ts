@@ -76,12 +76,18 @@ export const cpu: Backend = {
   },
   allocatePlan: (buffers, shared) => {
     const state = shared as CpuPlanState;
-    const arena = WasmArena.create(buffers, state.gemmBytes);
+    let gemmBytes = state.gemmBytes;
+    let arena = WasmArena.create(buffers, gemmBytes);
+    if (arena === null && gemmBytes > 0) {
+      // too large with the products' room (over 1 GiB, or refused): the buffers alone, the products copying
+      gemmBytes = 0;
+      arena = WasmArena.create(buffers);
+    }
     if (arena === null) return undefined;
     // the fused groups' registers in the same memory, so that they meet the buffers without copies
     state.registers.placeIn(arena);
     // and a GEMM instance on it, so that products of the plan's values read and write them in place
-    const space = state.gemmBytes > 0 ? GemmSpace.inArena(arena.memory, arena.reservedAt, state.gemmBytes) : null;
+    const space = gemmBytes > 0 ? GemmSpace.inArena(arena.memory, arena.reservedAt, gemmBytes) : null;
     if (space !== null) state.operands.placeIn(space);
     return buffers.map((b) => arena.allocate(b.dtype, b.size));
   },

@@ -128,10 +128,13 @@ export class GemmSpace {
   view: Float32Array;
   /** The packed operands' blocks, at offsets from `base`. */
   private readonly resident = new ResidentRegion();
+  /** The instance's functions, working on `memory`. */
   readonly exports: GemmExports;
 
+  /** An instance of `module` on `memory`, working from byte `base` (64-byte aligned) to `limit` (Infinity: it grows the memory). */
   constructor(
     module: WebAssembly.Module,
+    /** The memory the instance works on. */
     readonly memory: WebAssembly.Memory,
     private readonly base: number,
     private readonly limit: number,
