@@ -7,13 +7,18 @@
 ;; its C tile in eight f32x4 registers for a whole chunk: per k it loads two vectors of B, broadcasts four
 ;; values of A and does 8 multiplies and 8 adds, all from L1 (the B panel is 8 KB, the A block sits in L2).
 ;; Packing makes transposed operands cost nothing extra, and pads edge panels with zeros so that the
-;; micro-kernel only ever sees whole tiles; C is therefore written with a row pitch `ldc` rounded up to 8
-;; columns and with rows rounded up to 4, and the caller copies the m × n result out.
+;; micro-kernel only ever sees whole tiles. C is nevertheless written exactly, m × n with any row pitch
+;; `ldc` ≥ 4·n: a tile that reaches past C's last row or column runs on a small tile of scratch, into which
+;; the part of C it covers is copied before and out of which it is copied after ($edgeTile). So C can be a
+;; matrix among others in the memory, written where it lies without touching its neighbours.
+;;
+;; The memory is imported: the caller owns it, so one memory can hold the operands of the products and the
+;; data of other modules (a compiled plan's buffers, see packages/core/src/kernels/wasm/gemm-wasm.ts).
 ;;
 ;; All addresses, strides and pitches are in bytes. Operand element (i, p) of op(A) is at
 ;; a + i·ars + p·acs, element (p, j) of op(B) at b + p·brs + j·bcs, so a transpose is just swapped strides.
 (module
-  (memory (export "memory") 1)
+  (import "env" "memory" (memory 1))
 
   ;; The 4 × 8 micro-kernel: C[4][8] (+)= Ap[kc][4] · Bp[kc][8]. Stores the tile when `accumulate` is 0
   ;; (first k chunk) and adds to what is there otherwise, so C needs no zeroing.
@@ -62,6 +67,33 @@
     (v128.store offset=16 (local.get $c2) (local.get $c21))
     (v128.store (local.get $c3) (local.get $c30))
     (v128.store offset=16 (local.get $c3) (local.get $c31)))
+
+  ;; Copies a rows × cols block of floats from src (row pitch srcPitch) to dst (row pitch dstPitch); rows and
+  ;; cols ≥ 1. Loads and stores move the bits unchanged.
+  (func $moveBlock (param $src i32) (param $srcPitch i32) (param $dst i32) (param $dstPitch i32) (param $rows i32) (param $cols i32)
+    (local $i i32) (local $j i32)
+    (loop $row
+      (local.set $j (i32.const 0))
+      (loop $col
+        (f32.store (i32.add (local.get $dst) (i32.shl (local.get $j) (i32.const 2)))
+          (f32.load (i32.add (local.get $src) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if $col (i32.lt_u (local.get $j) (local.get $cols))))
+      (local.set $src (i32.add (local.get $src) (local.get $srcPitch)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $dstPitch)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $row (i32.lt_u (local.get $i) (local.get $rows)))))
+
+  ;; The micro-kernel for a tile of which only rows × cols (≤ 4 × 8) lie inside C: it runs on the 128-byte
+  ;; scratch tile at `tile` (pitch 32), holding the covered part of C when it adds to it, and only that part
+  ;; is copied back. The arithmetic of every element inside C is that of $kernel on C itself.
+  (func $edgeTile
+    (param $a i32) (param $b i32) (param $kc i32) (param $c i32) (param $ldc i32) (param $accumulate i32)
+    (param $rows i32) (param $cols i32) (param $tile i32)
+    (if (local.get $accumulate)
+      (then (call $moveBlock (local.get $c) (local.get $ldc) (local.get $tile) (i32.const 32) (local.get $rows) (local.get $cols))))
+    (call $kernel (local.get $a) (local.get $b) (local.get $kc) (local.get $tile) (i32.const 32) (local.get $accumulate))
+    (call $moveBlock (local.get $tile) (i32.const 32) (local.get $c) (local.get $ldc) (local.get $rows) (local.get $cols)))
 
   ;; Packs rows [0, rows) × columns [0, kc) of op(A) (element (i, p) at a + i·rs + p·cs) into panels of 4
   ;; rows, [kc][4] each, padding the last panel with zero rows. When columns of op(A) are contiguous (rs = 4,
@@ -191,12 +223,15 @@
   ;; of 8 columns and `a` points at op(A)[0, pc]. m is cut into blocks of MC = 128 rows; each block's slab
   ;; of op(A) is packed into panels of 4 rows and every (B panel, A panel) pair runs the micro-kernel, B
   ;; panel outermost so that it stays in L1 while the A block streams past it. `accumulate` is 0 for the
-  ;; first chunk (see $kernel).
+  ;; first chunk (see $kernel). Tiles reaching past row m or column n go through $edgeTile, whose scratch
+  ;; tile follows the packed A block (at packA + 4·128·256).
   (func $chunk
-    (param $m i32) (param $nPadded i32) (param $kc i32)
+    (param $m i32) (param $n i32) (param $kc i32)
     (param $a i32) (param $ars i32) (param $acs i32)
     (param $packedB i32) (param $c i32) (param $ldc i32) (param $packA i32) (param $accumulate i32)
     (local $ic i32) (local $mc i32) (local $mcPadded i32) (local $jr i32) (local $ir i32)
+    (local $nPadded i32) (local $rows i32) (local $cols i32) (local $tileA i32) (local $tileB i32) (local $tileC i32)
+    (local.set $nPadded (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8)))
     (loop $block
       (local.set $mc (select (i32.const 128) (i32.sub (local.get $m) (local.get $ic))
         (i32.lt_u (i32.const 128) (i32.sub (local.get $m) (local.get $ic)))))
@@ -206,15 +241,20 @@
       (local.set $jr (i32.const 0))
       (loop $panelB
         (local.set $ir (i32.const 0))
+        (local.set $tileB (i32.add (local.get $packedB) (i32.mul (i32.shl (local.get $jr) (i32.const 2)) (local.get $kc))))
+        (local.set $cols (i32.sub (local.get $n) (local.get $jr)))
         (loop $panelA
-          (call $kernel
-            (i32.add (local.get $packA) (i32.mul (i32.shl (local.get $ir) (i32.const 2)) (local.get $kc)))
-            (i32.add (local.get $packedB) (i32.mul (i32.shl (local.get $jr) (i32.const 2)) (local.get $kc)))
-            (local.get $kc)
-            (i32.add (local.get $c)
-              (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc)) (i32.shl (local.get $jr) (i32.const 2))))
-            (local.get $ldc)
-            (local.get $accumulate))
+          (local.set $tileA (i32.add (local.get $packA) (i32.mul (i32.shl (local.get $ir) (i32.const 2)) (local.get $kc))))
+          (local.set $tileC (i32.add (local.get $c)
+            (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc)) (i32.shl (local.get $jr) (i32.const 2)))))
+          (local.set $rows (i32.sub (local.get $mc) (local.get $ir)))
+          (if (i32.and (i32.ge_u (local.get $rows) (i32.const 4)) (i32.ge_u (local.get $cols) (i32.const 8)))
+            (then (call $kernel (local.get $tileA) (local.get $tileB) (local.get $kc) (local.get $tileC) (local.get $ldc) (local.get $accumulate)))
+            (else
+              (call $edgeTile (local.get $tileA) (local.get $tileB) (local.get $kc) (local.get $tileC) (local.get $ldc) (local.get $accumulate)
+                (select (local.get $rows) (i32.const 4) (i32.lt_u (local.get $rows) (i32.const 4)))
+                (select (local.get $cols) (i32.const 8) (i32.lt_u (local.get $cols) (i32.const 8)))
+                (i32.add (local.get $packA) (i32.const 131072)))))
           (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
           (br_if $panelA (i32.lt_u (local.get $ir) (local.get $mcPadded))))
         (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
@@ -222,22 +262,21 @@
       (local.set $ic (i32.add (local.get $ic) (i32.const 128)))
       (br_if $block (i32.lt_u (local.get $ic) (local.get $m)))))
 
-  ;; C = op(A) · op(B) for m, n, k ≥ 1. C has pitch ldc (≥ 4·round8(n)) and room for round4(m) rows;
-  ;; packA needs 4·128·256 bytes and packB 4·256·round8(n). Each chunk of k packs its slab of op(B) just
-  ;; before using it, so the slab is still in cache.
+  ;; C = op(A) · op(B) for m, n, k ≥ 1, written exactly: m rows of n floats, row pitch ldc (≥ 4·n).
+  ;; packA needs 4·128·256 + 128 bytes and packB 4·256·round8(n). Each chunk of k packs its slab of op(B)
+  ;; just before using it, so the slab is still in cache.
   (func (export "gemm")
     (param $m i32) (param $n i32) (param $k i32)
     (param $a i32) (param $ars i32) (param $acs i32)
     (param $b i32) (param $brs i32) (param $bcs i32)
     (param $c i32) (param $ldc i32) (param $packA i32) (param $packB i32)
-    (local $pc i32) (local $kc i32) (local $nPadded i32)
-    (local.set $nPadded (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8)))
+    (local $pc i32) (local $kc i32)
     (loop $chunks
       (local.set $kc (select (i32.const 256) (i32.sub (local.get $k) (local.get $pc))
         (i32.lt_u (i32.const 256) (i32.sub (local.get $k) (local.get $pc)))))
       (call $packB (i32.add (local.get $b) (i32.mul (local.get $pc) (local.get $brs)))
         (local.get $brs) (local.get $bcs) (local.get $n) (local.get $kc) (local.get $packB))
-      (call $chunk (local.get $m) (local.get $nPadded) (local.get $kc)
+      (call $chunk (local.get $m) (local.get $n) (local.get $kc)
         (i32.add (local.get $a) (i32.mul (local.get $pc) (local.get $acs))) (local.get $ars) (local.get $acs)
         (local.get $packB) (local.get $c) (local.get $ldc) (local.get $packA) (local.get $pc))
       (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
@@ -270,7 +309,7 @@
     (loop $chunks
       (local.set $kc (select (i32.const 256) (i32.sub (local.get $k) (local.get $pc))
         (i32.lt_u (i32.const 256) (i32.sub (local.get $k) (local.get $pc)))))
-      (call $chunk (local.get $m) (local.get $nPadded) (local.get $kc)
+      (call $chunk (local.get $m) (local.get $n) (local.get $kc)
         (i32.add (local.get $a) (i32.mul (local.get $pc) (local.get $acs))) (local.get $ars) (local.get $acs)
         (i32.add (local.get $packedB) (i32.shl (i32.mul (local.get $pc) (local.get $nPadded)) (i32.const 2)))
         (local.get $c) (local.get $ldc) (local.get $packA) (local.get $pc))

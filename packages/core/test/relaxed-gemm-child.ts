@@ -1,9 +1,11 @@
 /**
  * Run by relaxed-gemm.test.ts in a Node started with `--experimental-wasm-relaxed-simd`: reports which GEMM
- * build loaded and the worst error, relative to the float32 rounding bound, of its products against a float64
- * reference over recurrent shapes and all four transpose combinations. Prints one JSON line.
+ * build loaded, the worst error, relative to the float32 rounding bound, of its products against a float64
+ * reference over recurrent shapes and all four transpose combinations, and how many of those products gave
+ * other bits when run in place in a plan's memory (a GemmSpace of its own, which must run the same build).
+ * Prints one JSON line.
  */
-import { gemmWasm, wasmGemmVariant } from '../src/kernels/wasm/gemm-wasm.js';
+import { GemmSpace, gemmScratchBytes, gemmWasm, wasmGemmVariant } from '../src/kernels/wasm/gemm-wasm.js';
 
 /** Deterministic float32 values in [-1, 1) (xorshift32). */
 function values(count: number, seed: number): Float32Array {
@@ -22,6 +24,23 @@ function values(count: number, seed: number): Float32Array {
 
 let worst = 0;
 let products = 0;
+let inPlaceMismatches = 0;
+
+/** Whether the product run in place in a memory of its own (as a compiled plan's) gives the bits of `c`. */
+function sameInPlace(a: Float32Array, b: Float32Array, c: Float32Array, m: number, n: number, k: number, tA: boolean, tB: boolean): boolean {
+  const gemmAt = Math.ceil((4 * (a.length + b.length + c.length)) / 64) * 64;
+  const memory = new WebAssembly.Memory({ initial: Math.ceil((gemmAt + gemmScratchBytes(m, n, k)) / 65536) });
+  GemmSpace.inArena(memory, gemmAt, gemmScratchBytes(m, n, k));
+  const aIn = new Float32Array(memory.buffer, 0, a.length);
+  const bIn = new Float32Array(memory.buffer, 4 * a.length, b.length);
+  const cIn = new Float32Array(memory.buffer, 4 * (a.length + b.length), c.length);
+  aIn.set(a);
+  bIn.set(b);
+  gemmWasm(aIn, 0, bIn, 0, cIn, 0, m, n, k, tA, tB);
+  const bits = (x: Float32Array): Uint32Array => new Uint32Array(x.buffer, x.byteOffset, x.length);
+  return bits(cIn).every((v, i) => v === bits(c)[i]);
+}
+
 const shapes: [number, number, number][] = [
   [32, 64, 128],
   [33, 70, 257],
@@ -41,6 +60,7 @@ for (const [m, n, k] of shapes) {
     const c = new Float32Array(m * n);
     gemmWasm(a, 0, b, 0, c, 0, m, n, k, tA, tB);
     products++;
+    if (!sameInPlace(a, b, c, m, n, k, tA, tB)) inPlaceMismatches++;
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let exact = 0;
@@ -58,4 +78,4 @@ for (const [m, n, k] of shapes) {
     }
   }
 }
-console.log(JSON.stringify({ variant: wasmGemmVariant(), products, worst }));
+console.log(JSON.stringify({ variant: wasmGemmVariant(), products, worst, inPlaceMismatches }));

@@ -17,12 +17,14 @@ describe('relaxed-SIMD GEMM', () => {
     expect(wasmGemmVariant()).toBe(relaxed ? 'relaxed' : 'simd');
   });
 
-  it('loads with --experimental-wasm-relaxed-simd and its products are within the float32 bound', () => {
+  it('loads with --experimental-wasm-relaxed-simd, its products are within the float32 bound, and run in place with the same bits', () => {
     const child = fileURLToPath(new URL('./relaxed-gemm-child.ts', import.meta.url));
     const output = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', child], { encoding: 'utf8' });
-    const report = JSON.parse(output.trim().split('\n').pop()!) as { variant: string; products: number; worst: number };
+    const report = JSON.parse(output.trim().split('\n').pop()!) as { variant: string; products: number; worst: number; inPlaceMismatches: number };
     expect(report.variant).toBe('relaxed');
     expect(report.products).toBe(20);
+    // a plan's own GEMM instance runs the relaxed build too: the same bits in place as in the shared memory
+    expect(report.inPlaceMismatches).toBe(0);
     expect(report.worst).toBeLessThanOrEqual(1);
     expect(report.worst).toBeGreaterThan(0);
   });

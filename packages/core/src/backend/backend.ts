@@ -97,8 +97,12 @@ export interface Backend {
   readonly hostView?: (storage: unknown) => TensorData;
   /** Storage for the first `size` elements of `storage` (a compiled plan's pooled buffer shared by smaller values). */
   view(storage: unknown, size: number): unknown;
-  /** Fresh per-plan state for {@link PlanContext.shared}. */
-  planContext(): unknown;
+  /**
+   * Fresh per-plan state for {@link PlanContext.shared}; `graph` is the graph the plan runs, for a backend
+   * that sizes per-plan resources from its ops before {@link Backend.allocatePlan} (the CPU reserves room for
+   * its products' GEMM in the plan's memory).
+   */
+  planContext(graph?: Graph): unknown;
   /**
    * Storage for all the pooled buffers of one compiled plan at once (contents unspecified), for a backend that
    * places a plan's working memory together: the CPU puts it in a WebAssembly memory of the plan's own, where

@@ -10,9 +10,10 @@ import { binaryRange } from '../kernels/elementwise.js';
 import { planBroadcast } from '../kernels/broadcast-plan.js';
 import { planFused, rowsPerChunk } from '../kernels/fused.js';
 import { scatterAddInto } from '../kernels/layout.js';
-import { SharedRightOperands } from '../kernels/matmul-shared.js';
+import { planGemmBytes, SharedRightOperands } from '../kernels/matmul-shared.js';
 import { RegisterFile } from '../kernels/registers.js';
 import { WasmArena } from '../kernels/wasm/elementwise-wasm.js';
+import { GemmSpace } from '../kernels/wasm/gemm-wasm.js';
 import { axisBlocks, stridesOf } from '../shape.js';
 import type { Backend, FusedInstruction, KernelName, KernelRun } from './backend.js';
 
@@ -28,7 +29,11 @@ export const cpu: Backend = {
     const data = storage as TensorData;
     return data.length === size ? data : data.subarray(0, size);
   },
-  planContext: (): CpuPlanState => ({ operands: new SharedRightOperands(), registers: new RegisterFile() }),
+  planContext: (graph): CpuPlanState => ({
+    operands: new SharedRightOperands(),
+    registers: new RegisterFile(),
+    gemmBytes: graph === undefined ? 0 : planGemmBytes(graph.nodes),
+  }),
   plan<P extends KernelName>(
     op: P,
     inputs: Parameters<Backend['plan']>[1],
@@ -70,10 +75,20 @@ export const cpu: Backend = {
     return (kernel as PlanKernel<P>).plan(inputs, output, attrs, context) as CpuRun as KernelRun;
   },
   allocatePlan: (buffers, shared) => {
-    const arena = WasmArena.create(buffers);
+    const state = shared as CpuPlanState;
+    let gemmBytes = state.gemmBytes;
+    let arena = WasmArena.create(buffers, gemmBytes);
+    if (arena === null && gemmBytes > 0) {
+      // too large with the products' room (over 1 GiB, or refused): the buffers alone, the products copying
+      gemmBytes = 0;
+      arena = WasmArena.create(buffers);
+    }
     if (arena === null) return undefined;
     // the fused groups' registers in the same memory, so that they meet the buffers without copies
-    (shared as CpuPlanState).registers.placeIn(arena);
+    state.registers.placeIn(arena);
+    // and a GEMM instance on it, so that products of the plan's values read and write them in place
+    const space = gemmBytes > 0 ? GemmSpace.inArena(arena.memory, arena.reservedAt, gemmBytes) : null;
+    if (space !== null) state.operands.placeIn(space);
     return buffers.map((b) => arena.allocate(b.dtype, b.size));
   },
   planFused: (program, context) => planFused(program, (context.shared as CpuPlanState).registers),

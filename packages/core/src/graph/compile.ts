@@ -173,7 +173,7 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
   const memory = planMemory(graph, schedule);
   const n = graph.nodes.length;
   const values: unknown[] = new Array(n);
-  const shared = backend.planContext();
+  const shared = backend.planContext(graph);
   const buffers = backend.allocatePlan?.(memory.buffers, shared) ?? memory.buffers.map((b) => backend.allocate(b.dtype, b.size));
   const fresh: number[] = [];
   for (const node of graph.nodes) {

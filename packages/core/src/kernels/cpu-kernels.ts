@@ -31,6 +31,8 @@ export interface CpuPlanState {
   readonly operands: SharedRightOperands;
   /** The registers of the plan's fused groups. */
   readonly registers: RegisterFile;
+  /** Bytes the plan's products need in its own GEMM memory (see `planGemmBytes`); 0 when none runs there. */
+  readonly gemmBytes: number;
 }
 
 /** One row of an elementwise op of one operand: `o[oo + i] = f(x[xo + i·xs])`, strides 0 or 1. */

@@ -6,8 +6,11 @@
  * one run of a plan every value is immutable, so the first of those products in run order packs op(B) into
  * a block of WebAssembly memory that stays there, and the others multiply by the packed panels directly.
  */
+import type { GraphNode } from '../graph/graph.js';
 import { InternalError } from '../errors.js';
-import { PackedB, packBWasm } from './wasm/gemm-wasm.js';
+import { sizeOf } from '../shape.js';
+import { gemmBackend } from './matmul.js';
+import { gemmScratchBytes, packedBBytes, PackedB, packBWasm, type GemmSpace } from './wasm/gemm-wasm.js';
 
 /**
  * One op(B) (k × n, of one stored value read with one transpose flag) and the products of a plan that read
@@ -26,6 +29,8 @@ export class SharedRightOperand {
     readonly n: number,
     /** Whether op(B) is the transpose of the stored matrix. */
     readonly transB: boolean,
+    /** The plan's GEMM memory, where the packed block goes (null: the shared one). */
+    private readonly space: GemmSpace | null = null,
   ) {}
 
   /** Registers a product reading this operand; true for the first, which is the one that packs. */
@@ -40,7 +45,7 @@ export class SharedRightOperand {
 
   /** Packs op(B) from the stored matrix `b` (from element 0) for this run; called by the first user. */
   pack(b: Float32Array): PackedB {
-    this.packed ??= PackedB.reserve(this.k, this.n);
+    this.packed ??= PackedB.reserve(this.k, this.n, this.space);
     packBWasm(this.packed, b, 0, this.transB);
     return this.packed;
   }
@@ -68,15 +73,52 @@ export class SharedRightOperand {
  */
 export class SharedRightOperands {
   private readonly operands = new Map<string, SharedRightOperand>();
+  private space: GemmSpace | null = null;
+
+  /**
+   * Packs operands from now on into `space`, the GEMM memory of the plan's own (see `Backend.allocatePlan`),
+   * where the plan's products run without copies, instead of into the shared one.
+   */
+  placeIn(space: GemmSpace): void {
+    this.space = space;
+  }
 
   /** The operand op(B) = `value` (k × n, or its transpose stored n × k with `transB`). */
   operand(value: number, k: number, n: number, transB: boolean): SharedRightOperand {
     const key = `${value}:${k}x${n}:${transB ? 't' : 'n'}`;
     let operand = this.operands.get(key);
     if (operand === undefined) {
-      operand = new SharedRightOperand(k, n, transB);
+      operand = new SharedRightOperand(k, n, transB, this.space);
       this.operands.set(key, operand);
     }
     return operand;
   }
+}
+
+/**
+ * The bytes of GEMM memory that a plan of these nodes needs in its own memory (see `GemmSpace.inArena`) so
+ * that every float32 product on the WebAssembly GEMM runs there: the scratch of its largest product, and a
+ * packed block for each op(B) its products may pack (see `matmulKernel` in cpu-kernels.ts: one per value,
+ * shape and transpose flag read by a product whose batch entries share one B; values that the plan stores as
+ * one, such as a reshape of another, are counted once each, which errs on the large side). Zero where no
+ * product runs on the WebAssembly GEMM.
+ */
+export function planGemmBytes(nodes: readonly GraphNode[]): number {
+  let scratch = 0;
+  const packed = new Map<string, number>();
+  for (const node of nodes) {
+    if (node.op !== 'matmul' || node.dtype !== 'float32') continue;
+    const { transA, transB } = node.attrs;
+    const aShape = nodes[node.inputs[0]!]!.shape;
+    const bShape = nodes[node.inputs[1]!]!.shape;
+    const m = aShape[aShape.length - (transA ? 1 : 2)]!;
+    const k = aShape[aShape.length - (transA ? 2 : 1)]!;
+    const n = bShape[bShape.length - (transB ? 2 : 1)]!;
+    if (gemmBackend('float32', m, n, k) !== 'wasm') continue;
+    scratch = Math.max(scratch, gemmScratchBytes(m, n, k));
+    if (sizeOf(bShape.slice(0, -2)) === 1) packed.set(`${node.inputs[1]!}:${k}x${n}:${transB ? 't' : 'n'}`, packedBBytes(k, n));
+  }
+  let bytes = scratch;
+  for (const block of packed.values()) bytes += block;
+  return bytes;
 }

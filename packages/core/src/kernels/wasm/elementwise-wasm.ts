@@ -240,21 +240,24 @@ export class WasmArena {
   private constructor(
     private readonly wasm: Kernels,
     private readonly end: number,
+    /** Byte address of the region reserved for another module's use (see {@link WasmArena.create}). */
+    readonly reservedAt: number,
   ) {}
 
   /**
-   * An arena with room for these blocks (each starting on a 64-byte boundary); null where the module is not
-   * loaded (or compiled only asynchronously so far), turned off, the arena would be over 1 GiB, or the engine
-   * refuses the memory.
+   * An arena with room for these blocks (each starting on a 64-byte boundary) and, after them, a region of
+   * `reserve` bytes that another module instantiated on {@link WasmArena.memory} works in (the GEMM's packing
+   * buffers and packed operands, gemm-wasm.ts); null where the module is not loaded (or compiled only
+   * asynchronously so far), turned off, the arena would be over 1 GiB, or the engine refuses the memory.
    */
-  static create(blocks: readonly { readonly dtype: DType; readonly size: number }[]): WasmArena | null {
+  static create(blocks: readonly { readonly dtype: DType; readonly size: number }[], reserve = 0): WasmArena | null {
     if (kernels() === null || compiled === null) return null;
     const bytes = blocks.reduce((t, b) => t + alignUp(b.size * bytesPer(b.dtype)), 0);
-    if (bytes > ARENA_MAX_BYTES) return null;
+    if (bytes + alignUp(reserve) > ARENA_MAX_BYTES) return null;
     try {
-      const wasm = setUp(new WebAssembly.Instance(compiled, {}).exports as unknown as ElementwiseExports, bytes);
+      const wasm = setUp(new WebAssembly.Instance(compiled, {}).exports as unknown as ElementwiseExports, bytes + alignUp(reserve));
       arenas.set(wasm.buffer, wasm);
-      return new WasmArena(wasm, END + bytes);
+      return new WasmArena(wasm, END + bytes, END + bytes);
     } catch {
       // the engine's memory limit (a RangeError from grow): the plan allocates ordinary arrays
       return null;
@@ -268,6 +271,11 @@ export class WasmArena {
     if (at + bytes > this.end) throw new Error(`internal: WasmArena.allocate: ${bytes} bytes of ${dtype} do not fit (${this.end - at} left)`);
     this.next = at + alignUp(bytes);
     return viewOf(this.wasm.buffer, dtype, at, size);
+  }
+
+  /** The arena's memory (it never grows, so views of it stay valid). */
+  get memory(): WebAssembly.Memory {
+    return this.wasm.memory;
   }
 
   /** The k-th register of `dtype` in this arena's instance (as {@link wasmRegister}). */
