@@ -8,24 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { add, concat, jit, matmul, mul, reshape, sum, tanh, tensor, type Tensor } from '@tapestry/core';
 import { matmulT } from '../src/ops/matmul.js';
 import { GemmSpace, gemmScratchBytes, gemmWasm, gemmWasmPackedB, PackedB, packBWasm, wasmGemmCopiedElements } from '../src/kernels/wasm/gemm-wasm.js';
-
-const TRANSPOSES = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
-
-/** Deterministic float32 values in [-1, 1) from a seed (a linear congruential sequence). */
-function values(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < count; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { TRANSPOSES, values } from './gemm-operands.js';
 
 /** The bits of float32 values, so that results compare exactly (−0 against 0, NaN payloads). */
 const bits = (x: Float32Array): Uint32Array => new Uint32Array(x.buffer, x.byteOffset, x.length);

@@ -11,24 +11,7 @@ import { SharedRightOperand, SharedRightOperands } from '../src/kernels/matmul-s
 import { gemmWasm, gemmWasmPackedB, PackedB, packBWasm } from '../src/kernels/wasm/gemm-wasm.js';
 import { ResidentRegion } from '../src/kernels/wasm/resident-region.js';
 import { matmulT } from '../src/ops/matmul.js';
-
-const TRANSPOSES = [
-  [false, false],
-  [true, false],
-  [false, true],
-  [true, true],
-] as const;
-
-/** Deterministic float32 values in [-1, 1) from a seed (a linear congruential sequence). */
-function values(count: number, seed: number): Float32Array {
-  const out = new Float32Array(count);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < count; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { TRANSPOSES, values } from './gemm-operands.js';
 
 describe('gemmWasmPackedB', () => {
   it('equals gemmWasm bit for bit: tile and chunk edges, all transposes, operands at offsets', () => {
