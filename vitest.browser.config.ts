@@ -30,8 +30,9 @@ export default defineConfig({
           name: 'in-browser',
           include: ['packages/{core,layers,optim}/test/**/*.test.ts'],
           // Node-only: a build tool's output and module re-evaluation to simulate a runtime without WebAssembly
-          // (wasm-node), a child Node started with the relaxed-SIMD flag (relaxed-gemm)
-          exclude: ['packages/core/test/wasm-node.test.ts', 'packages/core/test/relaxed-gemm.test.ts'],
+          // (wasm-node), wabt as the reference assembler (wat-assembler-node), a child Node started with the
+          // relaxed-SIMD flag (relaxed-gemm)
+          exclude: ['packages/core/test/wasm-node.test.ts', 'packages/core/test/wat-assembler-node.test.ts', 'packages/core/test/relaxed-gemm.test.ts'],
           testTimeout: 120_000,
           browser: {
             enabled: true,

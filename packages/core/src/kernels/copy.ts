@@ -25,15 +25,24 @@ export interface Runs {
   readonly starts: Int32Array;
   /** Elements per run. */
   readonly length: number;
-  /** The distance between consecutive starts where it is one constant (the rows of a 2-D view); else NaN. */
-  readonly stride: number;
+  /**
+   * The runs cut into maximal blocks of one stride, as triples (first run, runs, stride): the rows of a
+   * 3-D transpose [N, T, F] → [T, N, F] are T blocks of N runs `T·F` apart; the rows of a 2-D view, one block.
+   */
+  readonly blocks: Int32Array;
 }
 
-/** `starts` as {@link Runs} of `length`, with their common stride where they have one. */
+/** `starts` as {@link Runs} of `length`, cut into blocks of one stride. */
 function runs(starts: Int32Array, length: number): Runs {
-  const stride = starts.length > 1 ? starts[1]! - starts[0]! : 0;
-  for (let r = 2; r < starts.length; r++) if (starts[r]! - starts[r - 1]! !== stride) return { starts, length, stride: NaN };
-  return { starts, length, stride };
+  const blocks: number[] = [];
+  for (let first = 0; first < starts.length;) {
+    const stride = first + 1 < starts.length ? starts[first + 1]! - starts[first]! : 0;
+    let end = first + 1;
+    while (end < starts.length && starts[end]! - starts[end - 1]! === stride) end++;
+    blocks.push(first, end - first, stride);
+    first = end;
+  }
+  return { starts, length, blocks: Int32Array.from(blocks) };
 }
 
 /**
@@ -73,15 +82,31 @@ export function sharedView(x: TensorData, o: TensorData): TensorData | null {
 }
 
 /**
- * Whether runs this long between two buffers of one compiled plan are copied by one WebAssembly call for all
- * rows ({@link copyRowsWasm}) rather than a `copyWithin` per run: from runs of a cache line or so on, where the
- * per-run cost dominates.
+ * Whether runs this long between two buffers of one compiled plan are copied by one WebAssembly call per block
+ * of one stride ({@link copyRowsWasm}) rather than a `copyWithin` per run: from runs of a cache line or so on,
+ * where the per-run cost dominates, and while blocks average at least two runs.
  */
-const isRowCopy = (length: number, stride: number): boolean => length >= COPY_RUN_MIN && stride === stride;
+const isRowCopy = (length: number, runCount: number, blockCount: number): boolean => length >= COPY_RUN_MIN && runCount >= 2 * blockCount;
+
+/** Copies the runs of x into o (contiguous) or o's runs from x (contiguous) by blocks, in WebAssembly; false where it cannot. */
+function copyBlocksWasm(x: TensorData, o: TensorData, { starts, length, blocks }: Runs, gather: boolean): boolean {
+  for (let b = 0; b < blocks.length; b += 3) {
+    const first = blocks[b]!;
+    const count = blocks[b + 1]!;
+    const stride = blocks[b + 2]!;
+    const copied = gather
+      ? copyRowsWasm(x, starts[first]!, stride, o, first * length, length, count, length)
+      : copyRowsWasm(x, first * length, length, o, starts[first]!, stride, count, length);
+    // only the first block can fail: the rest share its buffers
+    if (!copied) return false;
+  }
+  return true;
+}
 
 /** o (contiguous) ← the runs of x. */
-export function gatherRuns(x: TensorData, o: TensorData, { starts, length, stride }: Runs): void {
-  if (isRowCopy(length, stride) && copyRowsWasm(x, starts[0]!, stride, o, 0, length, starts.length, length)) return;
+export function gatherRuns(x: TensorData, o: TensorData, runs: Runs): void {
+  const { starts, length } = runs;
+  if (isRowCopy(length, starts.length, runs.blocks.length / 3) && copyBlocksWasm(x, o, runs, true)) return;
   if (length >= COPY_RUN_MIN) {
     const whole = sharedView(x, o);
     if (whole !== null) {
@@ -101,8 +126,9 @@ export function gatherRuns(x: TensorData, o: TensorData, { starts, length, strid
 }
 
 /** The runs of o ← x (contiguous). */
-export function scatterRuns(x: TensorData, o: TensorData, { starts, length, stride }: Runs): void {
-  if (isRowCopy(length, stride) && copyRowsWasm(x, 0, length, o, starts[0]!, stride, starts.length, length)) return;
+export function scatterRuns(x: TensorData, o: TensorData, runs: Runs): void {
+  const { starts, length } = runs;
+  if (isRowCopy(length, starts.length, runs.blocks.length / 3) && copyBlocksWasm(x, o, runs, false)) return;
   if (length >= COPY_RUN_MIN) {
     const whole = sharedView(x, o);
     if (whole !== null) {

@@ -10,6 +10,8 @@ import type { DType, TensorData } from '../dtype.js';
 import { planBroadcast, type BroadcastPlan } from './broadcast-plan.js';
 import { cpuKernels, type Row1, type Row2, type Row3, type RowKernel } from './cpu-kernels.js';
 import { CHUNK, type RegisterFile } from './registers.js';
+import { directKernel, instanceOf, splatAddress, type DirectKernel, type SimdInstance } from './wasm/elementwise-wasm.js';
+import { generateFusedKernel } from './wasm/fused-codegen.js';
 
 interface Member {
   readonly arity: 1 | 2 | 3;
@@ -99,6 +101,8 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
   const sources: TensorData[] = new Array(inputCount);
   // Int32Array: offsets stay small integers, so the row loops index with integer arithmetic
   const inputOffsets = new Int32Array(inputCount);
+  const direct = planDirect(program, readStrides);
+  const generated = generateFusedKernel(program, readStrides);
   return (inputs, outputs) => {
     for (let k = 0; k < inputCount; k++) {
       const tile = tiles[k]!;
@@ -117,12 +121,17 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
       memberArrays[m] = out < 0 ? own[m]! : (outputs[out] as TensorData);
     }
     const { at: chunkAt, length: chunkLength, offsets } = chunks;
+    const whole = generated?.prepare(sources, outputs as readonly TensorData[]) ?? false;
+    const calls = direct?.prepare(sources, memberArrays) ?? null;
     for (let c = 0; c < chunkAt.length; c++) {
       const at = chunkAt[c]!;
       const n = chunkLength[c]!;
       for (let k = 0; k < inputCount; k++) inputOffsets[k] = offsets[c * inputCount + k]!;
       if (hasColumns) fillColumns(columns, inputs as readonly TensorData[], rows, c * batch, n / inner, inner);
+      // the whole group in one loop over the chunk where it can, else member by member
+      if (whole && generated!.call(at, n, inputOffsets)) continue;
       for (let m = 0; m < count; m++) {
+        if (calls !== null && calls[m] && direct!.call(m, at, n, inputOffsets)) continue;
         const member = members[m]!;
         const o = member.operands;
         const dst = memberArrays[m]!;
@@ -221,4 +230,97 @@ function fillColumns(
     const row = rows[k]!;
     for (let q = 0; q < count; q++) column.fill(x[row[first + q]!]!, q * inner, (q + 1) * inner);
   }
+}
+
+/**
+ * The members of a fused group that call their SIMD kernel directly (see {@link DirectKernel}): for each
+ * run, {@link DirectPlan.prepare} finds the instance whose memory holds the group's arrays and which members
+ * have every array there; {@link DirectPlan.call} then runs such a member on a chunk with one call into
+ * WebAssembly. The kernels are those `binaryRange` and its kin would call, so the results are the same bits.
+ */
+interface DirectPlan {
+  /** Which members run directly this run (null: none), given the group's sources and member arrays. */
+  prepare(sources: readonly TensorData[], memberArrays: readonly TensorData[]): readonly boolean[] | null;
+  /** Runs member m on the chunk of `n` elements at `at`; false (nothing done) where `n` is not whole vectors. */
+  call(m: number, at: number, n: number, inputOffsets: Int32Array): boolean;
+}
+
+type DirectCall = (...addresses: number[]) => void;
+
+/** Plans the direct calls of a group's members, or null where no member has a direct kernel. */
+function planDirect(program: FusedProgram, readStrides: readonly number[]): DirectPlan | null {
+  const { instructions, inputs } = program;
+  const dtypeOf = (operand: number): DType => (operand >= 0 ? inputs[operand]!.dtype : instructions[-operand - 1]!.dtype);
+  const kernels: (DirectKernel | null)[] = instructions.map((ins) => directKernel(ins.op, ins.attrs, ins.dtype, ins.operands.map(dtypeOf)));
+  if (kernels.every((k) => k === null)) return null;
+  const count = instructions.length;
+  const bytes = (dtype: DType): number => (dtype === 'float64' ? 8 : 4);
+  const outputBytes = instructions.map((ins) => bytes(ins.dtype));
+  let instance: SimdInstance | null = null;
+  let functions: (DirectCall | null)[] = [];
+  const runs = new Array<boolean>(count).fill(false);
+  let sources: readonly TensorData[] = [];
+  let arrays: readonly TensorData[] = [];
+  const addresses: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+
+  /** Whether an operand's array lies in the instance's memory (a splatted scalar is copied, so it may lie anywhere). */
+  const inMemory = (operand: number, buffer: ArrayBufferLike): boolean =>
+    operand >= 0 ? readStrides[operand] === 0 || sources[operand]!.buffer === buffer : arrays[-operand - 1]!.buffer === buffer;
+
+  return {
+    prepare(groupSources, memberArrays) {
+      sources = groupSources;
+      arrays = memberArrays;
+      // the instance whose memory holds the registers (or the first stored member that lies in one)
+      let found: SimdInstance | null = null;
+      for (let m = 0; m < count && found === null; m++) found = instanceOf(memberArrays[m]!.buffer);
+      if (found === null) return null;
+      if (found !== instance) {
+        instance = found;
+        functions = kernels.map((k) => (k === null ? null : (found.exports[k.name] as DirectCall)));
+      }
+      let any = false;
+      for (let m = 0; m < count; m++) {
+        const ins = instructions[m]!;
+        runs[m] = kernels[m] !== null && memberArrays[m]!.buffer === found.buffer && ins.operands.every((o) => inMemory(o, found.buffer));
+        any ||= runs[m]!;
+      }
+      return any ? runs : null;
+    },
+    call(m, at, n, inputOffsets) {
+      const kernel = kernels[m]!;
+      if (n % kernel.lanes !== 0) return false;
+      const memory = instance!;
+      const ins = instructions[m]!;
+      const operands = ins.operands;
+      for (let p = 0; p < operands.length; p++) {
+        const operand = operands[p]!;
+        if (operand < 0) {
+          const j = -operand - 1;
+          // a register holds the chunk from its start, a stored member at the chunk's place
+          addresses[2 * p] = arrays[j]!.byteOffset + (instructions[j]!.stored ? at * outputBytes[j]! : 0);
+          addresses[2 * p + 1] = kernel.steps[p]!;
+        } else if (readStrides[operand] === 0) {
+          // a scalar (per chunk): splatted across one vector, read with step 0
+          const x = sources[operand]!;
+          const view = x instanceof Float64Array ? memory.f64 : x instanceof Int32Array ? memory.i32 : memory.f32;
+          const first = splatAddress(p) / x.BYTES_PER_ELEMENT;
+          view.fill(x[inputOffsets[operand]!]!, first, first + 16 / x.BYTES_PER_ELEMENT);
+          addresses[2 * p] = splatAddress(p);
+          addresses[2 * p + 1] = 0;
+        } else {
+          const x = sources[operand]!;
+          addresses[2 * p] = x.byteOffset + inputOffsets[operand]! * x.BYTES_PER_ELEMENT;
+          addresses[2 * p + 1] = kernel.steps[p]!;
+        }
+      }
+      const out = arrays[m]!.byteOffset + (ins.stored ? at * outputBytes[m]! : 0);
+      const end = out + (n / kernel.lanes) * kernel.outputStep;
+      const f = functions[m]!;
+      if (kernel.arity === 1) f(addresses[0]!, addresses[1]!, out, end, kernel.p0);
+      else if (kernel.arity === 2) f(addresses[0]!, addresses[1]!, addresses[2]!, addresses[3]!, out, end);
+      else f(addresses[0]!, addresses[1]!, addresses[2]!, addresses[3]!, addresses[4]!, addresses[5]!, out, end);
+      return true;
+    },
+  };
 }

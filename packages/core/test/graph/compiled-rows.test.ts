@@ -5,7 +5,35 @@
  * values: a jitted function gives eager execution's bits.
  */
 import { describe, expect, it } from 'vitest';
-import { add, concat, exp, grad, greater, jit, mul, sigmoid, slice, sub, sum, tanh, where, type DType, type Tensor } from '@tapestry/core';
+import {
+  abs,
+  add,
+  concat,
+  div,
+  exp,
+  floor,
+  grad,
+  greater,
+  jit,
+  leakyRelu,
+  less,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  relu,
+  sigmoid,
+  sign,
+  slice,
+  sqrt,
+  square,
+  sub,
+  sum,
+  tanh,
+  where,
+  type DType,
+  type Tensor,
+} from '@tapestry/core';
 import { cpu } from '../../src/backend/cpu.js';
 import { setElementwiseWasm } from '../../src/kernels/wasm/elementwise-wasm.js';
 import { valuesFor } from './programs.js';
@@ -13,7 +41,15 @@ import { valuesFor } from './programs.js';
 // each its own plan (one fused group takes every elementwise node of a shape): a fused chain over a bias
 // (a repeated row) and a scalar, a lone bias add (a group of one), a comparison and a select (int32
 // registers), a column [N, 1] broadcast along the rows (expanded per chunk where rows have 16 elements or
-// more) and column sums
+// more), column sums; and groups whose inputs and values are all in the plan's own buffers (copies made by
+// concat and slice), which run as one generated loop (float32) or call their members' SIMD kernels directly,
+// the one with a leakyRelu slope that is no float32 (which keeps the JavaScript row) member by member
+/** A copy of `x` in the plan's memory: concatenated with itself and sliced back. */
+const pooled = (x: Tensor): Tensor => {
+  const last = x.rank - 1;
+  const start = x.shape.map((_, i) => (i === last ? 1 : 0));
+  return slice(concat([x, x], last), start, x.shape);
+};
 const programs = {
   chain: (x: Tensor, b: Tensor) => tanh(sub(sigmoid(add(mul(x, 0.75), b)), b)),
   lone: (x: Tensor, b: Tensor) => sum(add(x, b), [1]),
@@ -21,6 +57,23 @@ const programs = {
   column: (x: Tensor, _b: Tensor, c: Tensor) => mul(exp(x), c),
   // column sums of a pooled value into a pooled value (a bias gradient), both in the plan's memory
   columnSums: (x: Tensor, b: Tensor) => mul(sum(tanh(x), [0]), b),
+  generated: (x0: Tensor, b0: Tensor, c0: Tensor) => {
+    const [x, b, c] = [pooled(x0), pooled(b0), pooled(c0)];
+    const u = add(mul(x, b), 0.5);
+    const v = where(greater(u, c), leakyRelu(u, 0.25), sigmoid(u));
+    const w = div(sub(maximum(v, c), minimum(tanh(v), 0.125)), add(abs(v), 1));
+    const s = where(less(neg(w), x), sign(floor(mul(w, 4))), relu(w));
+    return pooled(mul(exp(neg(w)), add(sqrt(square(w)), s)));
+  },
+  direct: (x0: Tensor, b0: Tensor, c0: Tensor) => {
+    const [x, b, c] = [pooled(x0), pooled(b0), pooled(c0)];
+    const u = add(mul(x, b), 0.5);
+    const v = where(greater(u, c), leakyRelu(u, 0.25), sigmoid(u));
+    const w = div(sub(maximum(v, c), minimum(tanh(v), 0.125)), add(abs(v), 1));
+    const s = where(less(neg(w), x), sign(floor(mul(w, 4))), leakyRelu(relu(w), 0.1));
+    // copied out again, so that the group's value is stored in the plan's memory too
+    return pooled(mul(exp(neg(w)), add(sqrt(square(w)), s)));
+  },
 };
 const names = Object.keys(programs) as (keyof typeof programs)[];
 

@@ -44,6 +44,7 @@ interface ElementwiseExports {
  * when it is instantiated. The memory never grows after that, so the views stay valid.
  */
 interface Kernels {
+  readonly exports: ElementwiseExports;
   readonly memory: WebAssembly.Memory;
   /** The memory's buffer, to recognise arrays that live in it. */
   readonly buffer: ArrayBufferLike;
@@ -74,20 +75,35 @@ const UNARY = ['neg', 'abs', 'sqrt', 'square', 'floor', 'relu', 'leakyRelu', 'si
 const CHUNK = 2048;
 /** Where the scratch starts: the module keeps no data of its own, so at the bottom of its memory. */
 const SCRATCH_AT = 0;
-/** Byte addresses of the three input regions and the output region, each a chunk of float64. */
+/**
+ * Regions that kernels stream together start at different offsets within a 4 KB page. An x86 core takes a
+ * load whose address matches a pending store's in its low 12 bits for a possible alias and holds it back
+ * ("4K aliasing"), so a kernel reading and writing arrays laid a multiple of 4 KB apart (plan buffers of
+ * [32, 128] float32 values, 16 KB each, end to end) ran 2.5 times slower than on arrays a few lines apart.
+ * Region i is moved (i · 9 mod 64) cache lines into its page: 9 is coprime with the 64 lines of a page, so
+ * 64 consecutive regions all start on different lines.
+ */
+const PAGE = 4096;
+const LINE = 64;
+const stagger = (index: number): number => ((index * 9) % (PAGE / LINE)) * LINE;
+
+/** Byte addresses of the three input regions and the output region, each a chunk of float64 (staggered). */
+const SCRATCH_BYTES = 8 * CHUNK + PAGE;
 const IN0 = SCRATCH_AT;
-const IN1 = IN0 + 8 * CHUNK;
-const IN2 = IN1 + 8 * CHUNK;
-const OUT = IN2 + 8 * CHUNK;
+const IN1 = SCRATCH_AT + SCRATCH_BYTES + stagger(1);
+const IN2 = SCRATCH_AT + 2 * SCRATCH_BYTES + stagger(2);
+const OUT = SCRATCH_AT + 3 * SCRATCH_BYTES + stagger(3);
 /**
  * Registers for compiled plans' fused groups ({@link wasmRegister}): rows the kernels read and write in place,
- * with no copy. REGISTERS per dtype, each REGISTER_ELEMENTS long (8 bytes per element for every dtype).
+ * with no copy. REGISTERS per dtype, each REGISTER_ELEMENTS long (8 bytes per element for every dtype),
+ * staggered as the scratch is.
  */
-const REGISTERS_AT = OUT + 8 * CHUNK;
+const REGISTERS_AT = SCRATCH_AT + 4 * SCRATCH_BYTES;
 const REGISTERS = 32;
 const REGISTER_ELEMENTS = 4096;
+const REGISTER_BYTES = 8 * REGISTER_ELEMENTS + PAGE;
 const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
-const END = REGISTERS_AT + DTYPES.length * REGISTERS * 8 * REGISTER_ELEMENTS;
+const END = REGISTERS_AT + DTYPES.length * REGISTERS * REGISTER_BYTES;
 
 /**
  * Below this many elements a row stays in JavaScript: the copies and the call cost a fixed ~0.2 µs, which
@@ -109,6 +125,7 @@ function setUp(exports: ElementwiseExports, extra = 0): Kernels {
   if (have < END + extra) exports.memory.grow(Math.ceil((END + extra - have) / 65536));
   const buffer = exports.memory.buffer;
   return {
+    exports,
     memory: exports.memory,
     buffer,
     f32: new Float32Array(buffer),
@@ -169,6 +186,86 @@ function kernelsFor(o: TensorData, x: TensorData): Kernels | null {
   return arena;
 }
 
+/**
+ * The instance whose memory is `buffer` (a plan's arena, or the shared instance), while the kernels are on;
+ * null otherwise. Kernels called on addresses of an array must be that array's instance's. @internal
+ */
+export function instanceOf(buffer: ArrayBufferLike): SimdInstance | null {
+  const shared = loaded();
+  if (shared === null || !enabled) return null;
+  if (shared.buffer === buffer) return shared;
+  return arenas.get(buffer) ?? null;
+}
+
+/** An instance of the SIMD kernels' module, as {@link instanceOf} finds it. @internal */
+export type SimdInstance = Pick<Kernels, 'exports' | 'memory' | 'buffer' | 'f32' | 'f64' | 'i32'>;
+
+/**
+ * A SIMD kernel that a fused group calls directly, on byte addresses in its instance's memory, instead of
+ * through `binaryRange` and its kin, which check and place their operands on every call (a microsecond or two,
+ * as long as the kernel itself takes for a few thousand elements). @internal
+ */
+export interface DirectKernel {
+  /** The name of the export. */
+  readonly name: string;
+  readonly arity: 1 | 2 | 3;
+  /** Elements per vector. */
+  readonly lanes: number;
+  /** Bytes each operand advances per vector when it is read along the row (a splatted scalar advances 0). */
+  readonly steps: readonly number[];
+  /** Bytes the output advances per vector. */
+  readonly outputStep: number;
+  /** leakyRelu's slope; 0 for the other kernels. */
+  readonly p0: number;
+}
+
+const COMPARISONS = new Set(['greater', 'less', 'equal', 'greaterEqual', 'lessEqual', 'notEqual']);
+
+/**
+ * The kernel of elementwise op `op` with these attributes, output dtype and operand dtypes, where the module
+ * has one that computes exactly what `unaryRange`, `binaryRange` or `whereRange` computes (the same cases as
+ * {@link unaryWasm}, {@link binaryWasm} and {@link whereWasm}); null elsewhere. @internal
+ */
+export function directKernel(op: string, attrs: object | undefined, out: DType, operands: readonly DType[]): DirectKernel | null {
+  const wasm = loaded();
+  if (wasm === null) return null;
+  const data = op === 'where' ? operands[1] : operands[0];
+  if (data !== 'float32' && data !== 'float64') return null;
+  const wide = data === 'float64';
+  const lanes = wide ? 2 : 4;
+  const prefix = wide ? 'f64_' : 'f32_';
+  if (operands.length === 1 && UNARY.includes(op)) {
+    if (out !== data || (wide ? wasm.unary64 : wasm.unary32)[op] === undefined) return null;
+    const p0 = op === 'leakyRelu' ? (attrs as { readonly slope: number }).slope : 0;
+    // the JavaScript multiplies a float32 by the double slope: the same as float32 arithmetic only where it is a float32
+    if (op === 'leakyRelu' && !wide && Math.fround(p0) !== p0) return null;
+    return { name: prefix + op, arity: 1, lanes, steps: [16], outputStep: 16, p0 };
+  }
+  if (operands.length === 2 && BINARY.includes(op)) {
+    if (operands[1] !== data || (wide ? wasm.binary64 : wasm.binary32)[op] === undefined) return null;
+    const compare = COMPARISONS.has(op);
+    if (compare ? out !== 'int32' : out !== data) return null;
+    return { name: prefix + op, arity: 2, lanes, steps: [16, 16], outputStep: compare ? 4 * lanes : 16, p0: 0 };
+  }
+  if (op === 'where' && operands.length === 3) {
+    const cond = operands[0];
+    if (operands[2] !== data || out !== data || (cond !== 'int32' && cond !== data)) return null;
+    // an int32 condition for float64 data advances by two int32 (8 bytes) per vector of two doubles
+    const condStep = cond === 'int32' && wide ? 8 : 16;
+    return { name: `${prefix}where_${cond === 'int32' ? 'i32' : prefix.slice(0, 3)}`, arity: 3, lanes, steps: [condStep, 16, 16], outputStep: 16, p0: 0 };
+  }
+  return null;
+}
+
+/** Where a fused group splats the scalar of operand `position` (0–2) for a direct kernel call: the input scratch. @internal */
+export const splatAddress = (position: number): number => IN0 + 16 * position;
+
+/**
+ * Where a fused group's generated kernel finds its arguments (fused-codegen.ts), and how many bytes it may use
+ * there: the second input scratch region, which no kernel a group member calls on its own arrays touches. @internal
+ */
+export const ARGUMENTS = { at: IN1, bytes: 8 * CHUNK } as const;
+
 /** Whether the SIMD kernels are loaded and turned on. */
 function kernels(): Kernels | null {
   const wasm = loaded();
@@ -210,7 +307,8 @@ export function wasmRegister(dtype: DType, k: number, length: number): TensorDat
 /** The k-th register of `dtype` in `wasm`'s memory, `length` long; null where k ≥ 32 or length > 4096. */
 function registerOf(wasm: Kernels, dtype: DType, k: number, length: number): TensorData | null {
   if (k >= REGISTERS || length > REGISTER_ELEMENTS) return null;
-  const at = REGISTERS_AT + (DTYPES.indexOf(dtype) * REGISTERS + k) * 8 * REGISTER_ELEMENTS;
+  const slot = DTYPES.indexOf(dtype) * REGISTERS + k;
+  const at = REGISTERS_AT + slot * REGISTER_BYTES + stagger(slot + 4);
   return viewOf(wasm.buffer, dtype, at, length);
 }
 
@@ -221,9 +319,14 @@ function viewOf(buffer: ArrayBufferLike, dtype: DType, at: number, length: numbe
 }
 
 /** Alignment of arena blocks: a cache line, so that no two blocks share one and every vector is aligned. */
-const ARENA_ALIGN = 64;
+const ARENA_ALIGN = LINE;
 const bytesPer = (dtype: DType): number => (dtype === 'float64' ? 8 : 4);
 const alignUp = (bytes: number): number => Math.ceil(bytes / ARENA_ALIGN) * ARENA_ALIGN;
+/** Where arena block `index` starts: the first address from `next` on at its staggered place in a page. */
+function blockStart(next: number, index: number): number {
+  const aligned = alignUp(next);
+  return aligned + ((stagger(index) - (aligned % PAGE) + PAGE) % PAGE);
+}
 /** Arenas above this size are not made (the plan allocates ordinary arrays): a 32-bit memory has 4 GiB. */
 const ARENA_MAX_BYTES = 1 << 30;
 
@@ -236,6 +339,7 @@ const ARENA_MAX_BYTES = 1 << 30;
  */
 export class WasmArena {
   private next = END;
+  private count = 0;
 
   private constructor(
     private readonly wasm: Kernels,
@@ -245,14 +349,17 @@ export class WasmArena {
   ) {}
 
   /**
-   * An arena with room for these blocks (each starting on a 64-byte boundary) and, after them, a region of
+   * An arena with room for these blocks (each starting on a 64-byte boundary, staggered within its page, see
+   * {@link stagger}) and, after them, a region of
    * `reserve` bytes that another module instantiated on {@link WasmArena.memory} works in (the GEMM's packing
    * buffers and packed operands, gemm-wasm.ts); null where the module is not loaded (or compiled only
    * asynchronously so far), turned off, the arena would be over 1 GiB, or the engine refuses the memory.
    */
   static create(blocks: readonly { readonly dtype: DType; readonly size: number }[], reserve = 0): WasmArena | null {
     if (kernels() === null || compiled === null) return null;
-    const bytes = blocks.reduce((t, b) => t + alignUp(b.size * bytesPer(b.dtype)), 0);
+    let end = END;
+    blocks.forEach((b, i) => (end = blockStart(end, i) + b.size * bytesPer(b.dtype)));
+    const bytes = alignUp(end) - END;
     if (bytes + alignUp(reserve) > ARENA_MAX_BYTES) return null;
     try {
       const wasm = setUp(new WebAssembly.Instance(compiled, {}).exports as unknown as ElementwiseExports, bytes + alignUp(reserve));
@@ -266,10 +373,11 @@ export class WasmArena {
 
   /** `size` elements of `dtype` (zeroed), the next block of those the arena was sized for. */
   allocate(dtype: DType, size: number): TensorData {
-    const at = this.next;
+    const at = blockStart(this.next, this.count);
     const bytes = size * bytesPer(dtype);
     if (at + bytes > this.end) throw new Error(`internal: WasmArena.allocate: ${bytes} bytes of ${dtype} do not fit (${this.end - at} left)`);
-    this.next = at + alignUp(bytes);
+    this.next = at + bytes;
+    this.count++;
     return viewOf(this.wasm.buffer, dtype, at, size);
   }
 

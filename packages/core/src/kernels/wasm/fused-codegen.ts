@@ -1,0 +1,196 @@
+/**
+ * One WebAssembly function per fused elementwise group, generated when a plan is compiled: a single loop over
+ * the chunk's vectors in which every member's value lives in a SIMD register, from the inputs' loads to the
+ * stored members' stores. Run member by member instead, each member streams its chunk through memory (4096
+ * elements, 16 KB, per value), and a backward LSTM cell of 23 members spends more time moving values between
+ * L2 and the registers than computing them.
+ *
+ * Each member's expression is the text the elementwise kernels' module is built from (simd-wat.ts), so every
+ * value has the bits the member-by-member kernels, and the JavaScript rows, give it. Float32 groups only (the
+ * float64 transcendentals stay in JavaScript), and only where every member has such an expression; the group
+ * runs member by member elsewhere, and for chunks that are not whole vectors.
+ */
+import type { FusedProgram } from '../../backend/backend.js';
+import type { DType, TensorData } from '../../dtype.js';
+import { ARGUMENTS, instanceOf, type SimdInstance } from './elementwise-wasm.js';
+import { arithmetic, comparisons, f32, hoistConstants, transcendental, unary } from './simd-wat.js';
+import { assembleFunction, type FunctionText } from './wat-assembler.js';
+
+/** The scratch locals the expressions of simd-wat.ts use (`$x`, `$y` in, `$y` out, `$p` a parameter). */
+const SCRATCH = ['$x', '$y', '$p', '$a', '$z', '$s', '$t', '$n', '$i', '$h', '$r', '$r2', '$z2'];
+
+/** A fused group's generated kernel, ready to run on the arrays of one run. */
+export interface GeneratedKernel {
+  /**
+   * Readies a run over the group's sources (inputs, or the registers standing for them) and stored members'
+   * arrays; false where the kernel cannot run it (an array outside the memory of the SIMD instance holding
+   * the others, or the module not compiled yet).
+   */
+  prepare(sources: readonly TensorData[], stored: readonly TensorData[]): boolean;
+  /** Runs the chunk of `n` elements at `at` (inputs at `inputOffsets`); false (nothing done) where `n` is not whole vectors. */
+  call(at: number, n: number, inputOffsets: Int32Array): boolean;
+}
+
+/** The statements computing member `m` into `$v{m}` from its operands' values, or null where it has no SIMD text. */
+function memberText(program: FusedProgram, m: number, value: (operand: number) => string): string | null {
+  const ins = program.instructions[m]!;
+  const dtypeOf = (operand: number): DType => (operand >= 0 ? program.inputs[operand]!.dtype : program.instructions[-operand - 1]!.dtype);
+  const operands = ins.operands;
+  const types = operands.map(dtypeOf);
+  const into = `$v${m}`;
+  const op = ins.op;
+  if (operands.length === 1 && types[0] === 'float32' && ins.dtype === 'float32') {
+    const functions = transcendental();
+    if (op in functions) return `(local.set $x ${value(operands[0]!)}) ${functions[op]} (local.set ${into} (local.get $y))`;
+    const expression = unary[op];
+    if (expression === undefined) return null;
+    let parameter = '';
+    if (op === 'leakyRelu') {
+      const slope = (ins.attrs as { readonly slope: number }).slope;
+      // the JavaScript multiplies by the double slope: float32 arithmetic only where it is a float32
+      if (Math.fround(slope) !== slope) return null;
+      parameter = `(local.set $p (f32x4.splat (f32.const ${f32(slope)})))`;
+    }
+    return `(local.set $x ${value(operands[0]!)}) ${parameter} (local.set ${into} ${expression('f32x4')})`;
+  }
+  if (operands.length === 2 && types[0] === 'float32' && types[1] === 'float32') {
+    const [a, b] = [value(operands[0]!), value(operands[1]!)];
+    if (op in arithmetic && ins.dtype === 'float32') return `(local.set $x ${a}) (local.set $y ${b}) (local.set ${into} ${arithmetic[op]!('f32x4')})`;
+    // a comparison's value is the int32 0 or 1 the JavaScript writes
+    if (op in comparisons && ins.dtype === 'int32') return `(local.set ${into} (v128.and (f32x4.${comparisons[op]} ${a} ${b}) (v128.const i32x4 1 1 1 1)))`;
+    return null;
+  }
+  if (op === 'where' && types[1] === 'float32' && types[2] === 'float32' && ins.dtype === 'float32') {
+    // `cond !== 0`: NaN counts as true and -0 as false, as `ne` has it
+    const test = types[0] === 'int32' ? 'i32x4.ne' : types[0] === 'float32' ? 'f32x4.ne' : null;
+    if (test === null) return null;
+    const [c, a, b] = operands.map(value) as [string, string, string];
+    return `(local.set ${into} (v128.bitselect ${a} ${b} (${test} ${c} (v128.const i64x2 0 0))))`;
+  }
+  return null;
+}
+
+/**
+ * The text of a group's function `run(args, count)`: `args` points at the inputs' addresses, then the stored
+ * members' (an i32 each); inputs read with stride 0 (`splat`) are one element, splatted before the loop;
+ * `count` ≥ 1 vectors. Null where some member has no SIMD text. @internal
+ */
+export function fusedKernelText(program: FusedProgram, splat: readonly boolean[]): FunctionText | null {
+  const value = (operand: number): string => (operand >= 0 ? `(local.get $in${operand})` : `(local.get $v${-operand - 1})`);
+  const statements: string[] = [];
+  for (let m = 0; m < program.instructions.length; m++) {
+    const text = memberText(program, m, value);
+    if (text === null) return null;
+    statements.push(text);
+  }
+  const inputs = program.inputs.map((_, k) => k);
+  const stored = program.instructions.flatMap((ins, m) => (ins.stored ? [m] : []));
+  const addresses = [
+    ...inputs.map((k, slot) => `(local.set $ptr${k} (i32.load offset=${4 * slot} (local.get $args)))`),
+    ...stored.map((m, slot) => `(local.set $out${m} (i32.load offset=${4 * (inputs.length + slot)} (local.get $args)))`),
+  ];
+  const splats = inputs.filter((k) => splat[k]).map((k) => `(local.set $in${k} (v128.load32_splat (local.get $ptr${k})))`);
+  const loads = inputs.filter((k) => !splat[k]).map((k) => `(local.set $in${k} (v128.load (local.get $ptr${k})))`);
+  const stores = stored.map((m) => `(v128.store (local.get $out${m}) (local.get $v${m}))`);
+  const advance = [
+    ...inputs.filter((k) => !splat[k]).map((k) => `(local.set $ptr${k} (i32.add (local.get $ptr${k}) (i32.const 16)))`),
+    ...stored.map((m) => `(local.set $out${m} (i32.add (local.get $out${m}) (i32.const 16)))`),
+  ];
+  const loop = `(loop $vectors ${loads.join(' ')} ${statements.join(' ')} ${stores.join(' ')} ${advance.join(' ')}
+    (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+    (br_if $vectors (local.get $count)))`;
+  // vector constants read from locals set once, before the loop (see hoistConstants)
+  const { body, setUp, locals: constants } = hoistConstants(loop);
+  return {
+    name: 'run',
+    params: ['$args', '$count'],
+    locals: [
+      ...inputs.map((k): [string, 'i32'] => [`$ptr${k}`, 'i32']),
+      ...stored.map((m): [string, 'i32'] => [`$out${m}`, 'i32']),
+      ...inputs.map((k): [string, 'v128'] => [`$in${k}`, 'v128']),
+      ...program.instructions.map((_, m): [string, 'v128'] => [`$v${m}`, 'v128']),
+      ...SCRATCH.map((l): [string, 'v128'] => [l, 'v128']),
+      ...constants.map((l): [string, 'v128'] => [l, 'v128']),
+    ],
+    body: `${addresses.join(' ')} ${splats.join(' ')} ${setUp} ${body}`,
+  };
+}
+
+type Run = (args: number, count: number) => void;
+
+/**
+ * Generates and compiles the kernel of a fused group whose inputs are read with `readStrides` (0: one element
+ * per chunk, splatted; 1: along the chunk); null where WebAssembly is missing or refuses the module, or some
+ * member has no SIMD text. A module too large for a browser's synchronous compile is compiled asynchronously,
+ * and the group runs member by member until it is ready.
+ */
+export function generateFusedKernel(program: FusedProgram, readStrides: readonly number[]): GeneratedKernel | null {
+  if (typeof WebAssembly !== 'object') return null;
+  const splat = readStrides.map((s) => s === 0);
+  const text = fusedKernelText(program, splat);
+  const storedCount = program.instructions.filter((ins) => ins.stored).length;
+  // the addresses, then each splatted input's element
+  const argumentBytes = 4 * (program.inputs.length + storedCount) + 4 * program.inputs.length;
+  if (text === null || argumentBytes > ARGUMENTS.bytes) return null;
+  let module: WebAssembly.Module | null = null;
+  const bytes = assembleFunction(text);
+  try {
+    module = new WebAssembly.Module(bytes);
+  } catch {
+    // a browser's main thread refuses synchronous compiles of modules over 4 KB: compile asynchronously
+    // (a Content-Security-Policy refuses that too, and the group keeps running member by member)
+    WebAssembly.compile?.(bytes).then(
+      (compiled) => (module = compiled),
+      () => undefined,
+    );
+  }
+  const inputCount = program.inputs.length;
+  const instances = new WeakMap<WebAssembly.Memory, Run>();
+  let instance: SimdInstance | null = null;
+  let run: Run | null = null;
+  let sources: readonly TensorData[] = [];
+  let outputs: readonly TensorData[] = [];
+  const scalarsAt = ARGUMENTS.at + 4 * (inputCount + storedCount);
+
+  return {
+    prepare(groupSources, stored) {
+      if (module === null) return false;
+      let found: SimdInstance | null = null;
+      for (let s = 0; s < stored.length && found === null; s++) found = instanceOf(stored[s]!.buffer);
+      for (let k = 0; k < inputCount && found === null; k++) if (!splat[k]) found = instanceOf(groupSources[k]!.buffer);
+      if (found === null) return false;
+      for (const out of stored) if (out.buffer !== found.buffer) return false;
+      for (let k = 0; k < inputCount; k++) if (!splat[k] && groupSources[k]!.buffer !== found.buffer) return false;
+      if (found !== instance) {
+        let fn = instances.get(found.memory);
+        if (fn === undefined) {
+          fn = new WebAssembly.Instance(module, { env: { memory: found.memory } }).exports.run as Run;
+          instances.set(found.memory, fn);
+        }
+        instance = found;
+        run = fn;
+      }
+      sources = groupSources;
+      outputs = stored;
+      return true;
+    },
+    call(at, n, inputOffsets) {
+      if (n % 4 !== 0 || n === 0) return false;
+      const { i32, f32: floats } = instance!;
+      const args = ARGUMENTS.at >> 2;
+      for (let k = 0; k < inputCount; k++) {
+        const x = sources[k]!;
+        if (splat[k]) {
+          // the element, copied beside the addresses (its array may lie outside the memory)
+          const slot = (scalarsAt >> 2) + k;
+          if (x instanceof Int32Array) i32[slot] = x[inputOffsets[k]!]!;
+          else floats[slot] = x[inputOffsets[k]!]!;
+          i32[args + k] = 4 * slot;
+        } else i32[args + k] = x.byteOffset + 4 * inputOffsets[k]!;
+      }
+      for (let s = 0; s < outputs.length; s++) i32[args + inputCount + s] = outputs[s]!.byteOffset + 4 * at;
+      run!(ARGUMENTS.at, n >> 2);
+      return true;
+    },
+  };
+}
