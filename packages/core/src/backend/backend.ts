@@ -98,6 +98,11 @@ export interface Backend {
   /** Storage for the first `size` elements of `storage` (a compiled plan's pooled buffer shared by smaller values). */
   view(storage: unknown, size: number): unknown;
   /**
+   * Storage for the `size` elements of `storage` from element `offset`, sharing them: a compiled plan reads a
+   * slice that is one contiguous block of a buffer through it instead of copying it. Backends without it copy.
+   */
+  readonly window?: (storage: unknown, offset: number, size: number) => unknown;
+  /**
    * Fresh per-plan state for {@link PlanContext.shared}; `graph` is the graph the plan runs, for a backend
    * that sizes per-plan resources from its ops before {@link Backend.allocatePlan} (the CPU reserves room for
    * its products' GEMM in the plan's memory).

@@ -29,6 +29,7 @@ export const cpu: Backend = {
     const data = storage as TensorData;
     return data.length === size ? data : data.subarray(0, size);
   },
+  window: (storage, offset, size) => (storage as TensorData).subarray(offset, offset + size),
   planContext: (graph): CpuPlanState => ({
     operands: new SharedRightOperands(),
     registers: new RegisterFile(),

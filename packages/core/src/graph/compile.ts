@@ -134,7 +134,7 @@ function groupStep(graph: Graph, group: FusionGroup, schedule: Schedule, values:
       if (k === undefined) {
         k = inputSlots.length;
         inputOf.set(i, k);
-        inputSlots.push(schedule.root[i]!);
+        inputSlots.push(schedule.slot[i]!);
         inputTypes.push(graph.nodes[i]!);
       }
       return k;
@@ -169,7 +169,7 @@ function constantStorage(value: Tensor, backend: Backend): unknown {
 export function compileGraph(graph: Graph, options: CompileOptions = {}): CompiledGraph {
   const backend = options.backend ?? cpu;
   const groups = options.fuse === false ? [] : findFusionGroups(graph);
-  const schedule = buildSchedule(graph, groups, (op) => backend.aliases(op));
+  const schedule = buildSchedule(graph, groups, (op) => backend.aliases(op), backend.window !== undefined);
   const memory = planMemory(graph, schedule);
   const n = graph.nodes.length;
   const values: unknown[] = new Array(n);
@@ -180,9 +180,10 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
     const storage = schedule.storage[node.id];
     if (node.op === 'const') values[node.id] = constantStorage(node.value, backend);
     else if (storage === 'pooled') values[node.id] = backend.view(buffers[memory.bufferOf[node.id]!]!, sizeOf(node.shape));
+    else if (storage === 'window') values[node.id] = backend.window!(values[schedule.root[node.id]!], schedule.offset[node.id]!, sizeOf(node.shape));
     else if (storage === 'output') fresh.push(node.id);
   }
-  const slot = (id: number): number => schedule.root[id]!;
+  const slot = (id: number): number => schedule.slot[id]!;
   const steps: StepFn[] = schedule.steps.map((step) =>
     step.kind === 'node'
       ? nodeStep(graph, graph.nodes[step.id]! as PrimitiveNode, slot, values, backend, shared)

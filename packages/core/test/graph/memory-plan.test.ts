@@ -1,7 +1,7 @@
 /** The static memory plan: no two live values share a buffer, and buffers are reused. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { grad, trace, type Tensor } from '@tapestry/core';
+import { add, exp, grad, jit, mul, reshape, slice, sum, tanh, trace, type Tensor } from '@tapestry/core';
 import { compileGraph } from '../../src/graph/compile.js';
 import { optimize } from '../../src/graph/optimize.js';
 import { programArb, programLoss, runProgram, valuesFor } from './programs.js';
@@ -52,5 +52,32 @@ describe('memory plan', () => {
     expectNoOverlap(compiled);
     const pooled = compiled.memory.bufferOf.filter((b) => b >= 0).length;
     expect(compiled.memory.buffers.length).toBeLessThan(pooled / 2);
+  });
+
+  it('reads contiguous slices of pooled values in place (windows), keeps their buffer live, and copies the rest', () => {
+    // a [T, N, F] value read step by step (x_t: a window), x_t's rows (windows of a window, one through a
+    // reshape), and a column (not contiguous: a copy); the buffer is reused only after its last window is read
+    const f = (x: Tensor) => {
+      const y = tanh(x);
+      let acc = sum(slice(y, [0, 0, 1], [4, 3, 1]));
+      for (let t = 0; t < 4; t++) {
+        const step = slice(y, [t, 0, 0], [1, 3, 5]);
+        const row = slice(reshape(step, [3, 5]), [1, 0], [2, 5]);
+        acc = add(acc, sum(mul(exp(step), t + 1)));
+        acc = add(acc, sum(mul(row, slice(row, [1, 0], [1, 5]))));
+      }
+      return mul(tanh(acc), exp(slice(y, [3, 2, 0], [1, 1, 5])));
+    };
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = valuesFor([4, 3, 5], 3, dtype);
+      const compiled = compileGraph(optimize(trace(f, x)));
+      expectNoOverlap(compiled);
+      const kinds = compiled.graph.nodes.filter((n) => n.op === 'slice').map((n) => compiled.schedule.storage[n.id]);
+      // every slice but the column is a window
+      expect(kinds.filter((k) => k === 'window').length).toBe(kinds.length - 1);
+      expect(kinds.filter((k) => k !== 'window')).toEqual(['pooled']);
+      expect(jit(f)(x).toArray()).toEqual(f(x).toArray());
+      expect(jit(grad((v: Tensor) => sum(f(v))))(x).toArray()).toEqual(grad((v: Tensor) => sum(f(v)))(x).toArray());
+    }
   });
 });
