@@ -134,6 +134,76 @@ function sumKernels(): string[] {
 }
 
 /**
+ * Reductions of float32 rows: o[r] = the sum, maximum or minimum of x[r·inner … r·inner + inner), in order,
+ * as reduce.ts folds the innermost axis: a sum in a double (the JavaScript's accumulator is a number),
+ * rounded to float32 once at the end; a maximum keeping the first of equal values and any NaN
+ * (`v > acc || v !== v`), a minimum likewise. Rows go side by side in the lanes (two per vector for the
+ * double sums, four for the others), read element by element down the row, so each lane folds its row in
+ * the JavaScript's order; the rows left over are folded one at a time. rows, inner ≥ 1.
+ */
+function rowReductionKernels(): string[] {
+  const params = '(param $x i32) (param $rows i32) (param $inner i32) (param $o i32)';
+  const locals =
+    '(local $rowBytes i32) (local $p i32) (local $end i32) (local $r i32) (local $acc v128) (local $v v128) (local $s f64) (local $m f32) (local $e f32)';
+  const setUp = '(local.set $rowBytes (i32.shl (local.get $inner) (i32.const 2)))';
+  // the element loop of one block of rows (from $x), then of one leftover row
+  const blockLoop = (lanes: number, load: string, fold: string, store: string) => `
+    (block $blocksDone
+      (br_if $blocksDone (i32.lt_u (local.get $rows) (i32.const ${lanes})))
+      (loop $block
+        (local.set $p (local.get $x))
+        (local.set $end (i32.add (local.get $x) (local.get $rowBytes)))
+        ${fold === 'sum' ? '(local.set $acc (v128.const i64x2 0 0))' : `(local.set $acc (f32x4.splat (f32.const ${fold === 'max' ? '-inf' : 'inf'})))`}
+        (loop $element
+          ${load}
+          ${fold === 'sum' ? '(local.set $acc (f64x2.add (local.get $acc) (local.get $v)))' : `(local.set $acc (v128.bitselect (local.get $v) (local.get $acc) (v128.or (f32x4.${fold === 'max' ? 'gt' : 'lt'} (local.get $v) (local.get $acc)) (f32x4.ne (local.get $v) (local.get $v)))))`}
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br_if $element (i32.lt_u (local.get $p) (local.get $end))))
+        ${store}
+        (local.set $o (i32.add (local.get $o) (i32.const ${4 * lanes})))
+        (local.set $x (i32.add (local.get $x) (i32.mul (local.get $rowBytes) (i32.const ${lanes}))))
+        (local.set $r (i32.add (local.get $r) (i32.const ${lanes})))
+        (br_if $block (i32.le_u (i32.add (local.get $r) (i32.const ${lanes})) (local.get $rows)))))`;
+  const rest = (fold: string) => `
+    (block $rowsDone
+      (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+      (loop $row
+        (local.set $p (local.get $x))
+        (local.set $end (i32.add (local.get $x) (local.get $rowBytes)))
+        ${fold === 'sum' ? '(local.set $s (f64.const 0))' : `(local.set $m (f32.const ${fold === 'max' ? '-inf' : 'inf'}))`}
+        (loop $element
+          ${
+            fold === 'sum'
+              ? '(local.set $s (f64.add (local.get $s) (f64.promote_f32 (f32.load (local.get $p)))))'
+              : `(local.set $e (f32.load (local.get $p)))
+          (local.set $m (select (local.get $e) (local.get $m) (i32.or (f32.${fold === 'max' ? 'gt' : 'lt'} (local.get $e) (local.get $m)) (f32.ne (local.get $e) (local.get $e)))))`
+          }
+          (local.set $p (i32.add (local.get $p) (i32.const 4)))
+          (br_if $element (i32.lt_u (local.get $p) (local.get $end))))
+        (f32.store (local.get $o) ${fold === 'sum' ? '(f32.demote_f64 (local.get $s))' : '(local.get $m)'})
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (local.set $x (i32.add (local.get $x) (local.get $rowBytes)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br_if $row (i32.lt_u (local.get $r) (local.get $rows)))))`;
+  // two rows' elements, widened to doubles; four rows' elements as they are
+  const pairLoad = `(local.set $v (f64x2.promote_low_f32x4 (v128.load32_lane 1 (i32.add (local.get $p) (local.get $rowBytes)) (v128.load32_zero (local.get $p)))))`;
+  const quadLoad = `(local.set $v (v128.load32_lane 3 (i32.add (local.get $p) (i32.mul (local.get $rowBytes) (i32.const 3)))
+            (v128.load32_lane 2 (i32.add (local.get $p) (i32.shl (local.get $rowBytes) (i32.const 1)))
+              (v128.load32_lane 1 (i32.add (local.get $p) (local.get $rowBytes)) (v128.load32_zero (local.get $p))))))`;
+  const pairStore = '(v128.store64_lane 0 (local.get $o) (f32x4.demote_f64x2_zero (local.get $acc)))';
+  return [
+    `
+  (func (export "f32_rowsSum") ${params} ${locals}
+    ${setUp}${blockLoop(2, pairLoad, 'sum', pairStore)}${rest('sum')})`,
+    ...(['max', 'min'] as const).map(
+      (fold) => `
+  (func (export "f32_rows${fold === 'max' ? 'Max' : 'Min'}") ${params} ${locals}
+    ${setUp}${blockLoop(4, quadLoad, fold, '(v128.store (local.get $o) (local.get $acc))')}${rest(fold)})`,
+    ),
+  ];
+}
+
+/**
  * `rows` rows of `bytes` bytes from `src` to `dst`, each advancing by its stride per row: a strided slice,
  * pad or concatenation between two buffers of a compiled plan in one call. Rows of whole vectors are copied
  * a vector at a time (three times faster than a `memory.copy` per row for rows of 512 bytes, whose call
@@ -172,6 +242,6 @@ export function elementwiseWat(): string {
   return `;; Generated by tools/wasm/elementwise-wat.ts; see there.
 (module
   (memory (export "memory") 1)
-${[...binaryKernels(), ...whereKernels(), ...unaryKernels(), ...transcendentalKernels(), ...sumKernels(), ...copyKernels()].join('\n')})
+${[...binaryKernels(), ...whereKernels(), ...unaryKernels(), ...transcendentalKernels(), ...sumKernels(), ...rowReductionKernels(), ...copyKernels()].join('\n')})
 `;
 }

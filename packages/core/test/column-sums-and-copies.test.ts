@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { add, concat, grad, jit, mul, reshape, slice, sum, tanh, tensor, transpose, type Tensor } from '@tapestry/core';
 import { reduceInto } from '../src/kernels/reduce.js';
-import { copyRowsWasm, elementwiseWasmAvailable, WasmArena } from '../src/kernels/wasm/elementwise-wasm.js';
+import { copyRowsWasm, elementwiseWasmAvailable, reduceRowsWasm, WasmArena } from '../src/kernels/wasm/elementwise-wasm.js';
 import { sumRowsWasm } from '../src/kernels/wasm/gemm-wasm.js';
 
 /** Deterministic float32 values in [-1, 1), with exact zeros of both signs mixed in (a linear congruential sequence). */
@@ -92,6 +92,50 @@ describe('copyRowsWasm', () => {
     inArena.fill(3);
     expect(copyRowsWasm(inArena.subarray(0, 40), 0, 8, inArena.subarray(8), 0, 8, 4, 8)).toBe(false);
     expect(inArena.every((v) => v === 3)).toBe(true);
+  });
+});
+
+describe('reduceRowsWasm', () => {
+  beforeAll(() => vi.waitUntil(elementwiseWasmAvailable, { timeout: 10_000 }));
+
+  it('folds rows as the TypeScript reduction does (sums in a double; NaN, ±0 and ±∞ in max and min), any row count', () => {
+    const largest = 11 * 70;
+    const arena = WasmArena.create([
+      { dtype: 'float32', size: largest },
+      { dtype: 'float32', size: 11 },
+    ])!;
+    const [xBlock, oBlock] = [arena.allocate('float32', largest) as Float32Array, arena.allocate('float32', 11) as Float32Array];
+    const specials = [NaN, 0, -0, Infinity, -Infinity, 3e38, -3e38, 1e-45];
+    fc.assert(
+      fc.property(
+        fc.constantFrom('sum', 'max', 'min'),
+        fc.integer({ min: 1, max: 11 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.nat(1e6),
+        fc.boolean(),
+        (code, rows, inner, seed, special) => {
+          const x = xBlock.subarray(0, rows * inner);
+          x.set(values(rows * inner, seed));
+          // a few specials among ordinary values (NaN and infinities turn whole sums, so not too many)
+          if (special) for (let i = seed % 7; i < x.length; i += 13) x[i] = specials[(i + seed) % specials.length]!;
+          const o = oBlock.subarray(0, rows);
+          expect(reduceRowsWasm(code, x, rows, inner, o)).toBe(true);
+          const expected = new Float32Array(rows);
+          reduceInto(code, x.slice(), [rows, inner], [1], expected);
+          // every value as it is, -0 apart from 0 (a NaN is a NaN: the processor's default NaN has the sign bit set)
+          const shown = (a: Float32Array) => Array.from(a, (v) => (Object.is(v, -0) ? '-0' : String(v)));
+          expect(shown(o)).toEqual(shown(expected));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('declines arrays outside one memory, and float64', () => {
+    const arena = WasmArena.create([{ dtype: 'float32', size: 64 }])!;
+    const x = arena.allocate('float32', 64);
+    expect(reduceRowsWasm('sum', x, 8, 8, new Float32Array(8))).toBe(false);
+    expect(reduceRowsWasm('max', new Float64Array(64), 8, 8, new Float64Array(8))).toBe(false);
   });
 });
 

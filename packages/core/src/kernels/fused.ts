@@ -53,10 +53,16 @@ function rowWalks({ outer, inner, rows, strides }: BroadcastPlan): RowWalk[] | n
  * elements of the output and of each contiguous operand; a repeated row is read from a register holding it
  * `k` times, a column from a register holding each row's scalar `inner` times. A bias add over rows of 512
  * then runs as a few calls of 4096 elements instead of a call per row, and rows shorter than the SIMD
- * kernels' minimum (a softmax over 65 classes) reach them at all.
+ * kernels' minimum (a softmax over 65 classes) reach them at all. Where a multiple of rows makes whole
+ * vectors of four (60 rows of 65, not 63) a chunk takes such a multiple: SIMD kernels write whole vectors, so a
+ * chunk of 4095 elements would go through scratch and a copy, and past the generated loop of its group.
  */
 export function rowsPerChunk(plan: BroadcastPlan): number {
-  return rowWalks(plan) === null ? 1 : Math.min(plan.outer, Math.floor(CHUNK / plan.inner));
+  if (rowWalks(plan) === null) return 1;
+  const fit = Math.floor(CHUNK / plan.inner);
+  // rows per whole number of vectors: 4 for odd rows, 2 for rows of 2 mod 4, 1 for rows of whole vectors
+  const vectorRows = plan.inner % 2 !== 0 ? 4 : plan.inner % 4 !== 0 ? 2 : 1;
+  return Math.min(plan.outer, fit >= vectorRows ? fit - (fit % vectorRows) : fit);
 }
 
 /**

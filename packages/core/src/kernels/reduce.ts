@@ -1,6 +1,6 @@
 import { allocate, type DType, type TensorData } from '../dtype.js';
 import type { Shape } from '../shape.js';
-import { addRowsWasm, WASM_MIN_ELEMENTS } from './wasm/elementwise-wasm.js';
+import { addRowsWasm, reduceRowsWasm, WASM_MIN_ELEMENTS } from './wasm/elementwise-wasm.js';
 
 /** Reductions over a set of axes. */
 export type ReduceCode = 'sum' | 'max' | 'min';
@@ -29,6 +29,7 @@ export function reduceInto(code: ReduceCode, x: TensorData, shape: Shape, axes: 
   o.fill(init);
   if (x.length === 0) return;
   if (code === 'sum' && sumRowBlocks(x, shape, axes, o)) return;
+  if (reduceTrailingAxes(code, x, shape, axes, o)) return;
 
   // Output strides for every input axis (0 on reduced axes).
   const outStrides = new Array<number>(rank).fill(0);
@@ -109,6 +110,19 @@ function sumRowBlocks(x: TensorData, shape: Shape, axes: readonly number[], o: T
   if (cols < WASM_MIN_ELEMENTS) return false;
   for (let t = 0; t < outer; t++) if (!addRowsWasm(x, t * rows * cols, rows, cols, o, t * cols)) return false;
   return true;
+}
+
+/**
+ * A reduction over the trailing axes (a softmax's maximum and sum over the classes of each row): the rows
+ * folded side by side on the WebAssembly SIMD kernel, where `x` and `o` live in one compiled plan's memory,
+ * in the order and precision of the loop above, so with its bits; false (nothing done) otherwise.
+ */
+function reduceTrailingAxes(code: ReduceCode, x: TensorData, shape: Shape, axes: readonly number[], o: TensorData): boolean {
+  const rank = shape.length;
+  if (axes.length === 0 || axes.length === rank || axes.some((axis, i) => axis !== rank - axes.length + i)) return false;
+  let inner = 1;
+  for (const axis of axes) inner *= shape[axis]!;
+  return reduceRowsWasm(code, x, o.length, inner, o);
 }
 
 /** Index of the largest element along `axis` (first one on ties; NaN counts as largest, as in PyTorch). */

@@ -33,6 +33,7 @@ type Where = (c: number, cStep: number, a: number, aStep: number, b: number, bSt
 type Unary = (x: number, xStep: number, o: number, end: number, p: number) => void;
 type AddRows = (x: number, rows: number, rowBytes: number, dst: number) => void;
 type CopyRows = (src: number, srcStride: number, dst: number, dstStride: number, rows: number, bytes: number) => void;
+type ReduceRows = (x: number, rows: number, inner: number, o: number) => void;
 
 interface ElementwiseExports {
   readonly memory: WebAssembly.Memory;
@@ -59,6 +60,7 @@ interface Kernels {
   readonly addRows32: AddRows;
   readonly addRows64: AddRows;
   readonly copyRows: CopyRows;
+  readonly reduceRows: Readonly<Record<'sum' | 'max' | 'min', ReduceRows>>;
 }
 
 /** The kernels of `exports` whose names start with `prefix`, by the rest of the name. */
@@ -139,6 +141,7 @@ function setUp(exports: ElementwiseExports, extra = 0): Kernels {
     addRows32: exports.f32_addRows as AddRows,
     addRows64: exports.f64_addRows as AddRows,
     copyRows: exports.copyRows as CopyRows,
+    reduceRows: { sum: exports.f32_rowsSum as ReduceRows, max: exports.f32_rowsMax as ReduceRows, min: exports.f32_rowsMin as ReduceRows },
   };
 }
 
@@ -595,6 +598,20 @@ export function copyRowsWasm(x: TensorData, xo: number, xStride: number, o: Tens
   // the kernel copies forward a vector at a time: the two arrays must not overlap (distinct plan buffers never do)
   if (x.byteOffset < o.byteOffset + o.byteLength && o.byteOffset < x.byteOffset + x.byteLength) return false;
   wasm.copyRows(src, xStride * size, dst, oStride * size, rows, length * size);
+  return true;
+}
+
+/**
+ * `o[r]` = the sum, maximum or minimum of row r of a rows × inner float32 matrix `x`, folded in order as
+ * reduce.ts folds the innermost axis (a sum in a double, rounded once), where `x` and `o` (rows long) both live
+ * in one instance's memory (a compiled plan's buffers): read and written in place, in one call, a few rows to
+ * a vector. False (nothing done) otherwise. @internal
+ */
+export function reduceRowsWasm(code: 'sum' | 'max' | 'min', x: TensorData, rows: number, inner: number, o: TensorData): boolean {
+  if (!(x instanceof Float32Array) || !(o instanceof Float32Array) || x.buffer !== o.buffer || rows < 1 || inner < 1) return false;
+  const wasm = kernelsFor(o, x);
+  if (wasm === null || wasm.buffer !== o.buffer) return false;
+  wasm.reduceRows[code](x.byteOffset, rows, inner, o.byteOffset);
   return true;
 }
 
