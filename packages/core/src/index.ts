@@ -129,6 +129,7 @@ export { foldConstants } from './graph/passes/constant-folding.js';
 export { hoistStepInvariant } from './graph/passes/hoist.js';
 export { accumulatePads } from './graph/passes/pad-accumulation.js';
 export { accumulateProducts } from './graph/passes/product-accumulation.js';
+export { foldBroadcasts } from './graph/passes/broadcast-folding.js';
 export { findFusionGroups, type FusionGroup } from './graph/passes/fusion.js';
 
 export {

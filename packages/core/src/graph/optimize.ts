@@ -1,5 +1,6 @@
 /** The pass pipeline jit runs before compiling. */
 import type { Graph } from './graph.js';
+import { foldBroadcasts } from './passes/broadcast-folding.js';
 import { eliminateCommonSubexpressions } from './passes/common-subexpressions.js';
 import { foldConstants } from './passes/constant-folding.js';
 import { eliminateDeadCode } from './passes/dead-code.js';
@@ -19,12 +20,15 @@ export interface OptimizeOptions {
   accumulatePads?: boolean;
   /** Turn sums of matrix products (a shared weight's per-step gradients) into one product. */
   accumulateProducts?: boolean;
+  /** Drop broadcasts that only elementwise nodes (which broadcast by themselves) read. */
+  foldBroadcasts?: boolean;
 }
 
 /**
  * Runs the graph passes: constant folding, common-subexpression elimination, pad accumulation (sums of the
  * gradients of slices become concats), hoisting of step-invariant products, product accumulation (sums of
- * products become one product), and dead-code elimination after each change. Fusion and the memory plan happen at compile time.
+ * products become one product), broadcast folding (elementwise nodes read a broadcast's input), and dead-code
+ * elimination after each change. Fusion and the memory plan happen at compile time.
  * @example
  * ```ts
  * const g = optimize(trace(valueAndGrad(loss), params, batch));
@@ -43,5 +47,6 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   if (options.accumulateProducts !== false) g = eliminateDeadCode(accumulateProducts(g));
   // the passes above make new nodes (concats of the same weights, say) that may coincide
   if (options.cse !== false) g = eliminateDeadCode(eliminateCommonSubexpressions(g));
+  if (options.foldBroadcasts !== false) g = eliminateDeadCode(foldBroadcasts(g));
   return g;
 }

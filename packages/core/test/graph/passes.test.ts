@@ -26,7 +26,7 @@ import {
   type Graph,
   type Tensor,
 } from '@tapestry/core';
-import { accumulatePads, accumulateProducts } from '@tapestry/core';
+import { accumulatePads, accumulateProducts, broadcastTo, foldBroadcasts, log, max } from '@tapestry/core';
 import { closeEnough, programArb, programLoss, runProgram, valuesFor } from './programs.js';
 
 const x3 = zeros([2, 3], 'float64');
@@ -150,6 +150,58 @@ describe('pad accumulation', () => {
   });
 });
 
+describe('broadcast folding', () => {
+  const count = (g: Graph) => g.nodes.filter((n) => n.op === 'broadcastTo').length;
+
+  it("folds a reduction's broadcast cotangent into the elementwise nodes that read it (a log-softmax's gradient)", () => {
+    const logSoftmaxLoss = (x: Tensor) => {
+      const shifted = sub(x, max(x, [1], true));
+      return sum(mul(sub(shifted, log(sum(exp(shifted), [1], true))), tensor([[1, 0, 0, 0, 2]], { dtype: 'float64' })));
+    };
+    const x = tensor(
+      [
+        [0.5, -1, 2, 0.25, 1],
+        [3, 0, -2, 1, 0.5],
+      ],
+      { dtype: 'float64' },
+    );
+    const g = eliminateDeadCode(trace(grad(logSoftmaxLoss), x));
+    expect(count(g)).toBeGreaterThan(0);
+    const folded = eliminateDeadCode(foldBroadcasts(g));
+    expect(count(folded)).toBeLessThan(count(g));
+    expectSameResults(g, folded, [x]);
+  });
+
+  it('keeps a broadcast that a reader needs for its shape, that a non-elementwise node reads, or that is returned', () => {
+    const f = (x: Tensor, y: Tensor, z: Tensor) => {
+      const wide = broadcastTo(x, [2, 3]); // exp would shrink to [2, 1]
+      const square = broadcastTo(y, [3, 3]); // matmul reads it
+      return [
+        add(exp(wide), wide),
+        add(matmul(square, square), square),
+        broadcastTo(x, [2, 4]), // a result
+        mul(broadcastTo(y, [2, 3]), z), // the one that folds
+      ];
+    };
+    const args = [
+      tensor([[1], [2]], { dtype: 'float64' }),
+      tensor([[1, 2, 3]], { dtype: 'float64' }),
+      tensor(
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        { dtype: 'float64' },
+      ),
+    ];
+    const g = eliminateCommonSubexpressions(trace(f, ...args));
+    const folded = eliminateDeadCode(foldBroadcasts(g));
+    expect(count(g)).toBe(4);
+    expect(count(folded)).toBe(3);
+    expectSameResults(g, folded, args);
+  });
+});
+
 describe('product accumulation', () => {
   it("turns a shared weight's per-step gradient terms into one product over stacked operands", () => {
     const T = 4;
@@ -178,6 +230,7 @@ describe('every pass preserves results on random programs and their gradients', 
     ['pad accumulation', accumulatePads],
     ['product accumulation', accumulateProducts],
     ['hoisting', hoistStepInvariant],
+    ['broadcast folding', foldBroadcasts],
   ];
   for (const [name, pass] of passes) {
     it(name, () => {
