@@ -180,8 +180,12 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
     const storage = schedule.storage[node.id];
     if (node.op === 'const') values[node.id] = constantStorage(node.value, backend);
     else if (storage === 'pooled') values[node.id] = backend.view(buffers[memory.bufferOf[node.id]!]!, sizeOf(node.shape));
-    else if (storage === 'window') values[node.id] = backend.window!(values[schedule.root[node.id]!], schedule.offset[node.id]!, sizeOf(node.shape));
     else if (storage === 'output') fresh.push(node.id);
+  }
+  // windows onto their roots' storage, which is set above (a root may come after its windows: a concat)
+  for (const node of graph.nodes) {
+    if (schedule.storage[node.id] === 'window')
+      values[node.id] = backend.window!(values[schedule.root[node.id]!], schedule.offset[node.id]!, sizeOf(node.shape));
   }
   const slot = (id: number): number => schedule.slot[id]!;
   const steps: StepFn[] = schedule.steps.map((step) =>

@@ -38,10 +38,11 @@ export function planMemory(graph: Graph, schedule: Schedule): MemoryPlan {
   const n = graph.nodes.length;
   const defined = new Int32Array(n).fill(-1);
   const lastUse = new Int32Array(n).fill(-1);
+  // a concat whose inputs are computed into it is written by each of their steps: defined at the first
   schedule.writes.forEach((ids, s) =>
     ids.forEach((id) => {
-      defined[id] = s;
-      lastUse[id] = s;
+      if (defined[id]! < 0) defined[id] = s;
+      if (s > lastUse[id]!) lastUse[id] = s;
     }),
   );
   schedule.reads.forEach((ids, s) =>
@@ -56,7 +57,7 @@ export function planMemory(graph: Graph, schedule: Schedule): MemoryPlan {
   const dying: number[][] = schedule.steps.map(() => []);
   for (let s = 0; s < schedule.steps.length; s++) {
     for (const id of schedule.writes[s]!) {
-      if (schedule.storage[id] !== 'pooled') continue;
+      if (schedule.storage[id] !== 'pooled' || bufferOf[id]! >= 0) continue;
       const node = graph.nodes[id]!;
       const size = sizeOf(node.shape);
       let best = -1;

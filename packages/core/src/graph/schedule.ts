@@ -5,7 +5,7 @@
  * a fused value nothing outside its group reads lives only in the group's row registers.
  */
 import type { KernelName } from '../backend/backend.js';
-import { stridesOf } from '../shape.js';
+import { sizeOf, stridesOf } from '../shape.js';
 import type { Graph, GraphNode, PrimitiveNode } from './graph.js';
 import type { FusionGroup } from './passes/fusion.js';
 
@@ -29,7 +29,7 @@ export interface Schedule {
   readonly storage: readonly StorageKind[];
   /** Per step: the root ids it reads (storage that must stay live until then). */
   readonly reads: readonly (readonly number[])[];
-  /** Per step: the root ids it writes (materialised values). */
+  /** Per step: the root ids it writes (materialised values, or the concatenations they are computed into). */
   readonly writes: readonly (readonly number[])[];
 }
 
@@ -63,25 +63,74 @@ export function buildSchedule(graph: Graph, groups: readonly FusionGroup[], alia
     const r = root[id]!;
     if (storage[r] === 'pooled') storage[r] = 'output';
   }
-  // windows (where the backend makes them): slices of one contiguous block of a value whose storage is
-  // fixed when the plan is built (a pooled buffer or a constant), read in place instead of copied; then every
-  // node's root and slot, now that windows sit between some nodes and their roots
+  // Where the backend makes windows: values computed straight into their place in a pooled concatenation
+  // (the per-step gradients that product accumulation stacks), so that the concat copies nothing; then slices
+  // of one contiguous block of a value whose storage is fixed when the plan is built (a pooled buffer or a
+  // constant), read in place. Both are windows onto another node's storage: `within` and `at` say whose and
+  // where, and every node's root, offset and slot follow.
+  const within = new Int32Array(n).fill(-1);
+  const at = new Int32Array(n);
+  const assembled = new Set<number>();
+  const readInPlace = new Set<number>();
+  const outputs = new Set(graph.outputs);
+  if (windows) {
+    for (const node of graph.nodes) {
+      if (node.op !== 'concat' || storage[node.id] !== 'pooled') continue;
+      const blocks = concatBlocks(node as PrimitiveNode<'concat'>, graph);
+      // each input's own storage (a reshape's is its input's): computed into the concat in its place
+      const inputs = node.inputs.map((i) => root[i]!);
+      const placeable = (i: number): boolean => storage[i] === 'pooled' && within[i] < 0 && !outputs.has(i);
+      if (blocks === null || new Set(inputs).size !== inputs.length) continue;
+      // the same values stacked again with the same layout (a [T·N, F] and a [T, N, F] stack of the steps):
+      // a window onto the first stack
+      const host = within[inputs[0]!]!;
+      if (host >= 0 && inputs.every((i, k) => within[i] === host && at[i] === at[inputs[0]!]! + blocks[k]!)) {
+        storage[node.id] = 'window';
+        within[node.id] = host;
+        at[node.id] = at[inputs[0]!]!;
+        readInPlace.add(node.id);
+        continue;
+      }
+      if (!inputs.every(placeable)) continue;
+      inputs.forEach((i, k) => {
+        storage[i] = 'window';
+        within[i] = node.id;
+        at[i] = blocks[k]!;
+      });
+      assembled.add(node.id);
+    }
+    for (const node of graph.nodes) {
+      if (node.op !== 'slice' || storage[node.id] !== 'pooled') continue;
+      const block = contiguousBlock(node as PrimitiveNode<'slice'>, graph.nodes[node.inputs[0]!]!.shape);
+      const source = node.inputs[0]!;
+      const sourceStorage = storage[root[source]!];
+      if (block === null || !(sourceStorage === 'pooled' || sourceStorage === 'const' || sourceStorage === 'window')) continue;
+      storage[node.id] = 'window';
+      readInPlace.add(node.id);
+      within[node.id] = source;
+      at[node.id] = block;
+    }
+  }
   const offset = new Int32Array(n);
   const slot = new Int32Array(n);
-  for (const node of graph.nodes) {
-    if (windows && node.op === 'slice' && storage[node.id] === 'pooled') {
-      const block = contiguousBlock(node as PrimitiveNode<'slice'>, graph.nodes[node.inputs[0]!]!.shape);
-      const source = storage[root[node.inputs[0]!]!];
-      if (block !== null && (source === 'pooled' || source === 'const')) {
-        storage[node.id] = 'window';
-        offset[node.id] = offset[node.inputs[0]!]! + block;
-      }
+  const located = new Uint8Array(n);
+  /** Sets the root and offset of `id` (and of what it lies within, first). */
+  const locate = (id: number): void => {
+    if (located[id]) return;
+    located[id] = 1;
+    const node = graph.nodes[id]!;
+    const host = within[id]! >= 0 ? within[id]! : storage[id] === 'alias' ? node.inputs[0]! : -1;
+    if (host < 0) {
+      root[id] = id;
+      return;
     }
-    const passThrough = storage[node.id] === 'alias' || storage[node.id] === 'window';
-    root[node.id] = passThrough ? root[node.inputs[0]!]! : node.id;
+    locate(host);
+    root[id] = root[host]!;
+    offset[id] = offset[host]! + at[id]!;
+  };
+  for (const node of graph.nodes) {
+    locate(node.id);
     slot[node.id] = storage[node.id] === 'alias' ? slot[node.inputs[0]!]! : node.id;
-    // a reshape of a window lies at the window's place
-    if (storage[node.id] === 'alias') offset[node.id] = offset[node.inputs[0]!]!;
   }
 
   const steps: Step[] = [];
@@ -89,12 +138,14 @@ export function buildSchedule(graph: Graph, groups: readonly FusionGroup[], alia
   const writes: number[][] = [];
   const lastMember = new Set(groups.map((g) => g.members[g.members.length - 1]!));
   for (const node of graph.nodes) {
-    if (node.op === 'input' || node.op === 'const' || isAlias(node) || storage[node.id] === 'window') continue;
+    if (node.op === 'input' || node.op === 'const' || isAlias(node) || assembled.has(node.id)) continue;
+    // a slice read in place is no step (a value computed into its place in a concat is one)
+    if (readInPlace.has(node.id)) continue;
     const g = groupOf[node.id]!;
     if (g < 0) {
       steps.push({ kind: 'node', id: node.id });
       reads.push([...new Set(node.inputs.map((i) => root[i]!))]);
-      writes.push([node.id]);
+      writes.push([root[node.id]!]);
     } else if (lastMember.has(node.id)) {
       const group = groups[g]!;
       const members = new Set(group.members);
@@ -102,10 +153,26 @@ export function buildSchedule(graph: Graph, groups: readonly FusionGroup[], alia
       for (const m of group.members) for (const i of graph.nodes[m]!.inputs) if (!members.has(i)) external.add(root[i]!);
       steps.push({ kind: 'group', group });
       reads.push([...external]);
-      writes.push(group.members.filter((m) => storage[m] !== 'register'));
+      writes.push([...new Set(group.members.filter((m) => storage[m] !== 'register').map((m) => root[m]!))]);
     }
   }
   return { steps, root, slot, offset, storage, reads, writes };
+}
+
+/**
+ * Where each input of a concat starts in its result when every input is one contiguous block of it (a concat
+ * along the first axis longer than 1: stacked steps); null otherwise.
+ */
+function concatBlocks(node: PrimitiveNode<'concat'>, graph: Graph): number[] | null {
+  const { axis } = node.attrs;
+  if (node.shape.slice(0, axis).some((d) => d !== 1)) return null;
+  const starts: number[] = [];
+  let start = 0;
+  for (const i of node.inputs) {
+    starts.push(start);
+    start += sizeOf(graph.nodes[i]!.shape);
+  }
+  return starts;
 }
 
 /**

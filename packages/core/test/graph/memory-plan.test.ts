@@ -1,7 +1,7 @@
 /** The static memory plan: no two live values share a buffer, and buffers are reused. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { add, exp, grad, jit, mul, reshape, slice, sum, tanh, trace, type Tensor } from '@tapestry/core';
+import { add, concat, exp, grad, jit, matmul, mul, reshape, slice, sum, tanh, trace, type Tensor } from '@tapestry/core';
 import { compileGraph } from '../../src/graph/compile.js';
 import { optimize } from '../../src/graph/optimize.js';
 import { programArb, programLoss, runProgram, valuesFor } from './programs.js';
@@ -78,6 +78,43 @@ describe('memory plan', () => {
       expect(kinds.filter((k) => k !== 'window')).toEqual(['pooled']);
       expect(jit(f)(x).toArray()).toEqual(f(x).toArray());
       expect(jit(grad((v: Tensor) => sum(f(v))))(x).toArray()).toEqual(grad((v: Tensor) => sum(f(v)))(x).toArray());
+    }
+  });
+
+  it('computes the values a concat stacks straight into their place in it, and keeps its buffer live from the first', () => {
+    // per-step values stacked along the first axis (as product accumulation stacks per-step gradients), each
+    // also read on its own after others are written; a concat along the second axis copies as before
+    const f = (x: Tensor, w: Tensor) => {
+      const steps: Tensor[] = [];
+      let carry = sum(x);
+      for (let t = 0; t < 3; t++) {
+        const v = mul(tanh(slice(x, [t, 0, 0], [1, 4, 5])), add(carry, t));
+        steps.push(v);
+        carry = sum(mul(v, v));
+      }
+      const stacked = concat(steps, 0); // [3, 4, 5]: contiguous blocks
+      // contiguous blocks too, but of values already placed in the stack: copied
+      const side = concat([steps[0]!, steps[2]!], 1);
+      // [4, 10]: rows of the two interleaved, copied
+      const wide = concat([reshape(steps[1]!, [4, 5]), reshape(steps[2]!, [4, 5])], 1);
+      return add(sum(matmul(reshape(stacked, [12, 5]), w)), add(mul(sum(side), carry), sum(exp(wide))));
+    };
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = valuesFor([3, 4, 5], 5, dtype);
+      const w = valuesFor([5, 2], 6, dtype);
+      const compiled = compileGraph(optimize(trace(f, x, w)));
+      expectNoOverlap(compiled);
+      const concats = compiled.graph.nodes.filter((n) => n.op === 'concat');
+      const stepped = new Set(compiled.schedule.steps.flatMap((s) => (s.kind === 'node' ? [s.id] : [])));
+      // the stack is assembled by its inputs' steps (no step of its own), the row-interleaving concat copies
+      const assembled = concats.filter((c) => !stepped.has(c.id));
+      expect(assembled.length).toBeGreaterThanOrEqual(1);
+      expect(concats.some((c) => stepped.has(c.id))).toBe(true);
+      for (const c of assembled) for (const i of c.inputs) expect(compiled.schedule.storage[i]).toBe('window');
+      expect(jit(f)(x, w).toArray()).toEqual(f(x, w).toArray());
+      const loss = (a: Tensor, b: Tensor) => f(a, b);
+      const arrays = (ts: Tensor[]) => ts.map((t) => t.toArray());
+      expect(arrays(jit(grad(loss, [0, 1]))(x, w) as Tensor[])).toEqual(arrays(grad(loss, [0, 1])(x, w) as Tensor[]));
     }
   });
 });

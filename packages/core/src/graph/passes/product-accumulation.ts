@@ -37,7 +37,13 @@ function findReplacements(graph: Graph): Map<number, Replacement> {
     for (const kind of byKind.values()) if (kind.ids.length >= 2 && (best === null || kind.ids.length > best.ids.length)) best = kind;
     if (best === null) continue;
     const used = new Set(best.ids);
-    replacements.set(root, { products: best.ids, others: leaves.filter((id) => !used.has(id)), transA: best.transA, transB: best.transB });
+    // the products in the order of their earliest operand: a loop's steps in forward order (a gradient term
+    // pairs a forward value, made early, with a cotangent, made in reverse), which is how every other stack
+    // of the steps is ordered (hoisting's, pad accumulation's), so that a plan can lay both stacks of the
+    // same values in one buffer
+    const earliest = (id: number): number => Math.min(...graph.nodes[id]!.inputs);
+    const products = [...best.ids].sort((p, q) => earliest(p) - earliest(q));
+    replacements.set(root, { products, others: leaves.filter((id) => !used.has(id)), transA: best.transA, transB: best.transB });
   }
   return replacements;
 }
