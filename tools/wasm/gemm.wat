@@ -282,6 +282,25 @@
       (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
       (br_if $chunks (i32.lt_u (local.get $pc) (local.get $k)))))
 
+  ;; C += op(A) · op(B): "gemm" adding to what C holds from the first chunk of k on. With k ≤ 256 (one chunk)
+  ;; each element is the product's sum rounded once, plus C's value: the bits of "gemm" followed by an add.
+  (func (export "gemmAccumulate")
+    (param $m i32) (param $n i32) (param $k i32)
+    (param $a i32) (param $ars i32) (param $acs i32)
+    (param $b i32) (param $brs i32) (param $bcs i32)
+    (param $c i32) (param $ldc i32) (param $packA i32) (param $packB i32)
+    (local $pc i32) (local $kc i32)
+    (loop $chunks
+      (local.set $kc (select (i32.const 256) (i32.sub (local.get $k) (local.get $pc))
+        (i32.lt_u (i32.const 256) (i32.sub (local.get $k) (local.get $pc)))))
+      (call $packB (i32.add (local.get $b) (i32.mul (local.get $pc) (local.get $brs)))
+        (local.get $brs) (local.get $bcs) (local.get $n) (local.get $kc) (local.get $packB))
+      (call $chunk (local.get $m) (local.get $n) (local.get $kc)
+        (i32.add (local.get $a) (i32.mul (local.get $pc) (local.get $acs))) (local.get $ars) (local.get $acs)
+        (local.get $packB) (local.get $c) (local.get $ldc) (local.get $packA) (i32.const 1))
+      (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
+      (br_if $chunks (i32.lt_u (local.get $pc) (local.get $k)))))
+
   ;; Packs all of op(B) (k × n, element (p, j) at b + p·brs + j·bcs) for `gemmPackedB`: chunk after chunk
   ;; of k, the chunk starting at row pc stored at dst + 4·pc·round8(n) in $packB's panel layout; 4·k·round8(n)
   ;; bytes in all. A B operand shared by many products is packed once this way.

@@ -117,6 +117,13 @@ export interface Backend {
   allocatePlan?(buffers: readonly { readonly dtype: DType; readonly size: number }[], shared: unknown): unknown[] | undefined;
   /** Plans primitive `op`'s kernel for these input and output types and attributes. */
   plan<P extends KernelName>(op: P, inputs: readonly AbstractValue[], output: AbstractValue, attrs: AttrsOf<P>, context: PlanContext): KernelRun;
+  /**
+   * One kernel for `add(matmul(a, b), c)` (`inputs`: a, b and c; `attrs`: the product's), where the backend has
+   * one that gives the bits of the two ops: the CPU adds the product to c in its GEMM's last step (a bias add
+   * after a projection costs no pass of its own). Null where it has none for these operands; a compiled plan
+   * then runs the two ops.
+   */
+  planProductSum?(inputs: readonly AbstractValue[], output: AbstractValue, attrs: AttrsOf<'matmul'>, context: PlanContext): KernelRun | null;
   /** Plans one kernel for a fused elementwise group. */
   planFused(program: FusedProgram, context: PlanContext): FusedRun;
   /** Whether `op` shares its input's storage instead of computing (a reshape of contiguous storage). */

@@ -9,6 +9,7 @@ import { addRuns, runsOf } from '../kernels/copy.js';
 import { binaryRange } from '../kernels/elementwise.js';
 import { planBroadcast } from '../kernels/broadcast-plan.js';
 import { planFused, rowsPerChunk } from '../kernels/fused.js';
+import { planProductSum } from '../kernels/product-sum.js';
 import { scatterAddInto } from '../kernels/layout.js';
 import { planGemmBytes, SharedRightOperands } from '../kernels/matmul-shared.js';
 import { RegisterFile } from '../kernels/registers.js';
@@ -93,6 +94,7 @@ export const cpu: Backend = {
     return buffers.map((b) => arena.allocate(b.dtype, b.size));
   },
   planFused: (program, context) => planFused(program, (context.shared as CpuPlanState).registers),
+  planProductSum: (inputs, output, attrs) => planProductSum(inputs, output, attrs),
   aliases: (op) => 'alias' in cpuKernels[op],
   accumulate: (acc, ct) => {
     const a = acc as TensorData;

@@ -92,7 +92,21 @@ function planNode<P extends KernelName>(backend: Backend, node: PrimitiveNode<P>
   return backend.plan(node.op, inputs, node, node.attrs, context);
 }
 
-/** The step of one node: its kernel, planned with the node's input slots, reading and writing the value table. */
+/** The operands of `add(product, c)` computed as one kernel: the product's two, then the add's other. */
+function productSumOperands(product: GraphNode, sum: GraphNode): number[] {
+  return [...product.inputs, ...sum.inputs.filter((i) => i !== product.id)];
+}
+
+/** Whether `backend` has one kernel for `sum = add(product, c)` (see {@link Backend.planProductSum}). */
+function hasProductSum(graph: Graph, backend: Backend, product: PrimitiveNode<'matmul'>, sum: GraphNode, shared: unknown): boolean {
+  const operands = productSumOperands(product, sum).map((i) => graph.nodes[i]!);
+  return backend.planProductSum?.(operands, sum, product.attrs, { inputSlots: operands.map(() => -1), shared }) != null;
+}
+
+/**
+ * The step of one node: its kernel, planned with the node's input slots, reading and writing the value table.
+ * An add computed with the product it adds to (`product`) reads the product's operands and its other one.
+ */
 function nodeStep(
   graph: Graph,
   node: PrimitiveNode<KernelName | 'customVjp'>,
@@ -100,16 +114,14 @@ function nodeStep(
   values: unknown[],
   backend: Backend,
   shared: unknown,
+  product?: PrimitiveNode<'matmul'>,
 ): StepFn {
   if (node.op === 'customVjp') throw new ArgumentError('jit: a custom VJP node cannot be compiled (its value is traced through)');
-  const inputSlots = node.inputs.map(slot);
+  const inputIds = product === undefined ? node.inputs : productSumOperands(product, node);
+  const inputSlots = inputIds.map(slot);
   const context: PlanContext = { inputSlots, shared };
-  const run = planNode(
-    backend,
-    node,
-    node.inputs.map((i) => graph.nodes[i]!),
-    context,
-  );
+  const inputTypes = inputIds.map((i) => graph.nodes[i]!);
+  const run = product === undefined ? planNode(backend, node, inputTypes, context) : backend.planProductSum!(inputTypes, node, product.attrs, context)!;
   const out = slot(node.id);
   const operands = new Array<unknown>(inputSlots.length);
   return () => {
@@ -169,11 +181,17 @@ function constantStorage(value: Tensor, backend: Backend): unknown {
 export function compileGraph(graph: Graph, options: CompileOptions = {}): CompiledGraph {
   const backend = options.backend ?? cpu;
   const groups = options.fuse === false ? [] : findFusionGroups(graph);
-  const schedule = buildSchedule(graph, groups, (op) => backend.aliases(op), backend.window !== undefined);
+  const shared = backend.planContext(graph);
+  const schedule = buildSchedule(
+    graph,
+    groups,
+    (op) => backend.aliases(op),
+    backend.window !== undefined,
+    (product, sum) => hasProductSum(graph, backend, product, sum, shared),
+  );
   const memory = planMemory(graph, schedule);
   const n = graph.nodes.length;
   const values: unknown[] = new Array(n);
-  const shared = backend.planContext(graph);
   const buffers = backend.allocatePlan?.(memory.buffers, shared) ?? memory.buffers.map((b) => backend.allocate(b.dtype, b.size));
   const fresh: number[] = [];
   for (const node of graph.nodes) {
@@ -188,9 +206,13 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
       values[node.id] = backend.window!(values[schedule.root[node.id]!], schedule.offset[node.id]!, sizeOf(node.shape));
   }
   const slot = (id: number): number => schedule.slot[id]!;
+  const productOf = (id: number): PrimitiveNode<'matmul'> | undefined => {
+    const product = schedule.productSums.get(id);
+    return product === undefined ? undefined : (graph.nodes[product] as PrimitiveNode<'matmul'>);
+  };
   const steps: StepFn[] = schedule.steps.map((step) =>
     step.kind === 'node'
-      ? nodeStep(graph, graph.nodes[step.id]! as PrimitiveNode, slot, values, backend, shared)
+      ? nodeStep(graph, graph.nodes[step.id]! as PrimitiveNode, slot, values, backend, shared, productOf(step.id))
       : groupStep(graph, step.group, schedule, values, backend, shared),
   );
   const inputs = graph.inputs;

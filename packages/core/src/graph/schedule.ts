@@ -25,6 +25,8 @@ export interface Schedule {
   readonly slot: Int32Array;
   /** Per window: where it starts in its input's storage, in elements (0 for every other node). */
   readonly offset: Int32Array;
+  /** Adds computed together with the product they add to, by the add's id: the product's id (never stored). */
+  readonly productSums: ReadonlyMap<number, number>;
   /** Per node: its storage (`output`: fresh storage each call, as results are immutable values). */
   readonly storage: readonly StorageKind[];
   /** Per step: the root ids it reads (storage that must stay live until then). */
@@ -37,7 +39,13 @@ export interface Schedule {
  * Orders the graph's nodes into steps and classifies every value's storage. `aliases` tells which primitives
  * the backend computes by sharing their input's storage (a reshape): they are no step at all.
  */
-export function buildSchedule(graph: Graph, groups: readonly FusionGroup[], aliases: (op: KernelName) => boolean, windows = false): Schedule {
+export function buildSchedule(
+  graph: Graph,
+  groups: readonly FusionGroup[],
+  aliases: (op: KernelName) => boolean,
+  windows = false,
+  productSum: (product: PrimitiveNode<'matmul'>, sum: GraphNode) => boolean = () => false,
+): Schedule {
   const n = graph.nodes.length;
   const groupOf = new Int32Array(n).fill(-1);
   groups.forEach((g, i) => g.members.forEach((m) => (groupOf[m] = i)));
@@ -133,6 +141,21 @@ export function buildSchedule(graph: Graph, groups: readonly FusionGroup[], alia
     slot[node.id] = storage[node.id] === 'alias' ? slot[node.inputs[0]!]! : node.id;
   }
 
+  // an add outside any group of a product that nothing else reads (a bias after a projection): one step at
+  // the add's place, where the backend has a kernel for the pair; the product is never stored
+  const readers = new Int32Array(n);
+  for (const node of graph.nodes) for (const i of node.inputs) readers[i]!++;
+  for (const id of graph.outputs) readers[id]!++;
+  const productSums = new Map<number, number>();
+  for (const node of graph.nodes) {
+    if (node.op !== 'add' || groupOf[node.id]! >= 0 || storage[node.id] === 'register') continue;
+    const [p, q] = node.inputs as [number, number];
+    const product = [p, q].find((i) => graph.nodes[i]!.op === 'matmul' && readers[i] === 1 && storage[i] === 'pooled');
+    if (product === undefined || p === q || !productSum(graph.nodes[product]! as PrimitiveNode<'matmul'>, node)) continue;
+    productSums.set(node.id, product);
+    storage[product] = 'register';
+  }
+
   const steps: Step[] = [];
   const reads: number[][] = [];
   const writes: number[][] = [];
@@ -143,8 +166,12 @@ export function buildSchedule(graph: Graph, groups: readonly FusionGroup[], alia
     if (readInPlace.has(node.id)) continue;
     const g = groupOf[node.id]!;
     if (g < 0) {
+      // a product added to at its add's step is no step of its own
+      if (storage[node.id] === 'register') continue;
+      const product = productSums.get(node.id);
+      const operands = product === undefined ? node.inputs : [...graph.nodes[product]!.inputs, ...node.inputs.filter((i) => i !== product)];
       steps.push({ kind: 'node', id: node.id });
-      reads.push([...new Set(node.inputs.map((i) => root[i]!))]);
+      reads.push([...new Set(operands.map((i) => root[i]!))]);
       writes.push([root[node.id]!]);
     } else if (lastMember.has(node.id)) {
       const group = groups[g]!;
@@ -156,7 +183,7 @@ export function buildSchedule(graph: Graph, groups: readonly FusionGroup[], alia
       writes.push([...new Set(group.members.filter((m) => storage[m] !== 'register').map((m) => root[m]!))]);
     }
   }
-  return { steps, root, slot, offset, storage, reads, writes };
+  return { steps, root, slot, offset, productSums, storage, reads, writes };
 }
 
 /**

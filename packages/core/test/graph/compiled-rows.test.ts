@@ -16,6 +16,8 @@ import {
   greater,
   jit,
   leakyRelu,
+  matmul,
+  trace,
   less,
   maximum,
   minimum,
@@ -35,6 +37,8 @@ import {
   type Tensor,
 } from '@tapestry/core';
 import { cpu } from '../../src/backend/cpu.js';
+import { compileGraph } from '../../src/graph/compile.js';
+import { optimize } from '../../src/graph/optimize.js';
 import { setElementwiseWasm } from '../../src/kernels/wasm/elementwise-wasm.js';
 import { valuesFor } from './programs.js';
 
@@ -148,6 +152,35 @@ describe('compiled elementwise rows', () => {
     for (let i = 0; i < buffers.length; i++) {
       expect(buffers[i]!.byteOffset % 64).toBe(0);
       if (i > 0) expect(buffers[i]!.byteOffset).toBeGreaterThanOrEqual(buffers[i - 1]!.byteOffset + buffers[i - 1]!.byteLength);
+    }
+  });
+
+  it("adds a bias (or a whole addend) to a product inside the GEMM, with eager's bits, where the product sums in one chunk", () => {
+    // a projection plus a bias row, a batched left operand plus a whole addend, a transposed left operand,
+    // and products of more than 256 terms (two chunks: added apart, as a GEMM that adds per chunk would round
+    // differently); each returned through a slice, so that the add is no fused group's
+    const cases: [number[], number[], number[], boolean, boolean][] = [
+      [[70, 65], [33, 65], [33], false, true],
+      [[2, 9, 40], [40, 24], [2, 9, 24], false, false],
+      [[40, 7], [40, 12], [12], true, false],
+      [[5, 300], [300, 16], [16], false, false],
+    ];
+    for (const dtype of ['float32', 'float64'] as DType[]) {
+      for (const [aShape, bShape, cShape, transposeA, transposeB] of cases) {
+        const f = (a: Tensor, b: Tensor, c: Tensor) => {
+          const y = add(matmul(a, b, { transposeA, transposeB }), c);
+          return slice(
+            y,
+            y.shape.map(() => 0),
+            y.shape.map((d, i) => (i === 0 ? Math.max(1, d - 1) : d)),
+          );
+        };
+        const args = [valuesFor(aShape, 1, dtype), valuesFor(bShape, 2, dtype), valuesFor(cShape, 3, dtype)] as const;
+        expect(jit(f)(...args).toArray(), `${aShape} · ${bShape} + ${cShape} (${dtype})`).toEqual(f(...args).toArray());
+        const fused = compileGraph(optimize(trace(f, ...args))).schedule.productSums.size;
+        const oneChunk = (transposeA ? aShape[0]! : aShape[aShape.length - 1]!) <= 256;
+        expect(fused, `${aShape} · ${bShape} (${dtype})`).toBe(dtype === 'float32' && oneChunk ? 1 : 0);
+      }
     }
   });
 });

@@ -31,7 +31,25 @@ import { GEMM_RELAXED_WASM_BASE64 } from './gemm-relaxed-bytes.js';
 import { decodeBase64 } from './load-module.js';
 import { ResidentRegion } from './resident-region.js';
 
+/** The signature of "gemm" and "gemmAccumulate" (byte addresses and strides). */
+type Gemm = (
+  m: number,
+  n: number,
+  k: number,
+  a: number,
+  ars: number,
+  acs: number,
+  b: number,
+  brs: number,
+  bcs: number,
+  c: number,
+  ldc: number,
+  packA: number,
+  packB: number,
+) => void;
+
 interface GemmExports {
+  gemmAccumulate: Gemm;
   gemm(
     m: number,
     n: number,
@@ -228,7 +246,8 @@ export function packedBBytes(k: number, n: number): number {
 
 /**
  * C[m, n] = op(A) · op(B) in float32 with WebAssembly SIMD, reading A and B at the given offsets and writing
- * C at `cOffset` (overwriting). op(A) is A[m, k], or the transpose of A stored as [k, m] when `transA`; op(B)
+ * C at `cOffset` (overwriting, or with `accumulate` adding to what C holds: with k ≤ 256 that is the bits of
+ * the product followed by an add). op(A) is A[m, k], or the transpose of A stored as [k, m] when `transA`; op(B)
  * is B[k, n], or the transpose of B stored as [n, k] when `transB`. Runs in the space of the memory that holds
  * C (else A), a compiled plan's, where what lies in it is not copied; else in the shared one. Call only when
  * `wasmGemmAvailable()` is true. @internal
@@ -245,15 +264,16 @@ export function gemmWasm(
   k: number,
   transA: boolean,
   transB: boolean,
+  accumulate = false,
 ): void {
   if (m === 0 || n === 0) return;
   if (k === 0) {
-    c.fill(0, cOffset, cOffset + m * n);
+    if (!accumulate) c.fill(0, cOffset, cOffset + m * n);
     return;
   }
   const space = spaceFor(c, a);
-  if (!gemmIn(space, a, aOffset, b, bOffset, c, cOffset, m, n, k, transA, transB)) {
-    gemmIn(shared!, a, aOffset, b, bOffset, c, cOffset, m, n, k, transA, transB);
+  if (!gemmIn(space, a, aOffset, b, bOffset, c, cOffset, m, n, k, transA, transB, accumulate)) {
+    gemmIn(shared!, a, aOffset, b, bOffset, c, cOffset, m, n, k, transA, transB, accumulate);
   }
 }
 
@@ -271,6 +291,7 @@ function gemmIn(
   k: number,
   transA: boolean,
   transB: boolean,
+  accumulate: boolean,
 ): boolean {
   // operands and result where they lie in the memory, else in the scratch; then the packing buffers
   const aIn = space.addressOf(a, aOffset);
@@ -288,8 +309,10 @@ function gemmIn(
   if (!space.fits(packBAt + 4 * KC * round8(n))) return false;
   if (aIn < 0) space.copyIn(a, aOffset, m * k, aAt);
   if (bIn < 0) space.copyIn(b, bOffset, k * n, bAt);
+  if (cIn < 0 && accumulate) space.copyIn(c, cOffset, m * n, cAt);
   // byte strides of op(A)[i, p] and op(B)[p, j]: a transpose swaps them
-  space.exports.gemm(m, n, k, aAt, transA ? 4 : 4 * k, transA ? 4 * m : 4, bAt, transB ? 4 : 4 * n, transB ? 4 * k : 4, cAt, 4 * n, packAAt, packBAt);
+  const gemm = accumulate ? space.exports.gemmAccumulate : space.exports.gemm;
+  gemm(m, n, k, aAt, transA ? 4 : 4 * k, transA ? 4 * m : 4, bAt, transB ? 4 : 4 * n, transB ? 4 * k : 4, cAt, 4 * n, packAAt, packBAt);
   if (cIn < 0) space.copyOut(c, cOffset, m * n, cAt);
   return true;
 }
