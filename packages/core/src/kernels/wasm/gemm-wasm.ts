@@ -49,22 +49,8 @@ type Gemm = (
 ) => void;
 
 interface GemmExports {
+  gemm: Gemm;
   gemmAccumulate: Gemm;
-  gemm(
-    m: number,
-    n: number,
-    k: number,
-    a: number,
-    ars: number,
-    acs: number,
-    b: number,
-    brs: number,
-    bcs: number,
-    c: number,
-    ldc: number,
-    packA: number,
-    packB: number,
-  ): void;
   packB(b: number, brs: number, bcs: number, n: number, k: number, dst: number): void;
   gemmPackedB(m: number, n: number, k: number, a: number, ars: number, acs: number, packedB: number, c: number, ldc: number, packA: number): void;
   sumRows(x: number, rows: number, cols: number, dst: number): void;
