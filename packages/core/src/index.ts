@@ -76,6 +76,7 @@ export type {
   FusedProgram,
   FusedRun,
   SparseVjpName,
+  StridedLayout,
 } from './backend/backend.js';
 export type {
   AbstractValue,
@@ -130,6 +131,7 @@ export { hoistStepInvariant } from './graph/passes/hoist.js';
 export { accumulatePads } from './graph/passes/pad-accumulation.js';
 export { accumulateProducts } from './graph/passes/product-accumulation.js';
 export { foldBroadcasts } from './graph/passes/broadcast-folding.js';
+export { sinkSlices } from './graph/passes/slice-sinking.js';
 export { findFusionGroups, type FusionGroup } from './graph/passes/fusion.js';
 
 export {

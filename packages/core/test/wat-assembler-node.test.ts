@@ -70,7 +70,7 @@ describe('wat-assembler', () => {
     expect(assembleFunction(text)).toEqual(await wabtBytes(text));
   });
 
-  it('assembles generated fused kernels as wabt does (the LSTM cell, selects, comparisons, splatted inputs)', async () => {
+  it('assembles generated fused kernels as wabt does (the LSTM cell, by vectors and by rows, selects, comparisons, splatted inputs)', async () => {
     const input = (dtype: 'float32' | 'int32') => ({ shape: [32, 128], dtype });
     const member = (op: FusedInstruction['op'], operands: number[], stored = false, attrs: object = {}, dtype = 'float32'): FusedInstruction =>
       ({ op, operands, stored, attrs, dtype }) as FusedInstruction;
@@ -106,11 +106,14 @@ describe('wat-assembler', () => {
         member('minimum', [-9, 0], true),
       ],
     };
-    for (const [program, splat] of [
-      [cell, [false, false, false, false, false]],
-      [mixed, [false, true, false]],
+    // and the cell by rows: gates read in place from a [32, 512] value (rows 512 apart), a repeated bias row
+    const byRows = { vectorsPerRow: 32, skips: [4 * 384, 4 * 384, 4 * 384, -4 * 128, 0] };
+    for (const [program, splat, rows] of [
+      [cell, [false, false, false, false, false], undefined],
+      [mixed, [false, true, false], undefined],
+      [cell, [false, false, false, false, false], byRows],
     ] as const) {
-      const text = fusedKernelText(program, splat)!;
+      const text = fusedKernelText(program, splat, rows)!;
       expect(text).not.toBeNull();
       expect(assembleFunction(text)).toEqual(await wabtBytes(text));
     }

@@ -44,12 +44,29 @@ export interface FusedInstruction {
   readonly stored: boolean;
 }
 
+/**
+ * Where a value's elements lie in storage when that is not the contiguous row-major order of its shape: from
+ * element `offset`, `strides[d]` elements apart along axis d (a slice of a [32, 512] value read in place:
+ * rows of 128 elements, 512 apart).
+ */
+export interface StridedLayout {
+  /** Where element [0, …, 0] lies, in elements. */
+  readonly offset: number;
+  /** How many elements apart consecutive indices of each axis lie. */
+  readonly strides: readonly number[];
+}
+
 /** A fused elementwise group as a backend compiles it into one kernel. */
 export interface FusedProgram {
   /** The members in execution order. */
   readonly instructions: readonly FusedInstruction[];
   /** The external inputs' types (each broadcasts to `shape`). */
   readonly inputs: readonly AbstractValue[];
+  /**
+   * Per input, where its elements lie in the storage the run passes for it, when that is not its own
+   * contiguous storage: a slice read in place from the value it slices (see {@link Backend.fusedInputViews}).
+   */
+  readonly views?: readonly (StridedLayout | null)[];
   /** The shape every member has. */
   readonly shape: readonly number[];
 }
@@ -126,6 +143,11 @@ export interface Backend {
   planProductSum?(inputs: readonly AbstractValue[], output: AbstractValue, attrs: AttrsOf<'matmul'>, context: PlanContext): KernelRun | null;
   /** Plans one kernel for a fused elementwise group. */
   planFused(program: FusedProgram, context: PlanContext): FusedRun;
+  /**
+   * Whether {@link Backend.planFused} reads inputs through {@link FusedProgram.views}: a compiled plan then
+   * reads a slice that only fused groups read in place, from the value it slices, instead of copying it.
+   */
+  readonly fusedInputViews?: boolean;
   /** Whether `op` shares its input's storage instead of computing (a reshape of contiguous storage). */
   aliases(op: KernelName): boolean;
   /**

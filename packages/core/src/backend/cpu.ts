@@ -94,6 +94,7 @@ export const cpu: Backend = {
     return buffers.map((b) => arena.allocate(b.dtype, b.size));
   },
   planFused: (program, context) => planFused(program, (context.shared as CpuPlanState).registers),
+  fusedInputViews: true,
   planProductSum: (inputs, output, attrs) => planProductSum(inputs, output, attrs),
   aliases: (op) => 'alias' in cpuKernels[op],
   accumulate: (acc, ct) => {

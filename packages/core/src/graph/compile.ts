@@ -5,7 +5,7 @@
  * keeps: fresh storage, or storage recycled from donated arguments, see `jit`'s `donate`) and calls the steps.
  * The kernels are the backend's, planned once here exactly as eager execution plans them per call.
  */
-import type { Backend, FusedInstruction, KernelName, KernelRun, PlanContext } from '../backend/backend.js';
+import type { Backend, FusedInstruction, KernelName, KernelRun, PlanContext, StridedLayout } from '../backend/backend.js';
 import { cpu } from '../backend/cpu.js';
 import type { DType } from '../dtype.js';
 import { ArgumentError, InternalError } from '../errors.js';
@@ -135,6 +135,7 @@ function groupStep(graph: Graph, group: FusionGroup, schedule: Schedule, values:
   const index = new Map(group.members.map((m, i) => [m, i]));
   const inputSlots: number[] = [];
   const inputTypes: GraphNode[] = [];
+  const views: (StridedLayout | null)[] = [];
   const inputOf = new Map<number, number>();
   const outputSlots: number[] = [];
   const instructions: FusedInstruction[] = group.members.map((id) => {
@@ -148,6 +149,7 @@ function groupStep(graph: Graph, group: FusionGroup, schedule: Schedule, values:
         inputOf.set(i, k);
         inputSlots.push(schedule.slot[i]!);
         inputTypes.push(graph.nodes[i]!);
+        views.push(schedule.views.get(i) ?? null);
       }
       return k;
     });
@@ -155,7 +157,8 @@ function groupStep(graph: Graph, group: FusionGroup, schedule: Schedule, values:
     if (stored) outputSlots.push(id);
     return { op: node.op, attrs: node.attrs, dtype: node.dtype, operands, stored };
   });
-  const run = backend.planFused({ instructions, inputs: inputTypes, shape: group.shape }, { inputSlots, shared });
+  const program = { instructions, inputs: inputTypes, shape: group.shape, ...(views.some((v) => v !== null) ? { views } : {}) };
+  const run = backend.planFused(program, { inputSlots, shared });
   const ins = new Array<unknown>(inputSlots.length);
   const outs = new Array<unknown>(outputSlots.length);
   return () => {
@@ -188,6 +191,7 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
     (op) => backend.aliases(op),
     backend.window !== undefined,
     (product, sum) => hasProductSum(graph, backend, product, sum, shared),
+    backend.fusedInputViews === true,
   );
   const memory = planMemory(graph, schedule);
   const n = graph.nodes.length;

@@ -7,6 +7,7 @@ import { eliminateDeadCode } from './passes/dead-code.js';
 import { hoistStepInvariant } from './passes/hoist.js';
 import { accumulatePads } from './passes/pad-accumulation.js';
 import { accumulateProducts } from './passes/product-accumulation.js';
+import { sinkSlices } from './passes/slice-sinking.js';
 
 /** Options of {@link optimize}: every pass is on by default. */
 export interface OptimizeOptions {
@@ -22,12 +23,15 @@ export interface OptimizeOptions {
   accumulateProducts?: boolean;
   /** Drop broadcasts that only elementwise nodes (which broadcast by themselves) read. */
   foldBroadcasts?: boolean;
+  /** Compute elementwise nodes read only through disjoint slices slice by slice (an LSTM's gate pre-activations). */
+  sinkSlices?: boolean;
 }
 
 /**
  * Runs the graph passes: constant folding, common-subexpression elimination, pad accumulation (sums of the
  * gradients of slices become concats), hoisting of step-invariant products, product accumulation (sums of
- * products become one product), broadcast folding (elementwise nodes read a broadcast's input), and dead-code
+ * products become one product), broadcast folding (elementwise nodes read a broadcast's input), slice sinking
+ * (elementwise nodes read only through disjoint slices are computed slice by slice), and dead-code
  * elimination after each change. Fusion and the memory plan happen at compile time.
  * @example
  * ```ts
@@ -48,5 +52,7 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   // the passes above make new nodes (concats of the same weights, say) that may coincide
   if (options.cse !== false) g = eliminateDeadCode(eliminateCommonSubexpressions(g));
   if (options.foldBroadcasts !== false) g = eliminateDeadCode(foldBroadcasts(g));
+  // after broadcast folding, which leaves a bias as the [4H] operand of the gates' sum that sinking slices
+  if (options.sinkSlices !== false) g = eliminateDeadCode(sinkSlices(g));
   return g;
 }

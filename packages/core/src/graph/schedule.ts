@@ -1,10 +1,12 @@
 /**
  * The order a compiled graph runs in, and which values need storage: each step is one node or one fusion
  * group; a reshape is no step at all (it shares its input's storage), nor is a slice that keeps one contiguous
- * block of a pooled value (a window onto the value's buffer: a scan's step `x_t` of a [T, N, F] sequence);
- * a fused value nothing outside its group reads lives only in the group's row registers.
+ * block of a pooled value (a window onto the value's buffer: a scan's step `x_t` of a [T, N, F] sequence),
+ * nor a slice that only fused groups read, where the backend's groups read it in place (a view: an LSTM's
+ * gate, 128 columns of each 512-column row); a fused value nothing outside its group reads lives only in the
+ * group's row registers.
  */
-import type { KernelName } from '../backend/backend.js';
+import type { KernelName, StridedLayout } from '../backend/backend.js';
 import { sizeOf, stridesOf } from '../shape.js';
 import type { Graph, GraphNode, PrimitiveNode } from './graph.js';
 import type { FusionGroup } from './passes/fusion.js';
@@ -13,7 +15,7 @@ import type { FusionGroup } from './passes/fusion.js';
 type Step = { readonly kind: 'node'; readonly id: number } | { readonly kind: 'group'; readonly group: FusionGroup };
 
 /** Where each value's storage comes from. */
-type StorageKind = 'input' | 'const' | 'output' | 'pooled' | 'register' | 'alias' | 'window';
+type StorageKind = 'input' | 'const' | 'output' | 'pooled' | 'register' | 'alias' | 'window' | 'view';
 
 /** The steps of a graph and the storage of its values. */
 export interface Schedule {
@@ -25,6 +27,8 @@ export interface Schedule {
   readonly slot: Int32Array;
   /** Per window: where it starts in its input's storage, in elements (0 for every other node). */
   readonly offset: Int32Array;
+  /** Per view, by id: where its elements lie in the storage of its slot (its input's). */
+  readonly views: ReadonlyMap<number, StridedLayout>;
   /** Adds computed together with the product they add to, by the add's id: the product's id (never stored). */
   readonly productSums: ReadonlyMap<number, number>;
   /** Per node: its storage (`output`: fresh storage each call, as results are immutable values). */
@@ -37,7 +41,8 @@ export interface Schedule {
 
 /**
  * Orders the graph's nodes into steps and classifies every value's storage. `aliases` tells which primitives
- * the backend computes by sharing their input's storage (a reshape): they are no step at all.
+ * the backend computes by sharing their input's storage (a reshape): they are no step at all. `windows`:
+ * the backend reads contiguous blocks of its storage in place; `views`: its fused groups read strided inputs.
  */
 export function buildSchedule(
   graph: Graph,
@@ -45,6 +50,7 @@ export function buildSchedule(
   aliases: (op: KernelName) => boolean,
   windows = false,
   productSum: (product: PrimitiveNode<'matmul'>, sum: GraphNode) => boolean = () => false,
+  views = false,
 ): Schedule {
   const n = graph.nodes.length;
   const groupOf = new Int32Array(n).fill(-1);
@@ -119,6 +125,23 @@ export function buildSchedule(
       at[node.id] = block;
     }
   }
+  // slices that only fused groups read (not contiguous blocks, or of values with storage fixed per call):
+  // the groups read them through a strided layout of their input's storage
+  const layouts = new Map<number, StridedLayout>();
+  if (views) {
+    const readByGroupsOnly = new Array<boolean>(n).fill(true);
+    for (const node of graph.nodes) for (const i of node.inputs) if (groupOf[node.id]! < 0) readByGroupsOnly[i] = false;
+    for (const node of graph.nodes) {
+      if (node.op !== 'slice' || storage[node.id] !== 'pooled' || !readByGroupsOnly[node.id] || sizeOf(node.shape) === 0) continue;
+      const source = node.inputs[0]!;
+      if (storage[root[source]!] === 'register') continue;
+      const strides = stridesOf(graph.nodes[source]!.shape);
+      const { begin } = (node as PrimitiveNode<'slice'>).attrs;
+      layouts.set(node.id, { offset: begin.reduce((sum, b, d) => sum + b * strides[d]!, 0), strides });
+      storage[node.id] = 'view';
+      readInPlace.add(node.id);
+    }
+  }
   const offset = new Int32Array(n);
   const slot = new Int32Array(n);
   const located = new Uint8Array(n);
@@ -138,7 +161,9 @@ export function buildSchedule(
   };
   for (const node of graph.nodes) {
     locate(node.id);
-    slot[node.id] = storage[node.id] === 'alias' ? slot[node.inputs[0]!]! : node.id;
+    // a view is read from its input's storage (its layout says where); its root keeps that storage live
+    if (storage[node.id] === 'view') root[node.id] = root[node.inputs[0]!]!;
+    slot[node.id] = storage[node.id] === 'alias' || storage[node.id] === 'view' ? slot[node.inputs[0]!]! : node.id;
   }
 
   // an add outside any group of a product that nothing else reads (a bias after a projection): one step at
@@ -162,7 +187,7 @@ export function buildSchedule(
   const lastMember = new Set(groups.map((g) => g.members[g.members.length - 1]!));
   for (const node of graph.nodes) {
     if (node.op === 'input' || node.op === 'const' || isAlias(node) || assembled.has(node.id)) continue;
-    // a slice read in place is no step (a value computed into its place in a concat is one)
+    // a slice read in place (a window or a view) is no step (a value computed into its place in a concat is one)
     if (readInPlace.has(node.id)) continue;
     const g = groupOf[node.id]!;
     if (g < 0) {
@@ -183,7 +208,7 @@ export function buildSchedule(
       writes.push([...new Set(group.members.filter((m) => storage[m] !== 'register').map((m) => root[m]!))]);
     }
   }
-  return { steps, root, slot, offset, productSums, storage, reads, writes };
+  return { steps, root, slot, offset, views: layouts, productSums, storage, reads, writes };
 }
 
 /**

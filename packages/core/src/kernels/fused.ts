@@ -24,11 +24,12 @@ interface Member {
 
 /**
  * How an operand walks the rows of a broadcast plan, when whole rows can be batched into one chunk:
- * `contiguous`, the next row of an array each row; `repeated`, one row (a bias [H] added to [N, H]) or one
- * scalar for every row; `column`, one scalar per row that varies along the rows (a [N, 1] maximum subtracted
- * from [N, H] logits).
+ * `contiguous`, the next row of an array each row; `pitched`, rows a fixed distance apart that is not the
+ * row length (a slice of a wider value read in place: a gate's 128 columns of each 512-column row);
+ * `repeated`, one row (a bias [H] added to [N, H]) or one scalar for every row; `column`, one scalar per row
+ * that varies along the rows (a [N, 1] maximum subtracted from [N, H] logits).
  */
-type RowWalk = 'contiguous' | 'repeated' | 'column';
+type RowWalk = 'contiguous' | 'pitched' | 'repeated' | 'column';
 
 /** Rows at least this long may batch with a `column` operand (expanding it costs a fill per row). */
 const COLUMN_MIN_INNER = 16;
@@ -40,7 +41,8 @@ function rowWalks({ outer, inner, rows, strides }: BroadcastPlan): RowWalk[] | n
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k]!;
     if (isRepeated(row)) walks.push('repeated');
-    else if (strides[k] === 1 && row.every((offset, r) => offset === r * inner)) walks.push('contiguous');
+    else if (strides[k] === 1 && row.every((offset, r) => offset === row[0]! + r * inner)) walks.push('contiguous');
+    else if (strides[k] === 1 && row.every((offset, r) => offset === row[0]! + r * (row[1]! - row[0]!))) walks.push('pitched');
     else if (strides[k] === 0 && inner >= COLUMN_MIN_INNER) walks.push('column');
     else return null;
   }
@@ -51,7 +53,8 @@ function rowWalks({ outer, inner, rows, strides }: BroadcastPlan): RowWalk[] | n
  * How many whole rows of a broadcast plan one chunk can take (1: chunks are parts of one row). Rows batch
  * when every operand walks them in a {@link RowWalk}: then `k` consecutive rows are `k·inner` contiguous
  * elements of the output and of each contiguous operand; a repeated row is read from a register holding it
- * `k` times, a column from a register holding each row's scalar `inner` times. A bias add over rows of 512
+ * `k` times, a column from a register holding each row's scalar `inner` times; pitched rows are read in place
+ * by the group's generated loop and gathered into a register otherwise. A bias add over rows of 512
  * then runs as a few calls of 4096 elements instead of a call per row, and rows shorter than the SIMD
  * kernels' minimum (a softmax over 65 classes) reach them at all. Where a multiple of rows makes whole
  * vectors of four (60 rows of 65, not 63) a chunk takes such a multiple: SIMD kernels write whole vectors, so a
@@ -67,12 +70,14 @@ export function rowsPerChunk(plan: BroadcastPlan): number {
 
 /**
  * Plans the kernel of a fused group over the CPU kernels' row functions. External inputs broadcast to the
- * group's shape; stored members are written straight into their storage, the others live in registers.
+ * group's shape, each read through its view where the program gives one; stored members are written
+ * straight into their storage, the others live in registers.
  */
 export function planFused(program: FusedProgram, registers: RegisterFile): FusedRun {
   const plan = planBroadcast(
     program.inputs.map((x) => x.shape),
     program.shape,
+    program.views,
   );
   const { inner, rows, strides } = plan;
   const batch = rowsPerChunk(plan);
@@ -90,52 +95,78 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
     return { arity: kernel.arity, row: kernel.row(ins.attrs as never, output), operands: ins.operands, output: ins.stored ? stored++ : -1, dtype: ins.dtype };
   });
   const own = members.map((m) => (m.output >= 0 ? null : nextRegister(m.dtype)));
-  // batched rows: an operand that repeats one row along the rows is read from a register holding it `batch` times
   const walks = batch > 1 ? rowWalks(plan)! : null;
-  // batched rows: an operand that repeats one row is read from a register holding it `batch` times (filled
-  // once per run), a column from one holding each row's scalar `inner` times (filled per chunk)
+  // batched rows, member by member: an operand that repeats one row is read from a register holding it
+  // `batch` times (filled once per run), a column from one holding each row's scalar `inner` times, and
+  // pitched rows from one they are gathered into (both filled per chunk)
   const tiles = program.inputs.map((x, k) => (walks !== null && walks[k] === 'repeated' && strides[k] === 1 ? nextRegister(x.dtype) : null));
   const tileFrom = rows.map((row) => (row === null ? 0 : row[0]!));
   const columns = program.inputs.map((x, k) => (walks !== null && walks[k] === 'column' ? nextRegister(x.dtype) : null));
   const hasColumns = columns.some((c) => c !== null);
+  const pitches = program.inputs.map((_, k) => (walks !== null && walks[k] === 'pitched' ? rows[k]![1]! - rows[k]![0]! : 0));
+  const gathers = program.inputs.map((x, k) => (pitches[k] !== 0 ? nextRegister(x.dtype) : null));
+  const hasGathers = gathers.some((g) => g !== null);
+  // the generated loop reads pitched rows and repeated rows in place, row by row, where rows are whole vectors
+  // (the distance from each input's row to its next: 0 for a repeated row); elsewhere it cannot read pitched rows
+  const byRows = walks !== null && inner % 4 === 0 && (hasGathers || tiles.some((t) => t !== null));
+  const rowPitches = byRows ? walks.map((w, k) => (w === 'pitched' ? pitches[k]! : w === 'repeated' ? 0 : inner)) : null;
+  const repeatedRows = byRows ? tiles.flatMap((t, k) => (t === null ? [] : [k])) : [];
   // the stride each operand is read with: an expanded column varies along the chunk
   const readStrides = strides.map((s, k) => (columns[k] === null ? s : 1));
   const chunks = chunkTable(plan, batch, width);
   const inputCount = program.inputs.length;
   const count = members.length;
   const memberArrays: TensorData[] = new Array(count);
+  // what the generated loop reads, and what the members one by one read (registers for the rows above)
   const sources: TensorData[] = new Array(inputCount);
+  const memberSources: TensorData[] = new Array(inputCount);
   // Int32Array: offsets stay small integers, so the row loops index with integer arithmetic
   const inputOffsets = new Int32Array(inputCount);
   const direct = planDirect(program, readStrides);
-  const generated = generateFusedKernel(program, readStrides);
+  const generated = hasGathers && !byRows ? null : generateFusedKernel(program, readStrides, rowPitches === null ? undefined : { inner, pitches: rowPitches });
+  // where the generated loop reads each repeated row this run: in place, or in its tile's first row
+  const repeatedFrom = new Int32Array(inputCount);
   return (inputs, outputs) => {
+    // the tiles are filled once per run: at once for a loop over whole chunks, else before the first chunk the
+    // members compute (the loop by rows reads a row outside the plan's memory from its tile's first row)
+    let tiled = !byRows && tiles.some((t) => t !== null);
     for (let k = 0; k < inputCount; k++) {
-      const tile = tiles[k]!;
       const x = inputs[k] as TensorData;
-      if (tile === null) {
-        sources[k] = columns[k] ?? x;
-        continue;
-      }
-      // the repeated row, `batch` times: one copy, then doubling
-      tile.set(x.subarray(tileFrom[k]!, tileFrom[k]! + inner), 0);
-      for (let have = inner; have < width; have *= 2) tile.copyWithin(have, 0, Math.min(have, width - have));
+      const tile = tiles[k]!;
+      sources[k] = columns[k] ?? x;
+      memberSources[k] = gathers[k] ?? tile ?? sources[k]!;
+      if (tile === null || !byRows) continue;
+      const inPlace = x.buffer === tile.buffer;
+      repeatedFrom[k] = inPlace ? tileFrom[k]! : 0;
+      if (inPlace) continue;
       sources[k] = tile;
+      tile.set(x.subarray(tileFrom[k]!, tileFrom[k]! + inner), 0);
     }
+    if (tiled) fillTiles(tiles, inputs as readonly TensorData[], tileFrom, inner, width);
+    if (!byRows) for (let k = 0; k < inputCount; k++) if (tiles[k] !== null) sources[k] = tiles[k]!;
     for (let m = 0; m < count; m++) {
       const out = members[m]!.output;
       memberArrays[m] = out < 0 ? own[m]! : (outputs[out] as TensorData);
     }
     const { at: chunkAt, length: chunkLength, offsets } = chunks;
     const whole = generated?.prepare(sources, outputs as readonly TensorData[]) ?? false;
-    const calls = direct?.prepare(sources, memberArrays) ?? null;
+    const calls = direct?.prepare(memberSources, memberArrays) ?? null;
     for (let c = 0; c < chunkAt.length; c++) {
       const at = chunkAt[c]!;
       const n = chunkLength[c]!;
       for (let k = 0; k < inputCount; k++) inputOffsets[k] = offsets[c * inputCount + k]!;
       if (hasColumns) fillColumns(columns, inputs as readonly TensorData[], rows, c * batch, n / inner, inner);
       // the whole group in one loop over the chunk where it can, else member by member
-      if (whole && generated!.call(at, n, inputOffsets)) continue;
+      if (whole) {
+        for (const k of repeatedRows) inputOffsets[k] = repeatedFrom[k]!;
+        if (generated!.call(at, n, inputOffsets)) continue;
+        for (const k of repeatedRows) inputOffsets[k] = 0;
+      }
+      if (!tiled) {
+        fillTiles(tiles, inputs as readonly TensorData[], tileFrom, inner, width);
+        tiled = true;
+      }
+      if (hasGathers) gatherRows(gathers, inputs as readonly TensorData[], inputOffsets, pitches, n / inner, inner);
       for (let m = 0; m < count; m++) {
         if (calls !== null && calls[m] && direct!.call(m, at, n, inputOffsets)) continue;
         const member = members[m]!;
@@ -143,7 +174,7 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
         const dst = memberArrays[m]!;
         const dOff = member.output < 0 ? 0 : at;
         const a0 = o[0]!;
-        const x0 = a0 >= 0 ? sources[a0]! : memberArrays[-a0 - 1]!;
+        const x0 = a0 >= 0 ? memberSources[a0]! : memberArrays[-a0 - 1]!;
         const o0 = a0 >= 0 ? inputOffsets[a0]! : memberOffset(members, a0, at);
         const s0 = a0 >= 0 ? readStrides[a0]! : 1;
         if (member.arity === 1) {
@@ -151,7 +182,7 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
           continue;
         }
         const a1 = o[1]!;
-        const x1 = a1 >= 0 ? sources[a1]! : memberArrays[-a1 - 1]!;
+        const x1 = a1 >= 0 ? memberSources[a1]! : memberArrays[-a1 - 1]!;
         const o1 = a1 >= 0 ? inputOffsets[a1]! : memberOffset(members, a1, at);
         const s1 = a1 >= 0 ? readStrides[a1]! : 1;
         if (member.arity === 2) {
@@ -159,7 +190,7 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
           continue;
         }
         const a2 = o[2]!;
-        const x2 = a2 >= 0 ? sources[a2]! : memberArrays[-a2 - 1]!;
+        const x2 = a2 >= 0 ? memberSources[a2]! : memberArrays[-a2 - 1]!;
         const o2 = a2 >= 0 ? inputOffsets[a2]! : memberOffset(members, a2, at);
         (member.row as Row3)(x0, o0, s0, x1, o1, s1, x2, o2, a2 >= 0 ? readStrides[a2]! : 1, dst, dOff, n);
       }
@@ -177,8 +208,8 @@ interface ChunkTable {
 
 /**
  * The chunks of `width` elements: parts of one row each, or with `batch` > 1 (see {@link rowsPerChunk}) runs
- * of `batch` whole rows, in which a contiguous operand is read from the chunk's start, a repeated row or a
- * column from its register (offset 0) and a scalar from its one place.
+ * of `batch` whole rows, in which a contiguous or pitched operand is read from the chunk's first row, a
+ * repeated row or a column from its register (offset 0) and a scalar from its one place.
  */
 function chunkTable({ outer, inner, rows, strides }: BroadcastPlan, batch: number, width: number): ChunkTable {
   const inputs = rows.length;
@@ -194,8 +225,8 @@ function chunkTable({ outer, inner, rows, strides }: BroadcastPlan, batch: numbe
       length[c] = Math.min(batch, outer - r) * inner;
       for (let k = 0; k < inputs; k++) {
         const row = rows[k]!;
-        // contiguous: the chunk's rows; a repeated row or a column: its register; a scalar: its one place
-        offsets[c * inputs + k] = isRepeated(row) ? (strides[k] === 1 ? 0 : row[0]!) : strides[k] === 1 ? r * inner : 0;
+        // contiguous or pitched: the chunk's first row; a repeated row or a column: its register; a scalar: its one place
+        offsets[c * inputs + k] = isRepeated(row) ? (strides[k] === 1 ? 0 : row[0]!) : strides[k] === 1 ? row[r]! : 0;
       }
     }
   } else {
@@ -235,6 +266,38 @@ function fillColumns(
     const x = inputs[k]!;
     const row = rows[k]!;
     for (let q = 0; q < count; q++) column.fill(x[row[first + q]!]!, q * inner, (q + 1) * inner);
+  }
+}
+
+/** Fills each tile register with its operand's repeated row (from `tileFrom[k]`), as many times as it holds: one copy, then doubling. */
+function fillTiles(tiles: readonly (TensorData | null)[], inputs: readonly TensorData[], tileFrom: readonly number[], inner: number, width: number): void {
+  for (let k = 0; k < tiles.length; k++) {
+    const tile = tiles[k];
+    if (tile === null || tile === undefined) continue;
+    tile.set(inputs[k]!.subarray(tileFrom[k]!, tileFrom[k]! + inner), 0);
+    for (let have = inner; have < width; have *= 2) tile.copyWithin(have, 0, Math.min(have, width - have));
+  }
+}
+
+/**
+ * Gathers the `count` rows of `inner` elements of each pitched operand that a chunk reads (the first at its
+ * offset, the others `pitches[k]` apart) into its register, where the members read them from offset 0.
+ */
+function gatherRows(
+  gathers: readonly (TensorData | null)[],
+  inputs: readonly TensorData[],
+  inputOffsets: Int32Array,
+  pitches: readonly number[],
+  count: number,
+  inner: number,
+): void {
+  for (let k = 0; k < gathers.length; k++) {
+    const gather = gathers[k];
+    if (gather === null || gather === undefined) continue;
+    const x = inputs[k]!;
+    const first = inputOffsets[k]!;
+    for (let q = 0; q < count; q++) gather.set(x.subarray(first + q * pitches[k]!, first + q * pitches[k]! + inner), q * inner);
+    inputOffsets[k] = 0;
   }
 }
 

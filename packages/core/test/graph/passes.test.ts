@@ -26,7 +26,7 @@ import {
   type Graph,
   type Tensor,
 } from '@tapestry/core';
-import { accumulatePads, accumulateProducts, broadcastTo, foldBroadcasts, log, max } from '@tapestry/core';
+import { accumulatePads, accumulateProducts, broadcastTo, foldBroadcasts, log, max, sinkSlices } from '@tapestry/core';
 import { closeEnough, programArb, programLoss, runProgram, valuesFor } from './programs.js';
 
 const x3 = zeros([2, 3], 'float64');
@@ -202,6 +202,60 @@ describe('broadcast folding', () => {
   });
 });
 
+describe('slice sinking', () => {
+  const shapesOf = (g: Graph, op: string) => g.nodes.filter((n) => n.op === op).map((n) => n.shape.join('x'));
+  // an LSTM step's gates: one [2, 8] sum of the recurrent product, a bias and a projection, cut four ways
+  const lstmGates = (h: Tensor, w: Tensor, b: Tensor, gi: Tensor) => {
+    const gates = add(add(matmul(h, w), b), gi);
+    const [i, f, g, o] = [0, 2, 4, 6].map((at) => slice(gates, [0, at], [2, 2]));
+    const c = add(mul(sigmoid(f!), tanh(g!)), sigmoid(i!));
+    return mul(sigmoid(o!), tanh(c));
+  };
+  const lstmArgs = [valuesFor([2, 3], 1, 'float64'), valuesFor([3, 8], 2, 'float64'), valuesFor([8], 3, 'float64')];
+
+  it("computes an LSTM's gate pre-activations slice by slice, through both adds, with the same bits", () => {
+    // the projection's part for this step is itself a slice: slices of it compose into slices of the projection
+    const f = (h: Tensor, w: Tensor, b: Tensor, proj: Tensor) => lstmGates(h, w, b, slice(proj, [0, 24], [2, 8]));
+    const args = [...lstmArgs.slice(0, 3), valuesFor([2, 40], 4, 'float64')];
+    const g = eliminateDeadCode(trace(f, ...args));
+    expect(shapesOf(g, 'add')).toContain('2x8');
+    const sunk = eliminateDeadCode(sinkSlices(g));
+    // no [2, 8] sum: eight [2, 2] adds (and the cell's own), reading slices of the product, the bias and the projection
+    expect(shapesOf(sunk, 'add')).not.toContain('2x8');
+    expect(shapesOf(sunk, 'add').filter((s) => s === '2x2')).toHaveLength(9);
+    const sources = sunk.nodes.filter((n) => n.op === 'slice').map((n) => sunk.nodes[n.inputs[0]!]!.shape.join('x'));
+    expect(sources.sort()).toEqual([...new Array<string>(4).fill('2x40'), ...new Array<string>(4).fill('2x8'), ...new Array<string>(4).fill('8')]);
+    expectSameResults(g, sunk, args);
+  });
+
+  it('keeps slices that overlap, that a non-elementwise node reads, or that are returned, and values read whole too', () => {
+    const f = (h: Tensor, w: Tensor, b: Tensor) => {
+      const a = add(matmul(h, w), b);
+      const overlapping = add(slice(exp(a), [0, 0], [2, 4]), slice(exp(a), [0, 2], [2, 4]));
+      const product = matmul(slice(tanh(a), [0, 0], [2, 3]), w);
+      const returned = slice(sigmoid(a), [0, 0], [2, 4]);
+      const whole = add(sum(mul(a, a)), sum(slice(a, [0, 4], [2, 4])));
+      return [overlapping, product, returned, whole];
+    };
+    const args = lstmArgs;
+    const g = eliminateCommonSubexpressions(eliminateDeadCode(trace(f, ...args)));
+    expect(sinkSlices(g)).toBe(g);
+  });
+
+  it('sinks disjoint slices that leave elements out, and slices of broadcast operands along the axes they vary on', () => {
+    const f = (x: Tensor, row: Tensor, column: Tensor) => {
+      const y = mul(add(x, row), column); // [4, 6] from [4, 6], [6] and [4, 1]
+      return [tanh(slice(y, [0, 0], [2, 3])), exp(slice(y, [2, 4], [2, 2]))];
+    };
+    const args = [valuesFor([4, 6], 5, 'float64'), valuesFor([6], 6, 'float64'), valuesFor([4, 1], 7, 'float64')];
+    const g = eliminateDeadCode(trace(f, ...args));
+    const sunk = eliminateDeadCode(sinkSlices(g));
+    expect(shapesOf(sunk, 'mul')).toEqual(['2x3', '2x2']);
+    expect(shapesOf(sunk, 'slice').sort()).toEqual(['2x1', '2x1', '2x2', '2x3', '2', '3'].sort());
+    expectSameResults(g, sunk, args);
+  });
+});
+
 describe('product accumulation', () => {
   it("turns a shared weight's per-step gradient terms into one product over stacked operands", () => {
     const T = 4;
@@ -231,6 +285,7 @@ describe('every pass preserves results on random programs and their gradients', 
     ['product accumulation', accumulateProducts],
     ['hoisting', hoistStepInvariant],
     ['broadcast folding', foldBroadcasts],
+    ['slice sinking', sinkSlices],
   ];
   for (const [name, pass] of passes) {
     it(name, () => {

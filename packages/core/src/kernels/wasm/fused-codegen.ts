@@ -27,7 +27,7 @@ export interface GeneratedKernel {
    * the others, or the module not compiled yet).
    */
   prepare(sources: readonly TensorData[], stored: readonly TensorData[]): boolean;
-  /** Runs the chunk of `n` elements at `at` (inputs at `inputOffsets`); false (nothing done) where `n` is not whole vectors. */
+  /** Runs the chunk of `n` elements at `at` (inputs at `inputOffsets`); false (nothing done) where `n` is not whole vectors (or rows). */
   call(at: number, n: number, inputOffsets: Int32Array): boolean;
 }
 
@@ -71,40 +71,69 @@ function memberText(program: FusedProgram, m: number, value: (operand: number) =
 }
 
 /**
+ * How a generated kernel walks a chunk of whole rows when some input is read row by row from a larger value
+ * (a slice read in place): `vectorsPerRow` vectors per row, and after each row every input's address moves on
+ * by `skips[k]` more bytes (the gap to its next row; 0 for the inputs read contiguously).
+ */
+export interface PitchedRows {
+  readonly vectorsPerRow: number;
+  readonly skips: readonly number[];
+}
+
+/**
  * The text of a group's function `run(args, count)`: `args` points at the inputs' addresses, then the stored
  * members' (an i32 each); inputs read with stride 0 (`splat`) are one element, splatted before the loop;
- * `count` ≥ 1 vectors. Null where some member has no SIMD text. @internal
+ * `count` ≥ 1 vectors, or with `rows` that many rows of `rows.vectorsPerRow` vectors. Null where some member
+ * has no SIMD text. @internal
  */
-export function fusedKernelText(program: FusedProgram, splat: readonly boolean[]): FunctionText | null {
+export function fusedKernelText(program: FusedProgram, splat: readonly boolean[], rows?: PitchedRows): FunctionText | null {
   const value = (operand: number): string => (operand >= 0 ? `(local.get $in${operand})` : `(local.get $v${-operand - 1})`);
+  const inputs = program.inputs.map((_, k) => k);
+  // each input loaded just before the first member that reads it: loaded at the top, every input would be
+  // live across the members before its use, and with a dozen inputs V8 spills them to the stack
+  const loaded = inputs.map((k) => splat[k]!);
   const statements: string[] = [];
   for (let m = 0; m < program.instructions.length; m++) {
     const text = memberText(program, m, value);
     if (text === null) return null;
+    for (const k of program.instructions[m]!.operands) {
+      if (k < 0 || loaded[k]) continue;
+      loaded[k] = true;
+      statements.push(`(local.set $in${k} (v128.load (local.get $ptr${k})))`);
+    }
     statements.push(text);
   }
-  const inputs = program.inputs.map((_, k) => k);
   const stored = program.instructions.flatMap((ins, m) => (ins.stored ? [m] : []));
   const addresses = [
     ...inputs.map((k, slot) => `(local.set $ptr${k} (i32.load offset=${4 * slot} (local.get $args)))`),
     ...stored.map((m, slot) => `(local.set $out${m} (i32.load offset=${4 * (inputs.length + slot)} (local.get $args)))`),
   ];
   const splats = inputs.filter((k) => splat[k]).map((k) => `(local.set $in${k} (v128.load32_splat (local.get $ptr${k})))`);
-  const loads = inputs.filter((k) => !splat[k]).map((k) => `(local.set $in${k} (v128.load (local.get $ptr${k})))`);
   const stores = stored.map((m) => `(v128.store (local.get $out${m}) (local.get $v${m}))`);
   const advance = [
     ...inputs.filter((k) => !splat[k]).map((k) => `(local.set $ptr${k} (i32.add (local.get $ptr${k}) (i32.const 16)))`),
     ...stored.map((m) => `(local.set $out${m} (i32.add (local.get $out${m}) (i32.const 16)))`),
   ];
-  const loop = `(loop $vectors ${loads.join(' ')} ${statements.join(' ')} ${stores.join(' ')} ${advance.join(' ')}
+  const vectors = `(loop $vectors ${statements.join(' ')} ${stores.join(' ')} ${advance.join(' ')}
     (local.set $count (i32.sub (local.get $count) (i32.const 1)))
     (br_if $vectors (local.get $count)))`;
+  // by rows: `count` rows, each a loop of vectorsPerRow vectors, then the row-read inputs skip to their next row
+  const skips = rows === undefined ? [] : inputs.filter((k) => !splat[k] && rows.skips[k] !== 0);
+  const loop =
+    rows === undefined
+      ? vectors
+      : `(local.set $rows (local.get $count))
+    (loop $rowLoop (local.set $count (i32.const ${rows.vectorsPerRow})) ${vectors}
+      ${skips.map((k) => `(local.set $ptr${k} (i32.add (local.get $ptr${k}) (i32.const ${rows.skips[k]})))`).join(' ')}
+      (local.set $rows (i32.sub (local.get $rows) (i32.const 1)))
+      (br_if $rowLoop (local.get $rows)))`;
   // vector constants read from locals set once, before the loop (see hoistConstants)
   const { body, setUp, locals: constants } = hoistConstants(loop);
   return {
     name: 'run',
     params: ['$args', '$count'],
     locals: [
+      ...(rows === undefined ? [] : [['$rows', 'i32'] as [string, 'i32']]),
       ...inputs.map((k): [string, 'i32'] => [`$ptr${k}`, 'i32']),
       ...stored.map((m): [string, 'i32'] => [`$out${m}`, 'i32']),
       ...inputs.map((k): [string, 'v128'] => [`$in${k}`, 'v128']),
@@ -120,14 +149,23 @@ type Run = (args: number, count: number) => void;
 
 /**
  * Generates and compiles the kernel of a fused group whose inputs are read with `readStrides` (0: one element
- * per chunk, splatted; 1: along the chunk); null where WebAssembly is missing or refuses the module, or some
- * member has no SIMD text. A module too large for a browser's synchronous compile is compiled asynchronously,
- * and the group runs member by member until it is ready.
+ * per chunk, splatted; 1: along the chunk), or by rows of `rowPitches.inner` elements, input k's rows lying
+ * `rowPitches.pitches[k]` elements apart (`inner`: contiguous; 0: one row read again); null where WebAssembly is
+ * missing or refuses the module, some member has no SIMD text, or rows are not whole vectors. A module too
+ * large for a browser's synchronous compile is compiled asynchronously, and the group runs member by member
+ * until it is ready.
  */
-export function generateFusedKernel(program: FusedProgram, readStrides: readonly number[]): GeneratedKernel | null {
+export function generateFusedKernel(
+  program: FusedProgram,
+  readStrides: readonly number[],
+  rowPitches?: { readonly inner: number; readonly pitches: readonly number[] },
+): GeneratedKernel | null {
   if (typeof WebAssembly !== 'object') return null;
   const splat = readStrides.map((s) => s === 0);
-  const text = fusedKernelText(program, splat);
+  const inner = rowPitches?.inner ?? 0;
+  if (rowPitches !== undefined && (inner % 4 !== 0 || inner === 0)) return null;
+  const rows = rowPitches === undefined ? undefined : { vectorsPerRow: inner / 4, skips: rowPitches.pitches.map((p) => 4 * (p - inner)) };
+  const text = fusedKernelText(program, splat, rows);
   const storedCount = program.instructions.filter((ins) => ins.stored).length;
   // the addresses, then each splatted input's element
   const argumentBytes = 4 * (program.inputs.length + storedCount) + 4 * program.inputs.length;
@@ -175,7 +213,7 @@ export function generateFusedKernel(program: FusedProgram, readStrides: readonly
       return true;
     },
     call(at, n, inputOffsets) {
-      if (n % 4 !== 0 || n === 0) return false;
+      if (n % 4 !== 0 || n === 0 || (rows !== undefined && n % inner !== 0)) return false;
       const { i32, f32: floats } = instance!;
       const args = ARGUMENTS.at >> 2;
       for (let k = 0; k < inputCount; k++) {
@@ -189,7 +227,7 @@ export function generateFusedKernel(program: FusedProgram, readStrides: readonly
         } else i32[args + k] = x.byteOffset + 4 * inputOffsets[k]!;
       }
       for (let s = 0; s < outputs.length; s++) i32[args + inputCount + s] = outputs[s]!.byteOffset + 4 * at;
-      run!(ARGUMENTS.at, n >> 2);
+      run!(ARGUMENTS.at, rows === undefined ? n >> 2 : n / inner);
       return true;
     },
   };
