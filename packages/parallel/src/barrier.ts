@@ -13,6 +13,9 @@ const FAILED = 2;
 /** How many Int32 words a barrier uses. */
 export const BARRIER_WORDS = 3;
 
+/** How long a thread checks the barrier before it sleeps, in milliseconds. */
+const SPIN_MS = 0.2;
+
 /** Thrown by {@link Barrier.arrive} when some thread has failed the run. */
 export class BarrierBroken extends Error {
   constructor() {
@@ -44,6 +47,11 @@ export class Barrier {
       Atomics.add(w, gen, 1);
       Atomics.notify(w, gen);
     } else {
+      // spin a while first: a thread put to sleep by Atomics.wait takes 100 µs or more to wake (its core
+      // idles, and in a virtual machine the host must schedule it again), and the threads of a step
+      // usually arrive within microseconds of each other
+      const until = performance.now() + SPIN_MS;
+      for (let spin = 1; Atomics.load(w, gen) === generation; spin++) if (spin % 64 === 0 && performance.now() > until) break;
       // a timeout, so that a failed thread (which never arrives) is noticed
       while (Atomics.load(w, gen) === generation) {
         this.throwIfBroken();
