@@ -123,7 +123,13 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
   // Int32Array: offsets stay small integers, so the row loops index with integer arithmetic
   const inputOffsets = new Int32Array(inputCount);
   const direct = planDirect(program, readStrides);
-  const generated = hasGathers && !byRows ? null : generateFusedKernel(program, readStrides, rowPitches === null ? undefined : { inner, pitches: rowPitches });
+  // registers through which the generated loop reads and writes arrays outside the plan's memory
+  const staging = {
+    inputs: program.inputs.map((x, k) => (readStrides[k] === 0 || tiles[k] !== null || columns[k] !== null || pitches[k] !== 0 ? null : nextRegister(x.dtype))),
+    outputs: program.instructions.filter((ins) => ins.stored).map((ins) => nextRegister(ins.dtype)),
+  };
+  const generated =
+    hasGathers && !byRows ? null : generateFusedKernel(program, readStrides, rowPitches === null ? undefined : { inner, pitches: rowPitches }, staging);
   // where the generated loop reads each repeated row this run: in place, or in its tile's first row
   const repeatedFrom = new Int32Array(inputCount);
   return (inputs, outputs) => {

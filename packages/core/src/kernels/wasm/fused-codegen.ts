@@ -24,7 +24,7 @@ export interface GeneratedKernel {
   /**
    * Readies a run over the group's sources (inputs, or the registers standing for them) and stored members'
    * arrays; false where the kernel cannot run it (an array outside the memory of the SIMD instance holding
-   * the others, or the module not compiled yet).
+   * the others that has no staging register there, or the module not compiled yet).
    */
   prepare(sources: readonly TensorData[], stored: readonly TensorData[]): boolean;
   /** Runs the chunk of `n` elements at `at` (inputs at `inputOffsets`); false (nothing done) where `n` is not whole vectors (or rows). */
@@ -154,11 +154,17 @@ type Run = (args: number, count: number) => void;
  * missing or refuses the module, some member has no SIMD text, or rows are not whole vectors. A module too
  * large for a browser's synchronous compile is compiled asynchronously, and the group runs member by member
  * until it is ready.
+ *
+ * The loop reads and writes the memory of one SIMD instance. An array outside it (a jitted function's
+ * argument or result, such as an optimiser's parameters and state) is copied, chunk by chunk, into its
+ * `staging` register (chunk-sized, in the instance's memory) before the loop, or out of it after: memcpy-speed
+ * copies, where the members one by one would each make a pass over the chunk in JavaScript.
  */
 export function generateFusedKernel(
   program: FusedProgram,
   readStrides: readonly number[],
   rowPitches?: { readonly inner: number; readonly pitches: readonly number[] },
+  staging?: { readonly inputs: readonly (TensorData | null)[]; readonly outputs: readonly (TensorData | null)[] },
 ): GeneratedKernel | null {
   if (typeof WebAssembly !== 'object') return null;
   const splat = readStrides.map((s) => s === 0);
@@ -189,6 +195,13 @@ export function generateFusedKernel(
   let sources: readonly TensorData[] = [];
   let outputs: readonly TensorData[] = [];
   const scalarsAt = ARGUMENTS.at + 4 * (inputCount + storedCount);
+  // which inputs and outputs go through their staging registers this run
+  const stagedIn = new Array<boolean>(inputCount).fill(false);
+  const stagedOut = new Array<boolean>(storedCount).fill(false);
+  const stagingIn = staging?.inputs ?? [];
+  const stagingOut = staging?.outputs ?? [];
+  // an input read row by row from a wider value cannot be copied as one run of the chunk
+  const stageable = (k: number): boolean => stagingIn[k] != null && (rowPitches === undefined || rowPitches.pitches[k] === inner);
 
   return {
     prepare(groupSources, stored) {
@@ -196,9 +209,17 @@ export function generateFusedKernel(
       let found: SimdInstance | null = null;
       for (let s = 0; s < stored.length && found === null; s++) found = instanceOf(stored[s]!.buffer);
       for (let k = 0; k < inputCount && found === null; k++) if (!splat[k]) found = instanceOf(groupSources[k]!.buffer);
+      for (let s = 0; s < stagingOut.length && found === null; s++) if (stagingOut[s] != null) found = instanceOf(stagingOut[s]!.buffer);
+      for (let k = 0; k < stagingIn.length && found === null; k++) if (stagingIn[k] != null) found = instanceOf(stagingIn[k]!.buffer);
       if (found === null) return false;
-      for (const out of stored) if (out.buffer !== found.buffer) return false;
-      for (let k = 0; k < inputCount; k++) if (!splat[k] && groupSources[k]!.buffer !== found.buffer) return false;
+      for (let s = 0; s < storedCount; s++) {
+        stagedOut[s] = stored[s]!.buffer !== found.buffer;
+        if (stagedOut[s] && stagingOut[s]?.buffer !== found.buffer) return false;
+      }
+      for (let k = 0; k < inputCount; k++) {
+        stagedIn[k] = !splat[k] && groupSources[k]!.buffer !== found.buffer;
+        if (stagedIn[k] && !(stageable(k) && stagingIn[k]!.buffer === found.buffer)) return false;
+      }
       if (found !== instance) {
         let fn = instances.get(found.memory);
         if (fn === undefined) {
@@ -224,10 +245,15 @@ export function generateFusedKernel(
           if (x instanceof Int32Array) i32[slot] = x[inputOffsets[k]!]!;
           else floats[slot] = x[inputOffsets[k]!]!;
           i32[args + k] = 4 * slot;
+        } else if (stagedIn[k]) {
+          const register = stagingIn[k]!;
+          register.set(x.subarray(inputOffsets[k]!, inputOffsets[k]! + n) as never);
+          i32[args + k] = register.byteOffset;
         } else i32[args + k] = x.byteOffset + 4 * inputOffsets[k]!;
       }
-      for (let s = 0; s < outputs.length; s++) i32[args + inputCount + s] = outputs[s]!.byteOffset + 4 * at;
+      for (let s = 0; s < storedCount; s++) i32[args + inputCount + s] = stagedOut[s] ? stagingOut[s]!.byteOffset : outputs[s]!.byteOffset + 4 * at;
       run!(ARGUMENTS.at, rows === undefined ? n >> 2 : n / inner);
+      for (let s = 0; s < storedCount; s++) if (stagedOut[s]) outputs[s]!.set(stagingOut[s]!.subarray(0, n) as never, at);
       return true;
     },
   };
