@@ -148,6 +148,24 @@ describe('pad accumulation', () => {
     const o = eliminateDeadCode(trace(grad(overlapping), xs));
     expect(accumulatePads(o)).toBe(o);
   });
+
+  it("makes each sum that reads a pad a concat of its own (a GRU's gate cotangents, shared by both projections)", () => {
+    // r and z read column blocks of both a and b, so their cotangents' pads go into both gradients
+    const gates = (a: Tensor, b: Tensor) => {
+      const [ar, az, an] = [0, 2, 4].map((at) => slice(a, [0, at], [3, 2]));
+      const [br, bz, bn] = [0, 2, 4].map((at) => slice(b, [0, at], [3, 2]));
+      const r = sigmoid(add(ar!, br!));
+      const z = sigmoid(add(az!, bz!));
+      return sum(mul(z, tanh(add(an!, mul(r, bn!)))));
+    };
+    const args = [valuesFor([3, 6], 5, 'float64'), valuesFor([3, 6], 6, 'float64')];
+    const g = eliminateCommonSubexpressions(eliminateDeadCode(trace(grad(gates, [0, 1]), ...args)));
+    expect(g.opCounts().pad).toBe(4); // the r and z pads shared by both sums
+    const a = eliminateDeadCode(accumulatePads(g));
+    expect(a.opCounts().pad).toBeUndefined();
+    expect(a.opCounts().concat).toBe(2);
+    expectSameResults(g, a, args);
+  });
 });
 
 describe('broadcast folding', () => {

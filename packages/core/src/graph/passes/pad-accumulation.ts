@@ -3,7 +3,8 @@
  * zeros of the sliced tensor's shape) and sums the pads: an unrolled loop slicing T steps out of a sequence
  * gets T full-size pads and T − 1 full-size adds, O(T²) work for what is the cotangents laid side by side.
  * When the pads of such an add tree cover disjoint slabs along one axis, their sum is the concatenation of
- * the slabs (with zeros in any gap), built once. Adding zeros is exact, so results do not change.
+ * the slabs (with zeros in any gap), built once. Adding zeros is exact, so results do not change. A pad that
+ * several sums read is a slab of each; it stays only where something else still reads it.
  */
 import { zeros } from '../../tensor.js';
 import type { Graph, GraphBuilder, GraphNode, PrimitiveNode } from '../graph.js';
@@ -45,7 +46,9 @@ function findReplacements(graph: Graph): Map<number, Replacement> {
     const byAxis = new Map<number, { leaf: number; slab: Slab }[]>();
     for (const id of leaves) {
       const n = graph.nodes[id]!;
-      const s = n.op === 'pad' && consumers[id] === 1 ? slabOf(graph, n) : null;
+      // a pad other sums read too (a GRU's gate cotangents go into both of its projections' gradients)
+      // becomes a slab of each of them
+      const s = n.op === 'pad' ? slabOf(graph, n) : null;
       if (s === null) continue;
       const list = byAxis.get(s.axis) ?? [];
       list.push({ leaf: id, slab: s.slab });
