@@ -156,7 +156,8 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
     }
     const { at: chunkAt, length: chunkLength, offsets } = chunks;
     const whole = generated?.prepare(sources, outputs as readonly TensorData[]) ?? false;
-    const calls = direct?.prepare(memberSources, memberArrays) ?? null;
+    // which members call their SIMD kernel directly: worked out for the first chunk the members compute
+    let calls: readonly boolean[] | null | undefined;
     for (let c = 0; c < chunkAt.length; c++) {
       const at = chunkAt[c]!;
       const n = chunkLength[c]!;
@@ -173,6 +174,7 @@ export function planFused(program: FusedProgram, registers: RegisterFile): Fused
         tiled = true;
       }
       if (hasGathers) gatherRows(gathers, inputs as readonly TensorData[], inputOffsets, pitches, n / inner, inner);
+      calls ??= direct?.prepare(memberSources, memberArrays) ?? null;
       for (let m = 0; m < count; m++) {
         if (calls !== null && calls[m] && direct!.call(m, at, n, inputOffsets)) continue;
         const member = members[m]!;

@@ -203,35 +203,60 @@ export function generateFusedKernel(
   // an input read row by row from a wider value cannot be copied as one run of the chunk
   const stageable = (k: number): boolean => stagingIn[k] != null && (rowPitches === undefined || rowPitches.pitches[k] === inner);
 
+  // the arrays of the last run prepared, and the answer: a plan's steps mostly see the same ones every run
+  const lastSources: TensorData[] = [];
+  const lastStored: TensorData[] = [];
+  let lastAnswer = false;
+  const prepareAnew = (groupSources: readonly TensorData[], stored: readonly TensorData[]): boolean => {
+    lastSources.length = 0;
+    lastStored.length = 0;
+    lastSources.push(...groupSources);
+    lastStored.push(...stored);
+    lastAnswer = prepare(groupSources, stored);
+    return lastAnswer;
+  };
+  const unchanged = (groupSources: readonly TensorData[], stored: readonly TensorData[]): boolean => {
+    if (lastSources.length !== groupSources.length || lastStored.length !== stored.length) return false;
+    for (let k = 0; k < groupSources.length; k++) if (groupSources[k] !== lastSources[k]) return false;
+    for (let s = 0; s < stored.length; s++) if (stored[s] !== lastStored[s]) return false;
+    return true;
+  };
+  const prepare = (groupSources: readonly TensorData[], stored: readonly TensorData[]): boolean => {
+    let found: SimdInstance | null = null;
+    for (let s = 0; s < stored.length && found === null; s++) found = instanceOf(stored[s]!.buffer);
+    for (let k = 0; k < inputCount && found === null; k++) if (!splat[k]) found = instanceOf(groupSources[k]!.buffer);
+    for (let s = 0; s < stagingOut.length && found === null; s++) if (stagingOut[s] != null) found = instanceOf(stagingOut[s]!.buffer);
+    for (let k = 0; k < stagingIn.length && found === null; k++) if (stagingIn[k] != null) found = instanceOf(stagingIn[k]!.buffer);
+    if (found === null) return false;
+    for (let s = 0; s < storedCount; s++) {
+      stagedOut[s] = stored[s]!.buffer !== found.buffer;
+      if (stagedOut[s] && stagingOut[s]?.buffer !== found.buffer) return false;
+    }
+    for (let k = 0; k < inputCount; k++) {
+      stagedIn[k] = !splat[k] && groupSources[k]!.buffer !== found.buffer;
+      if (stagedIn[k] && !(stageable(k) && stagingIn[k]!.buffer === found.buffer)) return false;
+    }
+    if (found !== instance) {
+      let fn = instances.get(found.memory);
+      if (fn === undefined) {
+        fn = new WebAssembly.Instance(module!, { env: { memory: found.memory } }).exports.run as Run;
+        instances.set(found.memory, fn);
+      }
+      instance = found;
+      run = fn;
+    }
+    sources = groupSources;
+    outputs = stored;
+    return true;
+  };
+
   return {
     prepare(groupSources, stored) {
       if (module === null) return false;
-      let found: SimdInstance | null = null;
-      for (let s = 0; s < stored.length && found === null; s++) found = instanceOf(stored[s]!.buffer);
-      for (let k = 0; k < inputCount && found === null; k++) if (!splat[k]) found = instanceOf(groupSources[k]!.buffer);
-      for (let s = 0; s < stagingOut.length && found === null; s++) if (stagingOut[s] != null) found = instanceOf(stagingOut[s]!.buffer);
-      for (let k = 0; k < stagingIn.length && found === null; k++) if (stagingIn[k] != null) found = instanceOf(stagingIn[k]!.buffer);
-      if (found === null) return false;
-      for (let s = 0; s < storedCount; s++) {
-        stagedOut[s] = stored[s]!.buffer !== found.buffer;
-        if (stagedOut[s] && stagingOut[s]?.buffer !== found.buffer) return false;
-      }
-      for (let k = 0; k < inputCount; k++) {
-        stagedIn[k] = !splat[k] && groupSources[k]!.buffer !== found.buffer;
-        if (stagedIn[k] && !(stageable(k) && stagingIn[k]!.buffer === found.buffer)) return false;
-      }
-      if (found !== instance) {
-        let fn = instances.get(found.memory);
-        if (fn === undefined) {
-          fn = new WebAssembly.Instance(module, { env: { memory: found.memory } }).exports.run as Run;
-          instances.set(found.memory, fn);
-        }
-        instance = found;
-        run = fn;
-      }
+      if (!unchanged(groupSources, stored)) return prepareAnew(groupSources, stored);
       sources = groupSources;
       outputs = stored;
-      return true;
+      return lastAnswer;
     },
     call(at, n, inputOffsets) {
       if (n % 4 !== 0 || n === 0 || (rows !== undefined && n % inner !== 0)) return false;
