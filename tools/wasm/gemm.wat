@@ -21,9 +21,11 @@
   (import "env" "memory" (memory 1))
 
   ;; The 4 × 8 micro-kernel: C[4][8] (+)= Ap[kc][4] · Bp[kc][8]. Stores the tile when `accumulate` is 0
-  ;; (first k chunk) and adds to what is there otherwise, so C needs no zeroing.
+  ;; (first k chunk), so C needs no zeroing; otherwise adds the 4 × 8 block at `src` (rows `srcPitch` bytes
+  ;; apart) before it stores: what C holds (src = c, srcPitch = ldc), or a bias row repeated (srcPitch = 0).
   (func $kernel (param $a i32) (param $b i32) (param $kc i32) (param $c i32) (param $ldc i32) (param $accumulate i32)
-    (local $end i32) (local $c1 i32) (local $c2 i32) (local $c3 i32)
+    (param $src i32) (param $srcPitch i32)
+    (local $end i32) (local $c1 i32) (local $c2 i32) (local $c3 i32) (local $s1 i32) (local $s2 i32) (local $s3 i32)
     (local $x v128) (local $b0 v128) (local $b1 v128)
     (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
     (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
@@ -51,14 +53,17 @@
     (local.set $c3 (i32.add (local.get $c2) (local.get $ldc)))
     (if (local.get $accumulate)
       (then
-        (local.set $c00 (f32x4.add (local.get $c00) (v128.load (local.get $c))))
-        (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 (local.get $c))))
-        (local.set $c10 (f32x4.add (local.get $c10) (v128.load (local.get $c1))))
-        (local.set $c11 (f32x4.add (local.get $c11) (v128.load offset=16 (local.get $c1))))
-        (local.set $c20 (f32x4.add (local.get $c20) (v128.load (local.get $c2))))
-        (local.set $c21 (f32x4.add (local.get $c21) (v128.load offset=16 (local.get $c2))))
-        (local.set $c30 (f32x4.add (local.get $c30) (v128.load (local.get $c3))))
-        (local.set $c31 (f32x4.add (local.get $c31) (v128.load offset=16 (local.get $c3))))))
+        (local.set $s1 (i32.add (local.get $src) (local.get $srcPitch)))
+        (local.set $s2 (i32.add (local.get $s1) (local.get $srcPitch)))
+        (local.set $s3 (i32.add (local.get $s2) (local.get $srcPitch)))
+        (local.set $c00 (f32x4.add (local.get $c00) (v128.load (local.get $src))))
+        (local.set $c01 (f32x4.add (local.get $c01) (v128.load offset=16 (local.get $src))))
+        (local.set $c10 (f32x4.add (local.get $c10) (v128.load (local.get $s1))))
+        (local.set $c11 (f32x4.add (local.get $c11) (v128.load offset=16 (local.get $s1))))
+        (local.set $c20 (f32x4.add (local.get $c20) (v128.load (local.get $s2))))
+        (local.set $c21 (f32x4.add (local.get $c21) (v128.load offset=16 (local.get $s2))))
+        (local.set $c30 (f32x4.add (local.get $c30) (v128.load (local.get $s3))))
+        (local.set $c31 (f32x4.add (local.get $c31) (v128.load offset=16 (local.get $s3))))))
     (v128.store (local.get $c) (local.get $c00))
     (v128.store offset=16 (local.get $c) (local.get $c01))
     (v128.store (local.get $c1) (local.get $c10))
@@ -85,14 +90,16 @@
       (br_if $row (i32.lt_u (local.get $i) (local.get $rows)))))
 
   ;; The micro-kernel for a tile of which only rows × cols (≤ 4 × 8) lie inside C: it runs on the 128-byte
-  ;; scratch tile at `tile` (pitch 32), holding the covered part of C when it adds to it, and only that part
-  ;; is copied back. The arithmetic of every element inside C is that of $kernel on C itself.
+  ;; scratch tile at `tile` (pitch 32), holding the covered part of what it adds (C, or the bias rows: `src`,
+  ;; `srcPitch` as for $kernel) when it adds, and only that part is copied back. The arithmetic of every
+  ;; element inside C is that of $kernel on C itself.
   (func $edgeTile
     (param $a i32) (param $b i32) (param $kc i32) (param $c i32) (param $ldc i32) (param $accumulate i32)
-    (param $rows i32) (param $cols i32) (param $tile i32)
+    (param $rows i32) (param $cols i32) (param $tile i32) (param $src i32) (param $srcPitch i32)
     (if (local.get $accumulate)
-      (then (call $moveBlock (local.get $c) (local.get $ldc) (local.get $tile) (i32.const 32) (local.get $rows) (local.get $cols))))
-    (call $kernel (local.get $a) (local.get $b) (local.get $kc) (local.get $tile) (i32.const 32) (local.get $accumulate))
+      (then (call $moveBlock (local.get $src) (local.get $srcPitch) (local.get $tile) (i32.const 32) (local.get $rows) (local.get $cols))))
+    (call $kernel (local.get $a) (local.get $b) (local.get $kc) (local.get $tile) (i32.const 32) (local.get $accumulate)
+      (local.get $tile) (i32.const 32))
     (call $moveBlock (local.get $tile) (i32.const 32) (local.get $c) (local.get $ldc) (local.get $rows) (local.get $cols)))
 
   ;; Packs rows [0, rows) × columns [0, kc) of op(A) (element (i, p) at a + i·rs + p·cs) into panels of 4
@@ -223,14 +230,16 @@
   ;; of 8 columns and `a` points at op(A)[0, pc]. m is cut into blocks of MC = 128 rows; each block's slab
   ;; of op(A) is packed into panels of 4 rows and every (B panel, A panel) pair runs the micro-kernel, B
   ;; panel outermost so that it stays in L1 while the A block streams past it. `accumulate` is 0 for the
-  ;; first chunk (see $kernel). Tiles reaching past row m or column n go through $edgeTile, whose scratch
-  ;; tile follows the packed A block (at packA + 4·128·256).
+  ;; first chunk (see $kernel). With a `bias` address (not -1) every tile adds that row of n floats instead
+  ;; of C. Tiles reaching past row m or column n go through $edgeTile, whose scratch tile follows the packed A
+  ;; block (at packA + 4·128·256).
   (func $chunk
     (param $m i32) (param $n i32) (param $kc i32)
     (param $a i32) (param $ars i32) (param $acs i32)
-    (param $packedB i32) (param $c i32) (param $ldc i32) (param $packA i32) (param $accumulate i32)
+    (param $packedB i32) (param $c i32) (param $ldc i32) (param $packA i32) (param $accumulate i32) (param $bias i32)
     (local $ic i32) (local $mc i32) (local $mcPadded i32) (local $jr i32) (local $ir i32)
     (local $nPadded i32) (local $rows i32) (local $cols i32) (local $tileA i32) (local $tileB i32) (local $tileC i32)
+    (local $src i32) (local $srcPitch i32)
     (local.set $nPadded (i32.and (i32.add (local.get $n) (i32.const 7)) (i32.const -8)))
     (loop $block
       (local.set $mc (select (i32.const 128) (i32.sub (local.get $m) (local.get $ic))
@@ -248,13 +257,19 @@
           (local.set $tileC (i32.add (local.get $c)
             (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc)) (i32.shl (local.get $jr) (i32.const 2)))))
           (local.set $rows (i32.sub (local.get $mc) (local.get $ir)))
+          ;; what the tile adds: the bias row's columns, repeated down the rows, or C
+          (local.set $src (select (i32.add (local.get $bias) (i32.shl (local.get $jr) (i32.const 2))) (local.get $tileC)
+            (i32.ne (local.get $bias) (i32.const -1))))
+          (local.set $srcPitch (select (i32.const 0) (local.get $ldc) (i32.ne (local.get $bias) (i32.const -1))))
           (if (i32.and (i32.ge_u (local.get $rows) (i32.const 4)) (i32.ge_u (local.get $cols) (i32.const 8)))
-            (then (call $kernel (local.get $tileA) (local.get $tileB) (local.get $kc) (local.get $tileC) (local.get $ldc) (local.get $accumulate)))
+            (then (call $kernel (local.get $tileA) (local.get $tileB) (local.get $kc) (local.get $tileC) (local.get $ldc) (local.get $accumulate)
+              (local.get $src) (local.get $srcPitch)))
             (else
               (call $edgeTile (local.get $tileA) (local.get $tileB) (local.get $kc) (local.get $tileC) (local.get $ldc) (local.get $accumulate)
                 (select (local.get $rows) (i32.const 4) (i32.lt_u (local.get $rows) (i32.const 4)))
                 (select (local.get $cols) (i32.const 8) (i32.lt_u (local.get $cols) (i32.const 8)))
-                (i32.add (local.get $packA) (i32.const 131072)))))
+                (i32.add (local.get $packA) (i32.const 131072))
+                (local.get $src) (local.get $srcPitch))))
           (local.set $ir (i32.add (local.get $ir) (i32.const 4)))
           (br_if $panelA (i32.lt_u (local.get $ir) (local.get $mcPadded))))
         (local.set $jr (i32.add (local.get $jr) (i32.const 8)))
@@ -278,7 +293,7 @@
         (local.get $brs) (local.get $bcs) (local.get $n) (local.get $kc) (local.get $packB))
       (call $chunk (local.get $m) (local.get $n) (local.get $kc)
         (i32.add (local.get $a) (i32.mul (local.get $pc) (local.get $acs))) (local.get $ars) (local.get $acs)
-        (local.get $packB) (local.get $c) (local.get $ldc) (local.get $packA) (local.get $pc))
+        (local.get $packB) (local.get $c) (local.get $ldc) (local.get $packA) (local.get $pc) (i32.const -1))
       (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
       (br_if $chunks (i32.lt_u (local.get $pc) (local.get $k)))))
 
@@ -297,9 +312,21 @@
         (local.get $brs) (local.get $bcs) (local.get $n) (local.get $kc) (local.get $packB))
       (call $chunk (local.get $m) (local.get $n) (local.get $kc)
         (i32.add (local.get $a) (i32.mul (local.get $pc) (local.get $acs))) (local.get $ars) (local.get $acs)
-        (local.get $packB) (local.get $c) (local.get $ldc) (local.get $packA) (i32.const 1))
+        (local.get $packB) (local.get $c) (local.get $ldc) (local.get $packA) (i32.const 1) (i32.const -1))
       (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
       (br_if $chunks (i32.lt_u (local.get $pc) (local.get $k)))))
+
+  ;; C = op(A) · op(B) + bias, the row of n floats at `bias` added to every row, for k ≤ 256: each
+  ;; element is the product's sum rounded once, plus the bias: the bits of "gemm" followed by an add of the
+  ;; row, without C being filled with the row first or read back.
+  (func (export "gemmBias")
+    (param $m i32) (param $n i32) (param $k i32)
+    (param $a i32) (param $ars i32) (param $acs i32)
+    (param $b i32) (param $brs i32) (param $bcs i32)
+    (param $c i32) (param $ldc i32) (param $packA i32) (param $packB i32) (param $bias i32)
+    (call $packB (local.get $b) (local.get $brs) (local.get $bcs) (local.get $n) (local.get $k) (local.get $packB))
+    (call $chunk (local.get $m) (local.get $n) (local.get $k) (local.get $a) (local.get $ars) (local.get $acs)
+      (local.get $packB) (local.get $c) (local.get $ldc) (local.get $packA) (i32.const 1) (local.get $bias)))
 
   ;; Packs all of op(B) (k × n, element (p, j) at b + p·brs + j·bcs) for `gemmPackedB`: chunk after chunk
   ;; of k, the chunk starting at row pc stored at dst + 4·pc·round8(n) in $packB's panel layout; 4·k·round8(n)
@@ -331,7 +358,7 @@
       (call $chunk (local.get $m) (local.get $n) (local.get $kc)
         (i32.add (local.get $a) (i32.mul (local.get $pc) (local.get $acs))) (local.get $ars) (local.get $acs)
         (i32.add (local.get $packedB) (i32.shl (i32.mul (local.get $pc) (local.get $nPadded)) (i32.const 2)))
-        (local.get $c) (local.get $ldc) (local.get $packA) (local.get $pc))
+        (local.get $c) (local.get $ldc) (local.get $packA) (local.get $pc) (i32.const -1))
       (local.set $pc (i32.add (local.get $pc) (i32.const 256)))
       (br_if $chunks (i32.lt_u (local.get $pc) (local.get $k)))))
   ;; dst[j] = Σ_r x[r][j] for a rows × cols matrix x (rows ≥ 1, cols ≥ 1): the column sums, which are the

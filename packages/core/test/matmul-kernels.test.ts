@@ -150,6 +150,31 @@ describe('GEMM kernels against a float64 reference', () => {
     });
   }
 
+  it('wasm-f32 with a bias row gives the bits of the product followed by the add of the row (k ≤ 256)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 21 }),
+        fc.integer({ min: 0, max: 27 }),
+        fc.integer({ min: 0, max: 256 }),
+        fc.constantFrom(...TRANSPOSES),
+        fc.nat(1e6),
+        (m, n, k, [tA, tB], seed) => {
+          const a = Float32Array.from(values(m * k, seed));
+          const b = Float32Array.from(values(k * n, seed + 1));
+          // the bias from element 3 of its array; C starts as garbage, which the bias GEMM must not read
+          const bias = Float32Array.from(values(n + 3, seed + 2));
+          const product = new Float32Array(m * n);
+          gemmWasm(a, 0, b, 0, product, 0, m, n, k, tA, tB);
+          const expected = product.map((p, e) => Math.fround(p + bias[3 + (e % n)]!));
+          const c = new Float32Array(m * n).fill(NaN);
+          gemmWasm(a, 0, b, 0, c, 0, m, n, k, tA, tB, false, { array: bias, offset: 3 });
+          expect(Array.from(c)).toEqual(Array.from(expected));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('both float32 backends agree with each other within twice the float32 bound', () => {
     fc.assert(
       fc.property(

@@ -1,8 +1,8 @@
 /**
- * `add(matmul(a, b), c)` as one float32 GEMM: C is filled with c (a row broadcast down the rows, or the whole
- * of it), then the GEMM adds the product to it. With at most 256 terms the GEMM sums each product in one
- * chunk, rounds that sum once and adds C's value, which is what the two ops compute: a bias add after a
- * projection costs no pass of its own, and the product is never stored.
+ * `add(matmul(a, b), c)` as one float32 GEMM: a row c (a bias) is added to each tile of the product as the GEMM
+ * stores it; a whole c is copied into C first, and the GEMM adds the product to it. With at most 256 terms the
+ * GEMM sums each product in one chunk, rounds that sum once and adds c's value, which is what the two ops
+ * compute: a bias add after a projection costs no pass of its own, and the product is never stored.
  */
 import type { KernelRun } from '../backend/backend.js';
 import type { AbstractValue, AttrsOf } from '../binding/primitive.js';
@@ -34,15 +34,17 @@ export function planProductSum(inputs: readonly AbstractValue[], output: Abstrac
   const row = !whole && cShape.length > 0 && cShape[cShape.length - 1] === n && sizeOf(cShape) === n && n > 0;
   if (!whole && !row) return null;
   const size = m * n;
+  const bias: { array: Float32Array; offset: number } = { array: new Float32Array(0), offset: 0 };
   return ([a, b, c], out) => {
     const o = out as Float32Array;
     const addend = c as Float32Array;
-    if (whole) o.set(addend.subarray(0, size));
-    else {
-      // the row, then doubling copies down the rows
-      o.set(addend.subarray(0, n));
-      for (let have = n; have < size; have *= 2) o.copyWithin(have, 0, Math.min(have, size - have));
+    if (whole) {
+      o.set(addend.subarray(0, size));
+      gemmWasm(a as Float32Array, 0, b as Float32Array, 0, o, 0, m, n, k, transA, transB, true);
+      return;
     }
-    gemmWasm(a as Float32Array, 0, b as Float32Array, 0, o, 0, m, n, k, transA, transB, true);
+    // a row: the GEMM adds it to each tile as it stores the tile
+    bias.array = addend;
+    gemmWasm(a as Float32Array, 0, b as Float32Array, 0, o, 0, m, n, k, transA, transB, false, bias);
   };
 }

@@ -51,6 +51,8 @@ type Gemm = (
 interface GemmExports {
   gemm: Gemm;
   gemmAccumulate: Gemm;
+  /** "gemm" adding a bias row (its byte address last) to every row of C; k ≤ 256. */
+  gemmBias: (...args: [...Parameters<Gemm>, bias: number]) => void;
   packB(b: number, brs: number, bcs: number, n: number, k: number, dst: number): void;
   gemmPackedB(m: number, n: number, k: number, a: number, ars: number, acs: number, packedB: number, c: number, ldc: number, packA: number): void;
   sumRows(x: number, rows: number, cols: number, dst: number): void;
@@ -222,7 +224,7 @@ function spaceFor(c: Float32Array, a: Float32Array): GemmSpace {
  * @internal
  */
 export function gemmScratchBytes(m: number, n: number, k: number): number {
-  return align(4 * m * k) + align(4 * k * n) + align(4 * m * n) + align(PACK_A_BYTES) + 4 * KC * round8(n);
+  return align(4 * m * k) + align(4 * k * n) + align(4 * m * n) + align(4 * n) + align(PACK_A_BYTES) + 4 * KC * round8(n);
 }
 
 /** The bytes of a {@link PackedB} of k × n in a space. @internal */
@@ -233,7 +235,9 @@ export function packedBBytes(k: number, n: number): number {
 /**
  * C[m, n] = op(A) · op(B) in float32 with WebAssembly SIMD, reading A and B at the given offsets and writing
  * C at `cOffset` (overwriting, or with `accumulate` adding to what C holds: with k ≤ 256 that is the bits of
- * the product followed by an add). op(A) is A[m, k], or the transpose of A stored as [k, m] when `transA`; op(B)
+ * the product followed by an add; or with a `bias`, k ≤ 256, adding the n floats of `bias.array` from
+ * `bias.offset` to every row, the bits of the product followed by a bias add). op(A) is A[m, k], or the
+ * transpose of A stored as [k, m] when `transA`; op(B)
  * is B[k, n], or the transpose of B stored as [n, k] when `transB`. Runs in the space of the memory that holds
  * C (else A), a compiled plan's, where what lies in it is not copied; else in the shared one. Call only when
  * `wasmGemmAvailable()` is true. @internal
@@ -251,15 +255,18 @@ export function gemmWasm(
   transA: boolean,
   transB: boolean,
   accumulate = false,
+  bias?: { readonly array: Float32Array; readonly offset: number },
 ): void {
   if (m === 0 || n === 0) return;
+  if (bias !== undefined && (accumulate || k > KC)) throw new Error(`internal: gemmWasm: a bias needs k ≤ ${KC} and no accumulation, got k = ${k}`);
   if (k === 0) {
-    if (!accumulate) c.fill(0, cOffset, cOffset + m * n);
+    if (bias !== undefined) for (let i = 0; i < m; i++) c.set(bias.array.subarray(bias.offset, bias.offset + n), cOffset + i * n);
+    else if (!accumulate) c.fill(0, cOffset, cOffset + m * n);
     return;
   }
   const space = spaceFor(c, a);
-  if (!gemmIn(space, a, aOffset, b, bOffset, c, cOffset, m, n, k, transA, transB, accumulate)) {
-    gemmIn(shared!, a, aOffset, b, bOffset, c, cOffset, m, n, k, transA, transB, accumulate);
+  if (!gemmIn(space, a, aOffset, b, bOffset, c, cOffset, m, n, k, transA, transB, accumulate, bias)) {
+    gemmIn(shared!, a, aOffset, b, bOffset, c, cOffset, m, n, k, transA, transB, accumulate, bias);
   }
 }
 
@@ -278,12 +285,16 @@ function gemmIn(
   transA: boolean,
   transB: boolean,
   accumulate: boolean,
+  bias?: { readonly array: Float32Array; readonly offset: number },
 ): boolean {
   // operands and result where they lie in the memory, else in the scratch; then the packing buffers
   const aIn = space.addressOf(a, aOffset);
   const bIn = space.addressOf(b, bOffset);
   const cIn = space.addressOf(c, cOffset);
+  const biasIn = bias === undefined ? -1 : space.addressOf(bias.array, bias.offset);
   let end = space.scratch;
+  const biasAt = biasIn >= 0 ? biasIn : end;
+  if (bias !== undefined && biasIn < 0) end = align(end + 4 * n);
   const aAt = aIn >= 0 ? aIn : end;
   if (aIn < 0) end = align(end + 4 * m * k);
   const bAt = bIn >= 0 ? bIn : end;
@@ -296,9 +307,11 @@ function gemmIn(
   if (aIn < 0) space.copyIn(a, aOffset, m * k, aAt);
   if (bIn < 0) space.copyIn(b, bOffset, k * n, bAt);
   if (cIn < 0 && accumulate) space.copyIn(c, cOffset, m * n, cAt);
+  if (bias !== undefined && biasIn < 0) space.copyIn(bias.array, bias.offset, n, biasAt);
   // byte strides of op(A)[i, p] and op(B)[p, j]: a transpose swaps them
-  const gemm = accumulate ? space.exports.gemmAccumulate : space.exports.gemm;
-  gemm(m, n, k, aAt, transA ? 4 : 4 * k, transA ? 4 * m : 4, bAt, transB ? 4 : 4 * n, transB ? 4 * k : 4, cAt, 4 * n, packAAt, packBAt);
+  const [ars, acs, brs, bcs] = [transA ? 4 : 4 * k, transA ? 4 * m : 4, transB ? 4 : 4 * n, transB ? 4 * k : 4];
+  if (bias !== undefined) space.exports.gemmBias(m, n, k, aAt, ars, acs, bAt, brs, bcs, cAt, 4 * n, packAAt, packBAt, biasAt);
+  else (accumulate ? space.exports.gemmAccumulate : space.exports.gemm)(m, n, k, aAt, ars, acs, bAt, brs, bcs, cAt, 4 * n, packAAt, packBAt);
   if (cIn < 0) space.copyOut(c, cOffset, m * n, cAt);
   return true;
 }
