@@ -14,6 +14,7 @@ import { hostData, Tensor } from '../tensor.js';
 import type { Graph, GraphNode, PrimitiveNode } from './graph.js';
 import { planMemory, type MemoryPlan } from './memory-plan.js';
 import { findFusionGroups, type FusionGroup } from './passes/fusion.js';
+import { PRIMITIVES } from './primitive-table.js';
 import { buildSchedule, type Schedule } from './schedule.js';
 
 /** Options of {@link compileGraph}. */
@@ -168,6 +169,27 @@ function groupStep(graph: Graph, group: FusionGroup, schedule: Schedule, values:
   };
 }
 
+/**
+ * The inputs that a copy kernel reads (a batch transposed into time-major order), which are no result:
+ * where the backend places a plan's buffers in a memory of its own (the CPU's WebAssembly arena), each run
+ * copies such an argument into a buffer there in one piece, and the copy kernels then move its rows within
+ * that memory, a WebAssembly call per block of rows, instead of a view and a copy per row of the argument.
+ */
+function copiedInputs(graph: Graph, schedule: Schedule): number[] {
+  const results = new Set(graph.outputs.map((id) => schedule.root[id]!));
+  const copied = new Set<number>();
+  for (const node of graph.nodes) {
+    if (node.op === 'input' || node.op === 'const' || PRIMITIVES[node.op].kind !== 'layout') continue;
+    const kind = schedule.storage[node.id];
+    if (kind !== 'pooled' && kind !== 'output') continue;
+    for (const i of node.inputs) {
+      const source = schedule.root[i]!;
+      if (graph.nodes[source]!.op === 'input' && !results.has(source) && sizeOf(graph.nodes[source]!.shape) > 0) copied.add(source);
+    }
+  }
+  return [...copied];
+}
+
 /** A constant's storage on the plan's backend: a host constant (a literal, a closed-over tensor) is copied there once. */
 function constantStorage(value: Tensor, backend: Backend): unknown {
   if (value.backend === backend) return value.storage;
@@ -196,7 +218,14 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
   const memory = planMemory(graph, schedule);
   const n = graph.nodes.length;
   const values: unknown[] = new Array(n);
-  const buffers = backend.allocatePlan?.(memory.buffers, shared) ?? memory.buffers.map((b) => backend.allocate(b.dtype, b.size));
+  // inputs that copy kernels read get a buffer among the plan's, filled from the argument at each run
+  const staged = backend.allocatePlan !== undefined && backend.hostView !== undefined ? copiedInputs(graph, schedule) : [];
+  const stagedTypes = staged.map((id) => ({ dtype: graph.nodes[id]!.dtype, size: sizeOf(graph.nodes[id]!.shape) }));
+  const placed = backend.allocatePlan?.([...memory.buffers, ...stagedTypes], shared);
+  const buffers = placed ?? memory.buffers.map((b) => backend.allocate(b.dtype, b.size));
+  const stagedIds = placed === undefined ? [] : staged;
+  const stagedArrays = stagedIds.map((_, k) => backend.hostView!(placed![memory.buffers.length + k]));
+  const stagedStorage = stagedIds.map((_, k) => placed![memory.buffers.length + k]);
   const fresh: number[] = [];
   for (const node of graph.nodes) {
     const storage = schedule.storage[node.id];
@@ -230,6 +259,11 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
     freshResults: fresh.map((id) => ({ dtype: graph.nodes[id]!.dtype, size: sizeOf(graph.nodes[id]!.shape) })),
     run(args, storageFor) {
       for (let i = 0; i < inputs.length; i++) values[inputs[i]!] = args[i]!.storage;
+      for (let k = 0; k < stagedIds.length; k++) {
+        const id = stagedIds[k]!;
+        stagedArrays[k]!.set(backend.hostView!(values[id]) as never);
+        values[id] = stagedStorage[k];
+      }
       for (const id of fresh) {
         const { dtype, shape } = graph.nodes[id]!;
         const size = sizeOf(shape);

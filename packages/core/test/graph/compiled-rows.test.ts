@@ -17,7 +17,9 @@ import {
   jit,
   leakyRelu,
   matmul,
+  reshape,
   trace,
+  transpose,
   less,
   maximum,
   minimum,
@@ -134,6 +136,23 @@ describe('compiled elementwise rows', () => {
       expect(jit(layout)(x).toArray()).toEqual(layout(x).toArray());
       expect(jit(grad(loss))(x).toArray()).toEqual(grad(loss)(x).toArray());
     }
+  });
+
+  it('copies an argument that a copy kernel reads into the plan first, afresh each call, leaving the argument as it was', () => {
+    // a batch transposed into time-major order (and read whole too), then a product of each step
+    const f = (x: Tensor, w: Tensor) => {
+      const steps = transpose(x, [1, 0, 2]);
+      return add(matmul(reshape(steps, [-1, 5]), w), sum(x));
+    };
+    const jitted = jit(f);
+    for (const seed of [1, 2, 3]) {
+      const x = valuesFor([4, 3, 5], seed, 'float32');
+      const w = valuesFor([5, 2], seed + 10, 'float32');
+      const before = x.toArray();
+      expect(jitted(x, w).toArray(), `call with seed ${seed}`).toEqual(f(x, w).toArray());
+      expect(x.toArray()).toEqual(before);
+    }
+    expect(jitted.cacheSize).toBe(1);
   });
 
   it("places a plan's buffers in one WebAssembly memory: typed, disjoint and aligned to cache lines", () => {
