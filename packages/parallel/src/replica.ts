@@ -112,7 +112,7 @@ function serveWorker<Setup, Input, Output>(
     return;
   }
   onExit((exitCode) => {
-    // a thread that ends while the pool still runs (process.exit, a crash outside the step) fails the run
+    // a thread that ends while the pool still runs (an exit call, a crash outside the step) fails the run
     if (Atomics.load(words, Word.Op) === Op.Stop || thread.broken) return;
     recordFailure(memory, index, new Error(`the worker thread exited with code ${exitCode} while the pool was running`));
     thread.fail();
