@@ -59,14 +59,15 @@ describe('wat-assembler', () => {
     }
   });
 
-  it('encodes loops, integer arithmetic, loads and constants as wabt does', async () => {
+  it('encodes loops, blocks, integer arithmetic, loads and constants as wabt does', async () => {
     const text = fn(`
       (local.set $u (v128.const i64x2 0 -2))
       (local.set $w (v128.const f32x4 1 -0.5 0x1p-149 3.25))
       (loop $outer
         (local.set $a (i32.add (i32.load offset=4 (local.get $b)) (i32.const -129)))
         (local.set $b (i32.mul (i32.shl (local.get $a) (i32.const 2)) (i32.sub (local.get $b) (i32.const 640))))
-        (loop $inner (br_if $outer (i32.lt_u (local.get $a) (local.get $b))) (br_if $inner (i32.eqz (local.tee $a (local.get $b))))))`);
+        (loop $inner (br_if $outer (i32.lt_u (local.get $a) (local.get $b))) (br_if $inner (i32.eqz (local.tee $a (local.get $b))))))
+      (block $skip (br_if $skip (i32.eqz (local.get $a))) (loop $again (br_if $skip (local.get $b)) (br_if $again (local.get $a))))`);
     expect(assembleFunction(text)).toEqual(await wabtBytes(text));
   });
 

@@ -31,13 +31,12 @@ export interface GeneratedKernel {
   call(at: number, n: number, inputOffsets: Int32Array): boolean;
 }
 
-/** The statements computing member `m` into `$v{m}` from its operands' values, or null where it has no SIMD text. */
-function memberText(program: FusedProgram, m: number, value: (operand: number) => string): string | null {
+/** The statements computing member `m` into the local `into` from its operands' values, or null where it has no SIMD text. */
+function memberText(program: FusedProgram, m: number, value: (operand: number) => string, into: string): string | null {
   const ins = program.instructions[m]!;
   const dtypeOf = (operand: number): DType => (operand >= 0 ? program.inputs[operand]!.dtype : program.instructions[-operand - 1]!.dtype);
   const operands = ins.operands;
   const types = operands.map(dtypeOf);
-  const into = `$v${m}`;
   const op = ins.op;
   if (operands.length === 1 && types[0] === 'float32' && ins.dtype === 'float32') {
     const functions = transcendental();
@@ -87,36 +86,50 @@ export interface PitchedRows {
  * has no SIMD text. @internal
  */
 export function fusedKernelText(program: FusedProgram, splat: readonly boolean[], rows?: PitchedRows): FunctionText | null {
-  const value = (operand: number): string => (operand >= 0 ? `(local.get $in${operand})` : `(local.get $v${-operand - 1})`);
   const inputs = program.inputs.map((_, k) => k);
-  // each input loaded just before the first member that reads it: loaded at the top, every input would be
-  // live across the members before its use, and with a dozen inputs V8 spills them to the stack
-  const loaded = inputs.map((k) => splat[k]!);
-  const statements: string[] = [];
-  for (let m = 0; m < program.instructions.length; m++) {
-    const text = memberText(program, m, value);
-    if (text === null) return null;
-    for (const k of program.instructions[m]!.operands) {
-      if (k < 0 || loaded[k]) continue;
-      loaded[k] = true;
-      statements.push(`(local.set $in${k} (v128.load (local.get $ptr${k})))`);
-    }
-    statements.push(text);
-  }
   const stored = program.instructions.flatMap((ins, m) => (ins.stored ? [m] : []));
+  // Several vectors per iteration where the members are long (transcendentals). An exponential is a chain of
+  // some 25 dependent operations; a sigmoid of one vector per iteration ran at 8 ns a vector, of four
+  // independent vectors interleaved member by member at 5 ns, and a chain of five transcendentals went from
+  // 81 to 30 ns a vector: the out-of-order window does not reach far enough into the next iteration to
+  // overlap the chains by itself. Interleaving multiplies the vector registers in use, though, and x64 has 16:
+  // an LSTM cell (13 inputs, 17 members) runs best with two (46 → 38 µs) and slower with four (55 µs), as V8
+  // spills. Rows that the chosen count does not divide take two, or one.
+  const order = emissionOrder(program);
+  const preferred = vectorsPerIteration(program);
+  const perIteration = rows === undefined || rows.vectorsPerRow % preferred === 0 ? preferred : rows.vectorsPerRow % 2 === 0 ? Math.min(preferred, 2) : 1;
+  const bodies: { members: string[]; stores: string[] }[] = [];
+  for (let j = 0; j < perIteration; j++) {
+    const body = vectorBody(program, order, splat, stored, j);
+    if (body === null) return null;
+    bodies.push(body);
+  }
+  const advance = (bytes: number): string[] => [
+    ...inputs.filter((k) => !splat[k]).map((k) => `(local.set $ptr${k} (i32.add (local.get $ptr${k}) (i32.const ${bytes})))`),
+    ...stored.map((m) => `(local.set $out${m} (i32.add (local.get $out${m}) (i32.const ${bytes})))`),
+  ];
+  const countDown = (by: number): string => `(local.set $count (i32.sub (local.get $count) (i32.const ${by})))`;
+  const singleLoop = `(loop $vectors ${bodies[0]!.members.join(' ')} ${bodies[0]!.stores.join(' ')} ${advance(16).join(' ')}
+    ${countDown(1)}
+    (br_if $vectors (local.get $count)))`;
+  // member by member, each for every vector of the iteration; outside rows, the vectors left over (fewer
+  // than an iteration's) then go one at a time
+  const interleavedLoop = (): string => {
+    const members = order.flatMap((_, at) => bodies.map((b) => b.members[at]!));
+    const loop = `(loop $interleaved ${members.join(' ')} ${bodies.flatMap((b) => b.stores).join(' ')} ${advance(16 * perIteration).join(' ')}
+      ${countDown(perIteration)}
+      (br_if $interleaved (i32.lt_u (i32.const ${perIteration - 1}) (local.get $count))))`;
+    return rows === undefined
+      ? `(block $tooFew (br_if $tooFew (i32.lt_u (local.get $count) (i32.const ${perIteration}))) ${loop})
+    (block $none (br_if $none (i32.eqz (local.get $count))) ${singleLoop})`
+      : loop;
+  };
+  const vectors = perIteration === 1 ? singleLoop : interleavedLoop();
   const addresses = [
     ...inputs.map((k, slot) => `(local.set $ptr${k} (i32.load offset=${4 * slot} (local.get $args)))`),
     ...stored.map((m, slot) => `(local.set $out${m} (i32.load offset=${4 * (inputs.length + slot)} (local.get $args)))`),
   ];
   const splats = inputs.filter((k) => splat[k]).map((k) => `(local.set $in${k} (v128.load32_splat (local.get $ptr${k})))`);
-  const stores = stored.map((m) => `(v128.store (local.get $out${m}) (local.get $v${m}))`);
-  const advance = [
-    ...inputs.filter((k) => !splat[k]).map((k) => `(local.set $ptr${k} (i32.add (local.get $ptr${k}) (i32.const 16)))`),
-    ...stored.map((m) => `(local.set $out${m} (i32.add (local.get $out${m}) (i32.const 16)))`),
-  ];
-  const vectors = `(loop $vectors ${statements.join(' ')} ${stores.join(' ')} ${advance.join(' ')}
-    (local.set $count (i32.sub (local.get $count) (i32.const 1)))
-    (br_if $vectors (local.get $count)))`;
   // by rows: `count` rows, each a loop of vectorsPerRow vectors, then the row-read inputs skip to their next row
   const skips = rows === undefined ? [] : inputs.filter((k) => !splat[k] && rows.skips[k] !== 0);
   const loop =
@@ -129,6 +142,12 @@ export function fusedKernelText(program: FusedProgram, splat: readonly boolean[]
       (br_if $rowLoop (local.get $rows)))`;
   // vector constants read from locals set once, before the loop (see hoistConstants)
   const { body, setUp, locals: constants } = hoistConstants(loop);
+  // the locals of the j-th vector of an iteration (splatted inputs are shared)
+  const vectorLocals = (j: number): [string, 'v128'][] => [
+    ...inputs.filter((k) => j === 0 || !splat[k]).map((k): [string, 'v128'] => [`$in${k}${suffixOf(j)}`, 'v128']),
+    ...program.instructions.map((_, m): [string, 'v128'] => [`$v${m}${suffixOf(j)}`, 'v128']),
+    ...SCRATCH.map((l): [string, 'v128'] => [`${l}${suffixOf(j)}`, 'v128']),
+  ];
   return {
     name: 'run',
     params: ['$args', '$count'],
@@ -136,13 +155,82 @@ export function fusedKernelText(program: FusedProgram, splat: readonly boolean[]
       ...(rows === undefined ? [] : [['$rows', 'i32'] as [string, 'i32']]),
       ...inputs.map((k): [string, 'i32'] => [`$ptr${k}`, 'i32']),
       ...stored.map((m): [string, 'i32'] => [`$out${m}`, 'i32']),
-      ...inputs.map((k): [string, 'v128'] => [`$in${k}`, 'v128']),
-      ...program.instructions.map((_, m): [string, 'v128'] => [`$v${m}`, 'v128']),
-      ...SCRATCH.map((l): [string, 'v128'] => [l, 'v128']),
+      ...bodies.flatMap((_, j) => vectorLocals(j)),
       ...constants.map((l): [string, 'v128'] => [l, 'v128']),
     ],
     body: `${addresses.join(' ')} ${splats.join(' ')} ${setUp} ${body}`,
   };
+}
+
+/** The suffix of the locals of the `j`-th vector of an iteration. */
+const suffixOf = (j: number): string => (j === 0 ? '' : `_${j}`);
+
+/**
+ * How many vectors a group's loop interleaves per iteration (see {@link fusedKernelText}): one without
+ * transcendentals (a few operations per member, bound by loads and stores), else four for a small group (a
+ * activation, a softmax's exponential) and two for a larger one, whose inputs and values, four times over,
+ * would not fit the registers.
+ */
+function vectorsPerIteration(program: FusedProgram): number {
+  const transcendentals = transcendental();
+  if (!program.instructions.some((ins) => ins.op in transcendentals)) return 1;
+  return program.inputs.length + program.instructions.length <= 8 ? 4 : 2;
+}
+
+/**
+ * The order the loop computes a group's members in: each stored member, in turn, after what it reads that is
+ * not computed yet, depth first and operands in order (any member nothing stored reads comes last). A value
+ * is then computed just before its use: an LSTM cell written gate by gate (the four gates' sums first, then
+ * their activations) keeps four sums live across the activations, this order one gate's at a time.
+ */
+function emissionOrder(program: FusedProgram): number[] {
+  const order: number[] = [];
+  const emitted = new Array<boolean>(program.instructions.length).fill(false);
+  const visit = (m: number): void => {
+    if (emitted[m]) return;
+    emitted[m] = true;
+    for (const o of program.instructions[m]!.operands) if (o < 0) visit(-o - 1);
+    order.push(m);
+  };
+  program.instructions.forEach((ins, m) => ins.stored && visit(m));
+  program.instructions.forEach((_, m) => visit(m));
+  return order;
+}
+
+/**
+ * The statements of the `j`-th vector of an iteration (16·j bytes on), members in `order`: per member, the
+ * loads of the inputs it reads first and its own statements; and the stores of the stored members. Every
+ * local of a vector after the first is renamed (`$v3` → `$v3_1`); splatted inputs are shared.
+ */
+function vectorBody(
+  program: FusedProgram,
+  order: readonly number[],
+  splat: readonly boolean[],
+  stored: readonly number[],
+  j: number,
+): { members: string[]; stores: string[] } | null {
+  const suffix = suffixOf(j);
+  const offset = j === 0 ? '' : ` offset=${16 * j}`;
+  const input = (k: number): string => `$in${k}${splat[k] ? '' : suffix}`;
+  const value = (operand: number): string => (operand >= 0 ? `(local.get ${input(operand)})` : `(local.get $v${-operand - 1}${suffix})`);
+  const scratch = new RegExp(`\\((local\\.(?:get|set)) (${SCRATCH.map((l) => l.replace('$', '\\$')).join('|')})(?=[\\s)])`, 'g');
+  // each input loaded just before the first member that reads it: loaded at the top, every input would be
+  // live across the members before its use, and with a dozen inputs V8 spills them to the stack
+  const loaded = splat.slice();
+  const members: string[] = [];
+  for (const m of order) {
+    const text = memberText(program, m, value, `$v${m}${suffix}`);
+    if (text === null) return null;
+    const loads: string[] = [];
+    for (const k of program.instructions[m]!.operands) {
+      if (k < 0 || loaded[k]) continue;
+      loaded[k] = true;
+      loads.push(`(local.set ${input(k)} (v128.load${offset} (local.get $ptr${k})))`);
+    }
+    members.push([...loads, suffix === '' ? text : text.replace(scratch, (_, access: string, local: string) => `(${access} ${local}${suffix}`)].join(' '));
+  }
+  const stores = stored.map((m) => `(v128.store${offset} (local.get $out${m}) (local.get $v${m}${suffix}))`);
+  return { members, stores };
 }
 
 type Run = (args: number, count: number) => void;

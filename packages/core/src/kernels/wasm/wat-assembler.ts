@@ -204,10 +204,11 @@ class BodyEncoder {
   private instruction([op, ...rest]: Node[]): void {
     if (typeof op !== 'string') throw new Error('wat-assembler: an instruction must start with its name');
     const out = this.out;
-    if (op === 'loop') {
+    if (op === 'loop' || op === 'block') {
       const label = rest[0];
-      if (typeof label !== 'string' || !label.startsWith('$')) throw new Error('wat-assembler: a loop needs a $label');
-      out.push(0x03, 0x40);
+      if (typeof label !== 'string' || !label.startsWith('$')) throw new Error(`wat-assembler: a ${op} needs a $label`);
+      // br_if to a loop's label goes back to its start, to a block's label past its end
+      out.push(op === 'loop' ? 0x03 : 0x02, 0x40);
       this.labels.push(label);
       this.instructions(rest.slice(1));
       this.labels.pop();
