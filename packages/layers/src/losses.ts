@@ -15,7 +15,7 @@ import {
   formatShape,
   gather,
   log,
-  logSoftmax,
+  logSumExp,
   maximum,
   mean,
   mul,
@@ -120,8 +120,12 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const valid = notEqual(flatTargets, ignoreIndex);
   // the row offsets live where the targets do (arange makes them on the CPU)
   const flatIndex = add(mul(devicePut(arange(0, count, 1, 'int32'), targets.backend), classes), where(valid, flatTargets, 0));
-  const logp = reshape(logSoftmax(logits, -1), [count * classes]);
-  const losses = where(valid, neg(gather(logp, flatIndex, 0)), 0);
+  // log softmax(logits)[target] = logits[target] − logSumExp(row): the target's logit and its row's
+  // log-sum-exp, gathered before the subtraction rather than after it, so the [M, C] log-probabilities (of
+  // which one per row is read) are never formed; each loss is the same subtraction of the same two values
+  const picked = gather(reshape(logits, [count * classes]), flatIndex, 0);
+  const logp = sub(picked, logSumExp(reshape(logits, [count, classes]), -1));
+  const losses = where(valid, neg(logp), 0);
   if (reduction === 'none') return reshape(losses, [...targets.shape]);
   const total = sum(losses);
   return reduction === 'sum' ? total : div(total, sum(cast(valid, logits.dtype)));
