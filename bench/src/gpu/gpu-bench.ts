@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { create } from 'webgpu';
 import { oneHot, optimize, tensor, trace, type Tensor } from '@tapestry/core';
-import { compileGraph, webgpuDevice, type WebGpuBackend } from '@tapestry/webgpu';
+import { compileGraph, webgpuDevice, type CompileGraphOptions, type WebGpuBackend } from '@tapestry/webgpu';
 import { charBatch, charTraining, patternText, w1Training, W7_SIZES, W8_SIZES, type CharSizes, type CharTraining } from './char-step.js';
 import { gpuTrainer } from './gpu-training.js';
 
@@ -51,31 +51,50 @@ async function main(): Promise<void> {
     return;
   }
   const rows: Row[] = [];
+  // each training workload twice: as compiled, and with every matrix product a kernel of its own (products
+  // inlined into the elementwise kernels that read them are the default; this shows what they buy on this GPU)
+  const variants: { readonly suffix: string; readonly options: CompileGraphOptions }[] = [
+    { suffix: '', options: {} },
+    { suffix: ', products as kernels', options: { inlineMatmul: false } },
+  ];
   const sizes = tiny ? [64, 128] : [1024, 2048, 4096];
   for (const n of sizes) rows.push(await matmulRow(backend, n));
   const w1 = tiny ? { vocab: 11, hidden: 16, batch: 4, steps: 8 } : { vocab: 65, hidden: 128, batch: 32, steps: 64 };
-  rows.push(
-    await trainingRow(backend, 'W1', w1Training(w1.vocab, w1.hidden), w1BatchOf(w1), w1.batch * w1.steps, `H=${w1.hidden} N=${w1.batch} T=${w1.steps}`),
-  );
+  for (const { suffix, options } of variants) {
+    rows.push(
+      await trainingRow(
+        backend,
+        'W1',
+        w1Training(w1.vocab, w1.hidden),
+        w1BatchOf(w1),
+        w1.batch * w1.steps,
+        `H=${w1.hidden} N=${w1.batch} T=${w1.steps}${suffix}`,
+        options,
+      ),
+    );
+  }
   for (const [workload, full] of [
     ['W7', W7_SIZES],
     ['W8', W8_SIZES],
   ] as const) {
     const s: CharSizes = tiny ? { ...full, vocab: 11, embeddingDim: 8, hiddenSize: full.hiddenSize / 16, batch: 4, steps: 8 } : full;
     const text = patternText(s.vocab, 20000);
-    rows.push(
-      await trainingRow(
-        backend,
-        workload,
-        charTraining(s),
-        (i) => {
-          const b = charBatch(s, text, i * 977);
-          return [b.ids, b.targets];
-        },
-        s.batch * s.steps,
-        `2×${s.hiddenSize} LSTM, emb ${s.embeddingDim}, N=${s.batch} T=${s.steps}, clip ${s.clip}`,
-      ),
-    );
+    for (const { suffix, options } of variants) {
+      rows.push(
+        await trainingRow(
+          backend,
+          workload,
+          charTraining(s),
+          (i) => {
+            const b = charBatch(s, text, i * 977);
+            return [b.ids, b.targets];
+          },
+          s.batch * s.steps,
+          `2×${s.hiddenSize} LSTM, emb ${s.embeddingDim}, N=${s.batch} T=${s.steps}, clip ${s.clip}${suffix}`,
+          options,
+        ),
+      );
+    }
   }
   for (const r of rows) {
     const detail =
@@ -98,6 +117,7 @@ function printCounts(backend: WebGpuBackend, workload: string, sizes: CharSizes)
   const b = charBatch(sizes, patternText(sizes.vocab, 20000), 0);
   const graph = optimize(trace(training.step, training.params, training.optState, b.ids, b.targets));
   const folded = compileGraph(backend, graph, { float64: 'float32' });
+  const kernels = compileGraph(backend, folded.graph, { inlineMatmul: false });
   const plain = compileGraph(backend, folded.graph, { foldLayout: false });
   const by = (p: typeof folded) =>
     Object.entries(p.dispatchesByKernel)
@@ -105,6 +125,7 @@ function printCounts(backend: WebGpuBackend, workload: string, sizes: CharSizes)
       .map(([k, n]) => `${k} ${n}`)
       .join(', ');
   console.log(`${workload}: ${folded.dispatchesPerCall} dispatches per step (${by(folded)}), one submission`);
+  console.log(`${workload} with every product a kernel: ${kernels.dispatchesPerCall} (${by(kernels)})`);
   console.log(`${workload} without layout folding: ${plain.dispatchesPerCall} (${by(plain)})`);
 }
 
@@ -175,10 +196,11 @@ async function trainingRow(
   batchOf: (i: number) => Tensor[],
   chars: number,
   label: string,
+  options: CompileGraphOptions,
 ): Promise<Row> {
   const first = batchOf(0);
   const t0 = performance.now();
-  const trainer = gpuTrainer(backend, training, first[0]!, first[1]!);
+  const trainer = gpuTrainer(backend, training, first[0]!, first[1]!, options);
   // the same graph planned without folding layout ops into kernels: the dispatch count it saves
   const unfolded = compileGraph(backend, trainer.program.graph, { foldLayout: false }).dispatchesPerCall;
   const batches = Array.from({ length: 8 }, (_, i) => batchOf(i));

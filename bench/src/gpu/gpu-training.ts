@@ -5,7 +5,7 @@
  * the loss is read only when asked.
  */
 import { optimize, trace, treeLeaves, Tensor } from '@tapestry/core';
-import { compileGraph, type GpuProgram, type GpuStorage, type WebGpuBackend } from '@tapestry/webgpu';
+import { compileGraph, type CompileGraphOptions, type GpuProgram, type GpuStorage, type WebGpuBackend } from '@tapestry/webgpu';
 import type { CharTraining } from './char-step.js';
 
 /** A compiled training loop on one backend. */
@@ -16,11 +16,11 @@ export interface GpuTrainer {
   readonly program: GpuProgram;
 }
 
-/** Compiles `training`'s step for `backend`, traced with the example batch. */
-export function gpuTrainer(backend: WebGpuBackend, training: CharTraining, ids: Tensor, targets: Tensor): GpuTrainer {
+/** Compiles `training`'s step for `backend`, traced with the example batch (`options` for the compiler's choices). */
+export function gpuTrainer(backend: WebGpuBackend, training: CharTraining, ids: Tensor, targets: Tensor, options: CompileGraphOptions = {}): GpuTrainer {
   const graph = optimize(trace(training.step, training.params, training.optState, ids, targets));
   // Adam's bias corrections are float64 scalars on the CPU; WGSL has no f64
-  const program = compileGraph(backend, graph, { float64: 'float32' });
+  const program = compileGraph(backend, graph, { ...options, float64: 'float32' });
   const stateLeaves = treeLeaves([training.params, training.optState]).filter((l): l is Tensor => l instanceof Tensor);
   if (graph.outputs.length !== 1 + stateLeaves.length) {
     throw new Error(`gpuTrainer: the step returns ${graph.outputs.length - 1} state tensors for ${stateLeaves.length} it takes`);

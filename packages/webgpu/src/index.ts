@@ -12,6 +12,6 @@
 export { webgpuDevice, type WebGpuDeviceOptions } from './device.js';
 export { WebGpuBackend, type GpuStats, type GpuTypedArray } from './backend.js';
 export { GpuStorage, type GpuDType } from './storage.js';
-export type { InputRead, OutputWrite } from './wgsl/elementwise.js';
+export type { DotRead, InputRead, OutputWrite } from './wgsl/elementwise.js';
 export type { ReduceOp } from './wgsl/reduce.js';
 export { GpuProgram, compileGraph, type CompileGraphOptions } from './program.js';

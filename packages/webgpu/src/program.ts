@@ -12,8 +12,11 @@
  * - an elementwise node read only through such views is computed inside the kernels that read it (an LSTM
  *   step's gate pre-activations, read as four slices, are summed in the gate kernel);
  * - a concat whose parts only it reads is written in place by the kernels that compute the parts;
- * - short sums of one kind that only elementwise kernels read run as one kernel (the per-step bias gradients).
- * An LSTM layer's time step is then four kernels: two matmuls, the gate kernel and the gate-gradient kernel.
+ * - short sums of one kind that only elementwise kernels read run as one kernel (the per-step bias gradients);
+ * - a float32 matrix product that one elementwise kernel reads is summed in that kernel, each thread the
+ *   elements it reads, in the matmul kernel's order (see {@link CompileGraphOptions.inlineMatmul}).
+ * An LSTM layer's time step is then two kernels: the gate kernel (with the product by W_hh) and the
+ * gate-gradient kernel (with the next step's product back through W_hh).
  */
 import {
   findFusionGroups,
@@ -53,7 +56,19 @@ export interface CompileGraphOptions {
    * kernel of its own: the plain plan, for comparison (the results are the same bits).
    */
   readonly foldLayout?: boolean;
+  /**
+   * Compute a float32 matrix product read only by one elementwise kernel inside that kernel (default true,
+   * with `foldLayout`): each thread sums the products it reads, in the order the matmul kernel sums, so the
+   * values are the same. An LSTM step's recurrent product `h W_hhᵀ` is then summed in the gate kernel, and the
+   * backward's `dG W_hh` in the next gate-gradient kernel: two dispatches fewer per layer and time step, and
+   * one thread per output element instead of the handful of workgroups a [batch, 4H] product gets. `false`
+   * keeps every product a kernel of its own, for comparison.
+   */
+  readonly inlineMatmul?: boolean;
 }
+
+/** The longest sum an inlined product may take (a thread's loop; longer products keep their tiled kernel). */
+const MAX_INLINED_DEPTH = 4096;
 
 /** How many sets of result buffers a program cycles through: results stay valid until the call after next. */
 const RESULT_SETS = 2;
@@ -125,6 +140,7 @@ export class GpuProgram {
     // coordinate by coordinate (a reshape that splits axes of a strided view) is left as a kernel, and the
     // decisions are made again.
     const fold = options.foldLayout !== false;
+    const inlineProducts = fold && options.inlineMatmul !== false;
     const kept = new Set<number>();
     const groupAt = new Map<number, readonly number[]>();
     const inGroup = new Set<number>();
@@ -144,11 +160,29 @@ export class GpuProgram {
     for (let settled = false; !settled;) {
       const foldable = new Array<boolean>(nodes.length).fill(false);
       this.inlined.clear();
+      // the kernels that read `id` (through views and inlined nodes): a group at its last member, or a node
+      const readingKernels = (id: number, into = new Set<number>()): Set<number> => {
+        for (const r of readers[id]!) {
+          if (foldable[r] || this.inlined.has(r)) readingKernels(r, into);
+          else into.add(groupLast.get(r) ?? r);
+        }
+        return into;
+      };
       for (let id = nodes.length - 1; id >= 0 && fold; id--) {
         const n = nodes[id]!;
         if (kept.has(id) || isOutput.has(id) || readers[id]!.length === 0) continue;
+        // a product's operands stay in buffers: its kernel (or the one it is inlined into) reads them by address
+        const throughViews = readers[id]!.every((r) => foldable[r]! || (this.inlined.has(r) && nodes[r]!.op !== 'matmul'));
         if (VIEW_OPS.has(n.op)) foldable[id] = readers[id]!.every((r) => elementwise(nodes[r]!) || foldable[r]!);
-        else if (elementwise(n) && readers[id]!.every((r) => foldable[r]! || this.inlined.has(r))) this.inlined.add(id);
+        else if (elementwise(n) && throughViews) this.inlined.add(id);
+        // a product is summed K times per element: inlined only where one elementwise kernel reads it
+        else if (
+          inlineProducts &&
+          inlinableProduct(n, nodes) &&
+          readers[id]!.every((r) => foldable[r]! || (this.inlined.has(r) && nodes[r]!.op !== 'matmul') || elementwise(nodes[r]!)) &&
+          readingKernels(id).size === 1
+        )
+          this.inlined.add(id);
       }
       // short reductions of one kind that only elementwise kernels read (an LSTM's per-step bias-gradient
       // sums): batched into one kernel each, as rows of one buffer, where the batch's last one stood (before
@@ -474,15 +508,46 @@ export class GpuProgram {
       program.push({ op: n.op as ElementwiseName, attrs: n.attrs as AttrsOf<ElementwiseName>, dtype: n.dtype, operands, stored });
       return -program.length;
     };
-    // a read of the buffer of node `source` at `base + Σ coordᵢ·stridesᵢ`: each buffer bound once, however many reads
-    const read = (source: number, dtype: DType, base: number, strides: readonly number[]): number => {
+    // the binding of the buffer of node `source`: each buffer bound once, however many reads
+    const bind = (source: number, dtype: DType): number => {
       let buffer = sources.indexOf(source);
       if (buffer < 0) {
         buffer = sources.length;
         sources.push(source);
         buffers.push(dtype);
       }
-      reads.push({ buffer, base, strides });
+      return buffer;
+    };
+    // a read of the buffer of node `source` at `base + Σ coordᵢ·stridesᵢ`
+    const read = (source: number, dtype: DType, base: number, strides: readonly number[]): number => {
+      reads.push({ buffer: bind(source, dtype), base, strides });
+      return reads.length - 1;
+    };
+    // an inlined product's element (i, j) at the group's coordinates `at` (an axis-to-axis map into [M, N]):
+    // row i of op(A) and column j of op(B), both from their buffers
+    const product = (x: GraphNode, at: { offset: number[]; axis: number[] }): number => {
+      const [ai, bi] = x.inputs as [number, number];
+      for (const o of [ai, bi]) if (memberRef.has(o) || this.inlined.has(o) || this.views[o] !== null) throw new Unaddressable(x.id);
+      const { transA, transB } = x.attrs as AttrsOf<'matmul'>;
+      const a = this.bufferView(ai);
+      const b = this.bufferView(bi);
+      // op(A)(i, p) and op(B)(p, j): a transpose swaps the stored strides
+      const [rowStep, aStep] = transA ? [a.strides[1]!, a.strides[0]!] : [a.strides[0]!, a.strides[1]!];
+      const [bStep, colStep] = transB ? [b.strides[1]!, b.strides[0]!] : [b.strides[0]!, b.strides[1]!];
+      const depth = transA ? nodes[ai]!.shape[0]! : nodes[ai]!.shape[1]!;
+      reads.push({
+        buffer: bind(a.source, x.dtype),
+        base: a.base + at.offset[0]! * rowStep,
+        strides: at.axis.map((k) => (k === 0 ? rowStep : 0)),
+        dot: {
+          buffer: bind(b.source, x.dtype),
+          base: b.base + at.offset[1]! * colStep,
+          strides: at.axis.map((k) => (k === 1 ? colStep : 0)),
+          aStep,
+          bStep,
+          depth,
+        },
+      });
       return reads.length - 1;
     };
     // the operand that reads node x at element `base + Σ coordᵢ·stridesᵢ` of x's row-major layout (for the
@@ -503,7 +568,8 @@ export class GpuProgram {
       if (this.inlined.has(x) || this.views[x] !== null) {
         const at = coordinates(base, strides, n.shape, shape);
         if (at === null) throw new Unaddressable(x);
-        if (this.inlined.has(x)) {
+        if (n.op === 'matmul') ref = product(n, at);
+        else if (this.inlined.has(x)) {
           // each input broadcast to x's shape, read at the same coordinates
           ref = instruction(
             n,
@@ -665,6 +731,14 @@ function coordinates(
     axis.push(a);
   }
   return { offset, axis };
+}
+
+/** Whether a kernel can compute `n`'s elements itself: a float32 product of two matrices, of a moderate depth. */
+function inlinableProduct(n: GraphNode, nodes: readonly GraphNode[]): boolean {
+  if (n.op !== 'matmul' || n.dtype !== 'float32' || n.shape.length !== 2 || sizeOf(n.shape) === 0) return false;
+  const [a, b] = n.inputs.map((i) => nodes[i]!.shape) as [readonly number[], readonly number[]];
+  const depth = (n.attrs as AttrsOf<'matmul'>).transA ? a[0]! : a[1]!;
+  return a.length === 2 && b.length === 2 && depth >= 1 && depth <= MAX_INLINED_DEPTH;
 }
 
 /** The layout ops a kernel can read through a view instead of a copy. */

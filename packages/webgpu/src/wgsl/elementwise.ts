@@ -172,6 +172,29 @@ export interface InputRead {
   readonly base: number;
   /** The step per axis of the group's shape. */
   readonly strides: readonly number[];
+  /**
+   * Where the read is an element of a matrix product computed in the kernel (an inlined matmul): this read
+   * addresses row i of op(A) (`buffer`, `base`, `strides` give element (i, 0)), and `dot` column j of op(B);
+   * the value is Σₚ A(i, p)·B(p, j) over p = 0 … depth − 1, summed in that order from 0 as the matmul kernel
+   * sums, so it is the same number.
+   */
+  readonly dot?: DotRead;
+}
+
+/** The right operand of an inlined matrix product (see {@link InputRead.dot}). */
+export interface DotRead {
+  /** Which input buffer holds op(B). */
+  readonly buffer: number;
+  /** Element (0, j) of op(B) at the group's origin. */
+  readonly base: number;
+  /** The step per axis of the group's shape in op(B) (along j). */
+  readonly strides: readonly number[];
+  /** The step of p in op(A), in elements. */
+  readonly aStep: number;
+  /** The step of p in op(B), in elements. */
+  readonly bStep: number;
+  /** The length of the sum, K. */
+  readonly depth: number;
 }
 
 /**
@@ -205,14 +228,30 @@ export function fusedKernel(
   const decls: string[] = [MATH_HELPERS];
   const body: string[] = [];
   // the reads' bases are uniforms, not constants: an LSTM's T time steps read T slices of one buffer with one
-  // pipeline (compiling pipelines is the slow part of planning), and each step binds its own bases
-  const bases = reads.some((r) => r.base !== 0) ? Uint32Array.from(reads, (r) => r.base) : undefined;
+  // pipeline (compiling pipelines is the slow part of planning), and each step binds its own bases. An inlined
+  // product's B base and depth follow them (a depth the compiler cannot see keeps the loop a loop).
+  const dots = reads.flatMap((r, k) => (r.dot === undefined ? [] : [{ k, dot: r.dot }]));
+  const uniforms = [...reads.map((r) => r.base), ...dots.flatMap(({ dot }) => [dot.base, dot.depth])];
+  const bases = uniforms.some((u) => u !== 0) ? Uint32Array.from(uniforms) : undefined;
+  const uniform = (u: number) => (bases === undefined ? '0u' : `bases[${u >> 2}][${u & 3}]`);
   const outputs = writes.reduce((n, w) => Math.max(n, w.buffer + 1), 0);
-  if (bases !== undefined) decls.push(`@group(0) @binding(${buffers.length + outputs}) var<uniform> bases: array<vec4<u32>, ${Math.ceil(reads.length / 4)}>;`);
+  if (bases !== undefined)
+    decls.push(`@group(0) @binding(${buffers.length + outputs}) var<uniform> bases: array<vec4<u32>, ${Math.ceil(uniforms.length / 4)}>;`);
   buffers.forEach((dtype, b) => decls.push(binding(b, `x${b}`, wgslType(dtype), false)));
   reads.forEach((read, k) => {
     body.push(`  ${offsetCode(`o${k}`, 'i', shape, read.strides)}`);
-    body.push(`  let v${k} = x${read.buffer}[${bases === undefined ? '' : `bases[${k >> 2}][${k & 3}] + `}o${k}];`);
+    if (read.dot === undefined) {
+      body.push(`  let v${k} = x${read.buffer}[${bases === undefined ? '' : `${uniform(k)} + `}o${k}];`);
+      return;
+    }
+    const d = read.dot;
+    const u = reads.length + 2 * dots.findIndex((x) => x.k === k);
+    body.push(`  ${offsetCode(`q${k}`, 'i', shape, d.strides)}`);
+    body.push(`  var v${k}: f32 = 0.0;`);
+    body.push(`  { let a = ${uniform(k)} + o${k}; let b = ${uniform(u)} + q${k};`);
+    body.push(
+      `    for (var p = 0u; p < ${uniform(u + 1)}; p++) { v${k} = v${k} + x${read.buffer}[a + p * ${d.aStep}u] * x${d.buffer}[b + p * ${d.bStep}u]; } }`,
+    );
   });
   const ref = (r: number) => (r >= 0 ? `v${r}` : `m${-r - 1}`);
   const stored = program.filter((ins) => ins.stored);
@@ -241,7 +280,7 @@ export function fusedKernel(
   const spec = { code, groups, bindings: buffers.length + outputs, inputs: buffers.length, readOnlyInputs: true };
   if (bases === undefined) return spec;
   // a uniform array's elements are 16 bytes apart: one vec4 holds four bases
-  const params = new Uint32Array(Math.ceil(reads.length / 4) * 4);
+  const params = new Uint32Array(Math.ceil(uniforms.length / 4) * 4);
   params.set(bases);
   return { ...spec, params };
 }
