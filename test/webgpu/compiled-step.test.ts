@@ -4,12 +4,13 @@
  * element gets the same additions in the same order); a compiled char-RNN step (embedding, 2-layer LSTM,
  * linear head, clipByGlobalNorm + Adam, T = 64 as in W7) is one submission with a bounded dispatch count, and
  * what the program does to save dispatches (layout ops as views, producers computed in their readers' kernels,
- * concat parts written in place, batched short sums) changes the count, not one bit of the results.
+ * concat parts written in place, batched short sums, the recurrent products summed in the gate kernels of an
+ * LSTM, a GRU and a tanh RNN) changes the count, not one bit of the results.
  */
 import { describe, expect, it } from 'vitest';
 import * as core from '@tapestry/core';
 import { deviceGet, devicePut, optimize, reshape, randomKey, splitKey, tensor, trace, treeLeaves, valueAndGrad, Tensor } from '@tapestry/core';
-import { crossEntropy, embedding, linear, lstm } from '@tapestry/layers';
+import { crossEntropy, embedding, gru, linear, lstm, rnn as vanillaRnn } from '@tapestry/layers';
 import { adam, applyUpdates, chain, clipByGlobalNorm } from '@tapestry/optim';
 import { compileGraph, type GpuProgram, type GpuStorage } from '@tapestry/webgpu';
 import { backendOrSkip, mismatch, values } from '../../packages/webgpu/test/gpu-harness.js';
@@ -79,10 +80,11 @@ describe.skipIf(backend === null)('webgpu gradient accumulation', () => {
   });
 });
 
-/** The char-RNN step of W7 at small widths (T = 64 and two layers, so the same kernels per step as W7). */
-function charStep(vocab: number, dim: number, hidden: number, batch: number, steps: number) {
+/** The char-RNN step of W7 at small widths (T = 64 and two layers, so the same kernels per step as W7); `cell` swaps the LSTM. */
+function charStep(vocab: number, dim: number, hidden: number, batch: number, steps: number, cell: 'lstm' | 'gru' | 'rnn' = 'lstm') {
   const embed = embedding({ numEmbeddings: vocab, embeddingDim: dim });
-  const rnn = lstm({ inputSize: dim, hiddenSize: hidden, numLayers: 2 });
+  const layer = { inputSize: dim, hiddenSize: hidden, numLayers: 2 };
+  const rnn = cell === 'lstm' ? lstm(layer) : cell === 'gru' ? gru(layer) : vanillaRnn({ ...layer, nonlinearity: 'tanh' });
   const head = linear({ inFeatures: hidden, outFeatures: vocab });
   const optimizer = chain(clipByGlobalNorm(5), adam({ lr: 2e-3 }));
   const keys = splitKey(randomKey(0), 3);
@@ -152,6 +154,27 @@ describe.skipIf(backend === null)('a compiled char-RNN training step on the GPU'
     expect(a.length).toBe(b.length);
     a.forEach((x, k) => expect(Array.from(x)).toEqual(Array.from(b[k]!)));
   });
+
+  it.each(['lstm', 'gru', 'rnn'] as const)(
+    "%s: summing the recurrent products in the gate kernels saves their dispatches, and not one bit of three steps' results",
+    async (cell) => {
+      const steps = 6;
+      const m = charStep(7, 4, 8, 2, steps, cell);
+      const graph = optimize(trace(m.step, m.params, m.optState, m.ids, m.targets));
+      const inlined = compileGraph(gpu, graph, { float64: 'float32' });
+      const kernels = compileGraph(gpu, graph, { float64: 'float32', inlineMatmul: false });
+      // per layer: the forward products h·W_hhᵀ of all T steps and the backward ones dG·W_hh of the last T − 1
+      // (the first step's would be the gradient of the zero initial state, which nothing reads)
+      expect(kernels.dispatchesByKernel.matmul! - (inlined.dispatchesByKernel.matmul ?? 0)).toBe(2 * (2 * steps - 1));
+      // fewer dispatches in all (a gate kernel that now binds W_hh and h too may split where a device allows
+      // few buffers a kernel: llvmpipe's 8 split some of the GRU's)
+      expect(inlined.dispatchesPerCall).toBeLessThan(kernels.dispatchesPerCall);
+      const a = await train(inlined, m);
+      const b = await train(kernels, m);
+      a.forEach((x, k) => expect(Array.from(x)).toEqual(Array.from(b[k]!)));
+    },
+    120_000,
+  );
 
   it("at W7's length (T = 64, two layers) is one submission per step within the dispatch bound, and trains as on the CPU", async () => {
     const m = charStep(7, 4, 8, 2, 64);
