@@ -528,6 +528,8 @@ export class GpuProgram {
     const product = (x: GraphNode, at: { offset: number[]; axis: number[] }): number => {
       const [ai, bi] = x.inputs as [number, number];
       for (const o of [ai, bi]) if (memberRef.has(o) || this.inlined.has(o) || this.views[o] !== null) throw new Unaddressable(x.id);
+      // read broadcast, each element would be summed again for every element it is broadcast to: a kernel
+      if (at.axis.some((k, g) => k < 0 && shape[g]! > 1)) throw new Unaddressable(x.id);
       const { transA, transB } = x.attrs as AttrsOf<'matmul'>;
       const a = this.bufferView(ai);
       const b = this.bufferView(bi);

@@ -1,8 +1,8 @@
 /**
  * Matrix products inlined into the elementwise kernel that reads them (`CompileGraphOptions.inlineMatmul`):
  * the product is no dispatch of its own, each element is the sum the matmul kernel would compute (the same
- * bits), and a product that cannot be summed in place — read by two kernels, batched, too deep — keeps its
- * kernel.
+ * bits), and a product that cannot be summed in place — read by two kernels, read broadcast, batched, too
+ * deep — keeps its kernel.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -94,7 +94,7 @@ describe.skipIf(backend === null)('matrix products inlined into elementwise kern
     inlined.results.forEach((r, j) => expect(mismatch(r, want[j]!, 2e-5, 2e-6)).toBeNull());
   }, 60_000);
 
-  it('a product two kernels read, a batched product and one deeper than 4096 keep their kernels', async () => {
+  it('a product two kernels read, one read broadcast, a batched product and one deeper than 4096 keep their kernels', async () => {
     // read by an elementwise kernel and by a reduction: summing it twice would cost K per element again
     const shared = (a: Tensor, b: Tensor): Tensor[] => {
       const p = core.matmul(a, b);
@@ -102,6 +102,11 @@ describe.skipIf(backend === null)('matrix products inlined into elementwise kern
     };
     const twice = await compiledRun(gpu, shared, [values([3, 5], 1), values([5, 4], 2)], {});
     expect(twice.products).toBe(1);
+    // read broadcast (a column against a matrix): each element would be summed once per column it meets
+    const broadcast = (a: Tensor, b: Tensor, x: Tensor): Tensor[] => [core.sub(x, core.matmul(a, b))];
+    const column = await compiledRun(gpu, broadcast, [values([3, 5], 7), values([5, 1], 8), values([3, 6], 9)], {});
+    expect(column.products).toBe(1);
+    expect(mismatch(column.results[0]!, broadcast(values([3, 5], 7), values([5, 1], 8), values([3, 6], 9))[0]!, 1e-5, 1e-6)).toBeNull();
     const batched = (a: Tensor, b: Tensor): Tensor[] => [core.tanh(core.matmul(a, b))];
     expect((await compiledRun(gpu, batched, [values([2, 3, 5], 3), values([2, 5, 4], 4)], {})).products).toBe(1);
     const deep = await compiledRun(gpu, batched, [values([1, 4097], 5), values([4097, 2], 6)], {});
