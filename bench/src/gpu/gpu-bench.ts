@@ -10,7 +10,7 @@
 import { writeFileSync } from 'node:fs';
 import { create } from 'webgpu';
 import { oneHot, optimize, tensor, trace, type Tensor } from '@tapestry/core';
-import { compileGraph, webgpuDevice, type CompileGraphOptions, type WebGpuBackend } from '@tapestry/webgpu';
+import { compileGraph, webgpuDevice, type CompileGraphOptions, type KernelTime, type WebGpuBackend } from '@tapestry/webgpu';
 import { charBatch, charTraining, patternText, w1Training, W7_SIZES, W8_SIZES, type CharSizes, type CharTraining } from './char-step.js';
 import { gpuTrainer } from './gpu-training.js';
 
@@ -217,6 +217,8 @@ async function trainingRow(
   const dispatches = (backend.stats.dispatches - before.dispatches) / timedSteps;
   // the timed loop's one read at the end is a submission of its own; the steps' are one each
   const submissions = (backend.stats.submissions - before.submissions) / timedSteps;
+  // where the GPU time of a step goes: one more step with every kernel timed apart (timestamp queries)
+  const kernels = backend.timestamps ? kernelSummary(await trainer.timedStep(batches[0]![0]!, batches[0]![1]!)) : undefined;
   return {
     workload,
     library: 'tapestry-webgpu',
@@ -229,9 +231,27 @@ async function trainingRow(
       'submissions per step': submissions,
       'dispatches without layout folding': unfolded,
       'compile+first step ms': Math.round(compileMs),
+      ...(kernels === undefined ? {} : { 'GPU ms of one step, kernels timed apart': kernels.total, 'GPU ms by kind (dispatches)': kernels.byKind }),
       loss: `${firstLoss.toFixed(3)} → ${lastLoss.toFixed(3)}`,
     },
   };
+}
+
+/** A step's kernel times: their sum, and per kind of kernel its time and dispatches, the costliest first. */
+function kernelSummary(times: readonly KernelTime[]): { total: number; byKind: string } {
+  const kinds = new Map<string, { ms: number; count: number }>();
+  for (const t of times) {
+    const k = kinds.get(t.kernel) ?? { ms: 0, count: 0 };
+    k.ms += t.ms;
+    k.count++;
+    kinds.set(t.kernel, k);
+  }
+  const total = times.reduce((sum, t) => sum + t.ms, 0);
+  const byKind = [...kinds.entries()]
+    .sort((x, y) => y[1].ms - x[1].ms)
+    .map(([kind, { ms, count }]) => `${kind} ${ms.toFixed(2)} (${count})`)
+    .join(', ');
+  return { total: Number(total.toFixed(2)), byKind };
 }
 
 main().catch((e: unknown) => {

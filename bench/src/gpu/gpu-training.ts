@@ -5,13 +5,15 @@
  * the loss is read only when asked.
  */
 import { optimize, trace, treeLeaves, Tensor } from '@tapestry/core';
-import { compileGraph, type CompileGraphOptions, type GpuProgram, type GpuStorage, type WebGpuBackend } from '@tapestry/webgpu';
+import { compileGraph, type CompileGraphOptions, type GpuProgram, type GpuStorage, type KernelTime, type WebGpuBackend } from '@tapestry/webgpu';
 import type { CharTraining } from './char-step.js';
 
 /** A compiled training loop on one backend. */
 export interface GpuTrainer {
   /** One step on a batch; returns the loss's storage (read it with `backend.read`, or ignore it). */
   step(ids: Tensor, targets: Tensor): GpuStorage;
+  /** One step as `step` takes it, with each kernel timed on the GPU (the device needs timestamps). */
+  timedStep(ids: Tensor, targets: Tensor): Promise<KernelTime[]>;
   /** The compiled program (its `dispatchesPerCall`, its graph). */
   readonly program: GpuProgram;
 }
@@ -27,14 +29,22 @@ export function gpuTrainer(backend: WebGpuBackend, training: CharTraining, ids: 
   }
   let state: GpuStorage[] = stateLeaves.map((t) => backend.upload(t.dataSync() as Float32Array | Int32Array));
   let batch: GpuStorage[] = [];
+  const inputs = (x: Tensor, y: Tensor): GpuStorage[] => {
+    for (const s of batch) backend.release(s);
+    batch = [backend.upload(x.dataSync() as Float32Array | Int32Array), backend.upload(y.dataSync() as Int32Array)];
+    return [...state, ...batch];
+  };
   return {
     program,
     step: (x, y) => {
-      for (const s of batch) backend.release(s);
-      batch = [backend.upload(x.dataSync() as Float32Array | Int32Array), backend.upload(y.dataSync() as Int32Array)];
-      const [loss, ...next] = program.run([...state, ...batch]);
+      const [loss, ...next] = program.run(inputs(x, y));
       state = next;
       return loss!;
+    },
+    timedStep: async (x, y) => {
+      const { results, times } = await program.timeKernels(inputs(x, y));
+      state = results.slice(1);
+      return times;
     },
   };
 }

@@ -24,6 +24,7 @@ import {
   type SparseVjpName,
   type TensorData,
 } from '@tapestry/core';
+import { KernelTimer, type KernelTime } from './kernel-timer.js';
 import { GpuProgram } from './program.js';
 import { BufferPool, GpuStorage, type GpuDType } from './storage.js';
 import { sizeOf, wgslType, type KernelSpec } from './wgsl/common.js';
@@ -103,6 +104,8 @@ export class WebGpuBackend implements Backend {
   readonly stats: GpuStats = { dispatches: 0, submissions: 0, reads: 0, pipelines: 0 };
   /** The most storage buffers one kernel may bind. */
   readonly maxBindings: number;
+  /** Whether the device stamps times on the GPU, so {@link WebGpuBackend.timeKernels} can time kernels. */
+  readonly timestamps: boolean;
 
   private readonly pool: BufferPool;
   /** Storage handed to core (eager results, uploads): its buffer goes back to the pool when it is collected. */
@@ -113,6 +116,8 @@ export class WebGpuBackend implements Backend {
   private readonly accumulators = new Map<string, (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  /** While {@link WebGpuBackend.timeKernels} encodes: every dispatch gets a timed pass of its own. */
+  private timer: KernelTimer | null = null;
   private error: string | null = null;
 
   /** @internal */
@@ -132,6 +137,7 @@ export class WebGpuBackend implements Backend {
   ) {
     this.pool = new BufferPool(device);
     this.maxBindings = device.limits.maxStorageBuffersPerShaderStage;
+    this.timestamps = device.features.has('timestamp-query');
     device.addEventListener('uncapturederror', (event) => {
       this.error ??= (event as GPUUncapturedErrorEvent).error.message;
     });
@@ -275,10 +281,45 @@ export class WebGpuBackend implements Backend {
     return out;
   }
 
+  /**
+   * Runs `encode`, which encodes work on this backend (a {@link GpuProgram} call, eager ops), with each of its
+   * dispatches in a compute pass of its own stamped by the GPU, and resolves to every dispatch's GPU time in
+   * encoding order, labelled by the last `label(kernel)` call before it. The work is submitted (as one command
+   * buffer) before the promise settles. Needs the adapter feature `timestamp-query` ({@link timestamps}).
+   * Separate passes let the GPU drain between kernels, so each time is the kernel's alone, a little more than
+   * it costs inside one pass.
+   * @example
+   * ```ts
+   * const times = await backend.timeKernels((label) => { label('product'); matmul(a, b); });
+   * ```
+   */
+  async timeKernels(encode: (label: (kernel: string) => void) => void): Promise<KernelTime[]> {
+    if (!this.timestamps) {
+      throw new ArgumentError("webgpu: timeKernels needs the adapter feature 'timestamp-query', which this device does not have");
+    }
+    if (this.timer !== null) throw new ArgumentError('webgpu: timeKernels calls cannot be nested');
+    this.flush();
+    const timer = new KernelTimer(this.device);
+    this.timer = timer;
+    try {
+      encode((kernel) => (timer.label = kernel));
+    } finally {
+      this.timer = null;
+      this.pass?.end();
+      this.pass = null;
+    }
+    if (this.encoder === null) return [];
+    const { read } = timer.resolve(this.encoder);
+    this.flush();
+    const times = await read();
+    this.throwIfFailed();
+    return times;
+  }
+
   /** Submits the encoded work as one command buffer (a no-op when nothing is pending). */
   flush(): void {
     if (this.encoder === null) return;
-    this.pass!.end();
+    this.pass?.end();
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
     this.pass = null;
@@ -501,13 +542,18 @@ export class WebGpuBackend implements Backend {
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(spec.groups[0], spec.groups[1], spec.groups[2]);
       this.stats.dispatches++;
+      if (this.timer !== null) {
+        // a timed dispatch has its pass to itself
+        pass.end();
+        this.pass = null;
+      }
     };
   }
 
   private computePass(): GPUComputePassEncoder {
     if (this.pass === null) {
-      this.encoder = this.device.createCommandEncoder();
-      this.pass = this.encoder.beginComputePass();
+      this.encoder ??= this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass(this.timer === null ? undefined : { timestampWrites: this.timer.nextPass() });
     }
     return this.pass;
   }

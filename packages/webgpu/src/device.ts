@@ -36,6 +36,8 @@ export async function webgpuDevice(options: WebGpuDeviceOptions): Promise<WebGpu
   if (adapter === null) throw new ArgumentError('webgpuDevice: no WebGPU adapter is available (no GPU, or no Vulkan/Metal/D3D12 driver)');
   const limits = adapter.limits;
   const device = await adapter.requestDevice({
+    // GPU timestamps, for WebGpuBackend.timeKernels, where the adapter has them
+    requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
     requiredLimits: {
       maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,

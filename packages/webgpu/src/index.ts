@@ -15,3 +15,4 @@ export { GpuStorage, type GpuDType } from './storage.js';
 export type { DotRead, InputRead, OutputWrite } from './wgsl/elementwise.js';
 export type { ReduceOp } from './wgsl/reduce.js';
 export { GpuProgram, compileGraph, type CompileGraphOptions } from './program.js';
+export type { KernelTime } from './kernel-timer.js';

@@ -34,6 +34,7 @@ import {
   type KernelName,
 } from '@tapestry/core';
 import type { WebGpuBackend } from './backend.js';
+import type { KernelTime } from './kernel-timer.js';
 import { GpuStorage, type GpuDType } from './storage.js';
 import { broadcastStrides, sizeOf, stridesOf } from './wgsl/common.js';
 import { reducesPerThread } from './wgsl/reduce.js';
@@ -100,6 +101,8 @@ export class GpuProgram {
   /** Dispatches per call by kind of kernel (`fused` for elementwise groups, else the primitive): where they go. */
   readonly dispatchesByKernel: Readonly<Record<string, number>>;
   private readonly steps: Step[] = [];
+  /** Per step, its kind of kernel (as in {@link GpuProgram.dispatchesByKernel}). */
+  private readonly stepKinds: string[] = [];
   private readonly values: (GpuStorage | null)[];
   private readonly resultSets: GpuStorage[][] = [];
   private readonly inputIds: number[];
@@ -350,6 +353,7 @@ export class GpuProgram {
     const byKernel: Record<string, number> = {};
     for (const u of units) {
       const kind = u.kind === 'node' ? nodes[u.id]!.op : u.kind === 'rows' ? 'sum' : 'fused';
+      this.stepKinds.push(kind);
       byKernel[kind] = (byKernel[kind] ?? 0) + (u.kind === 'node' ? this.dispatchCount(nodes[u.id]!) : 1);
     }
     this.dispatchesByKernel = byKernel;
@@ -361,16 +365,39 @@ export class GpuProgram {
    * buffer and submits it; returns the results (valid until the call after next).
    */
   run(inputs: readonly GpuStorage[]): GpuStorage[] {
+    const results = this.encodeCall('run', inputs);
+    this.backend.flush();
+    return results;
+  }
+
+  /**
+   * Runs the program once as {@link GpuProgram.run} does, with every kernel timed on the GPU; resolves to the
+   * call's results (what `run` would have returned) and each dispatch's time in execution order, labelled
+   * with its kind of kernel (`fused`, `matmul`, `sum`, … as in {@link GpuProgram.dispatchesByKernel}). Needs
+   * a device with timestamps ({@link WebGpuBackend.timeKernels}).
+   */
+  async timeKernels(inputs: readonly GpuStorage[]): Promise<{ results: GpuStorage[]; times: KernelTime[] }> {
+    let results: GpuStorage[] = [];
+    const times = await this.backend.timeKernels((label) => {
+      results = this.encodeCall('timeKernels', inputs, label);
+    });
+    return { results, times };
+  }
+
+  /** Encodes one call (without submitting it): the steps over `inputs` and the next result set. */
+  private encodeCall(caller: string, inputs: readonly GpuStorage[], label?: (kernel: string) => void): GpuStorage[] {
     if (inputs.length !== this.inputIds.length) {
-      throw new ShapeError(`GpuProgram.run: expected ${this.inputIds.length} inputs (the graph's), got ${inputs.length}`);
+      throw new ShapeError(`GpuProgram.${caller}: expected ${this.inputIds.length} inputs (the graph's), got ${inputs.length}`);
     }
     this.inputIds.forEach((id, k) => (this.values[id] = inputs[k]!));
     const set = this.resultSets[this.calls++ % RESULT_SETS]!;
     this.outputIds.forEach((id, k) => {
       if (set[k] !== null) this.values[id] = set[k]!;
     });
-    for (const step of this.steps) step(this.values);
-    this.backend.flush();
+    this.steps.forEach((step, s) => {
+      label?.(this.stepKinds[s]!);
+      step(this.values);
+    });
     return this.outputIds.map((id) => this.values[id]!);
   }
 
