@@ -376,7 +376,12 @@ export class GpuProgram {
    * with its kind of kernel (`fused`, `matmul`, `sum`, … as in {@link GpuProgram.dispatchesByKernel}). Needs
    * a device with timestamps ({@link WebGpuBackend.timeKernels}).
    */
-  async timeKernels(inputs: readonly GpuStorage[]): Promise<{ results: GpuStorage[]; times: KernelTime[] }> {
+  async timeKernels(inputs: readonly GpuStorage[]): Promise<{
+    /** The call's results, as {@link GpuProgram.run} returns them. */
+    results: GpuStorage[];
+    /** Every dispatch's GPU time, in execution order. */
+    times: KernelTime[];
+  }> {
     let results: GpuStorage[] = [];
     const times = await this.backend.timeKernels((label) => {
       results = this.encodeCall('timeKernels', inputs, label);
