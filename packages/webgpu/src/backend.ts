@@ -24,6 +24,7 @@ import {
   type SparseVjpName,
   type TensorData,
 } from '@tapestry/core';
+import { COPY_DST, MAP_READ, UNIFORM } from './buffer-usage.js';
 import { KernelTimer, type KernelTime } from './kernel-timer.js';
 import { GpuProgram } from './program.js';
 import { BufferPool, GpuStorage, type GpuDType } from './storage.js';
@@ -45,9 +46,6 @@ import {
 import { deriveKeyKernel, randomKernel } from './wgsl/random.js';
 import { accumulateGatherKernel, accumulateKernel, accumulateSliceKernel } from './wgsl/accumulate.js';
 
-const MAP_READ = 0x01;
-const COPY_DST = 0x08;
-const UNIFORM = 0x40;
 /** Bind groups each planned kernel keeps (see `runner`). */
 const BIND_GROUP_CACHE = 4;
 /** Accumulation kernels kept planned for the autodiff engine's in-place adds (one per shape it meets). */

@@ -7,10 +7,8 @@
  * what the step costs as one pass.
  */
 
-const MAP_READ = 0x01;
-const COPY_SRC = 0x04;
-const COPY_DST = 0x08;
-const QUERY_RESOLVE = 0x200;
+import { COPY_DST, COPY_SRC, MAP_READ, QUERY_RESOLVE } from './buffer-usage.js';
+
 /** Timestamps per query set (WebGPU caps a set at 4096 queries): two per dispatch. */
 const QUERIES_PER_SET = 4096;
 

@@ -1,5 +1,7 @@
 /// <reference types="@webgpu/types" />
 /** GPU storage: a tensor's elements in a storage buffer, and the pool buffers come from and go back to. */
+import { COPY_DST, COPY_SRC, STORAGE } from './buffer-usage.js';
+
 /** The dtypes WGSL can hold: it has no f64. */
 export type GpuDType = 'float32' | 'int32';
 
@@ -17,11 +19,6 @@ export class GpuStorage {
     readonly owner: GpuStorage | null = null,
   ) {}
 }
-
-// GPUBufferUsage flags by value: Node's binding does not define the browser's globals unless asked to
-const STORAGE = 0x80;
-const COPY_SRC = 0x04;
-const COPY_DST = 0x08;
 
 /**
  * Storage buffers by size class (powers of two up to 4 MiB, then multiples of 4 MiB). A released buffer
