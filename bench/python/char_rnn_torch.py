@@ -21,8 +21,16 @@ import math
 import sys
 import time
 
-import torch
-from torch import nn
+from torch_threads import blas_threads, pin_threads
+
+if __name__ == "__main__":
+    # --threads before torch loads, as its thread pools read their sizes then (main validates it)
+    _peek = argparse.ArgumentParser(add_help=False)
+    _peek.add_argument("--threads", type=int, default=1)
+    pin_threads(max(1, _peek.parse_known_args()[0].threads))
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 UNKNOWN = "\ufffd"
 
@@ -108,7 +116,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", required=True, help="the UTF-8 text tapestry trains on")
     parser.add_argument("--minutes", type=float, required=True, help="training-time budget")
-    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    parser.add_argument("--threads", type=int, default=1, help="threads for all of PyTorch (set_num_threads, OpenBLAS, OpenMP)")
     parser.add_argument("--cell", choices=["lstm", "gru", "rnn"], default="lstm")
     parser.add_argument("--hidden", type=int, required=True)
     parser.add_argument("--layers", type=int, required=True)
@@ -127,6 +135,8 @@ def main():
     if o.threads < 1:
         parser.error(f"--threads must be a positive integer, got {o.threads}")
     torch.set_num_threads(o.threads)
+    if blas_threads() not in (None, o.threads):
+        sys.exit(f"char_rnn_torch: OpenBLAS runs {blas_threads()} threads, not --threads {o.threads}")
     torch.manual_seed(o.seed)
     min_lr = o.lr / 10 if o.min_lr is None else o.min_lr
 

@@ -9,9 +9,15 @@ import json
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+from torch_threads import blas_threads, pin_threads
+
+if __name__ == "__main__":
+    # before torch loads: its thread pools read their sizes then
+    pin_threads(json.load(open(sys.argv[1]))["threads"])
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 
 def load_arrays(spec):
@@ -136,7 +142,8 @@ def main():
     torch.set_num_threads(spec["threads"])
     torch.manual_seed(0)
     step = make_workload(spec, load_arrays(spec))
-    print(json.dumps({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    ready = {"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "blasThreads": blas_threads()}
+    print(json.dumps(ready), flush=True)
     for line in sys.stdin:
         request = json.loads(line)
         if request.get("quit"):

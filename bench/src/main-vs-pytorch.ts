@@ -189,7 +189,7 @@ async function main(): Promise<void> {
     console.log(`usage: main-vs-pytorch [--minutes 5] [--threads 2] [--torch-threads N] [--python ${DEFAULT_PYTHON}]
   --minutes        training budget of each run (the main job's default is 5)
   --threads        tapestry's threads (the main job's default is 2)
-  --torch-threads  torch.set_num_threads of the PyTorch run (default: --threads)`);
+  --torch-threads  threads of the PyTorch run, its OpenBLAS and OpenMP pools included (default: --threads)`);
     return;
   }
   const minutes = Number(values.minutes);

@@ -2,8 +2,9 @@
  * PyTorch beside tapestry in the same run: each PyTorch row is a child process (`python/torch_bench.py`)
  * holding one workload at one thread count, given the same initial weights and batch as tapestry through a
  * file of raw arrays. It times its own steps (`time.perf_counter` around each) and answers blocks of steps
- * over stdin/stdout, so the harness can alternate it with the in-process libraries. When `/usr/bin/python3`
- * cannot import torch, the PyTorch rows are left out and the run says why.
+ * over stdin/stdout, so the harness can alternate it with the in-process libraries. A row's thread count holds
+ * for all of PyTorch, its BLAS's pool included (python/torch_threads.py). When `/usr/bin/python3` cannot import
+ * torch, the PyTorch rows are left out and the run says why.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -86,8 +87,12 @@ export async function pytorchRunner(spec: PytorchSpec, threads: number, python =
   });
   const nextLine = (): Promise<string> =>
     ended !== undefined ? Promise.reject(ended) : new Promise<string>((resolve, reject) => pending.push({ resolve, reject }));
-  const ready = JSON.parse(await nextLine()) as { ready: boolean; threads: number };
+  const ready = JSON.parse(await nextLine()) as { ready: boolean; threads: number; blasThreads: number | null };
   if (ready.threads !== threads) throw new Error(`bench: PyTorch runs ${ready.threads} threads, not ${threads}`);
+  // OpenBLAS keeps a pool of its own (python/torch_threads.py): a row on more cores than it names is no comparison
+  if (ready.blasThreads !== null && ready.blasThreads !== threads) {
+    throw new Error(`bench: PyTorch's OpenBLAS runs ${ready.blasThreads} threads, not ${threads}`);
+  }
   return {
     library: pytorchRowName(threads),
     activate: async () => {},
