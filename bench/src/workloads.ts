@@ -57,6 +57,12 @@ export const isPytorch = (library: string): boolean => library.startsWith('pytor
 /** The thread counts of the PyTorch rows. */
 export const PYTORCH_THREADS = [1, 2] as const;
 
+/**
+ * Untimed steps a pool row takes after the common warm-up (see `Runner.settleSteps`): W3's two-thread pool,
+ * stepped 200 times from its start, took 17–45 ms a step until about the twelfth step and 8–12 ms after.
+ */
+const POOL_SETTLE_STEPS = 12;
+
 /** Where a workload finds PyTorch: availability (undefined when not asked for) and the Python to run. */
 export interface PytorchContext {
   readonly availability: PytorchAvailability | undefined;
@@ -149,7 +155,7 @@ async function modelCase(
           const setup: ModelReplicaSetup = { cell, mode, sizes, weights, batch };
           const pool = await dataParallel(modelReplica, { threads: 2, setup });
           disposers.push(() => pool.close());
-          runners.push({ library: threadsRowName(2), activate: async () => {}, step: () => [pool.step(null)] });
+          runners.push({ library: threadsRowName(2), activate: async () => {}, step: () => [pool.step(null)], settleSteps: POOL_SETTLE_STEPS });
         }
       } else if (isTfjs(library)) {
         await useBackend(backendOf(library));
@@ -209,7 +215,12 @@ async function charRnnCase(sizes: BenchSizes, libraries: readonly Library[], pyt
         if (s.batch % threads !== 0) continue;
         const pool = await dataParallel(charRnnReplica, { threads, setup });
         disposers.push(() => pool.close());
-        runners.push({ library: threadsRowName(threads), activate: async () => {}, step: () => [pool.step(null)] });
+        runners.push({
+          library: threadsRowName(threads),
+          activate: async () => {},
+          step: () => [pool.step(null)],
+          settleSteps: threads > 1 ? POOL_SETTLE_STEPS : 0,
+        });
       }
     }
     if (wantsPytorch(libraries, pytorch)) {
