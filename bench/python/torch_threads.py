@@ -9,11 +9,12 @@ the libraries read when they are loaded: call it before the first `import torch`
 """
 import ctypes
 import os
+import sys
 
 
 def pin_threads(threads):
     """Holds OpenBLAS, OpenMP and MKL to `threads` threads, OpenMP's idle workers sleeping (before importing torch)."""
-    if "torch" in __import__("sys").modules:
+    if "torch" in sys.modules:
         raise RuntimeError("pin_threads: call it before importing torch (the thread pools read the environment at load)")
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = str(threads)
