@@ -59,6 +59,10 @@ async function main(): Promise<void> {
   ];
   const sizes = tiny ? [64, 128] : [1024, 2048, 4096];
   for (const n of sizes) rows.push(await matmulRow(backend, n));
+  // the same products with the scalar tile layout, for comparison (the default reads its tiles as vec4s)
+  const scalar = await webgpuDevice({ gpu, matmulTiles: 'scalar' });
+  for (const n of sizes) rows.push(await matmulRow(scalar, n, ', scalar tiles'));
+  scalar.destroy();
   const w1 = tiny ? { vocab: 11, hidden: 16, batch: 4, steps: 8 } : { vocab: 65, hidden: 128, batch: 32, steps: 64 };
   for (const { suffix, options } of variants) {
     rows.push(
@@ -130,7 +134,7 @@ function printCounts(backend: WebGpuBackend, workload: string, sizes: CharSizes)
 }
 
 /** Matmul [n, n]·[n, n]: the best of a few timed batches of dispatches, each batch one submission. */
-async function matmulRow(backend: WebGpuBackend, n: number): Promise<Row> {
+async function matmulRow(backend: WebGpuBackend, n: number, suffix = ''): Promise<Row> {
   const a = new Float32Array(n * n).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
   const b = new Float32Array(n * n).map((_, i) => ((i * 104729) % 1000) / 1000 - 0.5);
   const sa = backend.upload(a);
@@ -173,7 +177,7 @@ async function matmulRow(backend: WebGpuBackend, n: number): Promise<Row> {
   return {
     workload: 'W4',
     library: 'tapestry-webgpu',
-    label: `matmul ${n}² f32`,
+    label: `matmul ${n}² f32${suffix}`,
     value: (2 * n ** 3) / (best * 1e-3) / 1e12,
     unit: 'TFLOP/s',
     detail: { 'ms per product': Number(best.toFixed(3)) },
@@ -211,7 +215,14 @@ async function trainingRow(
   await backend.sync();
   const before = { ...backend.stats };
   const t1 = performance.now();
-  for (let i = 0; i < timedSteps; i++) loss = trainer.step(batches[i % 8]![0]!, batches[i % 8]![1]!);
+  // the CPU's share: time inside step() (upload the batch, encode every dispatch, submit), which returns
+  // without waiting for the GPU; when it nears the time per step, the step is bound by encoding, not the GPU
+  let encodeMs = 0;
+  for (let i = 0; i < timedSteps; i++) {
+    const e0 = performance.now();
+    loss = trainer.step(batches[i % 8]![0]!, batches[i % 8]![1]!);
+    encodeMs += performance.now() - e0;
+  }
   const lastLoss = (await backend.read(loss))[0]!;
   const ms = (performance.now() - t1) / timedSteps;
   const dispatches = (backend.stats.dispatches - before.dispatches) / timedSteps;
@@ -227,6 +238,7 @@ async function trainingRow(
     unit: 'chars/s',
     detail: {
       'ms per step': Number(ms.toFixed(2)),
+      'CPU ms per step in step()': Number((encodeMs / timedSteps).toFixed(2)),
       'dispatches per step': dispatches,
       'submissions per step': submissions,
       'dispatches without layout folding': unfolded,

@@ -31,7 +31,7 @@ import { BufferPool, GpuStorage, type GpuDType } from './storage.js';
 import { sizeOf, wgslType, type KernelSpec } from './wgsl/common.js';
 import { broadcastReads, fusedKernel, type InputRead, type OutputWrite } from './wgsl/elementwise.js';
 import { argmaxKernel, reduceKernel, reduceManyKernel, type ReduceOp } from './wgsl/reduce.js';
-import { matmulKernel } from './wgsl/matmul.js';
+import { matmulKernel, type MatmulTiles } from './wgsl/matmul.js';
 import {
   broadcastKernel,
   concatKernel,
@@ -132,6 +132,11 @@ export class WebGpuBackend implements Backend {
      * an unrolled matmul takes 5–10× longer than a rolled one and compile time dominates. Same arithmetic.
      */
     readonly compact = false,
+    /**
+     * How the matmul kernel lays out a thread's block of C (see {@link MatmulTiles}): `vector` by default;
+     * `scalar` for comparison (the GPU bench times both).
+     */
+    readonly matmulTiles: MatmulTiles = 'vector',
   ) {
     this.pool = new BufferPool(device);
     this.maxBindings = device.limits.maxStorageBuffersPerShaderStage;
@@ -459,7 +464,7 @@ export class WebGpuBackend implements Backend {
       case 'oneHot':
         return one(oneHotKernel(sizeOf(x.shape), a.depth as number, output.dtype));
       case 'matmul':
-        return one(matmulKernel({ a: x.shape, b: inputs[1]!.shape, transA: a.transA as boolean, transB: a.transB as boolean }, x.dtype, this.compact));
+        return one(matmulKernel({ a: x.shape, b: inputs[1]!.shape, transA: a.transA as boolean, transB: a.transB as boolean }, x.dtype, this.compact, this.matmulTiles));
       case 'reshape':
         return one(copyKernel(sizeOf(x.shape), x.dtype));
       case 'transpose':

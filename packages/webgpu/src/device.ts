@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
-import { ArgumentError } from '@tapestry/core';
+import { ArgumentError, describeValue } from '@tapestry/core';
 import { WebGpuBackend } from './backend.js';
+import type { MatmulTiles } from './wgsl/matmul.js';
 
 /** Options of {@link webgpuDevice}. */
 export interface WebGpuDeviceOptions {
@@ -16,6 +17,8 @@ export interface WebGpuDeviceOptions {
    * shader compilation dominates.
    */
   readonly compact?: boolean;
+  /** How matmul kernels lay out each thread's block (see {@link MatmulTiles}); default `vector`. */
+  readonly matmulTiles?: MatmulTiles;
 }
 
 /**
@@ -32,6 +35,10 @@ export async function webgpuDevice(options: WebGpuDeviceOptions): Promise<WebGpu
   if (gpu === undefined || gpu === null || typeof gpu.requestAdapter !== 'function') {
     throw new ArgumentError('webgpuDevice: options.gpu must be a GPU object (navigator.gpu, or create([]) from the webgpu package in Node)');
   }
+  const tiles = options.matmulTiles;
+  if (tiles !== undefined && tiles !== 'vector' && tiles !== 'scalar') {
+    throw new ArgumentError(`webgpuDevice: options.matmulTiles must be 'vector' or 'scalar', got ${describeValue(tiles)}`);
+  }
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
   if (adapter === null) throw new ArgumentError('webgpuDevice: no WebGPU adapter is available (no GPU, or no Vulkan/Metal/D3D12 driver)');
   const limits = adapter.limits;
@@ -46,5 +53,5 @@ export async function webgpuDevice(options: WebGpuDeviceOptions): Promise<WebGpu
     },
   });
   const software = adapter.info.isFallbackAdapter === true || adapter.info.architecture === 'software';
-  return new WebGpuBackend(device, gpu, options.compact ?? software);
+  return new WebGpuBackend(device, gpu, options.compact ?? software, tiles ?? 'vector');
 }

@@ -14,5 +14,6 @@ export { WebGpuBackend, type GpuStats, type GpuTypedArray } from './backend.js';
 export { GpuStorage, type GpuDType } from './storage.js';
 export type { DotRead, InputRead, OutputWrite } from './wgsl/elementwise.js';
 export type { ReduceOp } from './wgsl/reduce.js';
+export type { MatmulTiles } from './wgsl/matmul.js';
 export { GpuProgram, compileGraph, type CompileGraphOptions } from './program.js';
 export type { KernelTime } from './kernel-timer.js';

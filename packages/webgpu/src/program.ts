@@ -101,8 +101,11 @@ export class GpuProgram {
   /** Dispatches per call by kind of kernel (`fused` for elementwise groups, else the primitive): where they go. */
   readonly dispatchesByKernel: Readonly<Record<string, number>>;
   private readonly steps: Step[] = [];
-  /** Per step, its kind of kernel (as in {@link GpuProgram.dispatchesByKernel}). */
-  private readonly stepKinds: string[] = [];
+  /**
+   * Per step, what {@link GpuProgram.timeKernels} labels it: its kind of kernel (as in
+   * {@link GpuProgram.dispatchesByKernel}), `fused with product` for a group that sums an inlined product.
+   */
+  private readonly stepLabels: string[] = [];
   private readonly values: (GpuStorage | null)[];
   private readonly resultSets: GpuStorage[][] = [];
   private readonly inputIds: number[];
@@ -353,7 +356,8 @@ export class GpuProgram {
     const byKernel: Record<string, number> = {};
     for (const u of units) {
       const kind = u.kind === 'node' ? nodes[u.id]!.op : u.kind === 'rows' ? 'sum' : 'fused';
-      this.stepKinds.push(kind);
+      // timed kernels tell a group that sums a product inside (a recurrent step's gates) from plain ones
+      this.stepLabels.push(u.kind === 'group' && plans.get(u)!.reads.some((r) => r.dot !== undefined) ? 'fused with product' : kind);
       byKernel[kind] = (byKernel[kind] ?? 0) + (u.kind === 'node' ? this.dispatchCount(nodes[u.id]!) : 1);
     }
     this.dispatchesByKernel = byKernel;
@@ -373,7 +377,8 @@ export class GpuProgram {
   /**
    * Runs the program once as {@link GpuProgram.run} does, with every kernel timed on the GPU; resolves to the
    * call's results (what `run` would have returned) and each dispatch's time in execution order, labelled
-   * with its kind of kernel (`fused`, `matmul`, `sum`, … as in {@link GpuProgram.dispatchesByKernel}). Needs
+   * with its kind of kernel (`fused`, `matmul`, `sum`, … as in {@link GpuProgram.dispatchesByKernel}, and
+   * `fused with product` for the fused kernels that sum an inlined matrix product). Needs
    * a device with timestamps ({@link WebGpuBackend.timeKernels}).
    */
   async timeKernels(inputs: readonly GpuStorage[]): Promise<{
@@ -400,7 +405,7 @@ export class GpuProgram {
       if (set[k] !== null) this.values[id] = set[k]!;
     });
     this.steps.forEach((step, s) => {
-      label?.(this.stepKinds[s]!);
+      label?.(this.stepLabels[s]!);
       step(this.values);
     });
     return this.outputIds.map((id) => this.values[id]!);

@@ -6,20 +6,20 @@
 import { create } from 'webgpu';
 import fc from 'fast-check';
 import { cast, floor, randomKey, Tensor, uniform, type AttrsOf, type KernelName } from '@tapestry/core';
-import { webgpuDevice, type WebGpuBackend } from '@tapestry/webgpu';
+import { webgpuDevice, type MatmulTiles, type WebGpuBackend } from '@tapestry/webgpu';
 
 /** The `GPU` object: kept in a module variable for the whole process, as Dawn's instance dies with it. */
 let gpu: GPU | null = null;
 
 /** A backend on the first adapter, or the reason there is none. */
-export async function openBackend(compact?: boolean): Promise<WebGpuBackend | string> {
+export async function openBackend(compact?: boolean, matmulTiles?: MatmulTiles): Promise<WebGpuBackend | string> {
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
   gpu ??= create([]) as GPU;
   const adapter = await gpu.requestAdapter();
   if (adapter === null) {
     return 'no WebGPU adapter (no GPU and no software Vulkan driver; .ci/install-gpu-drivers.sh installs Mesa llvmpipe)';
   }
-  return webgpuDevice(compact === undefined ? { gpu } : { gpu, compact });
+  return webgpuDevice({ gpu, ...(compact === undefined ? {} : { compact }), ...(matmulTiles === undefined ? {} : { matmulTiles }) });
 }
 
 /** Opens the device once for a test file: a backend, or null after printing why the suite skips. */

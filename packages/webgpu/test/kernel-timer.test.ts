@@ -41,6 +41,15 @@ describe.skipIf(backend === null)('kernel times from GPU timestamps', () => {
     got.forEach((g, k) => expect(Array.from(g)).toEqual(Array.from(want[k]!)));
   });
 
+  it('a fused kernel that sums an inlined product is labelled apart from plain fused kernels', async () => {
+    const g = (a: Tensor, b: Tensor): Tensor[] => [core.tanh(core.matmul(a, b)), core.exp(a)];
+    const program = compileGraph(gpu, optimize(trace(g, a, b)));
+    expect(program.dispatchesByKernel).toEqual({ fused: 2 });
+    const inputs = [a, b].map((t) => gpu.upload(t.dataSync() as Float32Array));
+    const { times } = await program.timeKernels(inputs);
+    expect(times.map((t) => t.kernel).sort()).toEqual(['fused', 'fused with product']);
+  });
+
   it('eager ops, labelled as they are encoded', async () => {
     const [ga, gb] = devicePut([a, b], gpu);
     let product: Tensor | undefined;

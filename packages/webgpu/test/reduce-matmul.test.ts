@@ -113,6 +113,28 @@ describe.skipIf(backend === null)('webgpu reductions and matmul', () => {
     expectSummedClose(await runOnGpu(gpu, 'matmul', [a, b], want, { transA: false, transB: false }), want, core.matmul(core.abs(a), core.abs(b)), 40);
   });
 
+  it('the vector and scalar tile layouts sum each element in the same order, at every edge of the tiles', async () => {
+    // blocks of 4×4 and 8×8 per thread (64- and 128-wide tiles) with ragged edges in M, N and K, every transpose
+    const scalar = (await openBackend(undefined, 'scalar')) as WebGpuBackend;
+    expect(scalar.matmulTiles).toBe('scalar');
+    for (const [m, k, n] of [
+      [70, 45, 66],
+      [1027, 19, 130],
+      [33, 70, 1030],
+    ] as const)
+      for (const transA of [false, true])
+        for (const transB of [false, true]) {
+          const a = values([2, ...(transA ? [k, m] : [m, k])], m + k);
+          const b = values(transB ? [n, k] : [k, n], n + k);
+          const want = core.matmul(a, b, { transposeA: transA, transposeB: transB });
+          const got = await runOnGpu(gpu, 'matmul', [a, b], want, { transA, transB });
+          expectSummedClose(got, want, core.matmul(core.abs(a), core.abs(b), { transposeA: transA, transposeB: transB }), k);
+          const old = await runOnGpu(scalar, 'matmul', [a, b], want, { transA, transB });
+          expect(mismatch(got, tensor(old, { shape: want.shape }), 0, 0), `${m}×${k}×${n} ${transA} ${transB}`).toBeNull();
+        }
+    scalar.destroy();
+  });
+
   it('the unrolled matmul (what a hardware adapter runs) computes the same as the rolled one', async () => {
     // On llvmpipe the suite runs the compact (rolled) kernels; this compiles the unrolled form once (slowly there).
     const unrolled = (await openBackend(false)) as WebGpuBackend;
