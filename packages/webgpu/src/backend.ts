@@ -464,7 +464,9 @@ export class WebGpuBackend implements Backend {
       case 'oneHot':
         return one(oneHotKernel(sizeOf(x.shape), a.depth as number, output.dtype));
       case 'matmul':
-        return one(matmulKernel({ a: x.shape, b: inputs[1]!.shape, transA: a.transA as boolean, transB: a.transB as boolean }, x.dtype, this.compact, this.matmulTiles));
+        return one(
+          matmulKernel({ a: x.shape, b: inputs[1]!.shape, transA: a.transA as boolean, transB: a.transB as boolean }, x.dtype, this.compact, this.matmulTiles),
+        );
       case 'reshape':
         return one(copyKernel(sizeOf(x.shape), x.dtype));
       case 'transpose':

@@ -57,8 +57,32 @@ export function matmulKernel({ a, b, transA, transB }: MatmulShapes, dtype: DTyp
   // compact: loop trip counts that the compiler cannot see (params.zero is 0), so it does not unroll them
   const trips = (count: number) => (compact ? `${count}u + params.zero` : `${count}u`);
   const body = (vector ? vectorTiles : scalarTiles)(rm, rn);
-  const stageA = (vector ? stageVector : stage)('As', 'a', tm, tk, transA, (mm, kk) => (transA ? `${kk} * M + ${mm}` : `${mm} * K + ${kk}`), 'row0', 'M', 'K', 'a_base', trips);
-  const stageB = (vector ? stageVector : stage)('Bs', 'b', tn, tk, !transB, (nn, kk) => (transB ? `${nn} * K + ${kk}` : `${kk} * N + ${nn}`), 'col0', 'N', 'K', 'b_base', trips);
+  const stageA = (vector ? stageVector : stage)(
+    'As',
+    'a',
+    tm,
+    tk,
+    transA,
+    (mm, kk) => (transA ? `${kk} * M + ${mm}` : `${mm} * K + ${kk}`),
+    'row0',
+    'M',
+    'K',
+    'a_base',
+    trips,
+  );
+  const stageB = (vector ? stageVector : stage)(
+    'Bs',
+    'b',
+    tn,
+    tk,
+    !transB,
+    (nn, kk) => (transB ? `${nn} * K + ${kk}` : `${kk} * N + ${nn}`),
+    'col0',
+    'N',
+    'K',
+    'b_base',
+    trips,
+  );
   const cell = vector ? 'vec4<f32>' : 'f32';
   const width = vector ? 4 : 1;
   const code = `${binding(0, 'a', t, false)}
