@@ -119,7 +119,19 @@ export { stopGradient } from './autodiff/stop-gradient.js';
 export { customVjp, type CustomForward } from './autodiff/custom-vjp.js';
 export { checkGrad, type CheckGradOptions, type CheckGradResult } from './autodiff/check-grad.js';
 
-export { Graph, type GraphNode, type PrimitiveNode, type NodeBase, type InputNode, type ConstNode, type GraphLeaf, type StaticLeaf } from './graph/graph.js';
+export {
+  Graph,
+  GraphBuilder,
+  type GraphNode,
+  type PrimitiveNode,
+  type NodeBase,
+  type InputNode,
+  type ConstNode,
+  type GraphLeaf,
+  type StaticLeaf,
+  type NodeSpec,
+} from './graph/graph.js';
+export { rewrite, copyNode } from './graph/passes/rewrite.js';
 export { trace } from './graph/trace.js';
 export { evaluate } from './graph/evaluate.js';
 export { jit, type Jitted, type JitOptions } from './graph/jit.js';

@@ -14,7 +14,9 @@
  * - a concat whose parts only it reads is written in place by the kernels that compute the parts;
  * - short sums of one kind that only elementwise kernels read run as one kernel (the per-step bias gradients);
  * - a float32 matrix product that one elementwise kernel reads is summed in that kernel, each thread the
- *   elements it reads, in the matmul kernel's order (see {@link CompileGraphOptions.inlineMatmul}).
+ *   elements it reads, in the matmul kernel's order (see {@link CompileGraphOptions.inlineMatmul}); a matrix
+ *   that many such products read transposed (an RNN's W_hh) is transposed once per call, so that they read it
+ *   coalesced.
  * An LSTM layer's time step is then two kernels: the gate kernel (with the product by W_hh) and the
  * gate-gradient kernel (with the next step's product back through W_hh).
  */
@@ -38,6 +40,7 @@ import type { KernelTime } from './kernel-timer.js';
 import { GpuStorage, type GpuDType } from './storage.js';
 import { broadcastStrides, sizeOf, stridesOf } from './wgsl/common.js';
 import { reducesPerThread } from './wgsl/reduce.js';
+import { transposeSharedOperands } from './transpose-once.js';
 import type { InputRead, OutputWrite } from './wgsl/elementwise.js';
 
 type Step = (values: (GpuStorage | null)[]) => void;
@@ -129,6 +132,8 @@ export class GpuProgram {
     options: CompileGraphOptions = {},
   ) {
     if (options.float64 === 'float32') graph = demoteFloat64(graph);
+    // products summed inside kernels read their right operand coalesced (see transpose-once.ts)
+    if (options.foldLayout !== false && options.inlineMatmul !== false) graph = transposeSharedOperands(graph);
     this.graph = graph;
     const nodes = graph.nodes;
     this.inputIds = graph.inputs;
