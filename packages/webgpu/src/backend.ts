@@ -46,6 +46,8 @@ import {
 import { deriveKeyKernel, randomKernel } from './wgsl/random.js';
 import { accumulateGatherKernel, accumulateKernel, accumulateSliceKernel } from './wgsl/accumulate.js';
 
+/** How many products an inlined product's loop takes per step on a hardware adapter (see `fusedKernel`). */
+const PRODUCTS_PER_STEP = 16;
 /** Bind groups each planned kernel keeps (see `runner`). */
 const BIND_GROUP_CACHE = 4;
 /** Accumulation kernels kept planned for the autodiff engine's in-place adds (one per shape it meets). */
@@ -412,7 +414,8 @@ export class WebGpuBackend implements Backend {
     writes?: readonly OutputWrite[],
   ): (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void {
     for (const ins of instructions) gpuDType(ins.dtype, ins.op);
-    const spec = fusedKernel(instructions, buffers, reads, shape, writes);
+    // on hardware, an inlined product's loop takes 16 products a step (see dotLoop); rolled for llvmpipe
+    const spec = fusedKernel(instructions, buffers, reads, shape, writes, this.compact ? 1 : PRODUCTS_PER_STEP);
     if (spec.bindings > this.maxBindings) {
       throw new ArgumentError(`webgpu: a fused group binds ${spec.bindings} buffers, more than this device's ${this.maxBindings}`);
     }

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import * as core from '@tapestry/core';
 import { optimize, trace, type Tensor } from '@tapestry/core';
 import { compileGraph, type CompileGraphOptions, type WebGpuBackend } from '@tapestry/webgpu';
-import { backendOrSkip, mismatch, RUNS, values } from './gpu-harness.js';
+import { backendOrSkip, mismatch, openBackend, RUNS, values } from './gpu-harness.js';
 
 const backend = await backendOrSkip('inline-matmul');
 
@@ -95,6 +95,25 @@ describe.skipIf(backend === null)('matrix products inlined into elementwise kern
     inlined.results.forEach((r, j) => expect(Array.from(r)).toEqual(Array.from(kernels.results[j]!)));
     const want = f(w, x);
     inlined.results.forEach((r, j) => expect(mismatch(r, want[j]!, 2e-5, 2e-6)).toBeNull());
+  }, 60_000);
+
+  it('unrolled (as on a hardware adapter), the product loops sum the same bits, remainders included', async () => {
+    const unrolled = (await openBackend(false)) as WebGpuBackend;
+    expect(unrolled.compact).toBe(false);
+    // four slices of depth 5 share a loop (4 steps of p a body, then 1 more); a lone product of depth 19 takes
+    // 8 a body, twice, then 3
+    const [batch, hidden] = [3, 5];
+    const f = (h: Tensor, w: Tensor, a: Tensor, b: Tensor): Tensor[] => {
+      const z = core.matmul(h, w, { transposeB: true });
+      const [i, fg, g, o] = core.split(z, 4, 1) as [Tensor, Tensor, Tensor, Tensor];
+      return [core.mul(core.sigmoid(o), core.tanh(core.add(core.mul(core.sigmoid(i), core.tanh(g)), fg))), core.tanh(core.matmul(a, b))];
+    };
+    const args = [values([batch, hidden], 21), values([4 * hidden, hidden], 22), values([6, 19], 23), values([19, 7], 24)];
+    const rolled = await compiledRun(gpu, f, args, {});
+    const fast = await compiledRun(unrolled, f, args, {});
+    expect(fast.products).toBe(0);
+    fast.results.forEach((r, j) => expect(Array.from(r)).toEqual(Array.from(rolled.results[j]!)));
+    unrolled.destroy();
   }, 60_000);
 
   it('a product two kernels read, one read broadcast, a batched product and one deeper than 4096 keep their kernels', async () => {

@@ -214,7 +214,8 @@ export interface OutputWrite {
 /**
  * The kernel of a fused elementwise group: input buffers of `buffers`' dtypes, read by `reads` (an operand
  * `k ≥ 0` is read k); the members with `stored` set are written, in member order, as `writes` says (default:
- * each to an output buffer of its own, in order), to the bindings after the inputs.
+ * each to an output buffer of its own, in order), to the bindings after the inputs. Inlined products take
+ * `productsPerStep` products per step of their loop (1: rolled; see `dotLoop`).
  */
 export function fusedKernel(
   program: readonly FusedInstruction[],
@@ -222,6 +223,7 @@ export function fusedKernel(
   reads: readonly InputRead[],
   shape: readonly number[],
   writes: readonly OutputWrite[] = ownWrites(program.filter((ins) => ins.stored).length, shape),
+  productsPerStep = 1,
 ): KernelSpec {
   const n = sizeOf(shape);
   const inputDTypes = reads.map((r) => buffers[r.buffer]!);
@@ -238,6 +240,9 @@ export function fusedKernel(
   if (bases !== undefined)
     decls.push(`@group(0) @binding(${buffers.length + outputs}) var<uniform> bases: array<vec4<u32>, ${Math.ceil(uniforms.length / 4)}>;`);
   buffers.forEach((dtype, b) => decls.push(binding(b, `x${b}`, wgslType(dtype), false)));
+  // inlined products of one depth share a loop (an LSTM gate kernel's four slices of h W_hhᵀ): their loads
+  // are independent, so a thread has several in flight; each accumulator still sums p = 0, 1, … in order
+  const loops = new Map<number, { k: number; u: number; dot: DotRead }[]>();
   reads.forEach((read, k) => {
     body.push(`  ${offsetCode(`o${k}`, 'i', shape, read.strides)}`);
     if (read.dot === undefined) {
@@ -248,11 +253,13 @@ export function fusedKernel(
     const u = reads.length + 2 * dots.findIndex((x) => x.k === k);
     body.push(`  ${offsetCode(`q${k}`, 'i', shape, d.strides)}`);
     body.push(`  var v${k}: f32 = 0.0;`);
-    body.push(`  { let a = ${uniform(k)} + o${k}; let b = ${uniform(u)} + q${k};`);
-    body.push(
-      `    for (var p = 0u; p < ${uniform(u + 1)}; p++) { v${k} = v${k} + x${read.buffer}[a + p * ${d.aStep}u] * x${d.buffer}[b + p * ${d.bStep}u]; } }`,
-    );
+    body.push(`  let pa${k} = ${uniform(k)} + o${k};`);
+    body.push(`  let pb${k} = ${uniform(u)} + q${k};`);
+    const loop = loops.get(d.depth) ?? [];
+    loop.push({ k, u, dot: d });
+    loops.set(d.depth, loop);
   });
+  for (const loop of loops.values()) body.push(dotLoop(loop, reads, uniform(loop[0]!.u + 1), productsPerStep));
   const ref = (r: number) => (r >= 0 ? `v${r}` : `m${-r - 1}`);
   const stored = program.filter((ins) => ins.stored);
   for (let b = 0; b < outputs; b++) {
@@ -283,6 +290,41 @@ export function fusedKernel(
   const params = new Uint32Array(Math.ceil(uniforms.length / 4) * 4);
   params.set(bases);
   return { ...spec, params };
+}
+
+/**
+ * The loop that sums inlined products of one depth (`depth`, a WGSL expression). The body is unrolled so that
+ * it takes about `productsPerStep` products over all its accumulators (at most 8 steps of p; 1 keeps it
+ * rolled), then a remainder loop finishes: on a GPU the loads of an unrolled body are issued together, so a
+ * thread waits on memory once per body rather than once per product. Each sum keeps its order. Products that
+ * read the same row of A (an LSTM's four gate slices, all of h's row) share its loads.
+ */
+function dotLoop(loop: readonly { k: number; dot: DotRead }[], reads: readonly InputRead[], depth: string, productsPerStep: number): string {
+  const steps = Math.max(1, Math.min(8, Math.floor(productsPerStep / loop.length)));
+  // products that read the same row of the same A (the four gate slices of one h row) load it once per p
+  const rowKey = ({ k, dot }: { k: number; dot: DotRead }) => `${reads[k]!.buffer}|${reads[k]!.base}|${reads[k]!.strides.join(',')}|${dot.aStep}`;
+  const firstWithRow = new Map<string, number>();
+  for (const m of loop) if (!firstWithRow.has(rowKey(m))) firstWithRow.set(rowKey(m), m.k);
+  const body = (p: string, s: number): string[] => {
+    const lines: string[] = [];
+    for (const k of firstWithRow.values()) {
+      const d = loop.find((m) => m.k === k)!.dot;
+      lines.push(`      let a${k}_${s} = x${reads[k]!.buffer}[pa${k} + ${p} * ${d.aStep}u];`);
+    }
+    for (const m of loop) {
+      const a = `a${firstWithRow.get(rowKey(m))!}_${s}`;
+      lines.push(`      v${m.k} = v${m.k} + ${a} * x${m.dot.buffer}[pb${m.k} + ${p} * ${m.dot.bStep}u];`);
+    }
+    return lines;
+  };
+  const lines = ['  {', '    var p = 0u;'];
+  if (steps > 1) {
+    lines.push(`    for (; p + ${steps}u <= ${depth}; p += ${steps}u) {`);
+    for (let s = 0; s < steps; s++) lines.push(...body(s === 0 ? 'p' : `(p + ${s}u)`, s));
+    lines.push('    }');
+  }
+  lines.push(`    for (; p < ${depth}; p++) {`, ...body('p', 0), '    }', '  }');
+  return lines.join('\n');
 }
 
 /** `n` stored members, each written whole to an output buffer of its own. */
