@@ -128,11 +128,14 @@ export interface KernelSpec {
   readonly params?: Uint32Array<ArrayBuffer>;
 }
 
-/** A one-thread-per-element kernel over `n` elements: `body` sees `i` (u32) and runs only for i < n. */
-export function elementKernel(n: number, declarations: string, body: string): { code: string; groups: [number, number, number] } {
-  const { groups, rowThreads } = grid(n);
+/**
+ * A one-thread-per-element kernel over `n` elements: `body` sees `i` (u32) and runs only for i < n; `perGroup`
+ * threads to a workgroup.
+ */
+export function elementKernel(n: number, declarations: string, body: string, perGroup = WORKGROUP): { code: string; groups: [number, number, number] } {
+  const { groups, rowThreads } = grid(n, perGroup);
   const code = `${declarations}
-@compute @workgroup_size(${WORKGROUP})
+@compute @workgroup_size(${perGroup})
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let i = ${flatIndex(rowThreads)};
   if (i >= ${n}u) { return; }

@@ -19,8 +19,12 @@ import {
   sizeOf,
   stridesOf,
   wgslType,
+  WORKGROUP,
   type KernelSpec,
 } from './common.js';
+
+/** Threads per workgroup of a fused kernel that sums inlined products (see `fusedKernel`). */
+const PRODUCT_WORKGROUP = 64;
 
 /**
  * Float helpers written for accuracy where the built-ins are not enough: WGSL's `tanh` may overflow to NaN
@@ -283,7 +287,9 @@ export function fusedKernel(
       else body.push(`  { ${offsetCode('at', 'i', shape, w.strides)} y${w.buffer}[${w.base}u + at] = m${m}; }`);
     }
   });
-  const { code, groups } = elementKernel(n, decls.join('\n'), body.join('\n'));
+  // a kernel that sums products is a long loop per thread over few elements (an LSTM step's 32 × 256): small
+  // workgroups spread those threads over 4× more of the GPU's cores, each with its own cache and load units
+  const { code, groups } = elementKernel(n, decls.join('\n'), body.join('\n'), dots.length > 0 ? PRODUCT_WORKGROUP : WORKGROUP);
   const spec = { code, groups, bindings: buffers.length + outputs, inputs: buffers.length, readOnlyInputs: true };
   if (bases === undefined) return spec;
   // a uniform array's elements are 16 bytes apart: one vec4 holds four bases
