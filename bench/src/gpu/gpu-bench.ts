@@ -121,8 +121,8 @@ function printCounts(backend: WebGpuBackend, workload: string, sizes: CharSizes)
   const b = charBatch(sizes, patternText(sizes.vocab, 20000), 0);
   const graph = optimize(trace(training.step, training.params, training.optState, b.ids, b.targets));
   const folded = compileGraph(backend, graph, { float64: 'float32' });
-  const kernels = compileGraph(backend, folded.graph, { inlineMatmul: false });
-  const plain = compileGraph(backend, folded.graph, { foldLayout: false });
+  const kernels = compileGraph(backend, graph, { float64: 'float32', inlineMatmul: false });
+  const plain = compileGraph(backend, graph, { float64: 'float32', foldLayout: false });
   const by = (p: typeof folded) =>
     Object.entries(p.dispatchesByKernel)
       .sort((x, y) => y[1] - x[1])
@@ -206,7 +206,7 @@ async function trainingRow(
   const t0 = performance.now();
   const trainer = gpuTrainer(backend, training, first[0]!, first[1]!, options);
   // the same graph planned without folding layout ops into kernels: the dispatch count it saves
-  const unfolded = compileGraph(backend, trainer.program.graph, { foldLayout: false }).dispatchesPerCall;
+  const unfolded = compileGraph(backend, trainer.graph, { foldLayout: false, float64: 'float32' }).dispatchesPerCall;
   const batches = Array.from({ length: 8 }, (_, i) => batchOf(i));
   let loss = trainer.step(batches[0]![0]!, batches[0]![1]!);
   const firstLoss = (await backend.read(loss))[0]!;

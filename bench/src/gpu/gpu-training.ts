@@ -4,7 +4,7 @@
  * on the GPU between steps (each step's results are the next step's inputs); only the batch is uploaded, and
  * the loss is read only when asked.
  */
-import { optimize, trace, treeLeaves, Tensor } from '@tapestry/core';
+import { optimize, trace, treeLeaves, Tensor, type Graph } from '@tapestry/core';
 import { compileGraph, type CompileGraphOptions, type GpuProgram, type GpuStorage, type KernelTime, type WebGpuBackend } from '@tapestry/webgpu';
 import type { CharTraining } from './char-step.js';
 
@@ -16,6 +16,8 @@ export interface GpuTrainer {
   timedStep(ids: Tensor, targets: Tensor): Promise<KernelTime[]>;
   /** The compiled program (its `dispatchesPerCall`, its graph). */
   readonly program: GpuProgram;
+  /** The traced and optimised step, as the GPU compiler received it (before its own passes). */
+  readonly graph: Graph;
 }
 
 /** Compiles `training`'s step for `backend`, traced with the example batch (`options` for the compiler's choices). */
@@ -36,6 +38,7 @@ export function gpuTrainer(backend: WebGpuBackend, training: CharTraining, ids: 
   };
   return {
     program,
+    graph,
     step: (x, y) => {
       const [loss, ...next] = program.run(inputs(x, y));
       state = next;
