@@ -116,6 +116,8 @@ export class WebGpuBackend implements Backend {
   private readonly accumulators = new Map<string, (ins: readonly GpuStorage[], outs: readonly GpuStorage[]) => void>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  /** The pipeline the open pass last set (a pass starts with none). */
+  private passPipeline: GPUComputePipeline | null = null;
   /** While {@link WebGpuBackend.timeKernels} encodes: every dispatch gets a timed pass of its own. */
   private timer: KernelTimer | null = null;
   private error: string | null = null;
@@ -546,7 +548,11 @@ export class WebGpuBackend implements Backend {
         cache.push({ buffers: buffers.slice(), group });
       }
       const pass = this.computePass();
-      pass.setPipeline(pipeline);
+      // a layer's time steps run one kernel after another: each call into the binding costs microseconds
+      if (this.passPipeline !== pipeline) {
+        pass.setPipeline(pipeline);
+        this.passPipeline = pipeline;
+      }
       pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(spec.groups[0], spec.groups[1], spec.groups[2]);
       this.stats.dispatches++;
@@ -562,6 +568,7 @@ export class WebGpuBackend implements Backend {
     if (this.pass === null) {
       this.encoder ??= this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass(this.timer === null ? undefined : { timestampWrites: this.timer.nextPass() });
+      this.passPipeline = null;
     }
     return this.pass;
   }
