@@ -29,7 +29,7 @@ function blocking(m: number, n: number): { rm: number; rn: number } {
  * tx + 16j, one f32 read per row and column per step along K. `vector`: rows and columns in runs of four
  * (rows 4ty + 64i + r, r < 4), so a step reads a thread's rows and columns as vec4s — a quarter of the reads
  * for the same multiply-adds — and each run of C is four adjacent elements. The vector layout needs blocks of
- * at least 4×4; {@link matmulKernel} takes it there unless told otherwise.
+ * at least 4×4 (products with at least 33 rows and 33 columns); smaller ones keep the scalar layout.
  */
 export type MatmulTiles = 'vector' | 'scalar';
 
