@@ -50,41 +50,31 @@ async function main(): Promise<void> {
     backend.destroy();
     return;
   }
+  // each row is printed and saved as soon as it is measured, so a run cut short (a device machine's time
+  // limit) keeps what it measured; the headline rows come first: matmul at 4096², then W7
   const rows: Row[] = [];
+  const record = (r: Row): void => {
+    rows.push(r);
+    console.log(formatRow(r));
+    if (out !== undefined) writeFileSync(out, `${JSON.stringify({ device, date: new Date().toISOString(), rows }, null, 2)}\n`);
+  };
   // each training workload twice: as compiled, and with every matrix product a kernel of its own (products
   // inlined into the elementwise kernels that read them are the default; this shows what they buy on this GPU)
   const variants: { readonly suffix: string; readonly options: CompileGraphOptions }[] = [
     { suffix: '', options: {} },
     { suffix: ', products as kernels', options: { inlineMatmul: false } },
   ];
-  const sizes = tiny ? [64, 128] : [1024, 2048, 4096];
-  for (const n of sizes) rows.push(await matmulRow(backend, n));
+  const sizes = tiny ? [128, 64] : [4096, 2048, 1024];
+  for (const n of sizes) record(await matmulRow(backend, n));
   // the same products with the scalar tile layout, for comparison (the default reads its tiles as vec4s)
   const scalar = await webgpuDevice({ gpu, matmulTiles: 'scalar' });
-  for (const n of sizes) rows.push(await matmulRow(scalar, n, ', scalar tiles'));
+  for (const n of sizes) record(await matmulRow(scalar, n, ', scalar tiles'));
   scalar.destroy();
-  const w1 = tiny ? { vocab: 11, hidden: 16, batch: 4, steps: 8 } : { vocab: 65, hidden: 128, batch: 32, steps: 64 };
-  for (const { suffix, options } of variants) {
-    rows.push(
-      await trainingRow(
-        backend,
-        'W1',
-        w1Training(w1.vocab, w1.hidden),
-        w1BatchOf(w1),
-        w1.batch * w1.steps,
-        `H=${w1.hidden} N=${w1.batch} T=${w1.steps}${suffix}`,
-        options,
-      ),
-    );
-  }
-  for (const [workload, full] of [
-    ['W7', W7_SIZES],
-    ['W8', W8_SIZES],
-  ] as const) {
+  const charRows = async (workload: string, full: CharSizes): Promise<void> => {
     const s: CharSizes = tiny ? { ...full, vocab: 11, embeddingDim: 8, hiddenSize: full.hiddenSize / 16, batch: 4, steps: 8 } : full;
     const text = patternText(s.vocab, 20000);
     for (const { suffix, options } of variants) {
-      rows.push(
+      record(
         await trainingRow(
           backend,
           workload,
@@ -99,20 +89,35 @@ async function main(): Promise<void> {
         ),
       );
     }
-  }
-  for (const r of rows) {
-    const detail =
-      r.detail === undefined
-        ? ''
-        : `  (${Object.entries(r.detail)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')})`;
-    console.log(
-      `${r.workload.padEnd(4)} ${r.library.padEnd(16)} ${r.label.padEnd(44)} ${r.value.toFixed(r.value < 10 ? 2 : 0).padStart(10)} ${r.unit}${detail}`,
+  };
+  await charRows('W7', W7_SIZES);
+  const w1 = tiny ? { vocab: 11, hidden: 16, batch: 4, steps: 8 } : { vocab: 65, hidden: 128, batch: 32, steps: 64 };
+  for (const { suffix, options } of variants) {
+    record(
+      await trainingRow(
+        backend,
+        'W1',
+        w1Training(w1.vocab, w1.hidden),
+        w1BatchOf(w1),
+        w1.batch * w1.steps,
+        `H=${w1.hidden} N=${w1.batch} T=${w1.steps}${suffix}`,
+        options,
+      ),
     );
   }
-  if (out !== undefined) writeFileSync(out, `${JSON.stringify({ device, date: new Date().toISOString(), rows }, null, 2)}\n`);
+  await charRows('W8', W8_SIZES);
   backend.destroy();
+}
+
+/** One row as the bench prints it: workload, library, label, value and unit, then the details. */
+function formatRow(r: Row): string {
+  const detail =
+    r.detail === undefined
+      ? ''
+      : `  (${Object.entries(r.detail)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')})`;
+  return `${r.workload.padEnd(4)} ${r.library.padEnd(16)} ${r.label.padEnd(44)} ${r.value.toFixed(r.value < 10 ? 2 : 0).padStart(10)} ${r.unit}${detail}`;
 }
 
 /** The dispatches per step of a char model's compiled step, with and without layout folding (planned, not run). */
