@@ -4,11 +4,12 @@
 #   bash bench/device/gpu-bench.sh pack        # here: bundle bench/src/gpu/gpu-bench.ts into .device/, and pack
 #                                              # Node, the Vulkan loader and webgpu's dawn.node beside it (pack.sh)
 #   bash bench/device/gpu-bench.sh run [--tiny] # there (repository root, .device/ carried along): the WebGPU rows,
-#                                              # then PyTorch CUDA rows if python3 has torch with CUDA
+#                                              # then, if python3 has torch with CUDA, PyTorch's rows on CUDA
+#                                              # and W7 on 1 and on all CPU cores, each with tapestry ÷ PyTorch
 #   bash bench/device/gpu-bench.sh bundle      # here: only the bundle and webgpu (what `local` needs)
 #   bash bench/device/gpu-bench.sh local --tiny # here, on llvmpipe: the bundle itself, in seconds
 #
-# Results: $OUT/gpu-bench.json and $OUT/torch-bench.json when OUT is set (the device tool's output folder),
+# Results: $OUT/gpu-bench.json, $OUT/torch-bench.json and $OUT/torch-cpu-N.json when OUT is set (the device tool's output folder),
 # else bench/results/*.local.json. Everything printed is also in those files.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -41,10 +42,17 @@ case $mode in
     ;;
   run)
     [[ -f .device/remote.sh ]] || { echo "gpu-bench: .device/ is missing: run 'bash bench/device/gpu-bench.sh pack' and carry .device" >&2; exit 1; }
+    # within one device call (600 s at most): tapestry's rows keep what they measured if cut short
     status=0
-    timeout 420 bash .device/remote.sh node .device/gpu-bench.mjs "$@" --out "$results/gpu-bench.$suffix" || status=$?
+    timeout 330 bash .device/remote.sh node .device/gpu-bench.mjs "$@" --out "$results/gpu-bench.$suffix" || status=$?
     if python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-      timeout 150 python3 .device/torch-bench.py "$@" --out "$results/torch-bench.$suffix" || status=$?
+      timeout 120 python3 .device/torch-bench.py "$@" --tapestry "$results/gpu-bench.$suffix" --out "$results/torch-bench.$suffix" || status=$?
+      # the issue's CPU reference for W7: PyTorch on one core and on all of them (a BLAS reads its thread
+      # count once, when it loads, so each count is a process of its own)
+      for n in 1 "$(nproc)"; do
+        OMP_NUM_THREADS=$n OPENBLAS_NUM_THREADS=$n MKL_NUM_THREADS=$n OMP_WAIT_POLICY=PASSIVE timeout 60 \
+          python3 .device/torch-bench.py "$@" --cpu "$n" --tapestry "$results/gpu-bench.$suffix" --out "$results/torch-cpu-$n.$suffix" || status=$?
+      done
     else
       echo "gpu-bench: no PyTorch with CUDA on this machine: no PyTorch rows"
     fi

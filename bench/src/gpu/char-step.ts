@@ -5,7 +5,7 @@
  * `@tapestry/webgpu` into one command buffer per step; the CPU runs the same function under `jit`.
  */
 import { randomKey, reshape, splitKey, tensor, valueAndGrad, type Tensor } from '@tapestry/core';
-import { crossEntropy, embedding, linear, lstm } from '@tapestry/layers';
+import { crossEntropy, embedding, gru, linear, lstm } from '@tapestry/layers';
 import { adam, applyUpdates, chain, clipByGlobalNorm } from '@tapestry/optim';
 
 /** The sizes of a char model and its batches. */
@@ -57,12 +57,17 @@ export function charTraining(sizes: CharSizes, seed = 0): CharTraining {
 }
 
 /**
- * W1's model (the bench's LSTM training step: one-hot inputs, one LSTM layer, a linear head, mean
- * cross-entropy, Adam 1e-3, no clipping) as a whole-step function like {@link charTraining}'s; its batch is
- * the one-hot input [N, T, V] and the int32 targets [N·T].
+ * The model of W1–W3 (one-hot inputs, one LSTM or GRU layer, a linear head, mean cross-entropy, Adam 1e-3,
+ * no clipping), trained as a whole-step function like {@link charTraining}'s (W1 the LSTM, W2 the GRU); its
+ * batch is the one-hot input [N, T, V] and the int32 targets [N·T]. `loss` alone is W3's forward pass.
  */
-export function w1Training(vocab: number, hidden: number, seed = 0): CharTraining {
-  const rnn = lstm({ inputSize: vocab, hiddenSize: hidden });
+export function oneHotTraining(
+  cell: 'lstm' | 'gru',
+  vocab: number,
+  hidden: number,
+  seed = 0,
+): CharTraining & { readonly loss: (p: unknown, x: Tensor, targets: Tensor) => Tensor } {
+  const rnn = (cell === 'lstm' ? lstm : gru)({ inputSize: vocab, hiddenSize: hidden });
   const head = linear({ inFeatures: hidden, outFeatures: vocab });
   const optimizer = adam({ lr: 1e-3 });
   const keys = splitKey(randomKey(seed), 2);
@@ -78,7 +83,7 @@ export function w1Training(vocab: number, hidden: number, seed = 0): CharTrainin
     const { updates, state } = optimizer.update(grads, s as never, p as P);
     return [value, applyUpdates(p as P, updates), state];
   };
-  return { step, params, optState: optimizer.init(params) };
+  return { step, params, optState: optimizer.init(params), loss: loss as (p: unknown, x: Tensor, targets: Tensor) => Tensor };
 }
 
 /** A batch of ids and next-character targets from a fixed text: batch streams starting at spread offsets. */

@@ -1,7 +1,7 @@
 /**
- * The GPU bench: matmul TFLOP/s, and W1, W7 and W8 training throughput with the whole step compiled into one
- * submission (each row gives its dispatches and submissions per step, and the dispatches the same graph
- * takes without layout folding), on the first WebGPU adapter (in Node through the `webgpu` package). Bundled by
+ * The GPU bench: matmul TFLOP/s (W4), W1, W2, W7 and W8 training throughput with the whole step compiled into
+ * one submission (each row gives its dispatches and submissions per step, and the dispatches the same graph
+ * takes without layout folding), and W3's forward pass, on the first WebGPU adapter (in Node through the `webgpu` package). Bundled by
  * `bench/device/gpu-bench.sh` to run on a GPU machine; `--tiny` runs it in seconds on llvmpipe.
  *
  *   node gpu-bench.mjs [--tiny] [--out results.json] [--steps N]
@@ -9,9 +9,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { create } from 'webgpu';
-import { oneHot, optimize, tensor, trace, type Tensor } from '@tapestry/core';
+import { oneHot, optimize, tensor, trace, treeLeaves, Tensor } from '@tapestry/core';
 import { compileGraph, webgpuDevice, type CompileGraphOptions, type KernelTime, type WebGpuBackend } from '@tapestry/webgpu';
-import { charBatch, charTraining, patternText, w1Training, W7_SIZES, W8_SIZES, type CharSizes, type CharTraining } from './char-step.js';
+import { charBatch, charTraining, oneHotTraining, patternText, W7_SIZES, W8_SIZES, type CharSizes, type CharTraining } from './char-step.js';
 import { gpuTrainer } from './gpu-training.js';
 
 interface Row {
@@ -91,19 +91,22 @@ async function main(): Promise<void> {
     }
   };
   await charRows('W7', W7_SIZES);
+  // W1–W3: the CPU bench's model (one-hot V = 65, one layer of H = 128, batch 32 × 64): W1 the LSTM's
+  // training step, W2 the GRU's, W3 the LSTM's forward pass alone
   const w1 = tiny ? { vocab: 11, hidden: 16, batch: 4, steps: 8 } : { vocab: 65, hidden: 128, batch: 32, steps: 64 };
+  const w1Label = `H=${w1.hidden} N=${w1.batch} T=${w1.steps}`;
+  for (const [workload, cell] of [
+    ['W1', 'lstm'],
+    ['W2', 'gru'],
+  ] as const) {
+    for (const { suffix, options } of variants) {
+      record(
+        await trainingRow(backend, workload, oneHotTraining(cell, w1.vocab, w1.hidden), w1BatchOf(w1), w1.batch * w1.steps, `${w1Label}${suffix}`, options),
+      );
+    }
+  }
   for (const { suffix, options } of variants) {
-    record(
-      await trainingRow(
-        backend,
-        'W1',
-        w1Training(w1.vocab, w1.hidden),
-        w1BatchOf(w1),
-        w1.batch * w1.steps,
-        `H=${w1.hidden} N=${w1.batch} T=${w1.steps}${suffix}`,
-        options,
-      ),
-    );
+    record(await forwardRow(backend, 'W3', oneHotTraining('lstm', w1.vocab, w1.hidden), w1BatchOf(w1), w1.batch * w1.steps, `${w1Label}${suffix}`, options));
   }
   await charRows('W8', W8_SIZES);
   backend.destroy();
@@ -250,6 +253,57 @@ async function trainingRow(
       'compile+first step ms': Math.round(compileMs),
       ...(kernels === undefined ? {} : { 'GPU ms of one step, kernels timed apart': kernels.total, 'GPU ms by kind (dispatches)': kernels.byKind }),
       loss: `${firstLoss.toFixed(3)} → ${lastLoss.toFixed(3)}`,
+    },
+  };
+}
+
+/** Characters per second of the compiled forward pass (the loss alone): calls submitted back to back, the loss read at the end. */
+async function forwardRow(
+  backend: WebGpuBackend,
+  workload: string,
+  model: ReturnType<typeof oneHotTraining>,
+  batchOf: (i: number) => Tensor[],
+  chars: number,
+  label: string,
+  options: CompileGraphOptions,
+): Promise<Row> {
+  const batches = Array.from({ length: 8 }, (_, i) => batchOf(i));
+  const t0 = performance.now();
+  const program = compileGraph(backend, optimize(trace(model.loss, model.params, batches[0]![0]!, batches[0]![1]!)), options);
+  const params = treeLeaves(model.params)
+    .filter((l): l is Tensor => l instanceof Tensor)
+    .map((t) => backend.upload(t.dataSync() as Float32Array));
+  const uploaded = batches.map((b) => b.map((t) => backend.upload(t.dataSync() as Float32Array | Int32Array)));
+  const call = (i: number) => program.run([...params, ...uploaded[i % 8]!])[0]!;
+  const firstLoss = (await backend.read(call(0)))[0]!;
+  const compileMs = performance.now() - t0;
+  for (let i = 1; i < 3; i++) call(i);
+  await backend.sync();
+  const before = { ...backend.stats };
+  const t1 = performance.now();
+  let encodeMs = 0;
+  let loss = call(0);
+  for (let i = 1; i < timedSteps; i++) {
+    const e0 = performance.now();
+    loss = call(i);
+    encodeMs += performance.now() - e0;
+  }
+  await backend.read(loss);
+  const ms = (performance.now() - t1) / timedSteps;
+  const dispatches = (backend.stats.dispatches - before.dispatches) / timedSteps;
+  for (const s of [...params, ...uploaded.flat()]) backend.release(s);
+  return {
+    workload,
+    library: 'tapestry-webgpu',
+    label,
+    value: chars / (ms * 1e-3),
+    unit: 'chars/s',
+    detail: {
+      'ms per forward': Number(ms.toFixed(2)),
+      'CPU ms per call in run()': Number((encodeMs / Math.max(1, timedSteps - 1)).toFixed(2)),
+      'dispatches per forward': dispatches,
+      'compile+first call ms': Math.round(compileMs),
+      loss: firstLoss.toFixed(3),
     },
   };
 }
