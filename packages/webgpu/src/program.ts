@@ -12,11 +12,13 @@
  * - an elementwise node read only through such views is computed inside the kernels that read it (an LSTM
  *   step's gate pre-activations, read as four slices, are summed in the gate kernel);
  * - a concat whose parts only it reads is written in place by the kernels that compute the parts;
- * - short sums of one kind that only elementwise kernels read run as one kernel (the per-step bias gradients);
+ * - short sums of one kind that only elementwise kernels read run as one kernel;
  * - a float32 matrix product that one elementwise kernel reads is summed in that kernel, each thread the
  *   elements it reads, in the matmul kernel's order (see {@link CompileGraphOptions.inlineMatmul}); a matrix
  *   that many such products read transposed (an RNN's W_hh) is transposed once per call, so that they read it
  *   coalesced.
+ * Before planning, one rewrite that does change the order of a sum (see concat-sums.ts): a bias's per-step
+ * gradient column sums become one sum over the stack of the gate gradients.
  * An LSTM layer's time step is then two kernels: the gate kernel (with the product by W_hh) and the
  * gate-gradient kernel (with the next step's product back through W_hh).
  */
@@ -41,6 +43,7 @@ import { GpuStorage, type GpuDType } from './storage.js';
 import { broadcastStrides, sizeOf, stridesOf } from './wgsl/common.js';
 import { reducesPerThread } from './wgsl/reduce.js';
 import { transposeSharedOperands } from './transpose-once.js';
+import { sumConcatenatedColumns } from './concat-sums.js';
 import type { InputRead, OutputWrite } from './wgsl/elementwise.js';
 
 type Step = (values: (GpuStorage | null)[]) => void;
@@ -132,6 +135,8 @@ export class GpuProgram {
     options: CompileGraphOptions = {},
   ) {
     if (options.float64 === 'float32') graph = demoteFloat64(graph);
+    // a bias's per-step column sums become one sum of the concatenated gate gradients (see concat-sums.ts)
+    graph = sumConcatenatedColumns(graph);
     // products summed inside kernels read their right operand coalesced (see transpose-once.ts)
     if (options.foldLayout !== false && options.inlineMatmul !== false) graph = transposeSharedOperands(graph);
     this.graph = graph;
