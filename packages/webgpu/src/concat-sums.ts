@@ -43,18 +43,36 @@ export function sumConcatenatedColumns(graph: Graph): Graph {
     const x = nodes[n.inputs[0]!]!;
     return x.shape.length === 2 && sizeOf(nodes[id]!.shape) === x.shape[1] ? matrixOf(x.id) : -1;
   };
-  // each concat along a leading axis whose parts keep its last axis: the matrices its parts are
-  const concats = new Map<string, GraphNode>();
+  // the concats along a leading axis whose parts keep its last axis, by the matrices their parts are (an LSTM's
+  // gate gradients are stacked twice: [T·N, 4H] for the weight gradients, [T, N, 4H] for the input's)
+  const concats = new Map<string, GraphNode[]>();
   for (const k of nodes) {
     if (k.op !== 'concat' || k.attrs.axis >= k.shape.length - 1) continue;
     const matrices = k.inputs.map(matrixOf);
-    if (!matrices.includes(-1)) concats.set(key(matrices), k);
+    if (!matrices.includes(-1)) concats.set(key(matrices), [...(concats.get(key(matrices)) ?? []), k]);
   }
   if (concats.size === 0) return graph;
+  // a sum of a concat over all axes but the last that the graph already has (b_ih's gradient), read directly
+  // or through a reshape that keeps the last axis: a replaced root may read it instead of a new one
+  const existing = new Map<number, GraphNode>();
+  for (const n of nodes) {
+    if (n.op !== 'sum') continue;
+    const x = nodes[n.inputs[0]!]!;
+    const k = x.op === 'reshape' ? nodes[x.inputs[0]!]! : x;
+    const last = x.shape.length - 1;
+    if (k.op !== 'concat' || x.shape[last] !== k.shape.at(-1)) continue;
+    if (n.attrs.axes.length === last && !n.attrs.axes.includes(last) && sizeOf(n.shape) === x.shape[last]) existing.set(k.id, n);
+  }
 
   // add trees (inner adds read only by the tree, one shape, no broadcasting) whose terms are column sums of
-  // exactly one concat's parts, and whose readers all come after that concat (a result may be one): root → concat
-  const replaced = new Map<number, GraphNode>();
+  // exactly one concat's parts, and whose readers all come after that concat (a result may be one); each is
+  // replaced by a value made where `madeAt` says (after that node: a sum to reuse, or a concat to sum)
+  const replaced = new Set<number>();
+  const madeAt = new Map<number, { readonly root: GraphNode; readonly reuse: boolean }[]>();
+  const place = (at: number, root: GraphNode, reuse: boolean) => {
+    replaced.add(root.id);
+    madeAt.set(at, [...(madeAt.get(at) ?? []), { root, reuse }]);
+  };
   const absorbed = new Set<number>();
   const isTreeAdd = (n: GraphNode, shape: readonly number[]) =>
     n.op === 'add' && shapesEqual(n.shape, shape) && n.inputs.every((i) => shapesEqual(nodes[i]!.shape, shape));
@@ -72,31 +90,14 @@ export function sumConcatenatedColumns(graph: Graph): Graph {
     }
     const matrices = terms.map(columnSumOf);
     if (matrices.includes(-1)) continue;
-    const k = concats.get(key(matrices));
-    if (k !== undefined && firstReader[r]! > k.id) replaced.set(r, k);
+    // where the root's value can come from before its first reader: a sum the graph has, else a new one after a concat
+    const candidates = (concats.get(key(matrices)) ?? []).filter((k) => k.id < firstReader[r]!);
+    const have = candidates.map((k) => existing.get(k.id)).find((n) => n !== undefined && n.id < firstReader[r]!);
+    if (have !== undefined) place(have.id, nodes[r]!, true);
+    else if (candidates.length > 0) place(candidates[0]!.id, nodes[r]!, false);
   }
   if (replaced.size === 0) return graph;
 
-  // a sum of the concat over all axes but the last that the graph already has (b_ih's gradient), read directly
-  // or through a reshape that keeps the last axis: the replaced roots read it instead of a new one
-  const existing = new Map<number, GraphNode>();
-  for (const n of nodes) {
-    if (n.op !== 'sum') continue;
-    const x = nodes[n.inputs[0]!]!;
-    const k = x.op === 'reshape' ? nodes[x.inputs[0]!]! : x;
-    if (k.op !== 'concat' || x.shape[x.shape.length - 1] !== k.shape[k.shape.length - 1]) continue;
-    const last = x.shape.length - 1;
-    if (n.attrs.axes.length === last && !n.attrs.axes.includes(last) && sizeOf(n.shape) === x.shape[last]) existing.set(k.id, n);
-  }
-  // each replaced root's value: that sum where it comes before the root's readers, else a new sum made right
-  // after the concat
-  const madeAt = new Map<number, { readonly root: GraphNode; readonly reuse: boolean }[]>();
-  for (const [root, k] of replaced) {
-    const have = existing.get(k.id);
-    const reuse = have !== undefined && have.id < firstReader[root]!;
-    const at = reuse ? have.id : k.id;
-    madeAt.set(at, [...(madeAt.get(at) ?? []), { root: nodes[root]!, reuse }]);
-  }
   const sums = new Map<number, number>();
   // the roots are copied as they are and die once nothing reads them: their readers, and the results, read the sums
   const rootCopies = new Map<number, number>();
