@@ -57,32 +57,29 @@ export function matmulKernel({ a, b, transA, transB }: MatmulShapes, dtype: DTyp
   // compact: loop trip counts that the compiler cannot see (params.zero is 0), so it does not unroll them
   const trips = (count: number) => (compact ? `${count}u + params.zero` : `${count}u`);
   const body = (vector ? vectorTiles : scalarTiles)(rm, rn);
-  const stageA = (vector ? stageVector : stage)(
-    'As',
-    'a',
-    tm,
-    tk,
-    transA,
-    (mm, kk) => (transA ? `${kk} * M + ${mm}` : `${mm} * K + ${kk}`),
-    'row0',
-    'M',
-    'K',
-    'a_base',
-    trips,
-  );
-  const stageB = (vector ? stageVector : stage)(
-    'Bs',
-    'b',
-    tn,
-    tk,
-    !transB,
-    (nn, kk) => (transB ? `${nn} * K + ${kk}` : `${kk} * N + ${nn}`),
-    'col0',
-    'N',
-    'K',
-    'b_base',
-    trips,
-  );
+  const operandA: StagedOperand = {
+    tile: 'As',
+    src: 'a',
+    width: tm,
+    rowsContiguous: transA,
+    at: (mm, kk) => (transA ? `${kk} * M + ${mm}` : `${mm} * K + ${kk}`),
+    start: 'row0',
+    rows: 'M',
+    base: 'a_base',
+  };
+  const operandB: StagedOperand = {
+    tile: 'Bs',
+    src: 'b',
+    width: tn,
+    rowsContiguous: !transB,
+    at: (nn, kk) => (transB ? `${nn} * K + ${kk}` : `${kk} * N + ${nn}`),
+    start: 'col0',
+    rows: 'N',
+    base: 'b_base',
+  };
+  const staging = vector ? stageVector : stage;
+  const stageA = staging(operandA, tk, trips);
+  const stageB = staging(operandB, tk, trips);
   const cell = vector ? 'vec4<f32>' : 'f32';
   const width = vector ? 4 : 1;
   const code = `${binding(0, 'a', t, false)}
@@ -182,24 +179,31 @@ function vectorTiles(rm: number, rn: number): { accumulators: string; step: stri
   return { accumulators: accs.join('\n'), step: step.join('\n'), stores: stores.join('\n') };
 }
 
+/** How one operand is staged into workgroup memory (see {@link stage}). */
+interface StagedOperand {
+  /** The workgroup array it fills. */
+  readonly tile: string;
+  /** The storage binding it reads. */
+  readonly src: string;
+  /** The tile's rows: C's rows (A) or columns (B) per workgroup. */
+  readonly width: number;
+  /** Whether consecutive rows are consecutive in memory (then consecutive threads take consecutive rows, else consecutive kk). */
+  readonly rowsContiguous: boolean;
+  /** The offset of row `r`, element `kk` along K, as WGSL. */
+  readonly at: (r: string, kk: string) => string;
+  /** The tile's first row (WGSL). */
+  readonly start: string;
+  /** How many rows the operand has (WGSL). */
+  readonly rows: string;
+  /** The operand's offset for this workgroup's batch entry (WGSL). */
+  readonly base: string;
+}
+
 /**
  * The loads of one TK-deep slice of an operand into workgroup memory, `tile[kk * width + r]` for the tile's
- * `width` rows (of C's rows or columns) starting at `start`; `rowsContiguous` says whether consecutive rows
- * are consecutive in memory (then consecutive threads take consecutive rows, else consecutive kk).
+ * `width` rows starting at `start`, zero beyond the operand's rows or K.
  */
-function stage(
-  tile: string,
-  src: string,
-  width: number,
-  tk: number,
-  rowsContiguous: boolean,
-  at: (r: string, kk: string) => string,
-  start: string,
-  rows: string,
-  k: string,
-  base: string,
-  trips: (count: number) => string,
-): string {
+function stage({ tile, src, width, rowsContiguous, at, start, rows, base }: StagedOperand, tk: number, trips: (count: number) => string): string {
   const out: string[] = [];
   const count = (width * tk) / 256;
   out.push(`    for (var j = 0u; j < ${trips(count)}; j++) {`);
@@ -208,7 +212,7 @@ function stage(
     const r = rowsContiguous ? `${e} % ${width}u` : `${e} / ${tk}u`;
     const kk = rowsContiguous ? `${e} / ${width}u` : `${e} % ${tk}u`;
     out.push(`    { let r = ${r}; let kk = ${kk}; let gr = ${start} + r; let gk = k0 + kk; var v: f32 = 0.0;`);
-    out.push(`      if (gr < ${rows} && gk < ${k}) { v = ${src}[${base} + ${at('gr', 'gk')}]; }`);
+    out.push(`      if (gr < ${rows} && gk < K) { v = ${src}[${base} + ${at('gr', 'gk')}]; }`);
     out.push(`      ${tile}[kk * ${width}u + r] = v; }`);
   }
   out.push('    }');
@@ -219,19 +223,7 @@ function stage(
  * {@link stage} for the vector layout: each vec4 of the tile holds four adjacent rows (of C's rows or columns)
  * at one kk, `tile[kk * width / 4 + q]` for rows start + 4q … start + 4q + 3; a thread loads whole vec4s.
  */
-function stageVector(
-  tile: string,
-  src: string,
-  width: number,
-  tk: number,
-  rowsContiguous: boolean,
-  at: (r: string, kk: string) => string,
-  start: string,
-  rows: string,
-  k: string,
-  base: string,
-  trips: (count: number) => string,
-): string {
+function stageVector({ tile, src, width, rowsContiguous, at, start, rows, base }: StagedOperand, tk: number, trips: (count: number) => string): string {
   const quads = width / 4;
   const out: string[] = [];
   out.push(`    for (var j = 0u; j < ${trips((quads * tk) / 256)}; j++) {`);
@@ -239,7 +231,7 @@ function stageVector(
   const q = rowsContiguous ? `${e} % ${quads}u` : `${e} / ${tk}u`;
   const kk = rowsContiguous ? `${e} / ${quads}u` : `${e} % ${tk}u`;
   out.push(`    { let q = ${q}; let kk = ${kk}; let gr = ${start} + 4u * q; let gk = k0 + kk; var v = vec4<f32>(0.0);`);
-  out.push(`      if (gk < ${k}) {`);
+  out.push('      if (gk < K) {');
   for (let r = 0; r < 4; r++) out.push(`        if (gr + ${r}u < ${rows}) { v[${r}] = ${src}[${base} + ${at(`(gr + ${r}u)`, 'gk')}]; }`);
   out.push('      }');
   out.push(`      ${tile}[kk * ${quads}u + q] = v; }`);
