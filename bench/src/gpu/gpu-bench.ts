@@ -238,23 +238,16 @@ async function trainingRow(
   const submissions = (backend.stats.submissions - before.submissions) / timedSteps;
   // where the GPU time of a step goes: one more step with every kernel timed apart (timestamp queries)
   const kernels = backend.timestamps ? kernelSummary(await trainer.timedStep(batches[0]![0]!, batches[0]![1]!)) : undefined;
-  return {
-    workload,
-    library: 'tapestry-webgpu',
-    label,
-    value: chars / (ms * 1e-3),
-    unit: 'chars/s',
-    detail: {
-      'ms per step': Number(ms.toFixed(2)),
-      'CPU ms per step in step()': Number((encodeMs / timedSteps).toFixed(2)),
-      'dispatches per step': dispatches,
-      'submissions per step': submissions,
-      'dispatches without layout folding': unfolded,
-      'compile+first step ms': Math.round(compileMs),
-      ...(kernels === undefined ? {} : { 'GPU ms of one step, kernels timed apart': kernels.total, 'GPU ms by kind (dispatches)': kernels.byKind }),
-      loss: `${firstLoss.toFixed(3)} → ${lastLoss.toFixed(3)}`,
-    },
-  };
+  return charsRow(workload, label, chars, ms, {
+    'ms per step': Number(ms.toFixed(2)),
+    'CPU ms per step in step()': Number((encodeMs / timedSteps).toFixed(2)),
+    'dispatches per step': dispatches,
+    'submissions per step': submissions,
+    'dispatches without layout folding': unfolded,
+    'compile+first step ms': Math.round(compileMs),
+    ...(kernels === undefined ? {} : { 'GPU ms of one step, kernels timed apart': kernels.total, 'GPU ms by kind (dispatches)': kernels.byKind }),
+    loss: `${firstLoss.toFixed(3)} → ${lastLoss.toFixed(3)}`,
+  });
 }
 
 /** Characters per second of the compiled forward pass (the loss alone): calls submitted back to back, the loss read at the end. */
@@ -292,20 +285,18 @@ async function forwardRow(
   const ms = (performance.now() - t1) / timedSteps;
   const dispatches = (backend.stats.dispatches - before.dispatches) / timedSteps;
   for (const s of [...params, ...uploaded.flat()]) backend.release(s);
-  return {
-    workload,
-    library: 'tapestry-webgpu',
-    label,
-    value: chars / (ms * 1e-3),
-    unit: 'chars/s',
-    detail: {
-      'ms per forward': Number(ms.toFixed(2)),
-      'CPU ms per call in run()': Number((encodeMs / Math.max(1, timedSteps - 1)).toFixed(2)),
-      'dispatches per forward': dispatches,
-      'compile+first call ms': Math.round(compileMs),
-      loss: firstLoss.toFixed(3),
-    },
-  };
+  return charsRow(workload, label, chars, ms, {
+    'ms per forward': Number(ms.toFixed(2)),
+    'CPU ms per call in run()': Number((encodeMs / Math.max(1, timedSteps - 1)).toFixed(2)),
+    'dispatches per forward': dispatches,
+    'compile+first call ms': Math.round(compileMs),
+    loss: firstLoss.toFixed(3),
+  });
+}
+
+/** A throughput row of tapestry on the GPU: `chars` characters in `ms` milliseconds. */
+function charsRow(workload: string, label: string, chars: number, ms: number, detail: Record<string, number | string>): Row {
+  return { workload, library: 'tapestry-webgpu', label, value: chars / (ms * 1e-3), unit: 'chars/s', detail };
 }
 
 /** A step's kernel times: their sum, and per kind of kernel its time and dispatches, the costliest first. */
